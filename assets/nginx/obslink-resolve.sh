@@ -1,0 +1,76 @@
+#!/bin/bash
+# obslink-resolve keeps nginx's upstream addresses current.
+#
+# nginx before 1.27.3 (Amazon Linux 2023 ships 1.24/1.26) resolves the names in
+# an upstream block only when it loads its configuration, and ALB addresses
+# change. A variable in proxy_pass would re-resolve, but it turns off upstream
+# keepalive. So this loop asks the resolver for each ALB's addresses, writes
+# them as `server` lines into the file the upstream block includes, and reloads
+# nginx (gracefully: in-flight requests finish on the old workers) only when an
+# address set changed. A failed lookup keeps the previous addresses.
+#
+# Settings (environment, or the file named by OBSLINK_RESOLVE_ENV):
+#   OBSLINK_UPSTREAMS     file of lines "<service> <host> <port>"   (required)
+#   OBSLINK_UPSTREAM_DIR  where <service>.conf files go              (required)
+#   OBSLINK_RESOLVER      DNS server address  (default 169.254.169.253, the VPC resolver)
+#   OBSLINK_RESOLVER_PORT DNS server port     (default 53)
+#   OBSLINK_INTERVAL      seconds between lookups (default 10)
+#   OBSLINK_RELOAD        command that reloads nginx (default: systemctl reload nginx)
+# Usage: obslink-resolve [--once]
+set -u
+if [ -n "${OBSLINK_RESOLVE_ENV:-}" ]; then
+    # shellcheck disable=SC1090
+    . "$OBSLINK_RESOLVE_ENV"
+fi
+: "${OBSLINK_UPSTREAMS:?set OBSLINK_UPSTREAMS to the file of upstream names}"
+: "${OBSLINK_UPSTREAM_DIR:?set OBSLINK_UPSTREAM_DIR to the directory nginx includes}"
+resolver=${OBSLINK_RESOLVER:-169.254.169.253}
+resolver_port=${OBSLINK_RESOLVER_PORT:-53}
+interval=${OBSLINK_INTERVAL:-10}
+reload=${OBSLINK_RELOAD:-systemctl reload nginx}
+
+log() { echo "obslink-resolve: $*" >&2; }
+
+# addresses HOST prints the IPv4 addresses of HOST, sorted, one per line.
+addresses() {
+    dig +short +time=2 +tries=2 -p "$resolver_port" "@$resolver" A "$1" 2>/dev/null |
+        grep -E '^[0-9]{1,3}(\.[0-9]{1,3}){3}$' | sort -u
+}
+
+# sync_once updates every upstream file; it prints "changed" when one changed.
+sync_once() {
+    local name host port addrs want file changed=""
+    while read -r name host port; do
+        [ -n "$name" ] || continue
+        case "$name" in \#*) continue ;; esac
+        file="$OBSLINK_UPSTREAM_DIR/$name.conf"
+        addrs=$(addresses "$host")
+        if [ -z "$addrs" ]; then
+            if [ -s "$file" ]; then
+                log "no address for $host; keeping the previous ones"
+                continue
+            fi
+            log "no address for $host yet; $name answers 502 until it resolves"
+            want="server 127.0.0.1:9 down; # $host did not resolve"
+        else
+            want=$(for a in $addrs; do echo "server $a:$port max_fails=1 fail_timeout=5s;"; done)
+        fi
+        if [ "$want" != "$(cat "$file" 2>/dev/null)" ]; then
+            printf '%s\n' "$want" >"$file.tmp" && mv -f "$file.tmp" "$file"
+            log "$name: $host is now $(echo $addrs)"
+            changed=1
+        fi
+    done <"$OBSLINK_UPSTREAMS"
+    [ -z "$changed" ] || echo changed
+}
+
+if [ "${1:-}" = "--once" ]; then
+    sync_once >/dev/null
+    exit 0
+fi
+while :; do
+    if [ -n "$(sync_once)" ]; then
+        $reload || log "reload failed: $reload"
+    fi
+    sleep "$interval"
+done

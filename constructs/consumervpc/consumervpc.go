@@ -1,0 +1,171 @@
+// Package consumervpc provides ConsumerVpc: the agent side of obslink. In one
+// VPC it creates an interface endpoint to a region's obslink endpoint service,
+// a security group that admits only the agents' CIDRs on the service ports, and
+// a private hosted zone whose service names (metrics.observability.internal,
+// ...) are aliases of the endpoint, so every agent everywhere uses one name.
+//
+// Traffic is one-way: the endpoint only accepts connections from the VPC, and
+// nothing in the provider can open a connection into it.
+package consumervpc
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53targets"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/obslink/obslink/internal/netutil"
+)
+
+// Service is one name agents resolve in the private zone, and its port.
+type Service struct {
+	// Name is the record name inside Domain, e.g. metrics.
+	Name string
+	// Port is the TCP port agents connect to.
+	Port int
+}
+
+// Props configures a ConsumerVpc.
+type Props struct {
+	// Vpc is an existing VPC to put the endpoint in.
+	// Default: a new VPC with one isolated subnet per zone, from Cidr and AvailabilityZones.
+	Vpc awsec2.IVpc
+	// Cidr of the VPC to create. Required when Vpc is nil.
+	Cidr string
+	// AvailabilityZones of the VPC to create. Required when Vpc is nil.
+	AvailabilityZones []string
+	// ServiceName is the endpoint service's name, com.amazonaws.vpce.<region>.vpce-svc-...
+	// (usually a token from the provider's stack). Required.
+	ServiceName *string
+	// ServiceRegion is the provider's region when it differs from the VPC's
+	// (native cross-region PrivateLink). Default: the endpoint service is in the VPC's region.
+	ServiceRegion string
+	// Domain is the private zone's name. Required, e.g. observability.internal.
+	Domain string
+	// Services are the names and ports agents use. At least one.
+	Services []Service
+	// AllowedCidrs may connect to the endpoint on the service ports.
+	// Default: the VPC's CIDR.
+	AllowedCidrs []string
+	// AssociatedVpcs are further VPCs of the same account and region that share the zone.
+	// Default: none.
+	AssociatedVpcs []awsec2.IVpc
+}
+
+// ConsumerVpc is the endpoint, security group and private zone in one consumer VPC.
+type ConsumerVpc struct {
+	constructs.Construct
+	vpc      awsec2.IVpc
+	endpoint awsec2.InterfaceVpcEndpoint
+	zone     awsroute53.PrivateHostedZone
+	sg       awsec2.SecurityGroup
+}
+
+var _ awsec2.IConnectable = (*ConsumerVpc)(nil)
+
+// New creates a ConsumerVpc. It panics on props that cannot describe a
+// consumer (no service name, no services, no VPC and no CIDR).
+func New(scope constructs.Construct, id string, props *Props) *ConsumerVpc {
+	if err := props.check(); err != nil {
+		panic(fmt.Sprintf("consumervpc.New(%q): %v", id, err))
+	}
+	c := &ConsumerVpc{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	c.vpc = props.Vpc
+	if c.vpc == nil {
+		c.vpc = netutil.IsolatedVpc(c.Construct, "Vpc", props.Cidr, props.AvailabilityZones, "agents")
+	}
+	allowed := props.AllowedCidrs
+	if len(allowed) == 0 {
+		allowed = []string{*c.vpc.VpcCidrBlock()}
+	}
+
+	c.sg = awsec2.NewSecurityGroup(c.Construct, jsii.String("EndpointSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              c.vpc,
+		Description:      jsii.String("obslink endpoint: agents in the allowed CIDRs to the service ports only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	for _, port := range ports(props.Services) {
+		for _, cidr := range allowed {
+			c.sg.AddIngressRule(awsec2.Peer_Ipv4(jsii.String(cidr)), awsec2.Port_Tcp(jsii.Number(float64(port))),
+				jsii.String(fmt.Sprintf("agents in %s to obslink port %d", cidr, port)), jsii.Bool(false))
+		}
+	}
+
+	var serviceRegion *string
+	if props.ServiceRegion != "" {
+		serviceRegion = jsii.String(props.ServiceRegion)
+	}
+	c.endpoint = awsec2.NewInterfaceVpcEndpoint(c.Construct, jsii.String("Endpoint"), &awsec2.InterfaceVpcEndpointProps{
+		Vpc:               c.vpc,
+		Service:           awsec2.NewInterfaceVpcEndpointService(props.ServiceName, nil),
+		PrivateDnsEnabled: jsii.Bool(false),
+		Open:              jsii.Bool(false),
+		SecurityGroups:    &[]awsec2.ISecurityGroup{c.sg},
+		Subnets:           &awsec2.SubnetSelection{Subnets: c.vpc.SelectSubnets(nil).Subnets},
+		ServiceRegion:     serviceRegion,
+	})
+
+	c.zone = awsroute53.NewPrivateHostedZone(c.Construct, jsii.String("Zone"), &awsroute53.PrivateHostedZoneProps{
+		ZoneName: jsii.String(props.Domain),
+		Vpc:      c.vpc,
+		Comment:  jsii.String("obslink: service names of the observability cluster, resolved to the endpoint"),
+	})
+	for _, v := range props.AssociatedVpcs {
+		c.zone.AddVpc(v)
+	}
+	target := awsroute53.RecordTarget_FromAlias(awsroute53targets.NewInterfaceVpcEndpointTarget(c.endpoint))
+	for _, s := range props.Services {
+		awsroute53.NewARecord(c.Construct, jsii.String("Record"+netutil.IDPart(s.Name)), &awsroute53.ARecordProps{
+			Zone:       c.zone,
+			RecordName: jsii.String(s.Name + "." + props.Domain + "."),
+			Target:     target,
+		})
+	}
+	return c
+}
+
+func (p *Props) check() error {
+	switch {
+	case p == nil:
+		return fmt.Errorf("props are nil")
+	case p.ServiceName == nil:
+		return fmt.Errorf("ServiceName is nil; pass the provider's endpoint service name")
+	case len(p.Services) == 0:
+		return fmt.Errorf("Services is empty; give at least one service name and port")
+	case p.Domain == "":
+		return fmt.Errorf("Domain is empty; give the private zone name, such as observability.internal")
+	case p.Vpc == nil && (p.Cidr == "" || len(p.AvailabilityZones) == 0):
+		return fmt.Errorf("give either Vpc or both Cidr and AvailabilityZones")
+	}
+	return nil
+}
+
+// Vpc is the consumer VPC.
+func (c *ConsumerVpc) Vpc() awsec2.IVpc { return c.vpc }
+
+// Endpoint is the interface endpoint to the provider's service.
+func (c *ConsumerVpc) Endpoint() awsec2.InterfaceVpcEndpoint { return c.endpoint }
+
+// Zone is the private hosted zone of the service names.
+func (c *ConsumerVpc) Zone() awsroute53.PrivateHostedZone { return c.zone }
+
+// Connections lets callers admit more sources to the endpoint.
+func (c *ConsumerVpc) Connections() awsec2.Connections { return c.sg.Connections() }
+
+// ports returns the distinct service ports, sorted, so that rule order is stable.
+func ports(services []Service) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, s := range services {
+		if !seen[s.Port] {
+			seen[s.Port] = true
+			out = append(out, s.Port)
+		}
+	}
+	sort.Ints(out)
+	return out
+}

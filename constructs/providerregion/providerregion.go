@@ -1,0 +1,182 @@
+// Package providerregion provides ProviderRegion: the provider side of obslink
+// in one region. A VPC with no internet route holds an NginxProxyFleet behind
+// an internal Network Load Balancer, published as a VPC endpoint service that
+// only the consumer accounts may connect to.
+package providerregion
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/internal/netutil"
+)
+
+// Props configures a ProviderRegion.
+type Props struct {
+	// Vpc to place the provider in; its private subnets hold the NLB and the proxies.
+	// Default: a new VPC with one isolated subnet per zone, from Cidr and AvailabilityZones.
+	Vpc awsec2.IVpc
+	// Cidr of the VPC to create. Required when Vpc is nil.
+	Cidr string
+	// AvailabilityZones of the VPC to create: list every zone of the region, since a
+	// consumer's endpoint can only use zones the NLB is in. Required when Vpc is nil.
+	AvailabilityZones []string
+	// Routes are the services proxied to the cluster. At least one.
+	Routes []proxyfleet.Route
+	// UpstreamCidrs are the networks of the cluster's ALBs. At least one.
+	UpstreamCidrs []string
+	// AllowedAccounts are the 12-digit account ids that may create endpoints to
+	// the service. Default: none (nobody can connect).
+	AllowedAccounts []string
+	// SupportedRegions are other regions from which consumers may connect
+	// (native cross-region PrivateLink). Default: only this region.
+	SupportedRegions []string
+	// Fleet sizes the proxies; Vpc, Routes and UpstreamCidrs are filled in by
+	// ProviderRegion. Default: proxyfleet defaults.
+	Fleet proxyfleet.Props
+}
+
+// ProviderRegion is the VPC, proxies, NLB and endpoint service of one region.
+type ProviderRegion struct {
+	constructs.Construct
+	vpc     awsec2.IVpc
+	fleet   *proxyfleet.NginxProxyFleet
+	nlb     awselasticloadbalancingv2.NetworkLoadBalancer
+	service awsec2.VpcEndpointService
+}
+
+// New creates a ProviderRegion. It panics on props that cannot describe one.
+func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
+	if err := props.check(); err != nil {
+		panic(fmt.Sprintf("providerregion.New(%q): %v", id, err))
+	}
+	r := &ProviderRegion{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	r.vpc = props.Vpc
+	if r.vpc == nil {
+		vpc := netutil.IsolatedVpc(r.Construct, "Vpc", props.Cidr, props.AvailabilityZones, "proxy")
+		r.vpc = vpc
+		// The proxies have no internet route: packages come through S3, management through Session Manager.
+		vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{
+			Service: awsec2.GatewayVpcEndpointAwsService_S3(),
+		})
+		for _, ep := range []struct {
+			id  string
+			svc awsec2.InterfaceVpcEndpointAwsService
+		}{
+			{"Ssm", awsec2.InterfaceVpcEndpointAwsService_SSM()},
+			{"SsmMessages", awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES()},
+			{"Ec2Messages", awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES()},
+		} {
+			vpc.AddInterfaceEndpoint(jsii.String(ep.id), &awsec2.InterfaceVpcEndpointOptions{
+				Service: ep.svc, PrivateDnsEnabled: jsii.Bool(true),
+			})
+		}
+	}
+
+	fp := props.Fleet
+	fp.Vpc, fp.Routes, fp.UpstreamCidrs = r.vpc, props.Routes, props.UpstreamCidrs
+	r.fleet = proxyfleet.New(r.Construct, "Fleet", &fp)
+
+	// With a security group, an NLB by default applies its inbound rules to
+	// PrivateLink traffic too and silently drops what they do not allow
+	// (aws-cdk#29516). PrivateLink traffic is gated by the allowed principals and
+	// the consumers' endpoint security groups, so enforcement is off and the group
+	// has no inbound rules: nothing inside the provider VPC can reach the NLB.
+	nlbSG := awsec2.NewSecurityGroup(r.Construct, jsii.String("LoadBalancerSecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              r.vpc,
+		Description:      jsii.String("obslink NLB: PrivateLink traffic only, out to the proxies only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	r.nlb = awselasticloadbalancingv2.NewNetworkLoadBalancer(r.Construct, jsii.String("LoadBalancer"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{
+		Vpc:              r.vpc,
+		InternetFacing:   jsii.Bool(false),
+		CrossZoneEnabled: jsii.Bool(true),
+		VpcSubnets:       &awsec2.SubnetSelection{Subnets: r.vpc.SelectSubnets(nil).Subnets},
+		SecurityGroups:   &[]awsec2.ISecurityGroup{nlbSG},
+		EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: jsii.Bool(false),
+	})
+	for _, port := range listenerPorts(props.Routes) {
+		l := r.nlb.AddListener(jsii.String(fmt.Sprintf("Port%d", port)), &awselasticloadbalancingv2.BaseNetworkListenerProps{
+			Port:     jsii.Number(float64(port)),
+			Protocol: awselasticloadbalancingv2.Protocol_TCP,
+		})
+		r.fleet.AttachTo(l, r.nlb, port)
+	}
+
+	principals := make([]awsiam.ArnPrincipal, 0, len(props.AllowedAccounts))
+	for _, a := range sorted(props.AllowedAccounts) {
+		principals = append(principals, awsiam.NewArnPrincipal(jsii.String(fmt.Sprintf("arn:%s:iam::%s:root", *awscdk.Aws_PARTITION(), a))))
+	}
+	var regions *[]*string
+	if len(props.SupportedRegions) > 0 {
+		regions = jsii.Strings(sorted(props.SupportedRegions)...)
+	}
+	// Acceptance is not required: the allowed principals are exactly the consumer
+	// accounts of the topology, and a pending endpoint would stall the consumer's
+	// CloudFormation deploy until someone accepts it by hand.
+	r.service = awsec2.NewVpcEndpointService(r.Construct, jsii.String("EndpointService"), &awsec2.VpcEndpointServiceProps{
+		VpcEndpointServiceLoadBalancers: &[]awsec2.IVpcEndpointServiceLoadBalancer{r.nlb},
+		AcceptanceRequired:              jsii.Bool(false),
+		AllowedPrincipals:               &principals,
+		AllowedRegions:                  regions,
+	})
+	return r
+}
+
+func (p *Props) check() error {
+	switch {
+	case p == nil:
+		return fmt.Errorf("props are nil")
+	case len(p.Routes) == 0:
+		return fmt.Errorf("Routes is empty; give at least one service")
+	case p.Vpc == nil && (p.Cidr == "" || len(p.AvailabilityZones) == 0):
+		return fmt.Errorf("give either Vpc or both Cidr and AvailabilityZones")
+	}
+	return nil
+}
+
+// Vpc is the provider VPC.
+func (r *ProviderRegion) Vpc() awsec2.IVpc { return r.vpc }
+
+// Fleet is the region's proxy fleet.
+func (r *ProviderRegion) Fleet() *proxyfleet.NginxProxyFleet { return r.fleet }
+
+// LoadBalancer is the NLB behind the endpoint service.
+func (r *ProviderRegion) LoadBalancer() awselasticloadbalancingv2.NetworkLoadBalancer { return r.nlb }
+
+// EndpointService is the VPC endpoint service consumers connect to.
+func (r *ProviderRegion) EndpointService() awsec2.VpcEndpointService { return r.service }
+
+// ServiceID is the endpoint service id (vpce-svc-...), a plain resource
+// attribute that can cross accounts as a weak reference.
+func (r *ProviderRegion) ServiceID() *string { return r.service.VpcEndpointServiceId() }
+
+// ServiceName is com.amazonaws.vpce.<region>.<service id>.
+func (r *ProviderRegion) ServiceName() *string { return r.service.VpcEndpointServiceName() }
+
+func listenerPorts(routes []proxyfleet.Route) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, rt := range routes {
+		if !seen[rt.Port] {
+			seen[rt.Port] = true
+			out = append(out, rt.Port)
+		}
+	}
+	sort.Ints(out)
+	return out
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	sort.Strings(out)
+	return out
+}

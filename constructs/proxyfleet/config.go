@@ -1,0 +1,226 @@
+package proxyfleet
+
+import (
+	"bytes"
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strings"
+	"text/template"
+
+	"github.com/obslink/obslink/assets"
+)
+
+// Route is one service the proxy serves: requests for Host on Port go to
+// Upstream:UpstreamPort.
+type Route struct {
+	// Name of the service, a DNS label (metrics, logs, traces).
+	Name string
+	// Host agents send, e.g. metrics.observability.internal.
+	Host string
+	// Port the proxy listens on.
+	Port int
+	// Upstream is the DNS name of the service's ALB.
+	Upstream string
+	// UpstreamPort is the ALB listener's port.
+	UpstreamPort int
+	// GRPC proxies the service as gRPC (cleartext HTTP/2 from agents).
+	GRPC bool
+	// UpstreamTLS speaks TLS to the ALB (an ALB's gRPC listener must be HTTPS).
+	UpstreamTLS bool
+}
+
+// UpstreamName is the name of the route's nginx upstream block.
+func (r Route) UpstreamName() string { return strings.ReplaceAll(r.Name, "-", "_") + "_upstream" }
+
+// Config is everything the nginx configuration depends on.
+type Config struct {
+	Routes []Route
+	// HealthPort answers GET /healthz locally. Default: 8080.
+	HealthPort int
+	// Listen prefixes every listen port, e.g. "127.0.0.5:" in tests. Default: all addresses.
+	Listen string
+	// User the workers run as. Default: nginx (Amazon Linux). Empty string keeps nginx's default.
+	User *string
+	// MaxBodySize is client_max_body_size. Default: 16m.
+	MaxBodySize string
+	// UpstreamDir holds one <service>.conf of server lines per route, written by obslink-resolve.
+	// Default: /etc/nginx/obslink-upstreams.
+	UpstreamDir string
+	// PidFile, ErrorLog, AccessLog and TempDir default to Amazon Linux paths.
+	PidFile, ErrorLog, AccessLog, TempDir string
+}
+
+// Default values of Config.
+const (
+	DefaultHealthPort  = 8080
+	DefaultMaxBodySize = "16m"
+	DefaultUpstreamDir = "/etc/nginx/obslink-upstreams"
+	DefaultResolver    = "169.254.169.253"
+)
+
+type portGroup struct {
+	Port int
+	GRPC bool
+}
+
+type renderData struct {
+	Config
+	User     string
+	Services []Route
+	Ports    []portGroup
+}
+
+// Validate reports routes nginx could not serve, naming the route and the fix.
+func (c Config) Validate() error {
+	if len(c.Routes) == 0 {
+		return fmt.Errorf("no routes: give at least one service")
+	}
+	health := c.withDefaults().HealthPort
+	seen := map[string]bool{}
+	proto := map[int]bool{}
+	for _, r := range c.Routes {
+		switch {
+		case r.Name == "" || r.Host == "" || r.Upstream == "":
+			return fmt.Errorf("route %+v: Name, Host and Upstream are required", r)
+		case r.Port < 1 || r.Port > 65535 || r.UpstreamPort < 1 || r.UpstreamPort > 65535:
+			return fmt.Errorf("route %s: ports %d/%d must be 1-65535", r.Name, r.Port, r.UpstreamPort)
+		case r.Port == health:
+			return fmt.Errorf("route %s: port %d is the health-check port; pick another port", r.Name, r.Port)
+		case seen[r.Host]:
+			return fmt.Errorf("route %s: host %s is routed twice", r.Name, r.Host)
+		}
+		if g, ok := proto[r.Port]; ok && g != r.GRPC {
+			return fmt.Errorf("route %s: port %d mixes gRPC and HTTP routes; give gRPC its own port", r.Name, r.Port)
+		}
+		seen[r.Host] = true
+		proto[r.Port] = r.GRPC
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.HealthPort == 0 {
+		c.HealthPort = DefaultHealthPort
+	}
+	if c.MaxBodySize == "" {
+		c.MaxBodySize = DefaultMaxBodySize
+	}
+	if c.UpstreamDir == "" {
+		c.UpstreamDir = DefaultUpstreamDir
+	}
+	if c.PidFile == "" {
+		c.PidFile = "/run/nginx.pid"
+	}
+	if c.ErrorLog == "" {
+		c.ErrorLog = "/var/log/nginx/error.log"
+	}
+	if c.AccessLog == "" {
+		c.AccessLog = "/var/log/nginx/access.log"
+	}
+	if c.TempDir == "" {
+		c.TempDir = "/var/lib/nginx/tmp"
+	}
+	return c
+}
+
+// Render returns nginx.conf for c, from assets/nginx/nginx.conf.tmpl.
+func (c Config) Render() (string, error) {
+	if err := c.Validate(); err != nil {
+		return "", err
+	}
+	c = c.withDefaults()
+	d := renderData{Config: c, User: "nginx", Services: c.Routes}
+	if c.User != nil {
+		d.User = *c.User
+	}
+	ports := map[int]bool{}
+	for _, r := range c.Routes {
+		if _, ok := ports[r.Port]; !ok {
+			d.Ports = append(d.Ports, portGroup{Port: r.Port, GRPC: r.GRPC})
+		}
+		ports[r.Port] = r.GRPC
+	}
+	sort.Slice(d.Ports, func(i, j int) bool { return d.Ports[i].Port < d.Ports[j].Port })
+	return execute("nginx/nginx.conf.tmpl", d)
+}
+
+// Upstreams returns the obslink-resolve input: one "<service> <host> <port>" line per route.
+func (c Config) Upstreams() string {
+	var b strings.Builder
+	for _, r := range c.Routes {
+		fmt.Fprintf(&b, "%s %s %d\n", r.Name, r.Upstream, r.UpstreamPort)
+	}
+	return b.String()
+}
+
+// ResolveScript returns obslink-resolve, the loop that keeps upstream addresses current.
+func ResolveScript() string {
+	b, err := assets.FS.ReadFile("nginx/obslink-resolve.sh")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return string(b)
+}
+
+// UserDataInput is what the bootstrap script needs besides the nginx config.
+type UserDataInput struct {
+	// Resolver is the DNS server obslink-resolve asks. Default: the VPC resolver, 169.254.169.253.
+	Resolver string
+	// ResolveInterval is the seconds between lookups. Default: 10.
+	ResolveInterval int
+}
+
+// UserData renders the instance bootstrap from assets/userdata/proxy.sh.tmpl.
+func (c Config) UserData(in UserDataInput) (string, error) {
+	conf, err := c.Render()
+	if err != nil {
+		return "", err
+	}
+	c = c.withDefaults()
+	if in.Resolver == "" {
+		in.Resolver = DefaultResolver
+	}
+	if in.ResolveInterval == 0 {
+		in.ResolveInterval = 10
+	}
+	b64 := func(s string) string { return wrap(base64.StdEncoding.EncodeToString([]byte(s))) }
+	return execute("userdata/proxy.sh.tmpl", map[string]any{
+		"Resolver":         in.Resolver,
+		"ResolveInterval":  in.ResolveInterval,
+		"HealthPort":       c.HealthPort,
+		"UpstreamDir":      c.UpstreamDir,
+		"TempDir":          c.TempDir,
+		"NginxConfB64":     b64(conf),
+		"ResolveScriptB64": b64(ResolveScript()),
+		"UpstreamsB64":     b64(c.Upstreams()),
+	})
+}
+
+func execute(name string, data any) (string, error) {
+	src, err := assets.FS.ReadFile(name)
+	if err != nil {
+		return "", err
+	}
+	t, err := template.New(name).Option("missingkey=error").Parse(string(src))
+	if err != nil {
+		return "", fmt.Errorf("parse %s: %w", name, err)
+	}
+	var out bytes.Buffer
+	if err := t.Execute(&out, data); err != nil {
+		return "", fmt.Errorf("render %s: %w", name, err)
+	}
+	return out.String(), nil
+}
+
+// wrap breaks base64 text into 76-column lines, as base64 -d expects in a heredoc.
+func wrap(s string) string {
+	var b strings.Builder
+	for len(s) > 76 {
+		b.WriteString(s[:76])
+		b.WriteByte('\n')
+		s = s[76:]
+	}
+	b.WriteString(s)
+	return b.String()
+}

@@ -1,0 +1,262 @@
+// Package proxyfleet provides NginxProxyFleet: an Auto Scaling group of nginx
+// reverse proxies that route agents' requests by host name to the cluster's
+// ALBs in the main region, keep upstream connections alive, and follow ALB
+// address changes without a restart.
+//
+// The nginx configuration, the upstream re-resolver and the user data are
+// rendered from the embedded files in assets/ by Config; the tests render the
+// same way and run the result on real nginx.
+package proxyfleet
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Props configures a NginxProxyFleet.
+type Props struct {
+	// Vpc the proxies run in; one instance subnet per zone is used. Required.
+	Vpc awsec2.IVpc
+	// VpcSubnets where the proxies run. Default: the VPC's private (isolated or with egress) subnets.
+	VpcSubnets *awsec2.SubnetSelection
+	// Routes are the services the proxies serve. At least one.
+	Routes []Route
+	// UpstreamCidrs are the networks of the ALBs; the proxies may connect
+	// there on the upstream ports only. Required: at least one.
+	UpstreamCidrs []string
+	// InstanceType of the proxies; a Graviton type (t4g, m7g, c8g, ...) gets the
+	// arm64 Amazon Linux 2023 image, any other the x86_64 one. Default: t4g.small.
+	InstanceType string
+	// MinCapacity of the group. Default: 2.
+	MinCapacity int
+	// MaxCapacity of the group. Default: 4.
+	MaxCapacity int
+	// TargetCPUPercent is the average CPU the group scales to keep. Default: 50.
+	TargetCPUPercent int
+	// HealthPort answers GET /healthz for the NLB. Default: 8080.
+	HealthPort int
+	// Resolver is the DNS server used to follow ALB address changes. Default: 169.254.169.253.
+	Resolver string
+	// ResolveInterval is the seconds between lookups of the ALB names. Default: 10.
+	ResolveInterval int
+	// RootVolumeGiB is the size of the encrypted gp3 root volume. Default: 16.
+	RootVolumeGiB int
+}
+
+// NginxProxyFleet is the proxies of one region.
+type NginxProxyFleet struct {
+	constructs.Construct
+	asg        awsautoscaling.AutoScalingGroup
+	sg         awsec2.SecurityGroup
+	config     Config
+	healthPort int
+	nginxConf  string
+}
+
+var _ awsec2.IConnectable = (*NginxProxyFleet)(nil)
+
+// Defaults of Props.
+const (
+	DefaultInstanceType     = "t4g.small"
+	DefaultMinCapacity      = 2
+	DefaultMaxCapacity      = 4
+	DefaultTargetCPUPercent = 50
+	DefaultRootVolumeGiB    = 16
+)
+
+// New creates the fleet. It panics on props that cannot describe a fleet
+// (nil Vpc, no routes, no upstream CIDRs, min above max), like the CDK's own
+// constructors do on misuse; obslink's topology validation rules these out.
+func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
+	p := props.withDefaults()
+	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort}
+	conf, err := cfg.Render()
+	if err == nil {
+		err = p.check()
+	}
+	if err != nil {
+		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
+	}
+	f := &NginxProxyFleet{Construct: constructs.NewConstruct(scope, jsii.String(id)), config: cfg, healthPort: p.HealthPort, nginxConf: conf}
+
+	f.sg = awsec2.NewSecurityGroup(f.Construct, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
+		Vpc:              p.Vpc,
+		Description:      jsii.String("obslink proxies: in from the NLB only, out to the ALBs and AWS endpoints only"),
+		AllowAllOutbound: jsii.Bool(false),
+	})
+	for _, cidr := range p.UpstreamCidrs {
+		for _, port := range upstreamPorts(p.Routes) {
+			f.sg.AddEgressRule(awsec2.Peer_Ipv4(jsii.String(cidr)), awsec2.Port_Tcp(jsii.Number(float64(port))),
+				jsii.String(fmt.Sprintf("to the cluster ALBs in %s on %d", cidr, port)), jsii.Bool(false))
+		}
+	}
+	// AWS endpoints in the VPC (Session Manager) and the S3 gateway (package repositories).
+	f.sg.AddEgressRule(awsec2.Peer_Ipv4(p.Vpc.VpcCidrBlock()), awsec2.Port_Tcp(jsii.Number(443)),
+		jsii.String("to the VPC's interface endpoints (Session Manager)"), jsii.Bool(false))
+
+	role := awsiam.NewRole(f.Construct, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+		Description: jsii.String("obslink proxy: Session Manager access only"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore")),
+		},
+	})
+
+	userData := awsec2.UserData_ForLinux(&awsec2.LinuxUserDataOptions{Shebang: jsii.String("#!/bin/bash")})
+	script, err := cfg.UserData(UserDataInput{Resolver: p.Resolver, ResolveInterval: p.ResolveInterval})
+	if err != nil {
+		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
+	}
+	userData.AddCommands(jsii.String(script))
+
+	cpu := awsec2.AmazonLinuxCpuType_X86_64
+	if IsGraviton(p.InstanceType) {
+		cpu = awsec2.AmazonLinuxCpuType_ARM_64
+	}
+	lt := awsec2.NewLaunchTemplate(f.Construct, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
+		InstanceType:             awsec2.NewInstanceType(jsii.String(p.InstanceType)),
+		MachineImage:             awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: cpu}),
+		UserData:                 userData,
+		Role:                     role,
+		SecurityGroup:            f.sg,
+		RequireImdsv2:            jsii.Bool(true),
+		HttpTokens:               awsec2.LaunchTemplateHttpTokens_REQUIRED,
+		HttpPutResponseHopLimit:  jsii.Number(1),
+		AssociatePublicIpAddress: jsii.Bool(false),
+		BlockDevices: &[]*awsec2.BlockDevice{{
+			DeviceName: jsii.String("/dev/xvda"),
+			Volume: awsec2.BlockDeviceVolume_Ebs(jsii.Number(float64(p.RootVolumeGiB)), &awsec2.EbsDeviceOptions{
+				Encrypted:           jsii.Bool(true),
+				VolumeType:          awsec2.EbsDeviceVolumeType_GP3,
+				DeleteOnTermination: jsii.Bool(true),
+			}),
+		}},
+	})
+
+	subnets := p.VpcSubnets
+	if subnets == nil {
+		subnets = &awsec2.SubnetSelection{Subnets: p.Vpc.SelectSubnets(nil).Subnets}
+	}
+	f.asg = awsautoscaling.NewAutoScalingGroup(f.Construct, jsii.String("Group"), &awsautoscaling.AutoScalingGroupProps{
+		Vpc:            p.Vpc,
+		VpcSubnets:     subnets,
+		LaunchTemplate: lt,
+		MinCapacity:    jsii.Number(float64(p.MinCapacity)),
+		MaxCapacity:    jsii.Number(float64(p.MaxCapacity)),
+		HealthChecks: awsautoscaling.HealthChecks_WithAdditionalChecks(&awsautoscaling.AdditionalHealthChecksOptions{
+			AdditionalTypes: &[]awsautoscaling.AdditionalHealthCheckType{awsautoscaling.AdditionalHealthCheckType_ELB},
+			GracePeriod:     awscdk.Duration_Seconds(jsii.Number(180)),
+		}),
+		DefaultInstanceWarmup: awscdk.Duration_Seconds(jsii.Number(120)),
+		// A new launch template version (config change) replaces instances one by one,
+		// launching the new one before the old one goes.
+		UpdatePolicy: awsautoscaling.UpdatePolicy_InstanceRefresh(&awsautoscaling.InstanceRefreshOptions{
+			Strategy:             awsautoscaling.InstanceRefreshStrategy_ROLLING,
+			MinHealthyPercentage: jsii.Number(100),
+			MaxHealthyPercentage: jsii.Number(200),
+		}),
+		GroupMetrics: &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
+	})
+	f.asg.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsautoscaling.CpuUtilizationScalingProps{
+		TargetUtilizationPercent: jsii.Number(float64(p.TargetCPUPercent)),
+	})
+	return f
+}
+
+func (p *Props) withDefaults() Props {
+	if p == nil {
+		panic("proxyfleet.New: props are nil")
+	}
+	out := *p
+	if out.InstanceType == "" {
+		out.InstanceType = DefaultInstanceType
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&out.MinCapacity, DefaultMinCapacity)
+	def(&out.MaxCapacity, DefaultMaxCapacity)
+	def(&out.TargetCPUPercent, DefaultTargetCPUPercent)
+	def(&out.HealthPort, DefaultHealthPort)
+	def(&out.ResolveInterval, 10)
+	def(&out.RootVolumeGiB, DefaultRootVolumeGiB)
+	if out.Resolver == "" {
+		out.Resolver = DefaultResolver
+	}
+	return out
+}
+
+func (p Props) check() error {
+	switch {
+	case p.Vpc == nil:
+		return fmt.Errorf("Vpc is nil")
+	case len(p.UpstreamCidrs) == 0:
+		return fmt.Errorf("UpstreamCidrs is empty; give the CIDR of the cluster's VPC")
+	case p.MinCapacity < 1 || p.MaxCapacity < p.MinCapacity:
+		return fmt.Errorf("capacity %d..%d: need 1 <= MinCapacity <= MaxCapacity", p.MinCapacity, p.MaxCapacity)
+	}
+	return nil
+}
+
+// AutoScalingGroup is the group of proxies.
+func (f *NginxProxyFleet) AutoScalingGroup() awsautoscaling.AutoScalingGroup { return f.asg }
+
+// Connections lets callers admit traffic: fleet.Connections().AllowFrom(nlb, port).
+func (f *NginxProxyFleet) Connections() awsec2.Connections { return f.sg.Connections() }
+
+// NginxConfig is the rendered nginx.conf the instances run.
+func (f *NginxProxyFleet) NginxConfig() string { return f.nginxConf }
+
+// HealthPort is the port that answers GET /healthz.
+func (f *NginxProxyFleet) HealthPort() int { return f.healthPort }
+
+// AttachTo registers the fleet as the targets of listener on port, with
+// health checks on /healthz, and admits traffic from the listener's load
+// balancer. It returns the target group.
+func (f *NginxProxyFleet) AttachTo(listener awselasticloadbalancingv2.NetworkListener, lb awsec2.IConnectable, port int) awselasticloadbalancingv2.NetworkTargetGroup {
+	tg := listener.AddTargets(jsii.String("Fleet"), &awselasticloadbalancingv2.AddNetworkTargetsProps{
+		Port:     jsii.Number(float64(port)),
+		Protocol: awselasticloadbalancingv2.Protocol_TCP,
+		Targets:  &[]awselasticloadbalancingv2.INetworkLoadBalancerTarget{f.asg},
+		HealthCheck: &awselasticloadbalancingv2.HealthCheck{
+			Protocol:                awselasticloadbalancingv2.Protocol_HTTP,
+			Path:                    jsii.String("/healthz"),
+			Port:                    jsii.String(fmt.Sprint(f.healthPort)),
+			Interval:                awscdk.Duration_Seconds(jsii.Number(10)),
+			HealthyThresholdCount:   jsii.Number(2),
+			UnhealthyThresholdCount: jsii.Number(2),
+		},
+		// Agents batch over long-lived connections: give them time to finish on deregistration.
+		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(60)),
+	})
+	f.Connections().AllowFrom(lb, awsec2.Port_Tcp(jsii.Number(float64(port))), jsii.String(fmt.Sprintf("NLB to proxies on %d", port)))
+	f.Connections().AllowFrom(lb, awsec2.Port_Tcp(jsii.Number(float64(f.healthPort))), jsii.String("NLB health checks"))
+	return tg
+}
+
+func upstreamPorts(routes []Route) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, r := range routes {
+		if !seen[r.UpstreamPort] {
+			seen[r.UpstreamPort] = true
+			out = append(out, r.UpstreamPort)
+		}
+	}
+	return out
+}
+
+var graviton = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*\.`)
+
+// IsGraviton reports whether an EC2 instance type runs on AWS Graviton (arm64).
+func IsGraviton(instanceType string) bool { return graviton.MatchString(instanceType) }

@@ -1,0 +1,75 @@
+// Package netutil holds the VPC layout shared by the obslink constructs.
+package netutil
+
+import (
+	"fmt"
+	"math/bits"
+	"net/netip"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// IsolatedVpc creates a VPC with one private isolated subnet per zone: no
+// internet gateway, no NAT. Traffic leaves only through endpoints and the
+// inter-region links obslink adds. It panics on a CIDR that cannot hold a
+// /28 per zone, which topology validation rules out.
+func IsolatedVpc(scope constructs.Construct, id string, cidr string, zones []string, subnetName string) awsec2.Vpc {
+	mask, err := SubnetMask(cidr, len(zones))
+	if err != nil {
+		panic(err)
+	}
+	return awsec2.NewVpc(scope, jsii.String(id), &awsec2.VpcProps{
+		IpAddresses:        awsec2.IpAddresses_Cidr(jsii.String(cidr)),
+		AvailabilityZones:  jsii.Strings(zones...),
+		NatGateways:        jsii.Number(0),
+		EnableDnsHostnames: jsii.Bool(true),
+		EnableDnsSupport:   jsii.Bool(true),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
+			Name:       jsii.String(subnetName),
+			SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED,
+			CidrMask:   jsii.Number(float64(mask)),
+		}},
+		RestrictDefaultSecurityGroup: jsii.Bool(true),
+	})
+}
+
+// SubnetMask is the prefix length that splits cidr into one subnet per zone,
+// rounded up to a power of two. Fixed by the CIDR and the zone count, so that
+// the subnets of a deployed VPC never move.
+func SubnetMask(cidr string, zones int) (int, error) {
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		return 0, fmt.Errorf("cidr %q: %w", cidr, err)
+	}
+	if zones < 1 {
+		return 0, fmt.Errorf("cidr %q: need at least one availability zone", cidr)
+	}
+	mask := p.Bits() + bits.Len(uint(zones-1))
+	if mask > 28 {
+		return 0, fmt.Errorf("cidr %q is too small for %d zones: a subnet per zone would be /%d, smaller than /28; use a larger CIDR or fewer zones", cidr, zones, mask)
+	}
+	return mask, nil
+}
+
+// IDPart turns a topology name (a DNS label) into a construct id part:
+// metrics-v2 becomes MetricsV2. Construct ids are a public contract: they
+// decide logical ids, so this mapping must never change.
+func IDPart(name string) string {
+	out := make([]byte, 0, len(name))
+	up := true
+	for i := 0; i < len(name); i++ {
+		ch := name[i]
+		if ch == '-' {
+			up = true
+			continue
+		}
+		if up && ch >= 'a' && ch <= 'z' {
+			ch -= 'a' - 'A'
+		}
+		up = false
+		out = append(out, ch)
+	}
+	return string(out)
+}

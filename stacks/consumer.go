@@ -1,0 +1,83 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/obslink/obslink/constructs/consumervpc"
+	"github.com/obslink/obslink/topology"
+)
+
+// ConsumerStackProps configures a ConsumerStack.
+type ConsumerStackProps struct {
+	awscdk.StackProps
+	// Topology the stack belongs to (validated, defaults applied).
+	Topology *topology.Topology
+	// Consumer is the entry this stack builds.
+	Consumer topology.Consumer
+	// Provider is the stack of the region that serves this consumer.
+	Provider *ProviderStack
+}
+
+// ConsumerStack holds the ConsumerVpc of one consumer, in its own account and region.
+type ConsumerStack struct {
+	awscdk.Stack
+	Consumer *consumervpc.ConsumerVpc
+	// Weak reports whether the service name crosses accounts or regions as a
+	// weak reference (Fn::GetStackOutput) rather than an export/import.
+	Weak bool
+}
+
+// NewConsumerStack creates the stack of one consumer.
+func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStackProps) *ConsumerStack {
+	t, c, prov := props.Topology, props.Consumer, props.Provider
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	cs := &ConsumerStack{Stack: stack}
+
+	var vpc awsec2.IVpc
+	if c.VPC.Existing() {
+		vpc = awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Vpc"), &awsec2.VpcAttributes{
+			VpcId:             jsii.String(c.VPC.ID),
+			VpcCidrBlock:      jsii.String(c.VPC.CIDR),
+			AvailabilityZones: jsii.Strings(c.VPC.AvailabilityZones...),
+			PrivateSubnetIds:  jsii.Strings(c.VPC.SubnetIDs...),
+		})
+		// obslink adds no routes to a consumer VPC (one-way traffic), so it never needs the route tables.
+		awscdk.Annotations_Of(vpc).AcknowledgeWarning(jsii.String("@aws-cdk/aws-ec2:noSubnetRouteTableId"),
+			jsii.String("obslink adds no routes in consumer VPCs"))
+	}
+
+	providerRegion := *prov.Region()
+	serviceName := prov.Provider.ServiceName()
+	if *prov.Account() != c.Account || providerRegion != c.Region {
+		// A strong reference cannot cross accounts or regions; the service name is
+		// a concatenation, which a weak reference refuses, so reference the plain
+		// id and rebuild the name around it.
+		cs.Weak = true
+		id := awscdk.Stack_ConsumeReference(prov.Provider.ServiceID(), awscdk.ReferenceStrength_WEAK)
+		serviceName = awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+providerRegion+".", *id))
+	}
+	var serviceRegion string
+	if providerRegion != c.Region {
+		serviceRegion = providerRegion
+	}
+
+	services := make([]consumervpc.Service, 0, len(t.Services))
+	for _, s := range t.Services {
+		services = append(services, consumervpc.Service{Name: s.Name, Port: s.Port})
+	}
+	cs.Consumer = consumervpc.New(stack, "Consumer", &consumervpc.Props{
+		Vpc:               vpc,
+		Cidr:              c.VPC.CIDR,
+		AvailabilityZones: c.VPC.AvailabilityZones,
+		ServiceName:       serviceName,
+		ServiceRegion:     serviceRegion,
+		Domain:            t.Domain,
+		Services:          services,
+		AllowedCidrs:      c.AllowedCIDRs,
+	})
+	stack.AddStackDependency(prov.Stack, jsii.String("the endpoint service must exist before the endpoint"))
+	return cs
+}

@@ -1,0 +1,75 @@
+package stacks
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/obslink/obslink/constructs/providerregion"
+	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/topology"
+)
+
+// ProviderStackProps configures a ProviderStack.
+type ProviderStackProps struct {
+	awscdk.StackProps
+	// Topology the stack belongs to (validated, defaults applied).
+	Topology *topology.Topology
+	// Region is the provider entry this stack builds.
+	Region topology.Region
+}
+
+// ProviderStack holds the ProviderRegion of one region, in the control plane's account.
+type ProviderStack struct {
+	awscdk.Stack
+	Provider *providerregion.ProviderRegion
+}
+
+// NewProviderStack creates the provider stack of one region.
+func NewProviderStack(scope constructs.Construct, id string, props *ProviderStackProps) *ProviderStack {
+	t, r := props.Topology, props.Region
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	var supported []string
+	for _, region := range t.ConsumerRegions(r.Region) {
+		if region != r.Region {
+			supported = append(supported, region)
+		}
+	}
+	p := providerregion.New(stack, "Provider", &providerregion.Props{
+		Cidr:              r.CIDR,
+		AvailabilityZones: r.AvailabilityZones,
+		Routes:            Routes(t),
+		UpstreamCidrs:     []string{t.ControlPlane.VPC.CIDR},
+		AllowedAccounts:   t.ConsumerAccounts(r.Region),
+		SupportedRegions:  supported,
+		Fleet: proxyfleet.Props{
+			InstanceType: t.Proxy.InstanceType,
+			MinCapacity:  t.Proxy.Min(),
+			MaxCapacity:  t.Proxy.Max(),
+		},
+	})
+	// Consumers in other accounts or regions read the service id through a weak
+	// reference (Fn::GetStackOutput), which needs a named output in this stack.
+	awscdk.NewCfnOutput(stack, jsii.String("EndpointServiceId"), &awscdk.CfnOutputProps{
+		Value:       p.ServiceID(),
+		Description: jsii.String("obslink endpoint service id for consumers of " + r.Region),
+	})
+	return &ProviderStack{Stack: stack, Provider: p}
+}
+
+// Routes turns the topology's services into proxy routes.
+func Routes(t *topology.Topology) []proxyfleet.Route {
+	out := make([]proxyfleet.Route, 0, len(t.Services))
+	for _, s := range t.Services {
+		out = append(out, proxyfleet.Route{
+			Name:         s.Name,
+			Host:         s.Host(t.Domain),
+			Port:         s.Port,
+			Upstream:     s.Upstream,
+			UpstreamPort: s.UpstreamPort,
+			GRPC:         s.Protocol == topology.ProtocolGRPC,
+			UpstreamTLS:  s.UpstreamTLS,
+		})
+	}
+	return out
+}

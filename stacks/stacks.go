@@ -1,0 +1,109 @@
+// Package stacks turns a topology into CDK stacks: one per account and region
+// that needs one, with explicit environments, ids derived from the names in
+// the topology file, and dependencies that give a correct deploy order.
+package stacks
+
+import (
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/obslink/obslink/topology"
+)
+
+// Set is every stack built for one topology.
+type Set struct {
+	// Providers holds the provider stack of each region, by region name.
+	Providers map[string]*ProviderStack
+	// Consumers holds the stack of each consumer, by consumer name.
+	Consumers map[string]*ConsumerStack
+}
+
+// All returns every stack in a stable order: providers by region, then consumers by name.
+func (s *Set) All() []awscdk.Stack {
+	var out []awscdk.Stack
+	for _, k := range sortedKeys(s.Providers) {
+		out = append(out, s.Providers[k].Stack)
+	}
+	for _, k := range sortedKeys(s.Consumers) {
+		out = append(out, s.Consumers[k].Stack)
+	}
+	return out
+}
+
+// ProviderStackName is the stack name of the provider in region.
+func ProviderStackName(t *topology.Topology, region string) string {
+	return t.Name + "-provider-" + region
+}
+
+// ConsumerStackName is the stack name of a consumer.
+func ConsumerStackName(t *topology.Topology, consumer string) string {
+	return t.Name + "-consumer-" + consumer
+}
+
+// Build creates the stacks of t in app. t must come from topology.Load or
+// topology.Parse (validated, defaults applied).
+func Build(app awscdk.App, t *topology.Topology) *Set {
+	setAvailabilityZones(app, t)
+	set := &Set{Providers: map[string]*ProviderStack{}, Consumers: map[string]*ConsumerStack{}}
+	for _, r := range t.Regions {
+		set.Providers[r.Region] = NewProviderStack(app, ProviderStackName(t, r.Region), &ProviderStackProps{
+			StackProps: stackProps(t, t.ControlPlane.Account, r.Region, "obslink provider for "+r.Region),
+			Topology:   t,
+			Region:     r,
+		})
+	}
+	for _, c := range t.Consumers {
+		cs := NewConsumerStack(app, ConsumerStackName(t, c.Name), &ConsumerStackProps{
+			StackProps: stackProps(t, c.Account, c.Region, "obslink consumer "+c.Name),
+			Topology:   t,
+			Consumer:   c,
+			Provider:   set.Providers[t.ProviderRegionFor(c.Region)],
+		})
+		set.Consumers[c.Name] = cs
+	}
+	return set
+}
+
+func stackProps(t *topology.Topology, account, region, desc string) awscdk.StackProps {
+	return awscdk.StackProps{
+		Env:         &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)},
+		Description: jsii.String(desc + " (topology " + t.Name + ")"),
+		Tags:        &map[string]*string{"obslink:topology": jsii.String(t.Name)},
+	}
+}
+
+// setAvailabilityZones records each environment's zones as context, so that
+// synthesis never looks them up in AWS (see field notes: the manifest must
+// record no missing context).
+func setAvailabilityZones(app awscdk.App, t *topology.Topology) {
+	zones := map[string]map[string]bool{}
+	addZones := func(account, region string, azs []string) {
+		key := "availability-zones:account=" + account + ":region=" + region
+		if zones[key] == nil {
+			zones[key] = map[string]bool{}
+		}
+		for _, z := range azs {
+			zones[key][z] = true
+		}
+	}
+	for _, r := range t.Regions {
+		addZones(t.ControlPlane.Account, r.Region, r.AvailabilityZones)
+	}
+	for _, c := range t.Consumers {
+		addZones(c.Account, c.Region, c.VPC.AvailabilityZones)
+	}
+	for _, key := range sortedKeys(zones) {
+		app.Node().SetContext(jsii.String(key), sortedKeys(zones[key]))
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,40 @@
+package test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestDefaultTopologyStacks(t *testing.T) {
+	a := synthDefault(t)
+
+	assert.Empty(t, a.Manifest.Missing, "no context lookups may be left for the CLI")
+	want := map[string]string{
+		"obslink-provider-eu-west-1":      "aws://111111111111/eu-west-1",
+		"obslink-provider-us-east-1":      "aws://111111111111/us-east-1",
+		"obslink-provider-ap-southeast-1": "aws://111111111111/ap-southeast-1",
+		"obslink-consumer-payments":       "aws://222222222222/eu-west-1",
+		"obslink-consumer-analytics":      "aws://111111111111/us-east-1",
+		"obslink-consumer-checkout":       "aws://333333333333/ap-southeast-1",
+	}
+	got := map[string]string{}
+	for name, art := range a.Stacks() {
+		got[name] = art.Environment
+	}
+	assert.Equal(t, want, got)
+
+	// Each consumer deploys after the provider of its region.
+	for consumer, provider := range map[string]string{
+		"obslink-consumer-payments":  "obslink-provider-eu-west-1",
+		"obslink-consumer-analytics": "obslink-provider-us-east-1",
+		"obslink-consumer-checkout":  "obslink-provider-ap-southeast-1",
+	} {
+		assert.Contains(t, a.Stacks()[consumer].Dependencies, provider, consumer)
+	}
+	for name := range want {
+		tpl := a.Template(t, name)
+		require.NotEmpty(t, tpl.Resources, "%s has no resources", name)
+	}
+}

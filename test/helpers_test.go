@@ -1,0 +1,102 @@
+// Package test holds the app-level tests: the default topology and the
+// examples synthesized end to end, the golden templates and the gates that
+// stand in for a real deploy.
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/app"
+	"github.com/obslink/obslink/topology"
+)
+
+// Manifest is the part of cdk.out/manifest.json the tests read.
+type Manifest struct {
+	Missing   []any               `json:"missing"`
+	Artifacts map[string]Artifact `json:"artifacts"`
+}
+
+// Artifact is one entry of the manifest.
+type Artifact struct {
+	Type         string   `json:"type"`
+	Environment  string   `json:"environment"`
+	Dependencies []string `json:"dependencies"`
+}
+
+// Template is a CloudFormation template, loosely typed.
+type Template struct {
+	Resources map[string]Resource `json:"Resources"`
+	Outputs   map[string]any      `json:"Outputs"`
+}
+
+// Resource is one template resource.
+type Resource struct {
+	Type       string         `json:"Type"`
+	Properties map[string]any `json:"Properties"`
+	DependsOn  any            `json:"DependsOn"`
+}
+
+// Of returns the resources of one type, by logical id.
+func (t Template) Of(typ string) map[string]Resource {
+	out := map[string]Resource{}
+	for id, r := range t.Resources {
+		if r.Type == typ {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// Assembly is one synthesized topology.
+type Assembly struct {
+	Dir      string
+	Manifest Manifest
+}
+
+// Template reads a stack's template.
+func (a Assembly) Template(t *testing.T, stack string) Template {
+	t.Helper()
+	var tpl Template
+	readJSON(t, filepath.Join(a.Dir, stack+".template.json"), &tpl)
+	return tpl
+}
+
+// Stacks returns the stack artifacts by name.
+func (a Assembly) Stacks() map[string]Artifact {
+	out := map[string]Artifact{}
+	for name, art := range a.Manifest.Artifacts {
+		if art.Type == "aws:cloudformation:stack" {
+			out[name] = art
+		}
+	}
+	return out
+}
+
+func synth(t *testing.T, topo *topology.Topology) Assembly {
+	t.Helper()
+	dir := t.TempDir()
+	_, err := app.Synth(topo, app.Options{Outdir: dir})
+	require.NoError(t, err)
+	a := Assembly{Dir: dir}
+	readJSON(t, filepath.Join(dir, "manifest.json"), &a.Manifest)
+	return a
+}
+
+func synthDefault(t *testing.T) Assembly {
+	t.Helper()
+	topo, err := topology.Default()
+	require.NoError(t, err)
+	return synth(t, topo)
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, v), path)
+}

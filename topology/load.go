@@ -1,0 +1,219 @@
+package topology
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed default.yaml
+var defaultFile []byte
+
+// DefaultName is the name errors use for the embedded default topology.
+const DefaultName = "default.yaml (embedded)"
+
+// Default returns the embedded default topology: the seed's scenario.
+func Default() (*Topology, error) { return Parse(DefaultName, defaultFile) }
+
+// DefaultYAML returns the text of the embedded default topology.
+func DefaultYAML() []byte { return bytes.Clone(defaultFile) }
+
+// Load reads, validates and completes the topology file at path.
+func Load(path string) (*Topology, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("read topology: %w", err)
+	}
+	return Parse(path, data)
+}
+
+// FieldError is one problem in a topology file.
+type FieldError struct {
+	File string
+	Line int    // 0 when the field is absent
+	Path string // e.g. consumers[1].account
+	Msg  string // names the value and the fix
+}
+
+func (e FieldError) Error() string {
+	loc := e.File
+	if e.Line > 0 {
+		loc += ":" + strconv.Itoa(e.Line)
+	}
+	return fmt.Sprintf("%s: %s: %s", loc, e.Path, e.Msg)
+}
+
+// Errors is every problem found in one file, in file order.
+type Errors []FieldError
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return fmt.Sprintf("%d problem(s) in topology:\n  %s", len(es), strings.Join(lines, "\n  "))
+}
+
+// Parse validates and completes a topology given as YAML text; name is used
+// in error messages. On any problem it returns Errors with all of them.
+func Parse(name string, data []byte) (*Topology, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, Errors{{File: name, Path: "(file)", Msg: fmt.Sprintf("not valid YAML: %v", err)}}
+	}
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
+		return nil, Errors{{File: name, Path: "(file)", Msg: "must be a YAML mapping with keys name, controlPlane, services, regions, consumers; see README \"Topology file\""}}
+	}
+	v := &validator{file: name, lines: map[string]int{}}
+	v.walk(doc.Content[0], reflect.TypeOf(Topology{}), "")
+	// walk reported unknown keys and misshapen values; decode what is there
+	// anyway so that one run reports every problem in the file.
+	var t Topology
+	if err := yaml.Unmarshal(data, &t); err != nil {
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, Errors{{File: name, Path: "(file)", Msg: err.Error()}}
+		}
+		if len(v.errs) == 0 { // walk explains misshapen values with their path; this is a fallback
+			for _, m := range te.Errors {
+				v.errs = append(v.errs, FieldError{File: name, Path: "(value)", Msg: m})
+			}
+		}
+		return nil, v.result()
+	}
+	v.validate(&t)
+	if len(v.errs) > 0 {
+		return nil, v.result()
+	}
+	t.applyDefaults()
+	return &t, nil
+}
+
+type validator struct {
+	file  string
+	lines map[string]int // field path -> line of its value
+	errs  Errors
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, FieldError{File: v.file, Line: v.lines[path], Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) result() error {
+	sort.SliceStable(v.errs, func(i, j int) bool {
+		a, b := v.errs[i].Line, v.errs[j].Line
+		if a == 0 || b == 0 {
+			return a != 0 && b == 0
+		}
+		return a < b
+	})
+	return v.errs
+}
+
+var intTags = map[string]bool{"!!int": true, "!!float": true}
+
+// walk records the line of every field, rejects unknown keys (listing the
+// known ones), and rejects account ids written as numbers.
+func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
+	v.lines[path] = n.Line
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			v.add(path, "%s is not a mapping; write it as keys %s", describe(n), strings.Join(yamlKeys(t), ", "))
+			return
+		}
+		fields := map[string]reflect.Type{}
+		for i := 0; i < t.NumField(); i++ {
+			fields[yamlKey(t.Field(i))] = t.Field(i).Type
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			p := join(path, k.Value)
+			ft, ok := fields[k.Value]
+			if !ok {
+				v.lines[p] = k.Line
+				v.add(p, "unknown key %q; known keys here: %s", k.Value, strings.Join(yamlKeys(t), ", "))
+				continue
+			}
+			if k.Value == "account" && val.Kind == yaml.ScalarNode && intTags[val.Tag] {
+				v.lines[p] = val.Line
+				v.add(p, "account id %s is written as a number, which loses leading zeros; quote it: %s: \"%s\"", val.Value, k.Value, val.Value)
+			}
+			v.walk(val, ft, p)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			if !(n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+				v.add(path, "%s is not a list; write it as a YAML list (- item)", describe(n))
+			}
+			return
+		}
+		for i, item := range n.Content {
+			v.walk(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	default:
+		switch {
+		case n.Kind != yaml.ScalarNode:
+			v.add(path, "%s where a single value belongs", describe(n))
+		case t.Kind() == reflect.Int && n.Tag != "!!int":
+			v.add(path, "%q is not a whole number; write a number such as 80", n.Value)
+		case t.Kind() == reflect.Bool && n.Tag != "!!bool":
+			v.add(path, "%q is not true or false", n.Value)
+		}
+	}
+}
+
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	default:
+		return fmt.Sprintf("value %q", n.Value)
+	}
+}
+
+func yamlKey(f reflect.StructField) string {
+	return strings.Split(f.Tag.Get("yaml"), ",")[0]
+}
+
+func yamlKeys(t reflect.Type) []string {
+	keys := make([]string, t.NumField())
+	for i := range keys {
+		keys[i] = yamlKey(t.Field(i))
+	}
+	return keys
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func sortStrings(s []string) { sort.Strings(s) }
+
+var (
+	reName     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
+	reLabel    = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	reAccount  = regexp.MustCompile(`^[0-9]{12}$`)
+	reRegion   = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$`)
+	reVPC      = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	reSubnet   = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	reRTB      = regexp.MustCompile(`^rtb-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	reInstance = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$`)
+)

@@ -1,0 +1,236 @@
+// Package topology is the model of an obslink topology file: which account and
+// region hold the observability cluster, which services it ingests, which
+// regions get a PrivateLink provider and which consumer VPCs reach it.
+//
+// Load parses and validates a file in pure Go (no jsii, no AWS calls) and
+// reports every problem at once, each with the file, line, field path and value.
+package topology
+
+import "strings"
+
+// InterRegion names how provider regions outside the main region reach the cluster.
+type InterRegion string
+
+// The inter-region modes a topology file may name in interRegion.
+const (
+	// Peering joins each provider VPC to the cluster VPC with VPC peering (hub and spoke).
+	Peering InterRegion = "peering"
+	// TGW joins regions with one Transit Gateway per region and TGW peering.
+	TGW InterRegion = "tgw"
+	// Native uses cross-region PrivateLink: one provider in the main region serves all regions.
+	Native InterRegion = "native"
+)
+
+// Protocols a service may use between agents and the cluster.
+const (
+	ProtocolHTTP = "http"
+	ProtocolGRPC = "grpc"
+)
+
+// Defaults applied by Load to fields the file leaves out.
+const (
+	DefaultDomain       = "observability.internal"
+	DefaultInterRegion  = Peering
+	DefaultInstanceType = "t4g.small"
+	DefaultMinCapacity  = 2
+	DefaultMaxCapacity  = 4
+	DefaultHTTPPort     = 80
+	DefaultGRPCPort     = 4317
+	// HealthCheckPort is where each proxy answers the NLB's health checks; no service may use it.
+	HealthCheckPort = 8080
+)
+
+// Topology is one obslink deployment: a cluster, its services, its provider
+// regions and its consumers.
+type Topology struct {
+	// Name prefixes every stack name. Required.
+	Name string `yaml:"name"`
+	// Domain is the private DNS domain agents use. Default: observability.internal.
+	Domain string `yaml:"domain"`
+	// InterRegion picks how regions reach the main region. Default: peering.
+	InterRegion InterRegion `yaml:"interRegion"`
+	// ControlPlane is where the observability cluster runs. Required.
+	ControlPlane ControlPlane `yaml:"controlPlane"`
+	// Services are the cluster's ingestion endpoints, one ALB each. At least one.
+	Services []Service `yaml:"services"`
+	// Regions are the provider VPCs, one per region that has consumers.
+	Regions []Region `yaml:"regions"`
+	// Proxy sizes the nginx fleet in each provider region.
+	Proxy Proxy `yaml:"proxy"`
+	// Consumers are the VPCs whose agents push to the cluster.
+	Consumers []Consumer `yaml:"consumers"`
+}
+
+// ControlPlane is the observability cluster's account, main region and VPC.
+type ControlPlane struct {
+	Account string     `yaml:"account"`
+	Region  string     `yaml:"region"`
+	VPC     ClusterVPC `yaml:"vpc"`
+}
+
+// ClusterVPC is the existing VPC of the cluster's ALBs, imported by attributes.
+type ClusterVPC struct {
+	ID            string   `yaml:"id"`
+	CIDR          string   `yaml:"cidr"`
+	RouteTableIDs []string `yaml:"routeTableIds"`
+}
+
+// Service is one ingestion endpoint of the cluster, reached by agents as
+// <name>.<domain> and proxied to Upstream.
+type Service struct {
+	// Name is a DNS label: agents use <name>.<domain>.
+	Name string `yaml:"name"`
+	// Upstream is the DNS name of the service's ALB in the main region.
+	Upstream string `yaml:"upstream"`
+	// Port is where agents connect (NLB listener and proxy). Default: 80 for http, 4317 for grpc.
+	Port int `yaml:"port"`
+	// UpstreamPort is the ALB listener port. Default: Port.
+	UpstreamPort int `yaml:"upstreamPort"`
+	// Protocol agents speak: http, or grpc (cleartext HTTP/2). Default: http.
+	Protocol string `yaml:"protocol"`
+	// UpstreamTLS makes the proxy speak TLS to the ALB (an ALB's gRPC listener
+	// must be HTTPS). Default: false.
+	UpstreamTLS bool `yaml:"upstreamTls"`
+}
+
+// Host is the name agents use for the service: <name>.<domain>.
+func (s Service) Host(domain string) string { return s.Name + "." + domain }
+
+// Region is a provider VPC in one region.
+type Region struct {
+	Region            string   `yaml:"region"`
+	CIDR              string   `yaml:"cidr"`
+	AvailabilityZones []string `yaml:"availabilityZones"`
+}
+
+// Proxy sizes the nginx reverse-proxy fleet of every provider region.
+type Proxy struct {
+	// InstanceType of the proxies; Graviton types (t4g, m7g, ...) run arm64. Default: t4g.small.
+	InstanceType string `yaml:"instanceType"`
+	// MinCapacity is the fleet's minimum size. Default: 2.
+	MinCapacity *int `yaml:"minCapacity"`
+	// MaxCapacity is the fleet's maximum size. Default: 4.
+	MaxCapacity *int `yaml:"maxCapacity"`
+}
+
+// Min is the fleet's minimum size after defaults.
+func (p Proxy) Min() int { return derefOr(p.MinCapacity, DefaultMinCapacity) }
+
+// Max is the fleet's maximum size after defaults.
+func (p Proxy) Max() int { return derefOr(p.MaxCapacity, DefaultMaxCapacity) }
+
+// Consumer is one VPC whose agents push to the cluster.
+type Consumer struct {
+	// Name is a DNS label, unique in the file; it names the consumer's stack.
+	Name    string      `yaml:"name"`
+	Account string      `yaml:"account"`
+	Region  string      `yaml:"region"`
+	VPC     ConsumerVPC `yaml:"vpc"`
+	// AllowedCIDRs may connect to the endpoint. Default: the VPC's CIDR.
+	AllowedCIDRs []string `yaml:"allowedCidrs"`
+}
+
+// ConsumerVPC is either a VPC obslink creates (cidr and availabilityZones) or an
+// existing one (id, cidr, subnetIds and availabilityZones, one zone per subnet).
+type ConsumerVPC struct {
+	ID                string   `yaml:"id"`
+	CIDR              string   `yaml:"cidr"`
+	SubnetIDs         []string `yaml:"subnetIds"`
+	AvailabilityZones []string `yaml:"availabilityZones"`
+}
+
+// Existing reports whether the VPC is imported rather than created.
+func (v ConsumerVPC) Existing() bool { return v.ID != "" }
+
+// Region returns the provider region entry for name, or false.
+func (t *Topology) Region(name string) (Region, bool) {
+	for _, r := range t.Regions {
+		if r.Region == name {
+			return r, true
+		}
+	}
+	return Region{}, false
+}
+
+// ProviderRegionFor returns the region whose endpoint service serves a consumer
+// in region: the region itself, or the main region in native mode.
+func (t *Topology) ProviderRegionFor(region string) string {
+	if t.InterRegion == Native {
+		return t.ControlPlane.Region
+	}
+	return region
+}
+
+// ConsumerAccounts returns the distinct accounts of the consumers served by the
+// provider in region, sorted, for the endpoint service's allowed principals.
+func (t *Topology) ConsumerAccounts(region string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range t.Consumers {
+		if t.ProviderRegionFor(c.Region) == region && !seen[c.Account] {
+			seen[c.Account] = true
+			out = append(out, c.Account)
+		}
+	}
+	sortStrings(out)
+	return out
+}
+
+// ConsumerRegions returns the distinct regions of the consumers served by the
+// provider in region, sorted.
+func (t *Topology) ConsumerRegions(region string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, c := range t.Consumers {
+		if t.ProviderRegionFor(c.Region) == region && !seen[c.Region] {
+			seen[c.Region] = true
+			out = append(out, c.Region)
+		}
+	}
+	sortStrings(out)
+	return out
+}
+
+// applyDefaults fills the fields the file left out. It runs after validation.
+func (t *Topology) applyDefaults() {
+	if t.Domain == "" {
+		t.Domain = DefaultDomain
+	}
+	t.Domain = strings.TrimSuffix(strings.ToLower(t.Domain), ".")
+	if t.InterRegion == "" {
+		t.InterRegion = DefaultInterRegion
+	}
+	for i := range t.Services {
+		s := &t.Services[i]
+		if s.Protocol == "" {
+			s.Protocol = ProtocolHTTP
+		}
+		if s.Port == 0 {
+			s.Port = DefaultHTTPPort
+			if s.Protocol == ProtocolGRPC {
+				s.Port = DefaultGRPCPort
+			}
+		}
+		if s.UpstreamPort == 0 {
+			s.UpstreamPort = s.Port
+		}
+	}
+	if t.Proxy.InstanceType == "" {
+		t.Proxy.InstanceType = DefaultInstanceType
+	}
+	min, max := t.Proxy.Min(), t.Proxy.Max()
+	t.Proxy.MinCapacity, t.Proxy.MaxCapacity = &min, &max
+	for i := range t.Consumers {
+		c := &t.Consumers[i]
+		if len(c.AllowedCIDRs) == 0 {
+			c.AllowedCIDRs = []string{c.VPC.CIDR}
+		}
+	}
+}
+
+func derefOr(p *int, def int) int {
+	if p == nil {
+		return def
+	}
+	return *p
+}

@@ -1,0 +1,238 @@
+package topology_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/obslink/obslink/topology"
+)
+
+// base is a small valid topology the cases below break one field at a time.
+const base = `
+name: obs
+interRegion: peering
+controlPlane:
+  account: "111111111111"
+  region: eu-west-1
+  vpc:
+    id: vpc-0a1b2c3d4e5f60718
+    cidr: 10.0.0.0/16
+    routeTableIds: [rtb-0a1b2c3d4e5f60718]
+services:
+  - name: metrics
+    upstream: internal-metrics-1.eu-west-1.elb.amazonaws.com
+  - name: traces
+    upstream: internal-traces-1.eu-west-1.elb.amazonaws.com
+    protocol: grpc
+regions:
+  - region: eu-west-1
+    cidr: 10.100.0.0/24
+    availabilityZones: [eu-west-1a, eu-west-1b]
+  - region: us-east-1
+    cidr: 10.100.1.0/24
+    availabilityZones: [us-east-1a, us-east-1b]
+consumers:
+  - name: app
+    account: "222222222222"
+    region: us-east-1
+    vpc:
+      cidr: 10.0.0.0/16
+      availabilityZones: [us-east-1a]
+`
+
+// patched decodes base, applies patch to the generic document and re-encodes it.
+func patched(t *testing.T, patch func(m map[string]any)) []byte {
+	t.Helper()
+	var m map[string]any
+	require.NoError(t, yaml.Unmarshal([]byte(base), &m))
+	if patch != nil {
+		patch(m)
+	}
+	out, err := yaml.Marshal(m)
+	require.NoError(t, err)
+	return out
+}
+
+func at(m map[string]any, path ...any) map[string]any {
+	var cur any = m
+	for _, p := range path {
+		switch k := p.(type) {
+		case string:
+			cur = cur.(map[string]any)[k]
+		case int:
+			cur = cur.([]any)[k]
+		}
+	}
+	return cur.(map[string]any)
+}
+
+func TestParseValid(t *testing.T) {
+	topo, err := topology.Parse("base.yaml", patched(t, nil))
+	require.NoError(t, err)
+
+	assert.Equal(t, "observability.internal", topo.Domain, "domain default")
+	assert.Equal(t, topology.Peering, topo.InterRegion)
+	assert.Equal(t, 80, topo.Services[0].Port, "http port default")
+	assert.Equal(t, 4317, topo.Services[1].Port, "grpc port default")
+	assert.Equal(t, topo.Services[1].Port, topo.Services[1].UpstreamPort, "upstream port defaults to port")
+	assert.Equal(t, "t4g.small", topo.Proxy.InstanceType)
+	assert.Equal(t, 2, topo.Proxy.Min())
+	assert.Equal(t, 4, topo.Proxy.Max())
+	assert.Equal(t, []string{"10.0.0.0/16"}, topo.Consumers[0].AllowedCIDRs, "allowed CIDRs default to the VPC CIDR")
+	assert.Equal(t, []string{"222222222222"}, topo.ConsumerAccounts("us-east-1"))
+	assert.Empty(t, topo.ConsumerAccounts("eu-west-1"))
+}
+
+func TestDefaultTopologyIsValid(t *testing.T) {
+	topo, err := topology.Default()
+	require.NoError(t, err)
+	assert.Len(t, topo.Consumers, 3)
+	assert.Len(t, topo.Regions, 3)
+	assert.Equal(t, "eu-west-1", topo.ControlPlane.Region)
+}
+
+func TestExamplesAreValid(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.yaml")
+	require.NoError(t, err)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := topology.Load(f)
+			assert.NoError(t, err)
+		})
+	}
+}
+
+func TestParseInvalid(t *testing.T) {
+	tests := []struct {
+		name  string
+		patch func(m map[string]any)
+		raw   string // used instead of patch when set
+		path  string // the field path the error must name
+		want  string // a part of the message (value or fix)
+	}{
+		{name: "unknown top-level key", patch: func(m map[string]any) { m["regoins"] = []any{} }, path: "regoins", want: "known keys here: name, domain"},
+		{name: "unknown nested key", patch: func(m map[string]any) { at(m, "regions", 0)["zones"] = "x" }, path: "regions[0].zones", want: "unknown key"},
+		{name: "missing name", patch: func(m map[string]any) { delete(m, "name") }, path: "name", want: "is missing"},
+		{name: "bad name", patch: func(m map[string]any) { m["name"] = "Obs_Link" }, path: "name", want: `"Obs_Link"`},
+		{name: "bad domain", patch: func(m map[string]any) { m["domain"] = "bad..domain" }, path: "domain", want: `"bad..domain"`},
+		{name: "bad mode", patch: func(m map[string]any) { m["interRegion"] = "vpn" }, path: "interRegion", want: "peering, tgw, native"},
+		{name: "account as number", patch: func(m map[string]any) { at(m, "controlPlane")["account"] = 111111111111 }, path: "controlPlane.account", want: "quote it"},
+		{name: "account too short", patch: func(m map[string]any) { at(m, "consumers", 0)["account"] = "12345" }, path: "consumers[0].account", want: `"12345" is not a 12-digit`},
+		{name: "account missing", patch: func(m map[string]any) { delete(at(m, "consumers", 0), "account") }, path: "consumers[0].account", want: "is missing"},
+		{name: "bad region", patch: func(m map[string]any) { at(m, "controlPlane")["region"] = "europe-1" }, path: "controlPlane.region", want: `"europe-1"`},
+		{name: "zone of another region", patch: func(m map[string]any) { at(m, "regions", 1)["availabilityZones"] = []any{"us-east-1a", "us-west-2b"} }, path: "regions[1].availabilityZones[1]", want: `"us-west-2b" is not an availability zone of us-east-1`},
+		{name: "duplicate zone", patch: func(m map[string]any) { at(m, "regions", 1)["availabilityZones"] = []any{"us-east-1a", "us-east-1a"} }, path: "regions[1].availabilityZones[1]", want: "listed twice"},
+		{name: "provider with one zone", patch: func(m map[string]any) { at(m, "regions", 0)["availabilityZones"] = []any{"eu-west-1a"} }, path: "regions[0].availabilityZones", want: "at least 2"},
+		{name: "bad cidr", patch: func(m map[string]any) { at(m, "regions", 0)["cidr"] = "10.100.0.0/33" }, path: "regions[0].cidr", want: "not an IPv4 CIDR"},
+		{name: "cidr host bits", patch: func(m map[string]any) { at(m, "regions", 0)["cidr"] = "10.100.0.1/24" }, path: "regions[0].cidr", want: "did you mean 10.100.0.0/24"},
+		{name: "cidr too large for a VPC", patch: func(m map[string]any) { at(m, "regions", 0)["cidr"] = "10.0.0.0/8" }, path: "regions[0].cidr", want: "between /16 and /28"},
+		{name: "provider overlaps cluster", patch: func(m map[string]any) { at(m, "regions", 0)["cidr"] = "10.0.1.0/24" }, path: "regions[0].cidr", want: "overlaps controlPlane.vpc.cidr"},
+		{name: "providers overlap", patch: func(m map[string]any) { at(m, "regions", 1)["cidr"] = "10.100.0.0/25" }, path: "regions[1].cidr", want: "overlaps regions[0].cidr"},
+		{name: "duplicate region", patch: func(m map[string]any) { at(m, "regions", 1)["region"] = "eu-west-1"; at(m, "regions", 1)["availabilityZones"] = []any{"eu-west-1a", "eu-west-1b"} }, path: "regions[1].region", want: "already the region of regions[0]"},
+		{name: "no provider for consumer region", patch: func(m map[string]any) {
+			c := at(m, "consumers", 0)
+			c["region"] = "ap-south-1"
+			at(c, "vpc")["availabilityZones"] = []any{"ap-south-1a"}
+		}, path: "consumers[0].region", want: "has no provider"},
+		{name: "native mode with a region outside main", patch: func(m map[string]any) { m["interRegion"] = "native" }, path: "regions[1].region", want: "in native mode"},
+		{name: "no services", patch: func(m map[string]any) { m["services"] = []any{} }, path: "services", want: "is empty"},
+		{name: "service name not a label", patch: func(m map[string]any) { at(m, "services", 0)["name"] = "Metrics_1" }, path: "services[0].name", want: "not a DNS label"},
+		{name: "duplicate service", patch: func(m map[string]any) { at(m, "services", 1)["name"] = "metrics" }, path: "services[1].name", want: "already the name of services[0]"},
+		{name: "upstream with scheme", patch: func(m map[string]any) { at(m, "services", 0)["upstream"] = "http://alb.example.com" }, path: "services[0].upstream", want: "without scheme"},
+		{name: "upstream IP", patch: func(m map[string]any) { at(m, "services", 0)["upstream"] = "10.0.0.5" }, path: "services[0].upstream", want: "IP address"},
+		{name: "bad protocol", patch: func(m map[string]any) { at(m, "services", 0)["protocol"] = "tcp" }, path: "services[0].protocol", want: "use http or grpc"},
+		{name: "bad port", patch: func(m map[string]any) { at(m, "services", 0)["port"] = 70000 }, path: "services[0].port", want: "70000"},
+		{name: "grpc shares http port", patch: func(m map[string]any) { at(m, "services", 1)["port"] = 80 }, path: "services[1].port", want: "need different ports"},
+		{name: "health port taken", patch: func(m map[string]any) { at(m, "services", 0)["port"] = 8080 }, path: "services[0].port", want: "health checks"},
+		{name: "min capacity zero", patch: func(m map[string]any) { m["proxy"] = map[string]any{"minCapacity": 0} }, path: "proxy.minCapacity", want: "at least 1"},
+		{name: "max below min", patch: func(m map[string]any) { m["proxy"] = map[string]any{"minCapacity": 3, "maxCapacity": 2} }, path: "proxy.maxCapacity", want: "below minCapacity 3"},
+		{name: "bad instance type", patch: func(m map[string]any) { m["proxy"] = map[string]any{"instanceType": "small"} }, path: "proxy.instanceType", want: `"small"`},
+		{name: "duplicate consumer", patch: func(m map[string]any) { m["consumers"] = append(m["consumers"].([]any), m["consumers"].([]any)[0]) }, path: "consumers[1].name", want: "must be unique"},
+		{name: "existing vpc without subnets", patch: func(m map[string]any) { at(m, "consumers", 0, "vpc")["id"] = "vpc-0fedcba9876543210" }, path: "consumers[0].vpc.subnetIds", want: "is missing"},
+		{name: "subnets without vpc id", patch: func(m map[string]any) { at(m, "consumers", 0, "vpc")["subnetIds"] = []any{"subnet-0fedcba9876543210"} }, path: "consumers[0].vpc.subnetIds", want: "vpc.id is not"},
+		{name: "subnet and zone counts differ", patch: func(m map[string]any) {
+			v := at(m, "consumers", 0, "vpc")
+			v["id"] = "vpc-0fedcba9876543210"
+			v["subnetIds"] = []any{"subnet-0fedcba9876543210", "subnet-0fedcba9876543211"}
+		}, path: "consumers[0].vpc.availabilityZones", want: "1 entries for 2 subnetIds"},
+		{name: "bad vpc id", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["id"] = "vpc-xyz" }, path: "controlPlane.vpc.id", want: `"vpc-xyz"`},
+		{name: "route tables missing for peering", patch: func(m map[string]any) { delete(at(m, "controlPlane", "vpc"), "routeTableIds") }, path: "controlPlane.vpc.routeTableIds", want: "is missing"},
+		{name: "bad allowed cidr", patch: func(m map[string]any) { at(m, "consumers", 0)["allowedCidrs"] = []any{"10.1.0.0"} }, path: "consumers[0].allowedCidrs[0]", want: "not an IPv4 CIDR"},
+		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
+		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
+		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},
+		{name: "wrong bool", patch: func(m map[string]any) { at(m, "services", 0)["upstreamTls"] = "yes please" }, path: "services[0].upstreamTls", want: "not true or false"},
+		{name: "not YAML", raw: "name: [unclosed", path: "(file)", want: "not valid YAML"},
+		{name: "not a mapping", raw: "- a\n- b\n", path: "(file)", want: "must be a YAML mapping"},
+		{name: "unquoted account in raw text", raw: strings.Replace(base, `account: "222222222222"`, "account: 222222222222", 1), path: "consumers[0].account", want: "written as a number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			data := []byte(tt.raw)
+			if tt.raw == "" {
+				data = patched(t, tt.patch)
+			}
+			_, err := topology.Parse("bad.yaml", data)
+			require.Error(t, err)
+			var errs topology.Errors
+			require.True(t, errors.As(err, &errs), "want topology.Errors, got %T", err)
+			var found bool
+			for _, e := range errs {
+				if e.Path == tt.path && strings.Contains(e.Msg, tt.want) {
+					found = true
+				}
+				assert.Equal(t, "bad.yaml", e.File, "every error names the file")
+			}
+			assert.True(t, found, "no error at %s containing %q in:\n%v", tt.path, tt.want, err)
+		})
+	}
+}
+
+func TestAllErrorsAtOnce(t *testing.T) {
+	data := patched(t, func(m map[string]any) {
+		m["name"] = "BAD"
+		at(m, "controlPlane")["region"] = "nowhere"
+		at(m, "consumers", 0)["account"] = "1"
+	})
+	_, err := topology.Parse("bad.yaml", data)
+	var errs topology.Errors
+	require.True(t, errors.As(err, &errs))
+	paths := map[string]bool{}
+	for _, e := range errs {
+		paths[e.Path] = true
+	}
+	for _, p := range []string{"name", "controlPlane.region", "consumers[0].account"} {
+		assert.True(t, paths[p], "missing error for %s in %v", p, err)
+	}
+}
+
+func TestErrorsNameLines(t *testing.T) {
+	raw := strings.Replace(base, "cidr: 10.100.1.0/24", "cidr: 10.100.1.0/99", 1)
+	_, err := topology.Parse("lines.yaml", []byte(raw))
+	require.Error(t, err)
+	line := 0
+	for i, l := range strings.Split(raw, "\n") {
+		if strings.Contains(l, "10.100.1.0/99") {
+			line = i + 1
+		}
+	}
+	assert.Contains(t, err.Error(), "lines.yaml:"+itoa(line)+": regions[1].cidr")
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := topology.Load(filepath.Join(t.TempDir(), "nope.yaml"))
+	require.Error(t, err)
+	assert.True(t, errors.Is(err, os.ErrNotExist))
+}
+
+func itoa(i int) string {
+	b, _ := yaml.Marshal(i)
+	return strings.TrimSpace(string(b))
+}

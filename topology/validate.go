@@ -1,0 +1,293 @@
+package topology
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+)
+
+// validate checks every rule on the decoded file and records each violation.
+func (v *validator) validate(t *Topology) {
+	if t.Name == "" {
+		v.add("name", "is missing; set a short lower-case stack prefix such as name: obslink")
+	} else if !reName.MatchString(t.Name) {
+		v.add("name", "%q is not a valid stack prefix; use 1-31 lower-case letters, digits and '-', starting with a letter", t.Name)
+	}
+	if t.Domain != "" && !validDomain(strings.TrimSuffix(t.Domain, ".")) {
+		v.add("domain", "%q is not a DNS domain; use lower-case labels joined by dots, such as observability.internal", t.Domain)
+	}
+	switch t.InterRegion {
+	case "", Peering, TGW, Native:
+	default:
+		v.add("interRegion", "%q is not a mode; use one of peering, tgw, native", t.InterRegion)
+	}
+
+	cp := t.ControlPlane
+	v.account("controlPlane.account", cp.Account)
+	v.region("controlPlane.region", cp.Region)
+	v.id("controlPlane.vpc.id", cp.VPC.ID, reVPC, "vpc-0123456789abcdef0")
+	clusterNet, clusterOK := v.cidr("controlPlane.vpc.cidr", cp.VPC.CIDR)
+	if t.InterRegion != Native && len(cp.VPC.RouteTableIDs) == 0 {
+		v.add("controlPlane.vpc.routeTableIds", "is missing; list the route tables of the cluster's ALB subnets so return routes to the provider VPCs can be added")
+	}
+	for i, id := range cp.VPC.RouteTableIDs {
+		v.id(fmt.Sprintf("controlPlane.vpc.routeTableIds[%d]", i), id, reRTB, "rtb-0123456789abcdef0")
+	}
+
+	v.services(t.Services)
+
+	// Provider regions: the networks joined to the cluster VPC must not overlap it or each other.
+	type joined struct {
+		path string
+		net  netip.Prefix
+	}
+	var nets []joined
+	if clusterOK {
+		nets = append(nets, joined{"controlPlane.vpc.cidr", clusterNet})
+	}
+	seenRegion := map[string]string{}
+	for i, r := range t.Regions {
+		p := fmt.Sprintf("regions[%d]", i)
+		if v.region(p+".region", r.Region) {
+			if prev, dup := seenRegion[r.Region]; dup {
+				v.add(p+".region", "%q is already the region of %s; give each region one entry", r.Region, prev)
+			}
+			seenRegion[r.Region] = p
+			if t.InterRegion == Native && cp.Region != "" && r.Region != cp.Region {
+				v.add(p+".region", "%q: in native mode the main region %s serves every region; remove this entry or use interRegion: peering or tgw", r.Region, cp.Region)
+			}
+		}
+		if n, ok := v.vpcCIDR(p+".cidr", r.CIDR); ok {
+			for _, o := range nets {
+				if n.Overlaps(o.net) {
+					v.add(p+".cidr", "%s overlaps %s (%s), a network it is joined to; pick a range that overlaps neither", r.CIDR, o.path, o.net)
+				}
+			}
+			nets = append(nets, joined{p + ".cidr", n})
+		}
+		v.zones(p+".availabilityZones", r.Region, r.AvailabilityZones, 2)
+	}
+	if len(t.Regions) == 0 {
+		v.add("regions", "is empty; add a provider VPC for the main region, such as - {region: %s, cidr: 10.100.0.0/24, availabilityZones: [...]}", orDefault(cp.Region, "eu-west-1"))
+	}
+
+	v.proxy(t.Proxy)
+
+	seenConsumer := map[string]string{}
+	for i, c := range t.Consumers {
+		p := fmt.Sprintf("consumers[%d]", i)
+		if !reLabel.MatchString(c.Name) || len(c.Name) > 40 {
+			v.add(p+".name", "%q is not a valid consumer name; use 1-40 lower-case letters, digits and '-'", c.Name)
+		} else if prev, dup := seenConsumer[c.Name]; dup {
+			v.add(p+".name", "%q is already the name of %s; consumer names must be unique", c.Name, prev)
+		} else {
+			seenConsumer[c.Name] = p
+		}
+		v.account(p+".account", c.Account)
+		if v.region(p+".region", c.Region) && len(t.Regions) > 0 {
+			want := t.ProviderRegionFor(c.Region)
+			if _, ok := seenRegion[want]; !ok && cp.Region != "" {
+				v.add(p+".region", "%q has no provider: add a regions entry for %s (or use interRegion: native to serve it from %s)", c.Region, want, cp.Region)
+			}
+		}
+		v.consumerVPC(p+".vpc", c)
+		for j, a := range c.AllowedCIDRs {
+			v.cidr(fmt.Sprintf("%s.allowedCidrs[%d]", p, j), a)
+		}
+	}
+	if len(t.Consumers) == 0 {
+		v.add("consumers", "is empty; add at least one consumer VPC (name, account, region, vpc)")
+	}
+}
+
+func (v *validator) services(services []Service) {
+	if len(services) == 0 {
+		v.add("services", "is empty; list the cluster's endpoints, such as - {name: metrics, upstream: metrics-alb-123.eu-west-1.elb.amazonaws.com}")
+	}
+	seen := map[string]string{}
+	portProto := map[int]string{}
+	for i, s := range services {
+		p := fmt.Sprintf("services[%d]", i)
+		if !reLabel.MatchString(s.Name) {
+			v.add(p+".name", "%q is not a DNS label; use lower-case letters, digits and '-' (agents reach it as <name>.<domain>)", s.Name)
+		} else if prev, dup := seen[s.Name]; dup {
+			v.add(p+".name", "%q is already the name of %s; service names must be unique", s.Name, prev)
+		} else {
+			seen[s.Name] = p
+		}
+		switch {
+		case s.Upstream == "":
+			v.add(p+".upstream", "is missing; give the DNS name of the service's ALB, such as internal-metrics-123.eu-west-1.elb.amazonaws.com")
+		case strings.Contains(s.Upstream, "://") || strings.ContainsAny(s.Upstream, "/:"):
+			v.add(p+".upstream", "%q is not a host name; give the bare DNS name of the ALB, without scheme, port or path", s.Upstream)
+		case isIP(s.Upstream):
+			v.add(p+".upstream", "%q is an IP address; ALB addresses change, give the ALB's DNS name", s.Upstream)
+		case !validDomain(s.Upstream):
+			v.add(p+".upstream", "%q is not a valid host name; use the ALB's DNS name", s.Upstream)
+		}
+		proto := s.Protocol
+		switch proto {
+		case "":
+			proto = ProtocolHTTP
+		case ProtocolHTTP, ProtocolGRPC:
+		default:
+			v.add(p+".protocol", "%q is not a protocol; use http or grpc", s.Protocol)
+		}
+		v.port(p+".port", s.Port)
+		v.port(p+".upstreamPort", s.UpstreamPort)
+		port := s.Port
+		if port == 0 {
+			port = DefaultHTTPPort
+			if proto == ProtocolGRPC {
+				port = DefaultGRPCPort
+			}
+		}
+		if port == HealthCheckPort {
+			v.add(p+".port", "%d is the proxies' port for NLB health checks; pick another port", port)
+		}
+		if prev, ok := portProto[port]; ok && prev != proto {
+			v.add(p+".port", "%d is already used by a %s service; http and grpc services need different ports", port, prev)
+		} else {
+			portProto[port] = proto
+		}
+	}
+}
+
+func (v *validator) proxy(p Proxy) {
+	if p.InstanceType != "" && !reInstance.MatchString(p.InstanceType) {
+		v.add("proxy.instanceType", "%q is not an EC2 instance type; use a name such as t4g.small or m7g.medium", p.InstanceType)
+	}
+	min, max := p.Min(), p.Max()
+	if min < 1 {
+		v.add("proxy.minCapacity", "%d: the fleet needs at least 1 proxy (2 or more for high availability)", min)
+	}
+	if max < 1 || max > 100 {
+		v.add("proxy.maxCapacity", "%d is out of range; use 1 to 100", max)
+	} else if max < min {
+		v.add("proxy.maxCapacity", "%d is below minCapacity %d; raise maxCapacity or lower minCapacity", max, min)
+	}
+}
+
+func (v *validator) consumerVPC(p string, c Consumer) {
+	vpc := c.VPC
+	v.vpcCIDR(p+".cidr", vpc.CIDR)
+	if vpc.Existing() {
+		v.id(p+".id", vpc.ID, reVPC, "vpc-0123456789abcdef0")
+		if len(vpc.SubnetIDs) == 0 {
+			v.add(p+".subnetIds", "is missing; an existing VPC needs the subnets for the endpoint, one per entry of availabilityZones")
+		}
+		for i, s := range vpc.SubnetIDs {
+			v.id(fmt.Sprintf("%s.subnetIds[%d]", p, i), s, reSubnet, "subnet-0123456789abcdef0")
+		}
+		if len(vpc.SubnetIDs) > 0 && len(vpc.SubnetIDs) != len(vpc.AvailabilityZones) {
+			v.add(p+".availabilityZones", "has %d entries for %d subnetIds; give the zone of each subnet, in the same order", len(vpc.AvailabilityZones), len(vpc.SubnetIDs))
+		}
+		v.zones(p+".availabilityZones", c.Region, vpc.AvailabilityZones, 1)
+		return
+	}
+	if len(vpc.SubnetIDs) > 0 {
+		v.add(p+".subnetIds", "is set but vpc.id is not; set vpc.id to import an existing VPC, or remove subnetIds to create a new one")
+	}
+	v.zones(p+".availabilityZones", c.Region, vpc.AvailabilityZones, 1)
+}
+
+func (v *validator) account(path, a string) {
+	if a == "" {
+		v.add(path, "is missing; give the 12-digit AWS account id in quotes, such as \"111111111111\"")
+	} else if !reAccount.MatchString(a) {
+		v.add(path, "%q is not a 12-digit AWS account id; give all 12 digits in quotes, such as \"012345678901\"", a)
+	}
+}
+
+func (v *validator) region(path, r string) bool {
+	if r == "" {
+		v.add(path, "is missing; give an AWS region name such as eu-west-1")
+		return false
+	}
+	if !reRegion.MatchString(r) {
+		v.add(path, "%q is not an AWS region name; use a name such as eu-west-1 or ap-southeast-2", r)
+		return false
+	}
+	return true
+}
+
+func (v *validator) zones(path, region string, zones []string, min int) {
+	if len(zones) < min {
+		v.add(path, "has %d zone(s); list at least %d availability zone(s) of %s, such as %sa, %sb", len(zones), min, orDefault(region, "the region"), region, region)
+	}
+	seen := map[string]bool{}
+	for i, z := range zones {
+		p := fmt.Sprintf("%s[%d]", path, i)
+		if len(z) != len(region)+1 || !strings.HasPrefix(z, region) || z[len(z)-1] < 'a' || z[len(z)-1] > 'z' {
+			v.add(p, "%q is not an availability zone of %s; use %s followed by a letter, such as %sa", z, region, region, region)
+		} else if seen[z] {
+			v.add(p, "%q is listed twice; list each zone once", z)
+		}
+		seen[z] = true
+	}
+}
+
+func (v *validator) cidr(path, s string) (netip.Prefix, bool) {
+	if s == "" {
+		v.add(path, "is missing; give an IPv4 CIDR such as 10.0.0.0/16")
+		return netip.Prefix{}, false
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil || !p.Addr().Is4() {
+		v.add(path, "%q is not an IPv4 CIDR; write it as a.b.c.d/n, such as 10.0.0.0/16", s)
+		return netip.Prefix{}, false
+	}
+	if p.Masked() != p {
+		v.add(path, "%q has host bits set; did you mean %s?", s, p.Masked())
+		return netip.Prefix{}, false
+	}
+	return p, true
+}
+
+// vpcCIDR is a CIDR a VPC may have: /16 to /28.
+func (v *validator) vpcCIDR(path, s string) (netip.Prefix, bool) {
+	p, ok := v.cidr(path, s)
+	if ok && (p.Bits() < 16 || p.Bits() > 28) {
+		v.add(path, "%q: a VPC CIDR must be between /16 and /28", s)
+		return p, false
+	}
+	return p, ok
+}
+
+func (v *validator) id(path, s string, re interface{ MatchString(string) bool }, example string) {
+	if s == "" {
+		v.add(path, "is missing; give the id, such as %s", example)
+	} else if !re.MatchString(s) {
+		v.add(path, "%q is not a valid id; it looks like %s", s, example)
+	}
+}
+
+func (v *validator) port(path string, p int) {
+	if p < 0 || p > 65535 {
+		v.add(path, "%d is not a TCP port; use 1-65535 or leave it out for the default", p)
+	}
+}
+
+func validDomain(d string) bool {
+	if d == "" || len(d) > 253 {
+		return false
+	}
+	for _, l := range strings.Split(d, ".") {
+		if !reLabel.MatchString(strings.ToLower(l)) {
+			return false
+		}
+	}
+	return true
+}
+
+func isIP(s string) bool {
+	_, err := netip.ParseAddr(s)
+	return err == nil
+}
+
+func orDefault(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
