@@ -19,7 +19,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 TOPOLOGY ?=
 GOFLAGS_TEST ?=
 
-.PHONY: synth test toolchain validate clean
+.PHONY: synth test lint golden toolchain validate clean
 
 toolchain: $(NODE) $(CDK)
 
@@ -37,9 +37,22 @@ synth: toolchain
 validate:
 	go run ./bin validate $(TOPOLOGY)
 
-# All tests.
-test: toolchain
+# All tests: Go hygiene first, then every package (real nginx, cfn-lint, cdk-nag,
+# golden templates included). CDK's own template validator is off in tests
+# (1-2 s per synth); cfn-lint covers the same ground once.
+test: toolchain lint
 	CDK_VALIDATION=false go test -count=1 $(GOFLAGS_TEST) ./...
+
+# gofmt, go vet and staticcheck (pinned in go.mod as a tool).
+lint:
+	@unformatted=$$(git ls-files '*.go' | xargs gofmt -l); \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
+	go vet ./...
+	go tool staticcheck ./...
+
+# Rewrite test/golden/ from the default topology after an intended change.
+golden: toolchain
+	UPDATE_GOLDEN=1 CDK_VALIDATION=false go test -count=1 -run TestGoldenTemplates ./test
 
 clean:
 	rm -rf cdk.out

@@ -1,10 +1,18 @@
 // Package app assembles an obslink CDK app from a validated topology: the
-// stacks, the app-wide settings, and synthesis into a cloud assembly.
+// stacks, the app-wide settings and checks, and synthesis into a cloud assembly.
 package app
 
 import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/obslink/obslink/stacks"
 	"github.com/obslink/obslink/topology"
@@ -12,11 +20,15 @@ import (
 
 // Options configures New and Synth.
 type Options struct {
-	// Outdir is where the cloud assembly is written. Default: CDK_OUTDIR, else a temporary directory.
+	// Outdir is where the cloud assembly is written. Default for Synth: cdk.out.
 	Outdir string
+	// NoNag turns off the cdk-nag AwsSolutions checks. Default: on; an
+	// unsuppressed finding fails Synth.
+	NoNag bool
 }
 
-// New creates a CDK app holding every stack of t.
+// New creates a CDK app holding every stack of t, with the cdk-nag
+// AwsSolutions checks applied unless opts.NoNag.
 func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 	props := &awscdk.AppProps{
 		// No CDKMetadata resource: templates depend only on the topology.
@@ -26,44 +38,105 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 			// output while a consumer uses it. Across accounts or regions obslink asks
 			// for a weak reference (Fn::GetStackOutput) per value; see stacks.
 			"@aws-cdk/core:defaultCrossStackReferences": "strong",
+			// No construct stack traces in the assembly metadata: output depends only on the topology.
+			"aws:cdk:disable-stack-trace": true,
 		},
 	}
 	if opts.Outdir != "" {
 		props.Outdir = jsii.String(opts.Outdir)
 	}
 	a := awscdk.NewApp(props)
-	return a, stacks.Build(a, t)
+	set := stacks.Build(a, t)
+	if !opts.NoNag {
+		awscdk.Aspects_Of(a).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
+			Verbose: jsii.Bool(true),
+			Reports: jsii.Bool(false),
+		}), nil)
+	}
+	return a, set
 }
 
-// Synth synthesizes t into opts.Outdir and returns the stack names written.
+// Synth synthesizes t and returns the stack names written. It writes into a
+// temporary directory beside opts.Outdir and moves it into place only when no
+// stack carries an error (a cdk-nag finding, a failed validation), so a failed
+// synthesis leaves no half-written or stale assembly behind.
 func Synth(t *topology.Topology, opts Options) (names []string, err error) {
-	defer func() {
-		if r := recover(); r != nil { // jsii reports synthesis errors as panics
-			err = jsiiError(r)
-		}
-	}()
-	a, set := New(t, opts)
-	a.Synth(nil)
-	for _, s := range set.All() {
-		names = append(names, *s.StackName())
+	out := opts.Outdir
+	if out == "" {
+		out = "cdk.out"
+	}
+	parent := filepath.Dir(filepath.Clean(out))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(parent, "."+filepath.Base(out)+".tmp-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+
+	if err := synthInto(t, opts, tmp, &names); err != nil {
+		return nil, err
+	}
+	if err := CheckAssembly(tmp); err != nil {
+		return nil, err
+	}
+	if err := os.RemoveAll(out); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, out); err != nil {
+		return nil, err
 	}
 	return names, nil
 }
 
-type synthError struct{ v any }
-
-func (e synthError) Error() string {
-	if err, ok := e.v.(error); ok {
-		return err.Error()
+func synthInto(t *topology.Topology, opts Options, dir string, names *[]string) (err error) {
+	defer func() {
+		if r := recover(); r != nil { // jsii reports synthesis failures as panics
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	opts.Outdir = dir
+	a, set := New(t, opts)
+	a.Synth(nil)
+	for _, s := range set.All() {
+		*names = append(*names, *s.StackName())
 	}
-	return "synthesis failed: " + toString(e.v)
+	return nil
 }
 
-func jsiiError(v any) error { return synthError{v} }
-
-func toString(v any) string {
-	if s, ok := v.(string); ok {
-		return s
+// CheckAssembly returns the error-level metadata the cloud assembly in dir
+// records (cdk-nag findings, construct validation errors), one line each, or
+// nil. CDK writes each stack's metadata to <stack>.metadata.json.
+func CheckAssembly(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.metadata.json"))
+	if err != nil {
+		return err
 	}
-	return "unexpected panic"
+	var problems []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var md map[string][]struct {
+			Type string `json:"type"`
+			Data any    `json:"data"`
+		}
+		if err := json.Unmarshal(b, &md); err != nil {
+			return fmt.Errorf("read %s: %w", filepath.Base(f), err)
+		}
+		for path, entries := range md {
+			for _, e := range entries {
+				if e.Type == "aws:cdk:error" {
+					problems = append(problems, fmt.Sprintf("%s: %v", path, e.Data))
+				}
+			}
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	sort.Strings(problems)
+	return fmt.Errorf("%d error(s) in the synthesized stacks, nothing written:\n  %s", len(problems), strings.Join(problems, "\n  "))
 }

@@ -24,10 +24,10 @@ func writeFile(t *testing.T, text string) string {
 func badTopology(t *testing.T) string {
 	text := string(topology.DefaultYAML())
 	for old, bad := range map[string]string{
-		`account: "222222222222"`: `account: 222222222222`,
-		"cidr: 10.100.1.0/24":     "cidr: 10.0.5.0/24",
+		`account: "222222222222"`:          `account: 222222222222`,
+		"cidr: 10.100.1.0/24":              "cidr: 10.0.5.0/24",
 		"region: ap-southeast-1\n    cidr": "region: ap-southeast-9x\n    cidr",
-		"minCapacity: 2":          "minCapacity: 0",
+		"minCapacity: 2":                   "minCapacity: 0",
 	} {
 		require.Contains(t, text, old)
 		text = strings.Replace(text, old, bad, 1)

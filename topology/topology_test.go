@@ -135,7 +135,10 @@ func TestParseInvalid(t *testing.T) {
 		{name: "cidr too large for a VPC", patch: func(m map[string]any) { at(m, "regions", 0)["cidr"] = "10.0.0.0/8" }, path: "regions[0].cidr", want: "between /16 and /28"},
 		{name: "provider overlaps cluster", patch: func(m map[string]any) { at(m, "regions", 0)["cidr"] = "10.0.1.0/24" }, path: "regions[0].cidr", want: "overlaps controlPlane.vpc.cidr"},
 		{name: "providers overlap", patch: func(m map[string]any) { at(m, "regions", 1)["cidr"] = "10.100.0.0/25" }, path: "regions[1].cidr", want: "overlaps regions[0].cidr"},
-		{name: "duplicate region", patch: func(m map[string]any) { at(m, "regions", 1)["region"] = "eu-west-1"; at(m, "regions", 1)["availabilityZones"] = []any{"eu-west-1a", "eu-west-1b"} }, path: "regions[1].region", want: "already the region of regions[0]"},
+		{name: "duplicate region", patch: func(m map[string]any) {
+			at(m, "regions", 1)["region"] = "eu-west-1"
+			at(m, "regions", 1)["availabilityZones"] = []any{"eu-west-1a", "eu-west-1b"}
+		}, path: "regions[1].region", want: "already the region of regions[0]"},
 		{name: "no provider for consumer region", patch: func(m map[string]any) {
 			c := at(m, "consumers", 0)
 			c["region"] = "ap-south-1"

@@ -133,11 +133,11 @@ func (p *Props) check() error {
 	case p == nil:
 		return fmt.Errorf("props are nil")
 	case p.ServiceName == nil:
-		return fmt.Errorf("ServiceName is nil; pass the provider's endpoint service name")
+		return fmt.Errorf("props.ServiceName is nil; pass the provider's endpoint service name")
 	case len(p.Services) == 0:
-		return fmt.Errorf("Services is empty; give at least one service name and port")
+		return fmt.Errorf("props.Services is empty; give at least one service name and port")
 	case p.Domain == "":
-		return fmt.Errorf("Domain is empty; give the private zone name, such as observability.internal")
+		return fmt.Errorf("props.Domain is empty; give the private zone name, such as observability.internal")
 	case p.Vpc == nil && (p.Cidr == "" || len(p.AvailabilityZones) == 0):
 		return fmt.Errorf("give either Vpc or both Cidr and AvailabilityZones")
 	}

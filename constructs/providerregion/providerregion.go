@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
 )
 
@@ -103,6 +104,8 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		SecurityGroups:   &[]awsec2.ISecurityGroup{nlbSG},
 		EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic: jsii.Bool(false),
 	})
+	nag.Suppress(r.nlb, "AwsSolutions-ELB2",
+		"NLB access logs only record TLS listeners; these listeners are TCP, so there is nothing to log. The VPC flow logs record every connection, and the proxies log every request with service, upstream and timings.")
 	for _, port := range listenerPorts(props.Routes) {
 		l := r.nlb.AddListener(jsii.String(fmt.Sprintf("Port%d", port)), &awselasticloadbalancingv2.BaseNetworkListenerProps{
 			Port:     jsii.Number(float64(port)),
@@ -136,7 +139,7 @@ func (p *Props) check() error {
 	case p == nil:
 		return fmt.Errorf("props are nil")
 	case len(p.Routes) == 0:
-		return fmt.Errorf("Routes is empty; give at least one service")
+		return fmt.Errorf("props.Routes is empty; give at least one service")
 	case p.Vpc == nil && (p.Cidr == "" || len(p.AvailabilityZones) == 0):
 		return fmt.Errorf("give either Vpc or both Cidr and AvailabilityZones")
 	}

@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/obslink/obslink/internal/nag"
 )
 
 // Props configures a NginxProxyFleet.
@@ -110,6 +112,10 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		},
 	})
 
+	nag.Suppress(role, "AwsSolutions-IAM4",
+		"AmazonSSMManagedInstanceCore is AWS's minimal policy for Session Manager, the only way into the proxies (no SSH key, no port 22); it grants no data access.",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore")
+
 	userData := awsec2.UserData_ForLinux(&awsec2.LinuxUserDataOptions{Shebang: jsii.String("#!/bin/bash")})
 	script, err := cfg.UserData(UserDataInput{Resolver: p.Resolver, ResolveInterval: p.ResolveInterval})
 	if err != nil {
@@ -165,6 +171,12 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		}),
 		GroupMetrics: &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
 	})
+	// cfn-lint 1.51 predates the AutoScalingInstanceRefresh update policy
+	// (CloudFormation, 2026; aws-cdk-lib 2.263) and reports it as E3016.
+	f.asg.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String("cfn-lint"),
+		map[string]any{"config": map[string]any{"ignore_checks": []string{"E3016"}}})
+	nag.Suppress(f.asg, "AwsSolutions-AS3",
+		"The proxies are stateless and replaced automatically behind the NLB; launches and terminations are visible in the group metrics (all enabled), CloudTrail and EventBridge, where operators subscribe without an SNS topic per region.")
 	f.asg.ScaleOnCpuUtilization(jsii.String("Cpu"), &awsautoscaling.CpuUtilizationScalingProps{
 		TargetUtilizationPercent: jsii.Number(float64(p.TargetCPUPercent)),
 	})
@@ -199,9 +211,9 @@ func (p *Props) withDefaults() Props {
 func (p Props) check() error {
 	switch {
 	case p.Vpc == nil:
-		return fmt.Errorf("Vpc is nil")
+		return fmt.Errorf("props.Vpc is nil")
 	case len(p.UpstreamCidrs) == 0:
-		return fmt.Errorf("UpstreamCidrs is empty; give the CIDR of the cluster's VPC")
+		return fmt.Errorf("props.UpstreamCidrs is empty; give the CIDR of the cluster's VPC")
 	case p.MinCapacity < 1 || p.MaxCapacity < p.MinCapacity:
 		return fmt.Errorf("capacity %d..%d: need 1 <= MinCapacity <= MaxCapacity", p.MinCapacity, p.MaxCapacity)
 	}

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 )
@@ -20,7 +21,7 @@ func IsolatedVpc(scope constructs.Construct, id string, cidr string, zones []str
 	if err != nil {
 		panic(err)
 	}
-	return awsec2.NewVpc(scope, jsii.String(id), &awsec2.VpcProps{
+	vpc := awsec2.NewVpc(scope, jsii.String(id), &awsec2.VpcProps{
 		IpAddresses:        awsec2.IpAddresses_Cidr(jsii.String(cidr)),
 		AvailabilityZones:  jsii.Strings(zones...),
 		NatGateways:        jsii.Number(0),
@@ -33,6 +34,15 @@ func IsolatedVpc(scope constructs.Construct, id string, cidr string, zones []str
 		}},
 		RestrictDefaultSecurityGroup: jsii.Bool(true),
 	})
+	// Flow logs of all traffic, kept 90 days, for troubleshooting and audit.
+	logs := awslogs.NewLogGroup(vpc, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
+		Retention: awslogs.RetentionDays_THREE_MONTHS,
+	})
+	vpc.AddFlowLog(jsii.String("FlowLog"), &awsec2.FlowLogOptions{
+		Destination: awsec2.FlowLogDestination_ToCloudWatchLogs(logs, nil),
+		TrafficType: awsec2.FlowLogTrafficType_ALL,
+	})
+	return vpc
 }
 
 // SubnetMask is the prefix length that splits cidr into one subnet per zone,
