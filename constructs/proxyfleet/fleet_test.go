@@ -1,0 +1,250 @@
+package proxyfleet_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/constructs/proxyfleet"
+)
+
+// check turns a failed CDK assertion (a jsii panic) into a test error.
+func check(t *testing.T, what string, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%s: %v", what, r)
+		}
+	}()
+	f()
+}
+
+type fleetFixture struct {
+	stack awscdk.Stack
+	fleet *proxyfleet.NginxProxyFleet
+	tpl   assertions.Template
+	json  map[string]any
+}
+
+func newFleet(t *testing.T, props proxyfleet.Props) fleetFixture {
+	t.Helper()
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Test"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
+	})
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
+		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String("10.100.0.0/24")),
+		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
+		NatGateways:       jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{
+			Name: jsii.String("proxy"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED, CidrMask: jsii.Number(26),
+		}},
+	})
+	props.Vpc = vpc
+	if props.Routes == nil {
+		props.Routes = []proxyfleet.Route{
+			{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80},
+			{Name: "traces", Host: "traces.observability.internal", Port: 4317, Upstream: "t.elb.amazonaws.com", UpstreamPort: 443, GRPC: true, UpstreamTLS: true},
+		}
+	}
+	if props.UpstreamCidrs == nil {
+		props.UpstreamCidrs = []string{"10.0.0.0/16"}
+	}
+	fleet := proxyfleet.New(stack, "Fleet", &props)
+	sg := awsec2.NewSecurityGroup(stack, jsii.String("NlbSg"), &awsec2.SecurityGroupProps{Vpc: vpc, AllowAllOutbound: jsii.Bool(false)})
+	nlb := awselasticloadbalancingv2.NewNetworkLoadBalancer(stack, jsii.String("Nlb"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{
+		Vpc: vpc, SecurityGroups: &[]awsec2.ISecurityGroup{sg},
+	})
+	for _, port := range []int{80, 4317} {
+		l := nlb.AddListener(jsii.String(fmt.Sprint("L", port)), &awselasticloadbalancingv2.BaseNetworkListenerProps{Port: jsii.Number(float64(port))})
+		fleet.AttachTo(l, nlb, port)
+	}
+	tpl := assertions.Template_FromStack(stack, nil)
+	var j map[string]any
+	b, err := json.Marshal(tpl.ToJSON())
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &j))
+	return fleetFixture{stack: stack, fleet: fleet, tpl: tpl, json: j}
+}
+
+func (f fleetFixture) resources(typ string) []map[string]any {
+	var out []map[string]any
+	for _, r := range f.json["Resources"].(map[string]any) {
+		if r.(map[string]any)["Type"] == typ {
+			out = append(out, r.(map[string]any))
+		}
+	}
+	return out
+}
+
+func TestLaunchTemplate(t *testing.T) {
+	f := newFleet(t, proxyfleet.Props{})
+	check(t, "launch template hardening", func() {
+		f.tpl.HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), map[string]any{
+			"LaunchTemplateData": map[string]any{
+				"InstanceType": "t4g.small",
+				"MetadataOptions": map[string]any{
+					"HttpTokens":              "required",
+					"HttpPutResponseHopLimit": 1,
+				},
+				"BlockDeviceMappings": []any{map[string]any{
+					"DeviceName": "/dev/xvda",
+					"Ebs":        map[string]any{"Encrypted": true, "VolumeType": "gp3", "VolumeSize": 16, "DeleteOnTermination": true},
+				}},
+				"KeyName": assertions.Match_Absent(),
+			},
+		})
+	})
+	lt := f.resources("AWS::EC2::LaunchTemplate")
+	require.Len(t, lt, 1)
+	data := lt[0]["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)
+	nics, _ := json.Marshal(data["NetworkInterfaces"])
+	assert.NotContains(t, string(nics), `"AssociatePublicIpAddress":true`)
+
+	// The image is the arm64 Amazon Linux 2023, resolved at deploy time (no lookup at synth).
+	params, _ := json.Marshal(f.json["Parameters"])
+	assert.Contains(t, string(params), "al2023-ami-kernel-6.1-arm64")
+
+	// What ships is what the nginx tests run: the user data carries the rendered config.
+	ud := data["UserData"].(map[string]any)["Fn::Base64"].(string)
+	conf := base64.StdEncoding.EncodeToString([]byte(f.fleet.NginxConfig()))
+	assert.Contains(t, strings.ReplaceAll(ud, "\n", ""), conf)
+	assert.Contains(t, ud, "dnf install -y nginx bind-utils")
+	assert.Contains(t, ud, "systemctl enable --now nginx obslink-resolve")
+}
+
+func TestX86InstanceTypeGetsX86Image(t *testing.T) {
+	f := newFleet(t, proxyfleet.Props{InstanceType: "m7i.large"})
+	params, _ := json.Marshal(f.json["Parameters"])
+	assert.Contains(t, string(params), "al2023-ami-kernel-6.1-x86_64")
+	assert.NotContains(t, string(params), "arm64")
+}
+
+func TestRoleIsSessionManagerOnly(t *testing.T) {
+	f := newFleet(t, proxyfleet.Props{})
+	roles := f.resources("AWS::IAM::Role")
+	require.Len(t, roles, 1)
+	props, _ := json.Marshal(roles[0]["Properties"])
+	assert.Contains(t, string(props), "AmazonSSMManagedInstanceCore")
+	assert.Empty(t, f.resources("AWS::IAM::Policy"), "no inline policies beyond Session Manager")
+}
+
+func TestScalingHealthAndRefresh(t *testing.T) {
+	f := newFleet(t, proxyfleet.Props{MinCapacity: 3, MaxCapacity: 6})
+	check(t, "group", func() {
+		f.tpl.HasResource(jsii.String("AWS::AutoScaling::AutoScalingGroup"), map[string]any{
+			"Properties": map[string]any{
+				"MinSize":                "3",
+				"MaxSize":                "6",
+				"HealthCheckType":        "ELB",
+				"HealthCheckGracePeriod": 180,
+				"VPCZoneIdentifier":      assertions.Match_AnyValue(),
+			},
+			"UpdatePolicy": map[string]any{
+				"AutoScalingInstanceRefresh": map[string]any{
+					"Strategy": "Rolling",
+					"Preferences": map[string]any{
+						"MinHealthyPercentage": 100,
+						"MaxHealthyPercentage": 200,
+					},
+				},
+			},
+		})
+	})
+	check(t, "target tracking", func() {
+		f.tpl.HasResourceProperties(jsii.String("AWS::AutoScaling::ScalingPolicy"), map[string]any{
+			"PolicyType": "TargetTrackingScaling",
+			"TargetTrackingConfiguration": map[string]any{
+				"PredefinedMetricSpecification": map[string]any{"PredefinedMetricType": "ASGAverageCPUUtilization"},
+				"TargetValue":                   50,
+			},
+		})
+	})
+	check(t, "health checks on /healthz", func() {
+		f.tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), jsii.Number(2))
+		f.tpl.AllResourcesProperties(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), map[string]any{
+			"Protocol":                   "TCP",
+			"TargetType":                 "instance",
+			"HealthCheckProtocol":        "HTTP",
+			"HealthCheckPath":            "/healthz",
+			"HealthCheckPort":            "8080",
+			"HealthCheckIntervalSeconds": 10,
+		})
+	})
+}
+
+func TestSecurityGroupRules(t *testing.T) {
+	f := newFleet(t, proxyfleet.Props{})
+	var fleetSG map[string]any
+	for _, sg := range f.resources("AWS::EC2::SecurityGroup") {
+		p := sg["Properties"].(map[string]any)
+		if strings.HasPrefix(p["GroupDescription"].(string), "obslink proxies") {
+			fleetSG = p
+		}
+	}
+	require.NotNil(t, fleetSG)
+	assert.Nil(t, fleetSG["SecurityGroupIngress"], "no inline ingress: only rules from the NLB's group")
+	egress, _ := json.Marshal(fleetSG["SecurityGroupEgress"])
+	assert.NotContains(t, string(egress), "0.0.0.0/0", "no open egress")
+	assert.Contains(t, string(egress), `"CidrIp":"10.0.0.0/16","Description":"to the cluster ALBs in 10.0.0.0/16 on 80","FromPort":80`)
+	assert.Contains(t, string(egress), `"FromPort":443`)
+
+	ingress := f.resources("AWS::EC2::SecurityGroupIngress")
+	var ports []float64
+	for _, r := range ingress {
+		p := r["Properties"].(map[string]any)
+		require.Contains(t, p, "SourceSecurityGroupId", "ingress only from a security group (the NLB's)")
+		assert.NotContains(t, p, "CidrIp")
+		ports = append(ports, p["FromPort"].(float64))
+	}
+	assert.ElementsMatch(t, []float64{80, 4317, 8080}, ports, "service ports and the health port, nothing else")
+}
+
+func TestMisuseFailsEarly(t *testing.T) {
+	tests := []struct {
+		name  string
+		props proxyfleet.Props
+		want  string
+	}{
+		{"no upstream cidrs", proxyfleet.Props{UpstreamCidrs: []string{}}, "UpstreamCidrs is empty"},
+		{"min above max", proxyfleet.Props{MinCapacity: 5, MaxCapacity: 2}, "capacity 5..2"},
+		{"route on health port", proxyfleet.Props{Routes: []proxyfleet.Route{{Name: "m", Host: "m.x", Port: 8080, Upstream: "u", UpstreamPort: 80}}}, "health-check port"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				r := recover()
+				require.NotNil(t, r, "expected a panic")
+				assert.Contains(t, fmt.Sprint(r), tt.want)
+			}()
+			newFleet(t, tt.props)
+		})
+	}
+}
+
+// TestUserDataIsValidBash parses the rendered bootstrap and resolver with bash -n.
+// (They run on Amazon Linux 2023, which is not available here; the resolver
+// itself runs for real in the nginx tests.)
+func TestUserDataIsValidBash(t *testing.T) {
+	cfg := proxyfleet.Config{Routes: []proxyfleet.Route{{Name: "metrics", Host: "metrics.x", Port: 80, Upstream: "m.test", UpstreamPort: 80}}}
+	ud, err := cfg.UserData(proxyfleet.UserDataInput{})
+	require.NoError(t, err)
+	assert.Contains(t, ud, "OBSLINK_RESOLVER=169.254.169.253", "the VPC resolver by default")
+	for name, script := range map[string]string{"user data": ud, "obslink-resolve": proxyfleet.ResolveScript()} {
+		cmd := exec.Command("bash", "-n")
+		cmd.Stdin = strings.NewReader(script)
+		out, err := cmd.CombinedOutput()
+		assert.NoError(t, err, "%s: %s", name, out)
+	}
+}

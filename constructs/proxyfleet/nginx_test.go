@@ -1,0 +1,296 @@
+package proxyfleet_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/internal/nginxtest"
+)
+
+const domain = "observability.internal"
+
+// rig is nginx with the rendered config in front of stand-in ALBs:
+// metrics at 127.0.0.2 (later 127.0.0.3), logs at 127.0.0.4, traces (gRPC) at 127.0.0.6.
+type rig struct {
+	nginx               *nginxtest.Nginx
+	dns                 *nginxtest.DNS
+	metricsA, metricsB  *nginxtest.ALB
+	logs, traces        *nginxtest.ALB
+	httpPort, grpcPort  int
+	healthPort, albPort int
+	client, grpcClient  *http.Client
+}
+
+func newRig(t *testing.T) *rig {
+	t.Helper()
+	r := &rig{dns: nginxtest.StartDNS(t)}
+	r.albPort = nginxtest.FreePort(t, "127.0.0.2")
+	grpcALB := nginxtest.FreePort(t, "127.0.0.6")
+	r.metricsA = nginxtest.StartALB(t, "metrics-a", "127.0.0.2", r.albPort)
+	r.metricsB = nginxtest.StartALB(t, "metrics-b", "127.0.0.3", r.albPort)
+	r.logs = nginxtest.StartALB(t, "logs", "127.0.0.4", r.albPort)
+	r.traces = nginxtest.StartALB(t, "traces", "127.0.0.6", grpcALB)
+	r.dns.Set("metrics-alb.test", 1, "127.0.0.2")
+	r.dns.Set("logs-alb.test", 1, "127.0.0.4")
+	r.dns.Set("traces-alb.test", 1, "127.0.0.6")
+
+	r.httpPort = nginxtest.FreePort(t, "127.0.0.5")
+	r.grpcPort = nginxtest.FreePort(t, "127.0.0.5")
+	r.healthPort = nginxtest.FreePort(t, "127.0.0.5")
+	cfg := proxyfleet.Config{
+		HealthPort: r.healthPort,
+		Routes: []proxyfleet.Route{
+			{Name: "metrics", Host: "metrics." + domain, Port: r.httpPort, Upstream: "metrics-alb.test", UpstreamPort: r.albPort},
+			{Name: "logs", Host: "logs." + domain, Port: r.httpPort, Upstream: "logs-alb.test", UpstreamPort: r.albPort},
+			{Name: "traces", Host: "traces." + domain, Port: r.grpcPort, Upstream: "traces-alb.test", UpstreamPort: grpcALB, GRPC: true},
+		},
+	}
+	r.nginx = nginxtest.Prepare(t, cfg, "127.0.0.5", r.dns)
+	r.nginx.Start(t)
+
+	r.client = &http.Client{Timeout: 10 * time.Second}
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	r.grpcClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Protocols: &h2c}}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("nginx error log and resolver output:\n%s", r.nginx.ErrorLog())
+		}
+	})
+	return r
+}
+
+type answer struct {
+	status              int
+	alb, seenHost, body string
+	bodyBytes           string
+}
+
+func (r *rig) send(t *testing.T, method, host string, port int, body []byte) (answer, error) {
+	req, err := http.NewRequest(method, r.nginx.URL(port)+"/api/v1/push", bytes.NewReader(body))
+	require.NoError(t, err)
+	req.Host = host
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return answer{}, err
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return answer{status: resp.StatusCode, alb: resp.Header.Get("X-Alb"), seenHost: resp.Header.Get("X-Seen-Host"),
+		body: string(b), bodyBytes: resp.Header.Get("X-Body-Bytes")}, nil
+}
+
+func TestNginxAcceptsRenderedConfig(t *testing.T) {
+	dns := nginxtest.StartDNS(t)
+	n := nginxtest.Prepare(t, proxyfleet.Config{Routes: []proxyfleet.Route{
+		{Name: "metrics", Host: "metrics." + domain, Port: 80, Upstream: "m.test", UpstreamPort: 80},
+		{Name: "traces", Host: "traces." + domain, Port: 4317, Upstream: "t.test", UpstreamPort: 443, GRPC: true, UpstreamTLS: true},
+		{Name: "logs", Host: "logs." + domain, Port: 80, Upstream: "l.test", UpstreamPort: 443, UpstreamTLS: true},
+	}}, "127.0.0.5", dns)
+	n.Resolve(t) // nothing resolves: each upstream gets a placeholder marked down
+	out, err := n.Test()
+	require.NoError(t, err, out)
+
+	// The same check fails on a broken config: nginx -t is a real gate.
+	conf, err := os.ReadFile(n.Conf)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(n.Conf, bytes.Replace(conf, []byte("keepalive 64;"), []byte("keepalive sixty-four;"), 1), 0o644))
+	out, err = n.Test()
+	assert.Error(t, err, "nginx -t accepted a broken config:\n%s", out)
+}
+
+func TestHostRouting(t *testing.T) {
+	r := newRig(t)
+	tests := []struct {
+		host    string
+		wantALB string
+	}{
+		{"metrics." + domain, "metrics-a"},
+		{"logs." + domain, "logs"},
+		{"METRICS." + domain, "metrics-a"}, // host names are case-insensitive
+	}
+	for _, tt := range tests {
+		t.Run(tt.host, func(t *testing.T) {
+			a, err := r.send(t, http.MethodPost, tt.host, r.httpPort, []byte(`{"m":1}`))
+			require.NoError(t, err)
+			assert.Equal(t, http.StatusOK, a.status)
+			assert.Equal(t, tt.wantALB, a.alb)
+			assert.Equal(t, strings.ToLower(tt.host), strings.ToLower(a.seenHost), "the client's Host reaches the ALB (host rules)")
+			assert.Equal(t, "7", a.bodyBytes)
+		})
+	}
+}
+
+func TestUnknownHostRejected(t *testing.T) {
+	r := newRig(t)
+	before := r.metricsA.Requests() + r.logs.Requests()
+	for _, host := range []string{"evil.example.com", "metrics.observability.internal.evil.com", "127.0.0.5"} {
+		a, err := r.send(t, http.MethodGet, host, r.httpPort, nil)
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusMisdirectedRequest, a.status, host)
+	}
+	assert.Equal(t, before, r.metricsA.Requests()+r.logs.Requests(), "nothing was proxied")
+}
+
+func TestHealthzAnsweredLocally(t *testing.T) {
+	r := newRig(t)
+	before := r.metricsA.Requests() + r.logs.Requests() + r.traces.Requests()
+	resp, err := r.client.Get(fmt.Sprintf("http://127.0.0.5:%d/healthz", r.healthPort))
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "ok\n", string(body))
+
+	resp, err = r.client.Get(fmt.Sprintf("http://127.0.0.5:%d/other", r.healthPort))
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	assert.Equal(t, before, r.metricsA.Requests()+r.logs.Requests()+r.traces.Requests(), "health checks never reach an ALB")
+}
+
+func TestGRPCRouting(t *testing.T) {
+	r := newRig(t)
+	frame := []byte{0, 0, 0, 0, 3, 'a', 'b', 'c'} // one length-prefixed message
+	req, err := http.NewRequest(http.MethodPost, r.nginx.URL(r.grpcPort)+"/opentelemetry.proto.collector.trace.v1.TraceService/Export", bytes.NewReader(frame))
+	require.NoError(t, err)
+	req.Host = "traces." + domain
+	req.Header.Set("Content-Type", "application/grpc")
+	req.Header.Set("TE", "trailers")
+	resp, err := r.grpcClient.Do(req)
+	require.NoError(t, err)
+	_, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+
+	assert.Equal(t, "HTTP/2.0", resp.Proto, "agents speak cleartext HTTP/2 to the proxy")
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Equal(t, "traces", resp.Header.Get("X-Alb"))
+	assert.Equal(t, "HTTP/2.0", resp.Header.Get("X-Seen-Proto"), "the proxy speaks HTTP/2 to the upstream")
+	assert.Equal(t, "traces."+domain, resp.Header.Get("X-Seen-Host"))
+	assert.Equal(t, "8", resp.Header.Get("X-Body-Bytes"))
+	assert.Equal(t, "0", resp.Trailer.Get("Grpc-Status"), "gRPC status trailer passed through")
+}
+
+func TestUpstreamConnectionsReused(t *testing.T) {
+	r := newRig(t)
+	const n = 100
+	conns, reqs := r.metricsA.Conns(), r.metricsA.Requests()
+	for i := 0; i < n; i++ {
+		a, err := r.send(t, http.MethodPost, "metrics."+domain, r.httpPort, []byte("x"))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, a.status)
+	}
+	assert.Equal(t, int64(n), r.metricsA.Requests()-reqs)
+	// One client connection lands on one worker; with upstream keepalive that
+	// worker reuses its connection. Without keepalive this would be 100.
+	assert.LessOrEqual(t, r.metricsA.Conns()-conns, int64(2), "upstream connections were not reused")
+}
+
+func TestBodySizes(t *testing.T) {
+	r := newRig(t)
+	big := bytes.Repeat([]byte("l"), 8<<20) // a large log batch
+	a, err := r.send(t, http.MethodPost, "logs."+domain, r.httpPort, big)
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, a.status)
+	assert.Equal(t, fmt.Sprint(len(big)), a.bodyBytes)
+
+	tooBig := bytes.Repeat([]byte("l"), 17<<20)
+	a, err = r.send(t, http.MethodPost, "logs."+domain, r.httpPort, tooBig)
+	if err == nil { // nginx may close the connection before reading the whole body
+		assert.Equal(t, http.StatusRequestEntityTooLarge, a.status)
+	}
+}
+
+func TestAccessLogNamesServiceUpstreamStatusTimings(t *testing.T) {
+	r := newRig(t)
+	_, err := r.send(t, http.MethodPost, "metrics."+domain, r.httpPort, []byte("x"))
+	require.NoError(t, err)
+	var entry map[string]any
+	require.Eventually(t, func() bool {
+		for _, l := range r.nginx.AccessLog() {
+			if json.Unmarshal([]byte(l), &entry) == nil && entry["service"] == "metrics" {
+				return true
+			}
+		}
+		return false
+	}, 5*time.Second, 50*time.Millisecond, "no access log line for metrics")
+	assert.Equal(t, fmt.Sprintf("127.0.0.2:%d", r.albPort), entry["upstream"])
+	assert.EqualValues(t, 200, entry["status"])
+	for _, k := range []string{"request_time", "upstream_connect_time", "upstream_response_time", "request_bytes"} {
+		assert.Contains(t, entry, k)
+	}
+}
+
+// TestALBAddressChange moves the metrics ALB to a new address in DNS while a
+// client pushes continuously: traffic must follow within the TTL plus the
+// resolver's interval, and no request may fail on the way.
+func TestALBAddressChange(t *testing.T) {
+	r := newRig(t)
+	r.nginx.ResolveLoop(t, 1)
+
+	var failures []string
+	seen := map[string]int{}
+	lastB, switched := 0, false
+	deadline := time.Now().Add(45 * time.Second) // a bound on the loop, not an assertion
+	for i := 0; time.Now().Before(deadline); i++ {
+		a, err := r.send(t, http.MethodPost, "metrics."+domain, r.httpPort, []byte(`{"sample":1}`))
+		switch {
+		case err != nil:
+			failures = append(failures, err.Error())
+		case a.status != http.StatusOK:
+			failures = append(failures, fmt.Sprintf("status %d: %s", a.status, a.body))
+		default:
+			seen[a.alb]++
+		}
+		if !switched && seen["metrics-a"] >= 20 {
+			r.dns.Set("metrics-alb.test", 1, "127.0.0.3")
+			switched = true
+		}
+		if a.alb == "metrics-b" {
+			lastB++
+		} else {
+			lastB = 0
+		}
+		if lastB >= 50 {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	assert.Empty(t, failures, "requests failed while the ALB moved")
+	assert.GreaterOrEqual(t, seen["metrics-a"], 20)
+	assert.GreaterOrEqual(t, lastB, 50, "traffic did not move to the new ALB address (seen %v)", seen)
+	upstream, err := os.ReadFile(filepath.Join(r.nginx.Config.UpstreamDir, "metrics.conf"))
+	require.NoError(t, err)
+	assert.Contains(t, string(upstream), fmt.Sprintf("server 127.0.0.3:%d", r.albPort))
+}
+
+// TestResolverFailureKeepsAddresses: when DNS fails, the proxy keeps the
+// last known addresses instead of dropping the route.
+func TestResolverFailureKeepsAddresses(t *testing.T) {
+	r := newRig(t)
+	file := filepath.Join(r.nginx.Config.UpstreamDir, "metrics.conf")
+	before, err := os.ReadFile(file)
+	require.NoError(t, err)
+	require.Contains(t, string(before), "127.0.0.2")
+
+	r.dns.Fail(true)
+	r.nginx.Resolve(t)
+	after, err := os.ReadFile(file)
+	require.NoError(t, err)
+	assert.Equal(t, string(before), string(after))
+	a, err := r.send(t, http.MethodPost, "metrics."+domain, r.httpPort, []byte("x"))
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, a.status)
+}

@@ -1,0 +1,392 @@
+// Package nginxtest runs the proxy's data path on this machine: real nginx
+// with the config obslink renders, stand-in ALBs and a stand-in DNS server,
+// all on 127.0.0.0/8. Tests and benchmarks share it.
+//
+// Where nginx or dig is missing the caller is skipped with the reason, unless
+// OBSLINK_REQUIRE_ALL=1 (set by CI), which turns the skip into a failure.
+package nginxtest
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+
+	"github.com/obslink/obslink/constructs/proxyfleet"
+)
+
+// Require returns the path of a command, or skips tb (fails it under OBSLINK_REQUIRE_ALL=1).
+func Require(tb testing.TB, name string, fallbacks ...string) string {
+	tb.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, p := range fallbacks {
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	msg := name + " is not installed (Debian: apt-get install nginx-light bind9-dnsutils)"
+	if os.Getenv("OBSLINK_REQUIRE_ALL") == "1" {
+		tb.Fatalf("%s; OBSLINK_REQUIRE_ALL=1 forbids skipping", msg)
+	}
+	tb.Skip(msg)
+	return ""
+}
+
+// FreePort returns a TCP port free on ip at the time of the call.
+func FreePort(tb testing.TB, ip string) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+	if err != nil {
+		tb.Fatalf("free port on %s: %v", ip, err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// DNS is a stand-in DNS server answering A queries from a table.
+type DNS struct {
+	IP   string
+	Port int
+
+	mu      sync.Mutex
+	records map[string][]netip.Addr
+	ttl     uint32
+	fail    bool
+	queries atomic.Int64
+}
+
+// StartDNS serves DNS over UDP on 127.0.0.1 until tb ends.
+func StartDNS(tb testing.TB) *DNS {
+	tb.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("dns listen: %v", err)
+	}
+	d := &DNS{IP: "127.0.0.1", Port: pc.LocalAddr().(*net.UDPAddr).Port, records: map[string][]netip.Addr{}, ttl: 1}
+	tb.Cleanup(func() { pc.Close() })
+	go d.serve(pc)
+	return d
+}
+
+// Set makes name resolve to addrs with the given TTL (seconds).
+func (d *DNS) Set(name string, ttl uint32, addrs ...string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var as []netip.Addr
+	for _, a := range addrs {
+		as = append(as, netip.MustParseAddr(a))
+	}
+	d.records[strings.TrimSuffix(strings.ToLower(name), ".")+"."] = as
+	d.ttl = ttl
+}
+
+// Fail makes every answer SERVFAIL (true) or normal again (false).
+func (d *DNS) Fail(fail bool) {
+	d.mu.Lock()
+	d.fail = fail
+	d.mu.Unlock()
+}
+
+// Queries is the number of queries answered so far.
+func (d *DNS) Queries() int64 { return d.queries.Load() }
+
+func (d *DNS) serve(pc net.PacketConn) {
+	buf := make([]byte, 1500)
+	for {
+		n, from, err := pc.ReadFrom(buf)
+		if err != nil {
+			return
+		}
+		if resp, err := d.answer(buf[:n]); err == nil {
+			_, _ = pc.WriteTo(resp, from)
+		}
+	}
+}
+
+func (d *DNS) answer(query []byte) ([]byte, error) {
+	var p dnsmessage.Parser
+	h, err := p.Start(query)
+	if err != nil {
+		return nil, err
+	}
+	q, err := p.Question()
+	if err != nil {
+		return nil, err
+	}
+	d.queries.Add(1)
+	d.mu.Lock()
+	addrs, fail, ttl := d.records[strings.ToLower(q.Name.String())], d.fail, d.ttl
+	d.mu.Unlock()
+
+	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
+	switch {
+	case fail:
+		rh.RCode = dnsmessage.RCodeServerFailure
+	case addrs == nil:
+		rh.RCode = dnsmessage.RCodeNameError
+	}
+	b := dnsmessage.NewBuilder(nil, rh)
+	b.EnableCompression()
+	if err := b.StartQuestions(); err != nil {
+		return nil, err
+	}
+	if err := b.Question(q); err != nil {
+		return nil, err
+	}
+	if err := b.StartAnswers(); err != nil {
+		return nil, err
+	}
+	if !fail && q.Type == dnsmessage.TypeA {
+		for _, a := range addrs {
+			hdr := dnsmessage.ResourceHeader{Name: q.Name, Type: dnsmessage.TypeA, Class: dnsmessage.ClassINET, TTL: ttl}
+			if err := b.AResource(hdr, dnsmessage.AResource{A: a.As4()}); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b.Finish()
+}
+
+// ALB is a stand-in for one of the cluster's load balancers: it answers every
+// request with headers saying who answered and what it saw, and counts the
+// TCP connections it accepted (to prove upstream keepalive).
+type ALB struct {
+	Name  string
+	Addr  string // ip:port
+	conns atomic.Int64
+	reqs  atomic.Int64
+}
+
+// StartALB serves on ip:port (HTTP/1.1, and cleartext HTTP/2 for gRPC) until tb ends.
+func StartALB(tb testing.TB, name, ip string, port int) *ALB {
+	tb.Helper()
+	a := &ALB{Name: name, Addr: net.JoinHostPort(ip, fmt.Sprint(port))}
+	l, err := net.Listen("tcp", a.Addr)
+	if err != nil {
+		tb.Fatalf("alb %s listen %s: %v", name, a.Addr, err)
+	}
+	var protos http.Protocols
+	protos.SetHTTP1(true)
+	protos.SetUnencryptedHTTP2(true)
+	srv := &http.Server{
+		Handler:   http.HandlerFunc(a.serve),
+		Protocols: &protos,
+		ConnState: func(_ net.Conn, s http.ConnState) {
+			if s == http.StateNew {
+				a.conns.Add(1)
+			}
+		},
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	go func() { _ = srv.Serve(l) }()
+	tb.Cleanup(func() { _ = srv.Close() })
+	return a
+}
+
+// Conns is the number of TCP connections accepted so far.
+func (a *ALB) Conns() int64 { return a.conns.Load() }
+
+// Requests is the number of requests served so far.
+func (a *ALB) Requests() int64 { return a.reqs.Load() }
+
+func (a *ALB) serve(w http.ResponseWriter, r *http.Request) {
+	a.reqs.Add(1)
+	n, _ := io.Copy(io.Discard, r.Body)
+	w.Header().Set("X-Alb", a.Name)
+	w.Header().Set("X-Seen-Host", r.Host)
+	w.Header().Set("X-Seen-Proto", r.Proto)
+	w.Header().Set("X-Body-Bytes", fmt.Sprint(n))
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
+		// A gRPC unary reply: one empty message, then status 0 in the trailers.
+		w.Header().Set("Content-Type", "application/grpc")
+		w.Header().Set("Trailer", "Grpc-Status")
+		w.WriteHeader(http.StatusOK)
+		_, _ = w.Write([]byte{0, 0, 0, 0, 0})
+		w.Header().Set("Grpc-Status", "0")
+		return
+	}
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "ok from "+a.Name+"\n")
+}
+
+// Nginx is a running nginx with a config rendered by proxyfleet.Config.
+type Nginx struct {
+	Bin, Dir, Conf string
+	Config         proxyfleet.Config
+	dns            *DNS
+	cmd            *exec.Cmd
+	stderr         *lockedBuffer
+}
+
+// Prepare renders cfg (paths moved into a temporary directory, listening on
+// listenIP) and writes the resolver's input. It does not start nginx.
+func Prepare(tb testing.TB, cfg proxyfleet.Config, listenIP string, dns *DNS) *Nginx {
+	tb.Helper()
+	bin := Require(tb, "nginx", "/usr/sbin/nginx")
+	Require(tb, "dig")
+	dir := tb.TempDir()
+	root := "root"
+	cfg.Listen = listenIP + ":"
+	cfg.User = &root
+	cfg.PidFile = filepath.Join(dir, "nginx.pid")
+	cfg.ErrorLog = filepath.Join(dir, "error.log")
+	cfg.AccessLog = filepath.Join(dir, "access.log")
+	cfg.TempDir = filepath.Join(dir, "tmp")
+	cfg.UpstreamDir = filepath.Join(dir, "upstreams")
+	for _, d := range []string{cfg.TempDir, cfg.UpstreamDir} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	conf, err := cfg.Render()
+	if err != nil {
+		tb.Fatalf("render: %v", err)
+	}
+	n := &Nginx{Bin: bin, Dir: dir, Conf: filepath.Join(dir, "nginx.conf"), Config: cfg, dns: dns, stderr: &lockedBuffer{}}
+	write(tb, n.Conf, conf)
+	write(tb, filepath.Join(dir, "upstreams.txt"), cfg.Upstreams())
+	write(tb, filepath.Join(dir, "obslink-resolve"), proxyfleet.ResolveScript())
+	if err := os.Chmod(filepath.Join(dir, "obslink-resolve"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// Test runs nginx -t on the config and returns its output and error.
+func (n *Nginx) Test() (string, error) {
+	out, err := exec.Command(n.Bin, "-t", "-p", n.Dir, "-c", n.Conf, "-e", filepath.Join(n.Dir, "error.log")).CombinedOutput()
+	return string(out), err
+}
+
+// Resolve runs obslink-resolve --once.
+func (n *Nginx) Resolve(tb testing.TB) {
+	tb.Helper()
+	cmd := exec.Command(filepath.Join(n.Dir, "obslink-resolve"), "--once")
+	cmd.Env = n.resolveEnv(1)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("obslink-resolve --once: %v\n%s", err, out)
+	}
+}
+
+// ResolveLoop runs obslink-resolve as the instance does, reloading nginx on
+// change, every interval seconds, until tb ends.
+func (n *Nginx) ResolveLoop(tb testing.TB, interval int) {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, filepath.Join(n.Dir, "obslink-resolve"))
+	cmd.Env = n.resolveEnv(interval)
+	cmd.Stdout, cmd.Stderr = n.stderr, n.stderr
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { cancel(); _ = cmd.Wait() })
+}
+
+func (n *Nginx) resolveEnv(interval int) []string {
+	return append(os.Environ(),
+		"OBSLINK_UPSTREAMS="+filepath.Join(n.Dir, "upstreams.txt"),
+		"OBSLINK_UPSTREAM_DIR="+n.Config.UpstreamDir,
+		"OBSLINK_RESOLVER="+n.dns.IP,
+		fmt.Sprintf("OBSLINK_RESOLVER_PORT=%d", n.dns.Port),
+		fmt.Sprintf("OBSLINK_INTERVAL=%d", interval),
+		fmt.Sprintf("OBSLINK_RELOAD=%s -p %s -c %s -s reload", n.Bin, n.Dir, n.Conf),
+	)
+}
+
+// Start resolves the upstreams once, checks the config and runs nginx in the
+// foreground until tb ends; it returns when the health port answers.
+func (n *Nginx) Start(tb testing.TB) {
+	tb.Helper()
+	n.Resolve(tb)
+	if out, err := n.Test(); err != nil {
+		tb.Fatalf("nginx -t: %v\n%s", err, out)
+	}
+	n.cmd = exec.Command(n.Bin, "-p", n.Dir, "-c", n.Conf, "-e", filepath.Join(n.Dir, "error.log"), "-g", "daemon off;")
+	n.cmd.Stdout, n.cmd.Stderr = n.stderr, n.stderr
+	if err := n.cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		_ = n.cmd.Process.Signal(os.Interrupt)
+		done := make(chan struct{})
+		go func() { _ = n.cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			_ = n.cmd.Process.Kill()
+			<-done
+		}
+	})
+	health := fmt.Sprintf("http://%s%d/healthz", n.Config.Listen, n.Config.HealthPort)
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get(health); err == nil {
+			resp.Body.Close()
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("nginx did not answer %s; error log:\n%s", health, n.ErrorLog())
+}
+
+// ErrorLog returns nginx's error log and the resolver's output so far.
+func (n *Nginx) ErrorLog() string {
+	b, _ := os.ReadFile(filepath.Join(n.Dir, "error.log"))
+	return string(b) + n.stderr.String()
+}
+
+// AccessLog returns the access log lines so far.
+func (n *Nginx) AccessLog() []string {
+	f, err := os.Open(n.Config.AccessLog)
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	var lines []string
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		lines = append(lines, s.Text())
+	}
+	return lines
+}
+
+// URL is the proxy's address for a port, e.g. http://127.0.0.5:8123.
+func (n *Nginx) URL(port int) string { return fmt.Sprintf("http://%s%d", n.Config.Listen, port) }
+
+func write(tb testing.TB, path, text string) {
+	tb.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
