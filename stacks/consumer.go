@@ -1,6 +1,8 @@
 package stacks
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -68,6 +70,13 @@ func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStac
 	for _, s := range t.Services {
 		services = append(services, consumervpc.Service{Name: s.Name, Port: s.Port})
 	}
+	var associated []awsec2.IVpc
+	for _, id := range c.AssociatedVPCIDs {
+		associated = append(associated, awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Associated"+id), &awsec2.VpcAttributes{
+			VpcId:             jsii.String(id),
+			AvailabilityZones: jsii.Strings(c.VPC.AvailabilityZones...),
+		}))
+	}
 	cs.Consumer = consumervpc.New(stack, "Consumer", &consumervpc.Props{
 		Vpc:               vpc,
 		Cidr:              c.VPC.CIDR,
@@ -77,7 +86,42 @@ func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStac
 		Domain:            t.Domain,
 		Services:          services,
 		AllowedCidrs:      c.AllowedCIDRs,
+		AssociatedVpcs:    associated,
 	})
+	// The provider must admit this consumer: a principal list that drifts from
+	// the topology fails synthesis instead of failing the deploy of the endpoint.
+	stack.Node().AddValidation(&admitted{consumer: c, provider: prov})
 	stack.AddStackDependency(prov.Stack, jsii.String("the endpoint service must exist before the endpoint"))
 	return cs
+}
+
+// admitted checks, once the tree is built, that the consumer's provider lists
+// its account as an allowed principal and, across regions, its region as a
+// supported region.
+type admitted struct {
+	consumer topology.Consumer
+	provider *ProviderStack
+}
+
+func (a *admitted) Validate() *[]*string {
+	var errs []*string
+	p := a.provider.Provider
+	if !contains(p.AllowedAccounts(), a.consumer.Account) {
+		errs = append(errs, jsii.String(fmt.Sprintf("consumer %s: account %s is not an allowed principal of the endpoint service in %s (allowed: %v); the provider's principals must come from the topology's consumers",
+			a.consumer.Name, a.consumer.Account, *a.provider.Region(), p.AllowedAccounts())))
+	}
+	if region := *a.provider.Region(); region != a.consumer.Region && !contains(p.SupportedRegions(), a.consumer.Region) {
+		errs = append(errs, jsii.String(fmt.Sprintf("consumer %s: region %s is not a supported region of the endpoint service in %s (supported: %v)",
+			a.consumer.Name, a.consumer.Region, region, p.SupportedRegions())))
+	}
+	return &errs
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }

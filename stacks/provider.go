@@ -48,11 +48,10 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			MaxCapacity:  t.Proxy.Max(),
 		},
 	})
-	// Consumers in other accounts or regions read the service id through a weak
-	// reference (Fn::GetStackOutput), which needs a named output in this stack.
-	awscdk.NewCfnOutput(stack, jsii.String("EndpointServiceId"), &awscdk.CfnOutputProps{
-		Value:       p.ServiceID(),
-		Description: jsii.String("obslink endpoint service id for consumers of " + r.Region),
+	// For operators: the name consumers outside this topology would connect to.
+	awscdk.NewCfnOutput(stack, jsii.String("EndpointServiceName"), &awscdk.CfnOutputProps{
+		Value:       p.ServiceName(),
+		Description: jsii.String("obslink endpoint service for consumers of " + r.Region),
 	})
 	return &ProviderStack{Stack: stack, Provider: p}
 }

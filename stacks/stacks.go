@@ -4,6 +4,7 @@
 package stacks
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -55,11 +56,16 @@ func Build(app awscdk.App, t *topology.Topology) *Set {
 		})
 	}
 	for _, c := range t.Consumers {
+		prov, ok := set.Providers[t.ProviderRegionFor(c.Region)]
+		if !ok {
+			panic(fmt.Sprintf("stacks.Build: consumer %s in %s has no provider: add a regions entry for %s, or use interRegion: native (validate the topology with topology.Parse first)",
+				c.Name, c.Region, t.ProviderRegionFor(c.Region)))
+		}
 		cs := NewConsumerStack(app, ConsumerStackName(t, c.Name), &ConsumerStackProps{
 			StackProps: stackProps(t, c.Account, c.Region, "obslink consumer "+c.Name),
 			Topology:   t,
 			Consumer:   c,
-			Provider:   set.Providers[t.ProviderRegionFor(c.Region)],
+			Provider:   prov,
 		})
 		set.Consumers[c.Name] = cs
 	}

@@ -128,6 +128,11 @@ type Consumer struct {
 	VPC     ConsumerVPC `yaml:"vpc"`
 	// AllowedCIDRs may connect to the endpoint. Default: the VPC's CIDR.
 	AllowedCIDRs []string `yaml:"allowedCidrs"`
+	// AssociatedVPCIDs are more VPCs of the same account and region whose
+	// agents use this consumer's endpoint (they need a network path to it, and
+	// their CIDRs in allowedCidrs). The private zone is associated with them.
+	// Default: none.
+	AssociatedVPCIDs []string `yaml:"associatedVpcIds"`
 }
 
 // ConsumerVPC is either a VPC obslink creates (cidr and availabilityZones) or an

@@ -168,6 +168,10 @@ func TestParseInvalid(t *testing.T) {
 		{name: "bad vpc id", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["id"] = "vpc-xyz" }, path: "controlPlane.vpc.id", want: `"vpc-xyz"`},
 		{name: "route tables missing for peering", patch: func(m map[string]any) { delete(at(m, "controlPlane", "vpc"), "routeTableIds") }, path: "controlPlane.vpc.routeTableIds", want: "is missing"},
 		{name: "bad allowed cidr", patch: func(m map[string]any) { at(m, "consumers", 0)["allowedCidrs"] = []any{"10.1.0.0"} }, path: "consumers[0].allowedCidrs[0]", want: "not an IPv4 CIDR"},
+		{name: "bad associated vpc", patch: func(m map[string]any) { at(m, "consumers", 0)["associatedVpcIds"] = []any{"vpc-1"} }, path: "consumers[0].associatedVpcIds[0]", want: `"vpc-1"`},
+		{name: "associated vpc twice", patch: func(m map[string]any) {
+			at(m, "consumers", 0)["associatedVpcIds"] = []any{"vpc-0fedcba9876543210", "vpc-0fedcba9876543210"}
+		}, path: "consumers[0].associatedVpcIds[1]", want: "listed twice"},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
 		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},

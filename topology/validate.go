@@ -94,6 +94,15 @@ func (v *validator) validate(t *Topology) {
 		for j, a := range c.AllowedCIDRs {
 			v.cidr(fmt.Sprintf("%s.allowedCidrs[%d]", p, j), a)
 		}
+		seenVPC := map[string]bool{c.VPC.ID: c.VPC.ID != ""}
+		for j, id := range c.AssociatedVPCIDs {
+			q := fmt.Sprintf("%s.associatedVpcIds[%d]", p, j)
+			v.id(q, id, reVPC, "vpc-0123456789abcdef0")
+			if seenVPC[id] {
+				v.add(q, "%q is listed twice (or is the consumer's own VPC); list each other VPC once", id)
+			}
+			seenVPC[id] = true
+		}
 	}
 	if len(t.Consumers) == 0 {
 		v.add("consumers", "is empty; add at least one consumer VPC (name, account, region, vpc)")

@@ -52,6 +52,8 @@ type ProviderRegion struct {
 	fleet   *proxyfleet.NginxProxyFleet
 	nlb     awselasticloadbalancingv2.NetworkLoadBalancer
 	service awsec2.VpcEndpointService
+	allowed []string
+	regions []string
 }
 
 // New creates a ProviderRegion. It panics on props that cannot describe one.
@@ -114,13 +116,14 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		r.fleet.AttachTo(l, r.nlb, port)
 	}
 
-	principals := make([]awsiam.ArnPrincipal, 0, len(props.AllowedAccounts))
-	for _, a := range sorted(props.AllowedAccounts) {
+	r.allowed, r.regions = sorted(props.AllowedAccounts), sorted(props.SupportedRegions)
+	principals := make([]awsiam.ArnPrincipal, 0, len(r.allowed))
+	for _, a := range r.allowed {
 		principals = append(principals, awsiam.NewArnPrincipal(jsii.String(fmt.Sprintf("arn:%s:iam::%s:root", *awscdk.Aws_PARTITION(), a))))
 	}
 	var regions *[]*string
-	if len(props.SupportedRegions) > 0 {
-		regions = jsii.Strings(sorted(props.SupportedRegions)...)
+	if len(r.regions) > 0 {
+		regions = jsii.Strings(r.regions...)
 	}
 	// Acceptance is not required: the allowed principals are exactly the consumer
 	// accounts of the topology, and a pending endpoint would stall the consumer's
@@ -161,6 +164,12 @@ func (r *ProviderRegion) EndpointService() awsec2.VpcEndpointService { return r.
 // ServiceID is the endpoint service id (vpce-svc-...), a plain resource
 // attribute that can cross accounts as a weak reference.
 func (r *ProviderRegion) ServiceID() *string { return r.service.VpcEndpointServiceId() }
+
+// AllowedAccounts are the accounts allowed to connect, sorted.
+func (r *ProviderRegion) AllowedAccounts() []string { return append([]string(nil), r.allowed...) }
+
+// SupportedRegions are the other regions consumers may connect from, sorted.
+func (r *ProviderRegion) SupportedRegions() []string { return append([]string(nil), r.regions...) }
 
 // ServiceName is com.amazonaws.vpce.<region>.<service id>.
 func (r *ProviderRegion) ServiceName() *string { return r.service.VpcEndpointServiceName() }

@@ -17,23 +17,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/internal/cdktest"
 )
-
-// check turns a failed CDK assertion (a jsii panic) into a test error.
-func check(t *testing.T, what string, f func()) {
-	t.Helper()
-	defer func() {
-		if r := recover(); r != nil {
-			t.Errorf("%s: %v", what, r)
-		}
-	}()
-	f()
-}
 
 type fleetFixture struct {
 	stack awscdk.Stack
 	fleet *proxyfleet.NginxProxyFleet
-	tpl   assertions.Template
+	tpl   cdktest.Template
 	json  map[string]any
 }
 
@@ -70,27 +60,21 @@ func newFleet(t *testing.T, props proxyfleet.Props) fleetFixture {
 		l := nlb.AddListener(jsii.String(fmt.Sprint("L", port)), &awselasticloadbalancingv2.BaseNetworkListenerProps{Port: jsii.Number(float64(port))})
 		fleet.AttachTo(l, nlb, port)
 	}
-	tpl := assertions.Template_FromStack(stack, nil)
-	var j map[string]any
-	b, err := json.Marshal(tpl.ToJSON())
-	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &j))
-	return fleetFixture{stack: stack, fleet: fleet, tpl: tpl, json: j}
+	tpl := cdktest.Synth(t, stack)
+	return fleetFixture{stack: stack, fleet: fleet, tpl: tpl, json: tpl.JSON}
 }
 
 func (f fleetFixture) resources(typ string) []map[string]any {
 	var out []map[string]any
-	for _, r := range f.json["Resources"].(map[string]any) {
-		if r.(map[string]any)["Type"] == typ {
-			out = append(out, r.(map[string]any))
-		}
+	for _, r := range f.tpl.Resources(typ) {
+		out = append(out, r)
 	}
 	return out
 }
 
 func TestLaunchTemplate(t *testing.T) {
 	f := newFleet(t, proxyfleet.Props{})
-	check(t, "launch template hardening", func() {
+	cdktest.Check(t, "launch template hardening", func() {
 		f.tpl.HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), map[string]any{
 			"LaunchTemplateData": map[string]any{
 				"InstanceType": "t4g.small",
@@ -142,7 +126,7 @@ func TestRoleIsSessionManagerOnly(t *testing.T) {
 
 func TestScalingHealthAndRefresh(t *testing.T) {
 	f := newFleet(t, proxyfleet.Props{MinCapacity: 3, MaxCapacity: 6})
-	check(t, "group", func() {
+	cdktest.Check(t, "group", func() {
 		f.tpl.HasResource(jsii.String("AWS::AutoScaling::AutoScalingGroup"), map[string]any{
 			"Properties": map[string]any{
 				"MinSize":                "3",
@@ -162,7 +146,7 @@ func TestScalingHealthAndRefresh(t *testing.T) {
 			},
 		})
 	})
-	check(t, "target tracking", func() {
+	cdktest.Check(t, "target tracking", func() {
 		f.tpl.HasResourceProperties(jsii.String("AWS::AutoScaling::ScalingPolicy"), map[string]any{
 			"PolicyType": "TargetTrackingScaling",
 			"TargetTrackingConfiguration": map[string]any{
@@ -171,7 +155,7 @@ func TestScalingHealthAndRefresh(t *testing.T) {
 			},
 		})
 	})
-	check(t, "health checks on /healthz", func() {
+	cdktest.Check(t, "health checks on /healthz", func() {
 		f.tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), jsii.Number(2))
 		f.tpl.AllResourcesProperties(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), map[string]any{
 			"Protocol":                   "TCP",

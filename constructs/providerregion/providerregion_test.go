@@ -1,0 +1,120 @@
+package providerregion_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/constructs/providerregion"
+	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/internal/cdktest"
+)
+
+var routes = []proxyfleet.Route{
+	{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80},
+	{Name: "logs", Host: "logs.observability.internal", Port: 80, Upstream: "l.elb.amazonaws.com", UpstreamPort: 80},
+	{Name: "traces", Host: "traces.observability.internal", Port: 4317, Upstream: "t.elb.amazonaws.com", UpstreamPort: 4317, GRPC: true},
+}
+
+func newRegion(t *testing.T, props providerregion.Props) (*providerregion.ProviderRegion, cdktest.Template) {
+	t.Helper()
+	stack := cdktest.Stack("111111111111", "eu-west-1")
+	if props.Cidr == "" {
+		props.Cidr = "10.100.0.0/24"
+		props.AvailabilityZones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+	}
+	if props.Routes == nil {
+		props.Routes = routes
+	}
+	props.UpstreamCidrs = []string{"10.0.0.0/16"}
+	r := providerregion.New(stack, "Provider", &props)
+	return r, cdktest.Synth(t, stack)
+}
+
+func TestEndpointServicePrincipalsAreExactlyTheAccounts(t *testing.T) {
+	_, tpl := newRegion(t, providerregion.Props{AllowedAccounts: []string{"333333333333", "222222222222"}})
+	perms := tpl.Props(t, "AWS::EC2::VPCEndpointServicePermissions")
+	b, _ := json.Marshal(perms["AllowedPrincipals"])
+	assert.JSONEq(t, `[
+		{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::222222222222:root"]]},
+		{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::333333333333:root"]]}
+	]`, string(b), "sorted, one per account, nothing else")
+
+	svc := tpl.Props(t, "AWS::EC2::VPCEndpointService")
+	assert.Equal(t, false, svc["AcceptanceRequired"])
+	assert.NotContains(t, svc, "SupportedRegions", "same-region service by default")
+}
+
+func TestSupportedRegionsForNativeCrossRegion(t *testing.T) {
+	r, tpl := newRegion(t, providerregion.Props{AllowedAccounts: []string{"222222222222"}, SupportedRegions: []string{"us-east-1", "ap-southeast-1"}})
+	svc := tpl.Props(t, "AWS::EC2::VPCEndpointService")
+	assert.Equal(t, []any{"ap-southeast-1", "us-east-1"}, svc["SupportedRegions"])
+	assert.Equal(t, []string{"ap-southeast-1", "us-east-1"}, r.SupportedRegions())
+}
+
+func TestLoadBalancerInEveryZoneCrossZoneNoPrivateLinkDrop(t *testing.T) {
+	_, tpl := newRegion(t, providerregion.Props{})
+	lb := tpl.Props(t, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	assert.Equal(t, "network", lb["Type"])
+	assert.Equal(t, "internal", lb["Scheme"])
+	assert.Len(t, lb["Subnets"], 3, "one subnet in each of the 3 zones")
+	assert.Equal(t, "off", lb["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"],
+		"with 'on', the NLB's group would silently drop PrivateLink traffic (aws-cdk#29516)")
+	attrs, _ := json.Marshal(lb["LoadBalancerAttributes"])
+	assert.Contains(t, string(attrs), `{"Key":"load_balancing.cross_zone.enabled","Value":"true"}`)
+
+	cdktest.Check(t, "one TCP listener per distinct port", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), jsii.Number(2))
+		for _, port := range []float64{80, 4317} {
+			tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), map[string]any{"Port": port, "Protocol": "TCP"})
+		}
+	})
+
+	// The NLB's own group admits nothing: PrivateLink traffic bypasses it, and
+	// nothing in the provider VPC may reach the NLB.
+	for _, sg := range tpl.Resources("AWS::EC2::SecurityGroup") {
+		p := sg["Properties"].(map[string]any)
+		if p["GroupDescription"] == "obslink NLB: PrivateLink traffic only, out to the proxies only" {
+			assert.Nil(t, p["SecurityGroupIngress"])
+		}
+	}
+}
+
+func TestProviderVpcHasNoInternetPath(t *testing.T) {
+	_, tpl := newRegion(t, providerregion.Props{})
+	for _, typ := range []string{"AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EgressOnlyInternetGateway"} {
+		assert.Empty(t, tpl.Resources(typ), typ)
+	}
+	cdktest.Check(t, "flow logs", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), map[string]any{"TrafficType": "ALL", "ResourceType": "VPC"})
+	})
+	cdktest.Check(t, "session manager and S3 endpoints", func() {
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(4))
+		tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{"VpcEndpointType": "Gateway", "ServiceName": assertions.Match_AnyValue()})
+	})
+}
+
+func TestImportedVpc(t *testing.T) {
+	stack := cdktest.Stack("111111111111", "eu-west-1")
+	vpc := importVpc(stack)
+	providerregion.New(stack, "Provider", &providerregion.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: []string{"10.0.0.0/16"}})
+	tpl := cdktest.Synth(t, stack)
+	assert.Empty(t, tpl.Resources("AWS::EC2::VPC"), "an imported VPC is not created")
+	assert.Empty(t, tpl.Resources("AWS::EC2::VPCEndpoint"), "nor are endpoints added to it")
+	lb := tpl.Props(t, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	assert.Equal(t, []any{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}, lb["Subnets"])
+}
+
+func TestMisuse(t *testing.T) {
+	stack := cdktest.Stack("111111111111", "eu-west-1")
+	defer func() {
+		r := recover()
+		require.NotNil(t, r)
+		assert.Contains(t, r, "Routes is empty")
+	}()
+	providerregion.New(stack, "Provider", &providerregion.Props{Cidr: "10.0.0.0/24", AvailabilityZones: []string{"eu-west-1a"}})
+}
