@@ -6,7 +6,7 @@ package assets
 
 import "embed"
 
-// FS holds nginx/ and userdata/.
+// FS holds nginx/, userdata/ and the Transit Gateway peering handler tgw/accept_peering.py.
 //
-//go:embed nginx userdata
+//go:embed nginx userdata tgw/accept_peering.py
 var FS embed.FS

@@ -17,12 +17,19 @@ type ProviderStackProps struct {
 	Topology *topology.Topology
 	// Region is the provider entry this stack builds.
 	Region topology.Region
+	// Hub is the main region's Transit Gateway stack (tgw only). Default: nil.
+	Hub *HubStack
 }
 
 // ProviderStack holds the ProviderRegion of one region, in the control plane's account.
 type ProviderStack struct {
 	awscdk.Stack
 	Provider *providerregion.ProviderRegion
+	// PeeringConnectionID is the VPC peering to the cluster (peering, native).
+	PeeringConnectionID *string
+	// PeeringAttachmentID is the Transit Gateway peering to the hub (tgw,
+	// regions other than the main one).
+	PeeringAttachmentID *string
 }
 
 // NewProviderStack creates the provider stack of one region.
@@ -53,7 +60,12 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 		Value:       p.ServiceName(),
 		Description: jsii.String("obslink endpoint service for consumers of " + r.Region),
 	})
-	return &ProviderStack{Stack: stack, Provider: p}
+	ps := &ProviderStack{Stack: stack, Provider: p}
+	if t.InterRegion == topology.TGW {
+		stack.AddStackDependency(props.Hub.Stack, jsii.String("the hub gateway must exist before attachments and peerings"))
+	}
+	ps.PeeringConnectionID, ps.PeeringAttachmentID = linkToCluster(stack, t, r, p.Vpc(), props.Hub)
+	return ps
 }
 
 // Routes turns the topology's services into proxy routes.

@@ -19,13 +19,24 @@ type Set struct {
 	Providers map[string]*ProviderStack
 	// Consumers holds the stack of each consumer, by consumer name.
 	Consumers map[string]*ConsumerStack
+	// Hub is the main region's Transit Gateway (tgw only), else nil.
+	Hub *HubStack
+	// ControlPlane holds the cluster-side routes, in the main region.
+	ControlPlane *ControlPlaneStack
 }
 
-// All returns every stack in a stable order: providers by region, then consumers by name.
+// All returns every stack in a stable order: hub, providers by region,
+// control plane, then consumers by name.
 func (s *Set) All() []awscdk.Stack {
 	var out []awscdk.Stack
+	if s.Hub != nil {
+		out = append(out, s.Hub.Stack)
+	}
 	for _, k := range sortedKeys(s.Providers) {
 		out = append(out, s.Providers[k].Stack)
+	}
+	if s.ControlPlane != nil {
+		out = append(out, s.ControlPlane.Stack)
 	}
 	for _, k := range sortedKeys(s.Consumers) {
 		out = append(out, s.Consumers[k].Stack)
@@ -48,13 +59,20 @@ func ConsumerStackName(t *topology.Topology, consumer string) string {
 func Build(app awscdk.App, t *topology.Topology) *Set {
 	setAvailabilityZones(app, t)
 	set := &Set{Providers: map[string]*ProviderStack{}, Consumers: map[string]*ConsumerStack{}}
+	cp := t.ControlPlane
+	if t.InterRegion == topology.TGW {
+		set.Hub = NewHubStack(app, HubStackName(t), t, stackProps(t, cp.Account, cp.Region, "obslink hub Transit Gateway"))
+	}
 	for _, r := range t.Regions {
 		set.Providers[r.Region] = NewProviderStack(app, ProviderStackName(t, r.Region), &ProviderStackProps{
 			StackProps: stackProps(t, t.ControlPlane.Account, r.Region, "obslink provider for "+r.Region),
 			Topology:   t,
 			Region:     r,
+			Hub:        set.Hub,
 		})
 	}
+	set.ControlPlane = NewControlPlaneStack(app, ControlPlaneStackName(t), t,
+		stackProps(t, cp.Account, cp.Region, "obslink cluster-side routes"), set.Providers, set.Hub)
 	for _, c := range t.Consumers {
 		prov, ok := set.Providers[t.ProviderRegionFor(c.Region)]
 		if !ok {

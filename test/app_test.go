@@ -18,6 +18,7 @@ func TestDefaultTopologyStacks(t *testing.T) {
 		"obslink-consumer-payments":       "aws://222222222222/eu-west-1",
 		"obslink-consumer-analytics":      "aws://111111111111/us-east-1",
 		"obslink-consumer-checkout":       "aws://333333333333/ap-southeast-1",
+		"obslink-control-plane":           "aws://111111111111/eu-west-1",
 	}
 	got := map[string]string{}
 	for name, art := range a.Stacks() {
@@ -32,6 +33,10 @@ func TestDefaultTopologyStacks(t *testing.T) {
 		"obslink-consumer-checkout":  "obslink-provider-ap-southeast-1",
 	} {
 		assert.Contains(t, a.Stacks()[consumer].Dependencies, provider, consumer)
+	}
+	// The cluster-side routes deploy after every provider's link.
+	for _, provider := range []string{"obslink-provider-eu-west-1", "obslink-provider-us-east-1", "obslink-provider-ap-southeast-1"} {
+		assert.Contains(t, a.Stacks()["obslink-control-plane"].Dependencies, provider)
 	}
 	for name := range want {
 		tpl := a.Template(t, name)

@@ -167,7 +167,7 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 		switch {
 		case n.Kind != yaml.ScalarNode:
 			v.add(path, "%s where a single value belongs", describe(n))
-		case t.Kind() == reflect.Int && n.Tag != "!!int":
+		case (t.Kind() == reflect.Int || t.Kind() == reflect.Int64) && n.Tag != "!!int":
 			v.add(path, "%q is not a whole number; write a number such as 80", n.Value)
 		case t.Kind() == reflect.Bool && n.Tag != "!!bool":
 			v.add(path, "%q is not true or false", n.Value)
@@ -215,5 +215,6 @@ var (
 	reVPC      = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reSubnet   = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reRTB      = regexp.MustCompile(`^rtb-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	reSG       = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reInstance = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$`)
 )

@@ -70,9 +70,17 @@ type ControlPlane struct {
 
 // ClusterVPC is the existing VPC of the cluster's ALBs, imported by attributes.
 type ClusterVPC struct {
-	ID            string   `yaml:"id"`
-	CIDR          string   `yaml:"cidr"`
+	ID   string `yaml:"id"`
+	CIDR string `yaml:"cidr"`
+	// RouteTableIDs are the route tables of the ALB subnets; obslink adds the
+	// return routes to the provider CIDRs there (peering, tgw, native).
 	RouteTableIDs []string `yaml:"routeTableIds"`
+	// SubnetIDs are the subnets of the cluster VPC's Transit Gateway
+	// attachment, one per zone. Required for tgw.
+	SubnetIDs []string `yaml:"subnetIds"`
+	// ALBSecurityGroupIDs, when given, get ingress rules from the provider
+	// CIDRs on the upstream ports. Default: none (manage the ALBs' rules yourself).
+	ALBSecurityGroupIDs []string `yaml:"albSecurityGroupIds"`
 }
 
 // Service is one ingestion endpoint of the cluster, reached by agents as
@@ -101,6 +109,41 @@ type Region struct {
 	Region            string   `yaml:"region"`
 	CIDR              string   `yaml:"cidr"`
 	AvailabilityZones []string `yaml:"availabilityZones"`
+	// ASN of the region's Transit Gateway (tgw). Default: from a fixed table
+	// of AWS regions (DefaultASN); required for a region missing from it.
+	ASN int64 `yaml:"asn"`
+}
+
+// knownRegions is append-only: a region's position is its default ASN
+// offset, so existing Transit Gateways never change ASN.
+var knownRegions = []string{
+	"us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ap-east-1",
+	"ap-south-1", "ap-south-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3",
+	"ap-southeast-4", "ap-southeast-5", "ap-southeast-7", "ap-northeast-1", "ap-northeast-2",
+	"ap-northeast-3", "ca-central-1", "ca-west-1", "eu-central-1", "eu-central-2",
+	"eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-south-2", "eu-north-1",
+	"il-central-1", "me-south-1", "me-central-1", "mx-central-1", "sa-east-1",
+	"us-gov-east-1", "us-gov-west-1", "ap-east-2", "ap-southeast-6",
+}
+
+// DefaultASN is the Transit Gateway ASN obslink gives a region, 64512 plus
+// its position in a fixed table, or 0 for a region not in the table.
+func DefaultASN(region string) int64 {
+	for i, r := range knownRegions {
+		if r == region {
+			return 64512 + int64(i)
+		}
+	}
+	return 0
+}
+
+// TransitGatewayASN is the ASN of region's Transit Gateway: the regions entry's
+// asn, else DefaultASN.
+func (t *Topology) TransitGatewayASN(region string) int64 {
+	if r, ok := t.Region(region); ok && r.ASN != 0 {
+		return r.ASN
+	}
+	return DefaultASN(region)
 }
 
 // Proxy sizes the nginx reverse-proxy fleet of every provider region.

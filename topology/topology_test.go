@@ -90,6 +90,14 @@ func TestParseValid(t *testing.T) {
 	assert.Empty(t, topo.ConsumerAccounts("eu-west-1"))
 }
 
+func TestDefaultASNsAreStableAndDistinct(t *testing.T) {
+	// Positions in the table are a contract: a Transit Gateway's ASN must not
+	// change when regions are added to the table.
+	assert.EqualValues(t, 64512, topology.DefaultASN("us-east-1"))
+	assert.EqualValues(t, 64533, topology.DefaultASN("eu-west-1"))
+	assert.EqualValues(t, 0, topology.DefaultASN("xx-north-1"))
+}
+
 func TestDefaultTopologyIsValid(t *testing.T) {
 	topo, err := topology.Default()
 	require.NoError(t, err)
@@ -172,6 +180,24 @@ func TestParseInvalid(t *testing.T) {
 		{name: "associated vpc twice", patch: func(m map[string]any) {
 			at(m, "consumers", 0)["associatedVpcIds"] = []any{"vpc-0fedcba9876543210", "vpc-0fedcba9876543210"}
 		}, path: "consumers[0].associatedVpcIds[1]", want: "listed twice"},
+		{name: "tgw without attachment subnets", patch: func(m map[string]any) { m["interRegion"] = "tgw" }, path: "controlPlane.vpc.subnetIds", want: "one subnet per zone"},
+		{name: "tgw duplicate asn", patch: func(m map[string]any) {
+			m["interRegion"] = "tgw"
+			at(m, "controlPlane", "vpc")["subnetIds"] = []any{"subnet-0a1b2c3d4e5f60718"}
+			at(m, "regions", 1)["asn"] = 64533 // eu-west-1's default
+		}, path: "regions[1].asn", want: "also the ASN of eu-west-1"},
+		{name: "asn out of range", patch: func(m map[string]any) { at(m, "regions", 0)["asn"] = 100 }, path: "regions[0].asn", want: "not a private ASN"},
+		{name: "tgw region without default asn", patch: func(m map[string]any) {
+			m["interRegion"] = "tgw"
+			at(m, "controlPlane", "vpc")["subnetIds"] = []any{"subnet-0a1b2c3d4e5f60718"}
+			r := at(m, "regions", 1)
+			r["region"] = "xx-north-1"
+			r["availabilityZones"] = []any{"xx-north-1a", "xx-north-1b"}
+			c := at(m, "consumers", 0)
+			c["region"] = "xx-north-1"
+			at(c, "vpc")["availabilityZones"] = []any{"xx-north-1a"}
+		}, path: "regions[1].asn", want: "set asn"},
+		{name: "bad alb security group", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["albSecurityGroupIds"] = []any{"sg-x"} }, path: "controlPlane.vpc.albSecurityGroupIds[0]", want: `"sg-x"`},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
 		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},

@@ -33,6 +33,15 @@ func (v *validator) validate(t *Topology) {
 	for i, id := range cp.VPC.RouteTableIDs {
 		v.id(fmt.Sprintf("controlPlane.vpc.routeTableIds[%d]", i), id, reRTB, "rtb-0123456789abcdef0")
 	}
+	if t.InterRegion == TGW && len(cp.VPC.SubnetIDs) == 0 {
+		v.add("controlPlane.vpc.subnetIds", "is missing; interRegion tgw attaches the cluster VPC to a Transit Gateway: list one subnet per zone for the attachment")
+	}
+	for i, id := range cp.VPC.SubnetIDs {
+		v.id(fmt.Sprintf("controlPlane.vpc.subnetIds[%d]", i), id, reSubnet, "subnet-0123456789abcdef0")
+	}
+	for i, id := range cp.VPC.ALBSecurityGroupIDs {
+		v.id(fmt.Sprintf("controlPlane.vpc.albSecurityGroupIds[%d]", i), id, reSG, "sg-0123456789abcdef0")
+	}
 
 	v.services(t.Services)
 
@@ -66,6 +75,12 @@ func (v *validator) validate(t *Topology) {
 			nets = append(nets, joined{p + ".cidr", n})
 		}
 		v.zones(p+".availabilityZones", r.Region, r.AvailabilityZones, 2)
+		if r.ASN != 0 && !validASN(r.ASN) {
+			v.add(p+".asn", "%d is not a private ASN; use 64512-65534 or 4200000000-4294967294", r.ASN)
+		}
+	}
+	if t.InterRegion == TGW {
+		v.asns(t)
 	}
 	if len(t.Regions) == 0 {
 		v.add("regions", "is empty; add a provider VPC for the main region, such as - {region: %s, cidr: 10.100.0.0/24, availabilityZones: [...]}", orDefault(cp.Region, "eu-west-1"))
@@ -107,6 +122,42 @@ func (v *validator) validate(t *Topology) {
 	if len(t.Consumers) == 0 {
 		v.add("consumers", "is empty; add at least one consumer VPC (name, account, region, vpc)")
 	}
+}
+
+// asns checks that every Transit Gateway (one per provider region, and the
+// hub in the main region) has an ASN, and that no two share one.
+func (v *validator) asns(t *Topology) {
+	regions := []string{t.ControlPlane.Region}
+	for _, r := range t.Regions {
+		if r.Region != t.ControlPlane.Region {
+			regions = append(regions, r.Region)
+		}
+	}
+	seen := map[int64]string{}
+	for _, region := range regions {
+		if region == "" {
+			continue
+		}
+		path := "regions"
+		for i, r := range t.Regions {
+			if r.Region == region {
+				path = fmt.Sprintf("regions[%d].asn", i)
+			}
+		}
+		asn := t.TransitGatewayASN(region)
+		if asn == 0 {
+			v.add(path, "%s has no default Transit Gateway ASN; set asn (64512-65534) on its regions entry", region)
+			continue
+		}
+		if prev, dup := seen[asn]; dup {
+			v.add(path, "ASN %d of %s is also the ASN of %s; give each Transit Gateway its own asn", asn, region, prev)
+		}
+		seen[asn] = region
+	}
+}
+
+func validASN(a int64) bool {
+	return (a >= 64512 && a <= 65534) || (a >= 4200000000 && a <= 4294967294)
 }
 
 func (v *validator) services(services []Service) {

@@ -83,3 +83,18 @@ func IDPart(name string) string {
 	}
 	return string(out)
 }
+
+// RouteTableIDs returns the distinct route tables of a VPC's private
+// subnets, in subnet order.
+func RouteTableIDs(vpc awsec2.IVpc) []*string {
+	var out []*string
+	seen := map[string]bool{}
+	for _, s := range *vpc.SelectSubnets(nil).Subnets {
+		id := *s.RouteTable().RouteTableId()
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, s.RouteTable().RouteTableId())
+		}
+	}
+	return out
+}

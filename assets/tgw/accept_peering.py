@@ -1,0 +1,71 @@
+"""obslink: accept a Transit Gateway peering attachment in the accepter
+region and wait until it is available (CloudFormation has no resource for
+this). Custom resource properties: AttachmentId, AccepterRegion.
+Delete is a no-op: CloudFormation deletes the attachment after this resource."""
+import json
+import os
+import time
+import urllib.request
+
+import boto3
+
+WAIT = {"initiating", "initiatingRequest", "pending", "modifying"}
+
+
+def ec2(region):
+    return boto3.client("ec2", region_name=region,
+                        endpoint_url=os.environ.get("OBSLINK_EC2_ENDPOINT") or None)
+
+
+def state(client, att):
+    r = client.describe_transit_gateway_peering_attachments(
+        TransitGatewayAttachmentIds=[att])["TransitGatewayPeeringAttachments"]
+    return r[0]["State"] if r else "missing"
+
+
+def accept(props, deadline, sleep=time.sleep, now=time.time):
+    """Accepts and waits; returns the final state or raises."""
+    att, client = props["AttachmentId"], ec2(props["AccepterRegion"])
+    while True:
+        s = state(client, att)
+        if s == "available":
+            return s
+        if s == "pendingAcceptance":
+            client.accept_transit_gateway_peering_attachment(
+                TransitGatewayAttachmentId=att)
+        elif s not in WAIT:
+            raise RuntimeError("attachment %s is %s; it cannot become available" % (att, s))
+        if now() > deadline:
+            raise TimeoutError("attachment %s still %s; gave up waiting" % (att, s))
+        sleep(10)
+
+
+def handle(event, deadline, **kw):
+    """Returns (status, physical id, data, reason) for a custom-resource event."""
+    props = event.get("ResourceProperties", {})
+    pid = event.get("PhysicalResourceId") or props.get("AttachmentId") or "none"
+    if event["RequestType"] == "Delete":
+        return "SUCCESS", pid, {}, ""
+    try:
+        s = accept(props, deadline, **kw)
+        return "SUCCESS", props["AttachmentId"], {"State": s}, ""
+    except Exception as e:  # reported to CloudFormation, which rolls back
+        return "FAILED", pid, {}, "%s: %s" % (type(e).__name__, e)
+
+
+def respond(event, status, pid, data, reason):
+    body = json.dumps({
+        "Status": status, "Reason": reason or "see CloudWatch Logs",
+        "PhysicalResourceId": pid, "StackId": event["StackId"],
+        "RequestId": event["RequestId"], "LogicalResourceId": event["LogicalResourceId"],
+        "Data": data}).encode()
+    req = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
+                                 headers={"Content-Type": ""})
+    urllib.request.urlopen(req, timeout=30).read()
+
+
+def handler(event, context):
+    deadline = time.time() + context.get_remaining_time_in_millis() / 1000 - 60
+    status, pid, data, reason = handle(event, deadline)
+    print(json.dumps({"request": event["RequestType"], "status": status, "reason": reason}))
+    respond(event, status, pid, data, reason)

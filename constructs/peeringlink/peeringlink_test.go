@@ -1,0 +1,74 @@
+package peeringlink_test
+
+import (
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/constructs/peeringlink"
+	"github.com/obslink/obslink/internal/cdktest"
+)
+
+func vpc(t *testing.T, account string) (awscdk.Stack, awsec2.IVpc, func() cdktest.Template) {
+	stack := cdktest.Stack(account, "us-east-1")
+	v := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
+		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String("10.100.1.0/24")), AvailabilityZones: jsii.Strings("us-east-1a", "us-east-1b"),
+		NatGateways:         jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("p"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED, CidrMask: jsii.Number(26)}},
+	})
+	return stack, v, func() cdktest.Template { return cdktest.Synth(t, stack) }
+}
+
+func TestInterRegionPeering(t *testing.T) {
+	stack, v, synth := vpc(t, "111111111111")
+	peeringlink.New(stack, "Link", &peeringlink.Props{
+		Vpc: v, PeerVpcID: "vpc-0cluster", PeerCidr: "10.0.0.0/16", PeerRegion: "eu-west-1", PeerAccount: "111111111111",
+	})
+	tpl := synth()
+	p := tpl.Props(t, "AWS::EC2::VPCPeeringConnection")
+	assert.Equal(t, "vpc-0cluster", p["PeerVpcId"])
+	assert.Equal(t, "eu-west-1", p["PeerRegion"])
+	assert.NotContains(t, p, "PeerRoleArn", "same account")
+	routes := tpl.Resources("AWS::EC2::Route")
+	assert.Len(t, routes, 2, "one per subnet route table")
+	for _, r := range routes {
+		assert.Equal(t, "10.0.0.0/16", r["Properties"].(map[string]any)["DestinationCidrBlock"], "only the peer's CIDR")
+	}
+}
+
+func TestCrossAccountNeedsAccepterRole(t *testing.T) {
+	stack, v, synth := vpc(t, "111111111111")
+	peeringlink.New(stack, "Link", &peeringlink.Props{
+		Vpc: v, PeerVpcID: "vpc-0cluster", PeerCidr: "10.0.0.0/16", PeerAccount: "999999999999",
+		PeerRoleArn: "arn:aws:iam::999999999999:role/accept-peering",
+	})
+	p := synth().Props(t, "AWS::EC2::VPCPeeringConnection")
+	assert.Equal(t, "999999999999", p["PeerOwnerId"])
+	assert.Equal(t, "arn:aws:iam::999999999999:role/accept-peering", p["PeerRoleArn"])
+
+	stack2, v2, _ := vpc(t, "111111111111")
+	defer func() {
+		r := recover()
+		require.NotNil(t, r)
+		assert.Contains(t, r, "give props.PeerRoleArn")
+	}()
+	peeringlink.New(stack2, "Link", &peeringlink.Props{Vpc: v2, PeerVpcID: "vpc-0c", PeerCidr: "10.0.0.0/16", PeerAccount: "999999999999"})
+}
+
+func TestAccepterRoutesNamedByTable(t *testing.T) {
+	stack := cdktest.Stack("111111111111", "eu-west-1")
+	peeringlink.NewRoutes(stack, "Back", &peeringlink.RoutesProps{
+		RouteTableIDs: *jsii.Strings("rtb-0b", "rtb-0a"), DestinationCidr: "10.100.1.0/24", PeeringConnectionID: jsii.String("pcx-1"),
+	})
+	routes := cdktest.Synth(t, stack).Resources("AWS::EC2::Route")
+	require.Len(t, routes, 2)
+	for id, r := range routes {
+		p := r["Properties"].(map[string]any)
+		assert.Contains(t, id, p["RouteTableId"].(string)[4:], "a literal table id names its route, so reordering replaces nothing")
+		assert.Equal(t, "pcx-1", p["VpcPeeringConnectionId"])
+	}
+}

@@ -1,0 +1,293 @@
+// Package tgwmesh provides TgwMesh, the Transit Gateway way to join provider
+// regions to the main region: a Gateway per region (its own ASN and an
+// explicit route table, no default association or propagation), VPC
+// attachments, and Peering from a spoke region's gateway to the hub's,
+// accepted in the hub's region by a custom resource that waits until the
+// attachment is available, with static routes on both sides.
+package tgwmesh
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/obslink/obslink/assets"
+	"github.com/obslink/obslink/internal/nag"
+)
+
+// GatewayProps configures a Gateway.
+type GatewayProps struct {
+	// ASN of the gateway; each gateway of a mesh needs its own. Required.
+	ASN int64
+	// Description of the gateway. Default: "obslink".
+	Description string
+}
+
+// Gateway is a Transit Gateway with one route table that every attachment
+// is associated with explicitly.
+type Gateway struct {
+	constructs.Construct
+	tgw awsec2.CfnTransitGateway
+	rt  awsec2.CfnTransitGatewayRouteTable
+}
+
+// NewGateway creates a Transit Gateway and its route table.
+func NewGateway(scope constructs.Construct, id string, props *GatewayProps) *Gateway {
+	if props == nil || props.ASN == 0 {
+		panic(fmt.Sprintf("tgwmesh.NewGateway(%q): props.ASN is required", id))
+	}
+	desc := props.Description
+	if desc == "" {
+		desc = "obslink"
+	}
+	g := &Gateway{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	g.tgw = awsec2.NewCfnTransitGateway(g.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayProps{
+		AmazonSideAsn:                jsii.Number(float64(props.ASN)),
+		Description:                  jsii.String(desc),
+		DefaultRouteTableAssociation: jsii.String("disable"),
+		DefaultRouteTablePropagation: jsii.String("disable"),
+		AutoAcceptSharedAttachments:  jsii.String("disable"),
+		DnsSupport:                   jsii.String("enable"),
+		Tags:                         &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String(desc)}},
+	})
+	g.rt = awsec2.NewCfnTransitGatewayRouteTable(g.Construct, jsii.String("RouteTable"), &awsec2.CfnTransitGatewayRouteTableProps{
+		TransitGatewayId: g.tgw.Ref(),
+		Tags:             &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String(desc)}},
+	})
+	return g
+}
+
+// ID is the Transit Gateway id (tgw-...).
+func (g *Gateway) ID() *string { return g.tgw.Ref() }
+
+// RouteTableID is the id of the gateway's route table.
+func (g *Gateway) RouteTableID() *string { return g.rt.Ref() }
+
+// VpcAttachmentProps configures a VpcAttachment.
+type VpcAttachmentProps struct {
+	// TransitGatewayID and RouteTableID of the gateway to attach to. Required.
+	TransitGatewayID, RouteTableID *string
+	// VpcID and SubnetIDs (one per zone) of the VPC. Required.
+	VpcID     *string
+	SubnetIDs []*string
+	// VpcCidr is the VPC's CIDR, routed to it by a static route in the
+	// gateway's route table. Required.
+	VpcCidr *string
+	// Name tags the attachment.
+	Name string
+}
+
+// VpcAttachment attaches a VPC to a gateway, associates it with the gateway's
+// route table and routes the VPC's CIDR to it.
+type VpcAttachment struct {
+	constructs.Construct
+	att awsec2.CfnTransitGatewayVpcAttachment
+}
+
+// NewVpcAttachment creates the attachment, its association and route.
+func NewVpcAttachment(scope constructs.Construct, id string, props *VpcAttachmentProps) *VpcAttachment {
+	a := &VpcAttachment{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	a.att = awsec2.NewCfnTransitGatewayVpcAttachment(a.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayVpcAttachmentProps{
+		TransitGatewayId: props.TransitGatewayID,
+		VpcId:            props.VpcID,
+		SubnetIds:        &props.SubnetIDs,
+		Tags:             &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String("obslink " + props.Name)}},
+	})
+	awsec2.NewCfnTransitGatewayRouteTableAssociation(a.Construct, jsii.String("Association"), &awsec2.CfnTransitGatewayRouteTableAssociationProps{
+		TransitGatewayAttachmentId: a.att.AttrId(),
+		TransitGatewayRouteTableId: props.RouteTableID,
+	})
+	awsec2.NewCfnTransitGatewayRoute(a.Construct, jsii.String("Route"), &awsec2.CfnTransitGatewayRouteProps{
+		TransitGatewayRouteTableId: props.RouteTableID,
+		TransitGatewayAttachmentId: a.att.AttrId(),
+		DestinationCidrBlock:       props.VpcCidr,
+	})
+	return a
+}
+
+// ID is the attachment id.
+func (a *VpcAttachment) ID() *string { return a.att.AttrId() }
+
+// Resource is the attachment; routes in the VPC to the gateway must depend on it.
+func (a *VpcAttachment) Resource() awscdk.CfnResource { return a.att }
+
+// VpcRoutesProps configures VpcRoutes.
+type VpcRoutesProps struct {
+	// RouteTableIDs get one route each. Required.
+	RouteTableIDs []*string
+	// DestinationCidrs are the only destinations routed. Required.
+	DestinationCidrs []string
+	// TransitGatewayID is the target. Required.
+	TransitGatewayID *string
+	// After is the VPC's attachment when it is in the same stack: a route to a
+	// gateway fails until the VPC is attached (aws-cdk#8584). Default: none.
+	After awscdk.CfnResource
+}
+
+// NewVpcRoutes adds routes from a VPC's route tables to the gateway.
+func NewVpcRoutes(scope constructs.Construct, id string, props *VpcRoutesProps) constructs.Construct {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	for i, rt := range props.RouteTableIDs {
+		rid := fmt.Sprint(i)
+		if !*awscdk.Token_IsUnresolved(rt) {
+			rid = *rt
+		}
+		for _, cidr := range props.DestinationCidrs {
+			r := awsec2.NewCfnRoute(c, jsii.String("Route-"+rid+"-"+cidrID(cidr)), &awsec2.CfnRouteProps{
+				RouteTableId:         rt,
+				DestinationCidrBlock: jsii.String(cidr),
+				TransitGatewayId:     props.TransitGatewayID,
+			})
+			if props.After != nil {
+				r.Node().AddDependency(props.After)
+			}
+		}
+	}
+	return c
+}
+
+// PeeringProps configures a Peering.
+type PeeringProps struct {
+	// Local is the spoke's gateway (the requester). Required.
+	Local *Gateway
+	// PeerTransitGatewayID is the hub's gateway. Required.
+	PeerTransitGatewayID *string
+	// PeerRegion and PeerAccount locate the hub. Required.
+	PeerRegion, PeerAccount string
+	// RemoteCidrs are routed through the peering in Local's route table. Required.
+	RemoteCidrs []string
+}
+
+// Peering is a peering attachment from a spoke gateway to the hub, its
+// acceptance in the hub's region, and the spoke side's association and routes.
+// The hub side (association and routes in the hub's table) is PeerRoutes, in
+// the hub's region.
+type Peering struct {
+	constructs.Construct
+	att    awsec2.CfnTransitGatewayPeeringAttachment
+	accept awscdk.CustomResource
+}
+
+// NewPeering creates the peering and accepts it.
+func NewPeering(scope constructs.Construct, id string, props *PeeringProps) *Peering {
+	if props == nil || props.Local == nil || props.PeerTransitGatewayID == nil || props.PeerRegion == "" || props.PeerAccount == "" {
+		panic(fmt.Sprintf("tgwmesh.NewPeering(%q): Local, PeerTransitGatewayID, PeerRegion and PeerAccount are required", id))
+	}
+	p := &Peering{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	p.att = awsec2.NewCfnTransitGatewayPeeringAttachment(p.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayPeeringAttachmentProps{
+		TransitGatewayId:     props.Local.ID(),
+		PeerTransitGatewayId: props.PeerTransitGatewayID,
+		PeerRegion:           jsii.String(props.PeerRegion),
+		PeerAccountId:        jsii.String(props.PeerAccount),
+		Tags:                 &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String("obslink to " + props.PeerRegion)}},
+	})
+	fn := acceptFunction(p.Construct, props.PeerRegion, props.PeerAccount, p.att.AttrTransitGatewayAttachmentId())
+	p.accept = awscdk.NewCustomResource(p.Construct, jsii.String("Accept"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.FunctionArn(),
+		ResourceType: jsii.String("Custom::ObslinkTgwPeeringAccept"),
+		Properties: &map[string]any{
+			"AttachmentId":   p.att.AttrTransitGatewayAttachmentId(),
+			"AccepterRegion": props.PeerRegion,
+		},
+	})
+	// Association and routes fail with IncorrectState until the attachment is available.
+	assoc := awsec2.NewCfnTransitGatewayRouteTableAssociation(p.Construct, jsii.String("Association"), &awsec2.CfnTransitGatewayRouteTableAssociationProps{
+		TransitGatewayAttachmentId: p.att.AttrTransitGatewayAttachmentId(),
+		TransitGatewayRouteTableId: props.Local.RouteTableID(),
+	})
+	assoc.Node().AddDependency(p.accept)
+	for _, cidr := range props.RemoteCidrs {
+		r := awsec2.NewCfnTransitGatewayRoute(p.Construct, jsii.String("Route-"+cidrID(cidr)), &awsec2.CfnTransitGatewayRouteProps{
+			TransitGatewayRouteTableId: props.Local.RouteTableID(),
+			TransitGatewayAttachmentId: p.att.AttrTransitGatewayAttachmentId(),
+			DestinationCidrBlock:       jsii.String(cidr),
+		})
+		r.Node().AddDependency(p.accept)
+	}
+	return p
+}
+
+// AttachmentID is the peering attachment's id, the same in both regions.
+func (p *Peering) AttachmentID() *string { return p.att.AttrTransitGatewayAttachmentId() }
+
+// Accepted is the custom resource that completes when the attachment is available.
+func (p *Peering) Accepted() awscdk.CustomResource { return p.accept }
+
+// acceptFunction is the Lambda that accepts the attachment in the accepter
+// region; its code is assets/tgw/accept_peering.py, inline.
+func acceptFunction(scope constructs.Construct, region, account string, attachmentID *string) awslambda.Function {
+	code, err := assets.FS.ReadFile("tgw/accept_peering.py")
+	if err != nil {
+		panic(err)
+	}
+	logs := awslogs.NewLogGroup(scope, jsii.String("AcceptLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_THREE_MONTHS,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	fn := awslambda.NewFunction(scope, jsii.String("AcceptFunction"), &awslambda.FunctionProps{
+		Runtime:     awslambda.Runtime_PYTHON_3_14(),
+		Handler:     jsii.String("index.handler"),
+		Code:        awslambda.Code_FromInline(jsii.String(string(code))),
+		Timeout:     awscdk.Duration_Minutes(jsii.Number(15)),
+		MemorySize:  jsii.Number(128),
+		LogGroup:    logs,
+		Description: jsii.String("obslink: accepts the Transit Gateway peering in " + region + " and waits until it is available"),
+	})
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("ec2:AcceptTransitGatewayPeeringAttachment"),
+		Resources: jsii.Strings(*awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+			"arn:", *awscdk.Aws_PARTITION(), ":ec2:"+region+":"+account+":transit-gateway-attachment/", *attachmentID))),
+	}))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ec2:DescribeTransitGatewayPeeringAttachments"),
+		Resources: jsii.Strings("*"),
+	}))
+	nag.Suppress(fn, "AwsSolutions-IAM5",
+		"ec2:DescribeTransitGatewayPeeringAttachments supports no resource-level permissions; the only write, ec2:AcceptTransitGatewayPeeringAttachment, is limited to this one attachment.",
+		"Resource::*")
+	nag.Suppress(fn, "AwsSolutions-L1",
+		"python3.14 is the newest runtime the CloudFormation resource schema (cfn-lint 1.51) accepts; aws-cdk-lib also lists python3.15, which cannot be verified here. The handler needs only the standard library and boto3.")
+	nag.Suppress(fn, "AwsSolutions-IAM4",
+		"AWSLambdaBasicExecutionRole only lets the function write its own logs.",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+	return fn
+}
+
+// PeerRoutesProps configures PeerRoutes.
+type PeerRoutesProps struct {
+	// RouteTableID is the hub gateway's route table. Required.
+	RouteTableID *string
+	// AttachmentID is the peering attachment (from the spoke's stack). Required.
+	AttachmentID *string
+	// Cidrs are routed through the peering. Required.
+	Cidrs []string
+}
+
+// NewPeerRoutes associates a peering attachment with the hub's route table
+// and routes the spoke's CIDRs through it: the hub side of a Peering, in the
+// hub's region, deployed after the spoke's stack.
+func NewPeerRoutes(scope constructs.Construct, id string, props *PeerRoutesProps) constructs.Construct {
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	awsec2.NewCfnTransitGatewayRouteTableAssociation(c, jsii.String("Association"), &awsec2.CfnTransitGatewayRouteTableAssociationProps{
+		TransitGatewayAttachmentId: props.AttachmentID,
+		TransitGatewayRouteTableId: props.RouteTableID,
+	})
+	for _, cidr := range props.Cidrs {
+		awsec2.NewCfnTransitGatewayRoute(c, jsii.String("Route-"+cidrID(cidr)), &awsec2.CfnTransitGatewayRouteProps{
+			TransitGatewayRouteTableId: props.RouteTableID,
+			TransitGatewayAttachmentId: props.AttachmentID,
+			DestinationCidrBlock:       jsii.String(cidr),
+		})
+	}
+	return c
+}
+
+// cidrID makes a CIDR usable in a construct id, which cannot contain '/'.
+func cidrID(cidr string) string { return strings.ReplaceAll(cidr, "/", "-") }
