@@ -19,7 +19,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 TOPOLOGY ?=
 GOFLAGS_TEST ?=
 
-.PHONY: synth test lint golden toolchain validate clean
+.PHONY: synth test lint golden bench toolchain validate clean
 
 toolchain: $(NODE) $(CDK)
 
@@ -53,6 +53,21 @@ lint:
 # Rewrite test/golden/ from the default topology after an intended change.
 golden: toolchain
 	UPDATE_GOLDEN=1 CDK_VALIDATION=false go test -count=1 -run TestGoldenTemplates ./test
+
+# Benchmarks: synth at scale (1 to 200 consumers, next to an empty-stack
+# floor) and the proxy's data path (obslink's nginx config vs the seed's vs
+# straight to the ALB). Results and how to read them: docs/benchmarks.md.
+BENCH_DIR := $(CURDIR)/.toolchain/bench
+bench: toolchain
+	@command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || { echo "make bench needs nginx and dig: apt-get install nginx-light bind9-dnsutils"; exit 1; }
+	mkdir -p $(BENCH_DIR)
+	go build -o $(BENCH_DIR)/obslink ./bin
+	go build -o $(BENCH_DIR)/floor ./bench/floor
+	@echo "## Synth (median of 3 runs; peak RSS sums the Go process and its Node child)"
+	go run ./bench/synthbench -bin $(BENCH_DIR)/obslink -floor $(BENCH_DIR)/floor -runs 3
+	@echo "## Proxy data path (loopback, 2 cores shared by load generator, nginx and stand-in ALBs)"
+	go test -run '^$$' -bench BenchmarkProxy -benchtime 2s ./constructs/proxyfleet | tee $(BENCH_DIR)/proxy.txt
+	go run ./bench/report < $(BENCH_DIR)/proxy.txt
 
 clean:
 	rm -rf cdk.out

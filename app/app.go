@@ -25,6 +25,10 @@ type Options struct {
 	// NoNag turns off the cdk-nag AwsSolutions checks. Default: on; an
 	// unsuppressed finding fails Synth.
 	NoNag bool
+	// NoValidate turns off aws-cdk-lib's built-in CloudFormation template
+	// validator (about a third of the time of a large synth; cfn-lint in
+	// make test checks the same). Default: on.
+	NoValidate bool
 }
 
 // New creates a CDK app holding every stack of t, with the cdk-nag
@@ -44,6 +48,9 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 	}
 	if opts.Outdir != "" {
 		props.Outdir = jsii.String(opts.Outdir)
+	}
+	if opts.NoValidate {
+		props.BuiltinCloudFormationValidation = jsii.Bool(false)
 	}
 	a := awscdk.NewApp(props)
 	set := stacks.Build(a, t)

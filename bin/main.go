@@ -1,7 +1,7 @@
 // Command obslink synthesizes an obslink topology into CloudFormation
 // templates, one stack per account and region that needs one.
 //
-//	obslink [synth] [--topology FILE] [--out DIR]   synthesize (the default verb)
+//	obslink [synth] [--topology FILE] [--out DIR] [--no-nag] [--no-validate]   synthesize (the default verb)
 //	obslink validate [FILE]                         check a topology file, write nothing
 //
 // The topology comes from --topology, else the CDK context key "topology"
@@ -35,6 +35,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	file := fs.String("topology", "", "topology file (default: context key topology, else the embedded default)")
 	out := fs.String("out", "", "output directory (default: $CDK_OUTDIR, else cdk.out)")
+	noNag := fs.Bool("no-nag", false, "skip the cdk-nag AwsSolutions checks (faster local iteration; make synth and CI keep them)")
+	noValidate := fs.Bool("no-validate", false, "skip aws-cdk-lib's template validator (about a third of a large synth; cfn-lint in make test covers the same ground)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -81,7 +83,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if dir == "" {
 		dir = "cdk.out"
 	}
-	stacks, err := app.Synth(t, app.Options{Outdir: dir})
+	stacks, err := app.Synth(t, app.Options{Outdir: dir, NoNag: *noNag, NoValidate: *noValidate})
 	if err != nil {
 		fmt.Fprintf(stderr, "obslink: synth: %v\n", err)
 		return 1

@@ -116,12 +116,12 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		"AmazonSSMManagedInstanceCore is AWS's minimal policy for Session Manager, the only way into the proxies (no SSH key, no port 22); it grants no data access.",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore")
 
-	userData := awsec2.UserData_ForLinux(&awsec2.LinuxUserDataOptions{Shebang: jsii.String("#!/bin/bash")})
 	script, err := cfg.UserData(UserDataInput{Resolver: p.Resolver, ResolveInterval: p.ResolveInterval})
 	if err != nil {
 		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
 	}
-	userData.AddCommands(jsii.String(script))
+	// The rendered script is the whole user data, shebang included.
+	userData := awsec2.UserData_Custom(jsii.String(script))
 
 	cpu := awsec2.AmazonLinuxCpuType_X86_64
 	if IsGraviton(p.InstanceType) {

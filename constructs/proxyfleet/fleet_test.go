@@ -232,3 +232,11 @@ func TestUserDataIsValidBash(t *testing.T) {
 		assert.NoError(t, err, "%s: %s", name, out)
 	}
 }
+
+func TestUserDataStartsWithOneShebang(t *testing.T) {
+	f := newFleet(t, proxyfleet.Props{})
+	lt := f.resources("AWS::EC2::LaunchTemplate")[0]
+	ud := lt["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["UserData"].(map[string]any)["Fn::Base64"].(string)
+	assert.True(t, strings.HasPrefix(ud, "#!/bin/bash\n"))
+	assert.Equal(t, 1, strings.Count(ud, "#!/bin/bash"))
+}

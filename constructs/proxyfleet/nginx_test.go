@@ -21,56 +21,9 @@ import (
 
 const domain = "observability.internal"
 
-// rig is nginx with the rendered config in front of stand-in ALBs:
-// metrics at 127.0.0.2 (later 127.0.0.3), logs at 127.0.0.4, traces (gRPC) at 127.0.0.6.
-type rig struct {
-	nginx               *nginxtest.Nginx
-	dns                 *nginxtest.DNS
-	metricsA, metricsB  *nginxtest.ALB
-	logs, traces        *nginxtest.ALB
-	httpPort, grpcPort  int
-	healthPort, albPort int
-	client, grpcClient  *http.Client
-}
+type rig struct{ *nginxtest.Rig }
 
-func newRig(t *testing.T) *rig {
-	t.Helper()
-	r := &rig{dns: nginxtest.StartDNS(t)}
-	r.albPort = nginxtest.FreePort(t, "127.0.0.2")
-	grpcALB := nginxtest.FreePort(t, "127.0.0.6")
-	r.metricsA = nginxtest.StartALB(t, "metrics-a", "127.0.0.2", r.albPort)
-	r.metricsB = nginxtest.StartALB(t, "metrics-b", "127.0.0.3", r.albPort)
-	r.logs = nginxtest.StartALB(t, "logs", "127.0.0.4", r.albPort)
-	r.traces = nginxtest.StartALB(t, "traces", "127.0.0.6", grpcALB)
-	r.dns.Set("metrics-alb.test", 1, "127.0.0.2")
-	r.dns.Set("logs-alb.test", 1, "127.0.0.4")
-	r.dns.Set("traces-alb.test", 1, "127.0.0.6")
-
-	r.httpPort = nginxtest.FreePort(t, "127.0.0.5")
-	r.grpcPort = nginxtest.FreePort(t, "127.0.0.5")
-	r.healthPort = nginxtest.FreePort(t, "127.0.0.5")
-	cfg := proxyfleet.Config{
-		HealthPort: r.healthPort,
-		Routes: []proxyfleet.Route{
-			{Name: "metrics", Host: "metrics." + domain, Port: r.httpPort, Upstream: "metrics-alb.test", UpstreamPort: r.albPort},
-			{Name: "logs", Host: "logs." + domain, Port: r.httpPort, Upstream: "logs-alb.test", UpstreamPort: r.albPort},
-			{Name: "traces", Host: "traces." + domain, Port: r.grpcPort, Upstream: "traces-alb.test", UpstreamPort: grpcALB, GRPC: true},
-		},
-	}
-	r.nginx = nginxtest.Prepare(t, cfg, "127.0.0.5", r.dns)
-	r.nginx.Start(t)
-
-	r.client = &http.Client{Timeout: 10 * time.Second}
-	var h2c http.Protocols
-	h2c.SetUnencryptedHTTP2(true)
-	r.grpcClient = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Protocols: &h2c}}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("nginx error log and resolver output:\n%s", r.nginx.ErrorLog())
-		}
-	})
-	return r
-}
+func newRig(t *testing.T) *rig { return &rig{nginxtest.StartRig(t, domain)} }
 
 type answer struct {
 	status              int
@@ -79,10 +32,10 @@ type answer struct {
 }
 
 func (r *rig) send(t *testing.T, method, host string, port int, body []byte) (answer, error) {
-	req, err := http.NewRequest(method, r.nginx.URL(port)+"/api/v1/push", bytes.NewReader(body))
+	req, err := http.NewRequest(method, r.Nginx.URL(port)+"/api/v1/push", bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Host = host
-	resp, err := r.client.Do(req)
+	resp, err := r.Client.Do(req)
 	if err != nil {
 		return answer{}, err
 	}
@@ -123,7 +76,7 @@ func TestHostRouting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.host, func(t *testing.T) {
-			a, err := r.send(t, http.MethodPost, tt.host, r.httpPort, []byte(`{"m":1}`))
+			a, err := r.send(t, http.MethodPost, tt.host, r.HTTPPort, []byte(`{"m":1}`))
 			require.NoError(t, err)
 			assert.Equal(t, http.StatusOK, a.status)
 			assert.Equal(t, tt.wantALB, a.alb)
@@ -135,41 +88,41 @@ func TestHostRouting(t *testing.T) {
 
 func TestUnknownHostRejected(t *testing.T) {
 	r := newRig(t)
-	before := r.metricsA.Requests() + r.logs.Requests()
+	before := r.MetricsA.Requests() + r.Logs.Requests()
 	for _, host := range []string{"evil.example.com", "metrics.observability.internal.evil.com", "127.0.0.5"} {
-		a, err := r.send(t, http.MethodGet, host, r.httpPort, nil)
+		a, err := r.send(t, http.MethodGet, host, r.HTTPPort, nil)
 		require.NoError(t, err)
 		assert.Equal(t, http.StatusMisdirectedRequest, a.status, host)
 	}
-	assert.Equal(t, before, r.metricsA.Requests()+r.logs.Requests(), "nothing was proxied")
+	assert.Equal(t, before, r.MetricsA.Requests()+r.Logs.Requests(), "nothing was proxied")
 }
 
 func TestHealthzAnsweredLocally(t *testing.T) {
 	r := newRig(t)
-	before := r.metricsA.Requests() + r.logs.Requests() + r.traces.Requests()
-	resp, err := r.client.Get(fmt.Sprintf("http://127.0.0.5:%d/healthz", r.healthPort))
+	before := r.MetricsA.Requests() + r.Logs.Requests() + r.Traces.Requests()
+	resp, err := r.Client.Get(fmt.Sprintf("http://127.0.0.5:%d/healthz", r.HealthPort))
 	require.NoError(t, err)
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Equal(t, "ok\n", string(body))
 
-	resp, err = r.client.Get(fmt.Sprintf("http://127.0.0.5:%d/other", r.healthPort))
+	resp, err = r.Client.Get(fmt.Sprintf("http://127.0.0.5:%d/other", r.HealthPort))
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
-	assert.Equal(t, before, r.metricsA.Requests()+r.logs.Requests()+r.traces.Requests(), "health checks never reach an ALB")
+	assert.Equal(t, before, r.MetricsA.Requests()+r.Logs.Requests()+r.Traces.Requests(), "health checks never reach an ALB")
 }
 
 func TestGRPCRouting(t *testing.T) {
 	r := newRig(t)
 	frame := []byte{0, 0, 0, 0, 3, 'a', 'b', 'c'} // one length-prefixed message
-	req, err := http.NewRequest(http.MethodPost, r.nginx.URL(r.grpcPort)+"/opentelemetry.proto.collector.trace.v1.TraceService/Export", bytes.NewReader(frame))
+	req, err := http.NewRequest(http.MethodPost, r.Nginx.URL(r.GRPCPort)+"/opentelemetry.proto.collector.trace.v1.TraceService/Export", bytes.NewReader(frame))
 	require.NoError(t, err)
 	req.Host = "traces." + domain
 	req.Header.Set("Content-Type", "application/grpc")
 	req.Header.Set("TE", "trailers")
-	resp, err := r.grpcClient.Do(req)
+	resp, err := r.GRPCClient.Do(req)
 	require.NoError(t, err)
 	_, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
@@ -186,28 +139,28 @@ func TestGRPCRouting(t *testing.T) {
 func TestUpstreamConnectionsReused(t *testing.T) {
 	r := newRig(t)
 	const n = 100
-	conns, reqs := r.metricsA.Conns(), r.metricsA.Requests()
+	conns, reqs := r.MetricsA.Conns(), r.MetricsA.Requests()
 	for i := 0; i < n; i++ {
-		a, err := r.send(t, http.MethodPost, "metrics."+domain, r.httpPort, []byte("x"))
+		a, err := r.send(t, http.MethodPost, "metrics."+domain, r.HTTPPort, []byte("x"))
 		require.NoError(t, err)
 		require.Equal(t, http.StatusOK, a.status)
 	}
-	assert.Equal(t, int64(n), r.metricsA.Requests()-reqs)
+	assert.Equal(t, int64(n), r.MetricsA.Requests()-reqs)
 	// One client connection lands on one worker; with upstream keepalive that
 	// worker reuses its connection. Without keepalive this would be 100.
-	assert.LessOrEqual(t, r.metricsA.Conns()-conns, int64(2), "upstream connections were not reused")
+	assert.LessOrEqual(t, r.MetricsA.Conns()-conns, int64(2), "upstream connections were not reused")
 }
 
 func TestBodySizes(t *testing.T) {
 	r := newRig(t)
 	big := bytes.Repeat([]byte("l"), 8<<20) // a large log batch
-	a, err := r.send(t, http.MethodPost, "logs."+domain, r.httpPort, big)
+	a, err := r.send(t, http.MethodPost, "logs."+domain, r.HTTPPort, big)
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, a.status)
 	assert.Equal(t, fmt.Sprint(len(big)), a.bodyBytes)
 
 	tooBig := bytes.Repeat([]byte("l"), 17<<20)
-	a, err = r.send(t, http.MethodPost, "logs."+domain, r.httpPort, tooBig)
+	a, err = r.send(t, http.MethodPost, "logs."+domain, r.HTTPPort, tooBig)
 	if err == nil { // nginx may close the connection before reading the whole body
 		assert.Equal(t, http.StatusRequestEntityTooLarge, a.status)
 	}
@@ -215,18 +168,18 @@ func TestBodySizes(t *testing.T) {
 
 func TestAccessLogNamesServiceUpstreamStatusTimings(t *testing.T) {
 	r := newRig(t)
-	_, err := r.send(t, http.MethodPost, "metrics."+domain, r.httpPort, []byte("x"))
+	_, err := r.send(t, http.MethodPost, "metrics."+domain, r.HTTPPort, []byte("x"))
 	require.NoError(t, err)
 	var entry map[string]any
 	require.Eventually(t, func() bool {
-		for _, l := range r.nginx.AccessLog() {
+		for _, l := range r.Nginx.AccessLog() {
 			if json.Unmarshal([]byte(l), &entry) == nil && entry["service"] == "metrics" {
 				return true
 			}
 		}
 		return false
 	}, 5*time.Second, 50*time.Millisecond, "no access log line for metrics")
-	assert.Equal(t, fmt.Sprintf("127.0.0.2:%d", r.albPort), entry["upstream"])
+	assert.Equal(t, fmt.Sprintf("127.0.0.2:%d", r.ALBPort), entry["upstream"])
 	assert.EqualValues(t, 200, entry["status"])
 	for _, k := range []string{"request_time", "upstream_connect_time", "upstream_response_time", "request_bytes"} {
 		assert.Contains(t, entry, k)
@@ -238,14 +191,14 @@ func TestAccessLogNamesServiceUpstreamStatusTimings(t *testing.T) {
 // resolver's interval, and no request may fail on the way.
 func TestALBAddressChange(t *testing.T) {
 	r := newRig(t)
-	r.nginx.ResolveLoop(t, 1)
+	r.Nginx.ResolveLoop(t, 1)
 
 	var failures []string
 	seen := map[string]int{}
 	lastB, switched := 0, false
 	deadline := time.Now().Add(45 * time.Second) // a bound on the loop, not an assertion
 	for i := 0; time.Now().Before(deadline); i++ {
-		a, err := r.send(t, http.MethodPost, "metrics."+domain, r.httpPort, []byte(`{"sample":1}`))
+		a, err := r.send(t, http.MethodPost, "metrics."+domain, r.HTTPPort, []byte(`{"sample":1}`))
 		switch {
 		case err != nil:
 			failures = append(failures, err.Error())
@@ -255,7 +208,7 @@ func TestALBAddressChange(t *testing.T) {
 			seen[a.alb]++
 		}
 		if !switched && seen["metrics-a"] >= 20 {
-			r.dns.Set("metrics-alb.test", 1, "127.0.0.3")
+			r.DNS.Set("metrics-alb.test", 1, "127.0.0.3")
 			switched = true
 		}
 		if a.alb == "metrics-b" {
@@ -271,26 +224,26 @@ func TestALBAddressChange(t *testing.T) {
 	assert.Empty(t, failures, "requests failed while the ALB moved")
 	assert.GreaterOrEqual(t, seen["metrics-a"], 20)
 	assert.GreaterOrEqual(t, lastB, 50, "traffic did not move to the new ALB address (seen %v)", seen)
-	upstream, err := os.ReadFile(filepath.Join(r.nginx.Config.UpstreamDir, "metrics.conf"))
+	upstream, err := os.ReadFile(filepath.Join(r.Nginx.Config.UpstreamDir, "metrics.conf"))
 	require.NoError(t, err)
-	assert.Contains(t, string(upstream), fmt.Sprintf("server 127.0.0.3:%d", r.albPort))
+	assert.Contains(t, string(upstream), fmt.Sprintf("server 127.0.0.3:%d", r.ALBPort))
 }
 
 // TestResolverFailureKeepsAddresses: when DNS fails, the proxy keeps the
 // last known addresses instead of dropping the route.
 func TestResolverFailureKeepsAddresses(t *testing.T) {
 	r := newRig(t)
-	file := filepath.Join(r.nginx.Config.UpstreamDir, "metrics.conf")
+	file := filepath.Join(r.Nginx.Config.UpstreamDir, "metrics.conf")
 	before, err := os.ReadFile(file)
 	require.NoError(t, err)
 	require.Contains(t, string(before), "127.0.0.2")
 
-	r.dns.Fail(true)
-	r.nginx.Resolve(t)
+	r.DNS.Fail(true)
+	r.Nginx.Resolve(t)
 	after, err := os.ReadFile(file)
 	require.NoError(t, err)
 	assert.Equal(t, string(before), string(after))
-	a, err := r.send(t, http.MethodPost, "metrics."+domain, r.httpPort, []byte("x"))
+	a, err := r.send(t, http.MethodPost, "metrics."+domain, r.HTTPPort, []byte("x"))
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, a.status)
 }

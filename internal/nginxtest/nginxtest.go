@@ -50,12 +50,23 @@ func Require(tb testing.TB, name string, fallbacks ...string) string {
 // FreePort returns a TCP port free on ip at the time of the call.
 func FreePort(tb testing.TB, ip string) int {
 	tb.Helper()
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		tb.Fatalf("free port on %s: %v", ip, err)
+	return FreePorts(tb, ip, 1)[0]
+}
+
+// FreePorts returns n distinct TCP ports free on ip: all are held open
+// together before release, so two calls cannot hand out the same port.
+func FreePorts(tb testing.TB, ip string, n int) []int {
+	tb.Helper()
+	var ports []int
+	for i := 0; i < n; i++ {
+		l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+		if err != nil {
+			tb.Fatalf("free port on %s: %v", ip, err)
+		}
+		defer l.Close()
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return ports
 }
 
 // DNS is a stand-in DNS server answering A queries from a table.
@@ -222,6 +233,61 @@ func (a *ALB) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusOK)
 	_, _ = io.WriteString(w, "ok from "+a.Name+"\n")
+}
+
+// Rig is nginx with the rendered config in front of stand-in ALBs: metrics
+// at 127.0.0.2 (its "new address" 127.0.0.3 is up too), logs at 127.0.0.4,
+// traces (gRPC, cleartext HTTP/2) at 127.0.0.6; nginx listens on 127.0.0.5.
+type Rig struct {
+	Nginx               *Nginx
+	DNS                 *DNS
+	MetricsA, MetricsB  *ALB
+	Logs, Traces        *ALB
+	HTTPPort, GRPCPort  int
+	HealthPort, ALBPort int
+	GRPCALBPort         int
+	Client, GRPCClient  *http.Client
+}
+
+// RigRoutes returns the routes of a Rig for domain, given its ports.
+func RigRoutes(domain string, httpPort, grpcPort, albPort, grpcALBPort int) []proxyfleet.Route {
+	return []proxyfleet.Route{
+		{Name: "metrics", Host: "metrics." + domain, Port: httpPort, Upstream: "metrics-alb.test", UpstreamPort: albPort},
+		{Name: "logs", Host: "logs." + domain, Port: httpPort, Upstream: "logs-alb.test", UpstreamPort: albPort},
+		{Name: "traces", Host: "traces." + domain, Port: grpcPort, Upstream: "traces-alb.test", UpstreamPort: grpcALBPort, GRPC: true},
+	}
+}
+
+// StartRig starts the stand-ins and nginx with obslink's rendered config.
+func StartRig(tb testing.TB, domain string) *Rig {
+	tb.Helper()
+	r := &Rig{DNS: StartDNS(tb)}
+	r.ALBPort = FreePort(tb, "127.0.0.2")
+	r.GRPCALBPort = FreePort(tb, "127.0.0.6")
+	r.MetricsA = StartALB(tb, "metrics-a", "127.0.0.2", r.ALBPort)
+	r.MetricsB = StartALB(tb, "metrics-b", "127.0.0.3", r.ALBPort)
+	r.Logs = StartALB(tb, "logs", "127.0.0.4", r.ALBPort)
+	r.Traces = StartALB(tb, "traces", "127.0.0.6", r.GRPCALBPort)
+	r.DNS.Set("metrics-alb.test", 1, "127.0.0.2")
+	r.DNS.Set("logs-alb.test", 1, "127.0.0.4")
+	r.DNS.Set("traces-alb.test", 1, "127.0.0.6")
+
+	ports := FreePorts(tb, "127.0.0.5", 3)
+	r.HTTPPort, r.GRPCPort, r.HealthPort = ports[0], ports[1], ports[2]
+	cfg := proxyfleet.Config{HealthPort: r.HealthPort, Routes: RigRoutes(domain, r.HTTPPort, r.GRPCPort, r.ALBPort, r.GRPCALBPort)}
+	r.Nginx = Prepare(tb, cfg, "127.0.0.5", r.DNS)
+	r.Nginx.Start(tb)
+
+	r.Client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	var h2c http.Protocols
+	h2c.SetUnencryptedHTTP2(true)
+	r.GRPCClient = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{Protocols: &h2c}}
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			tb.Logf("nginx error log and resolver output:\n%s", r.Nginx.ErrorLog())
+		}
+	})
+	return r
 }
 
 // Nginx is a running nginx with a config rendered by proxyfleet.Config.
