@@ -43,12 +43,13 @@ validate:
 test: toolchain lint
 	CDK_VALIDATION=false go test -count=1 $(GOFLAGS_TEST) ./...
 
-# gofmt, go vet and staticcheck (pinned in go.mod as a tool).
+# gofmt, go vet, staticcheck and actionlint (pinned in go.mod as tools).
 lint:
 	@unformatted=$$(git ls-files '*.go' | xargs gofmt -l); \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	go vet ./...
 	go tool staticcheck ./...
+	go tool actionlint
 
 # Rewrite test/golden/ from the default topology after an intended change.
 golden: toolchain

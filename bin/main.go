@@ -3,6 +3,7 @@
 //
 //	obslink [synth] [--topology FILE] [--out DIR] [--no-nag] [--no-validate]   synthesize (the default verb)
 //	obslink validate [FILE]                         check a topology file, write nothing
+//	obslink graph [FILE] [--format mermaid|dot|svg] [--out FILE]   draw the topology
 //
 // The topology comes from --topology, else the CDK context key "topology"
 // (cdk synth -c topology=FILE), else the embedded default. Output goes to
@@ -17,8 +18,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"strings"
 
 	"github.com/obslink/obslink/app"
+	"github.com/obslink/obslink/diagram"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -28,19 +32,20 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	verb := "synth"
-	if len(args) > 0 && (args[0] == "synth" || args[0] == "validate") {
+	if len(args) > 0 && (args[0] == "synth" || args[0] == "validate" || args[0] == "graph") {
 		verb, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("obslink "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("topology", "", "topology file (default: context key topology, else the embedded default)")
-	out := fs.String("out", "", "output directory (default: $CDK_OUTDIR, else cdk.out)")
+	out := fs.String("out", "", "synth: output directory (default: $CDK_OUTDIR, else cdk.out); graph: output file (default: stdout)")
 	noNag := fs.Bool("no-nag", false, "skip the cdk-nag AwsSolutions checks (faster local iteration; make synth and CI keep them)")
 	noValidate := fs.Bool("no-validate", false, "skip aws-cdk-lib's template validator (about a third of a large synth; cfn-lint in make test covers the same ground)")
+	format := fs.String("format", "mermaid", "graph: mermaid, dot, or svg (needs Graphviz's dot)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if verb == "validate" && fs.NArg() == 1 && *file == "" {
+	if (verb == "validate" || verb == "graph") && fs.NArg() == 1 && *file == "" {
 		*file = fs.Arg(0)
 	} else if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "obslink %s: unexpected argument %q; use --topology FILE\n", verb, fs.Arg(0))
@@ -65,6 +70,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "obslink: %v\n", err)
 		return 1
+	}
+	if verb == "graph" {
+		return graph(t, *format, *out, stdout, stderr)
 	}
 	if verb == "validate" {
 		name := *file
@@ -121,4 +129,41 @@ func contextTopology() (string, error) {
 	default:
 		return "", errors.New("context key topology must be a file path: cdk synth -c topology=FILE")
 	}
+}
+
+// graph writes the topology as Mermaid, DOT or SVG to out (stdout when empty).
+func graph(t *topology.Topology, format, out string, stdout, stderr io.Writer) int {
+	var text []byte
+	switch format {
+	case "mermaid":
+		text = []byte(diagram.Mermaid(t))
+	case "dot":
+		text = []byte(diagram.DOT(t))
+	case "svg":
+		dot, err := exec.LookPath("dot")
+		if err != nil {
+			fmt.Fprintln(stderr, "obslink graph: --format svg needs Graphviz's dot (apt-get install graphviz); --format mermaid needs nothing")
+			return 1
+		}
+		cmd := exec.Command(dot, "-Tsvg")
+		cmd.Stdin = strings.NewReader(diagram.DOT(t))
+		cmd.Stderr = stderr
+		if text, err = cmd.Output(); err != nil {
+			fmt.Fprintf(stderr, "obslink graph: dot: %v\n", err)
+			return 1
+		}
+	default:
+		fmt.Fprintf(stderr, "obslink graph: --format %q is not a format; use mermaid, dot or svg\n", format)
+		return 2
+	}
+	if out == "" {
+		_, _ = stdout.Write(text)
+		return 0
+	}
+	if err := os.WriteFile(out, text, 0o644); err != nil {
+		fmt.Fprintf(stderr, "obslink graph: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "obslink: wrote %s\n", out)
+	return 0
 }

@@ -90,3 +90,21 @@ func TestUsageErrors(t *testing.T) {
 	assert.Equal(t, 2, run([]string{"synth", "extra"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), `unexpected argument "extra"`)
 }
+
+func TestGraph(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"graph"}, &stdout, &stderr), stderr.String())
+	assert.True(t, strings.HasPrefix(stdout.String(), "flowchart LR\n"))
+
+	stdout.Reset()
+	require.Equal(t, 0, run([]string{"graph", "--format", "dot"}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "digraph obslink")
+
+	assert.Equal(t, 2, run([]string{"graph", "--format", "png"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), `"png" is not a format`)
+
+	// A bad file draws nothing.
+	stdout.Reset()
+	assert.Equal(t, 1, run([]string{"graph", badTopology(t)}, &stdout, &stderr))
+	assert.Empty(t, stdout.String())
+}

@@ -42,11 +42,14 @@ func requireTool(t *testing.T, name string, extra ...string) string {
 	return ""
 }
 
+// exampleFiles are the topology files shipped in examples/ and environments/.
 func exampleFiles(t *testing.T) []string {
 	files, err := filepath.Glob("../examples/*.yaml")
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "examples/ holds topology files")
-	return files
+	envs, err := filepath.Glob("../environments/*.yaml")
+	require.NoError(t, err)
+	return append(files, envs...)
 }
 
 // TestCfnLint lints every template of the default topology and of every

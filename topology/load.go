@@ -44,6 +44,7 @@ type FieldError struct {
 	Msg  string // names the value and the fix
 }
 
+// Error formats the problem as file:line: path: message.
 func (e FieldError) Error() string {
 	loc := e.File
 	if e.Line > 0 {
@@ -55,6 +56,7 @@ func (e FieldError) Error() string {
 // Errors is every problem found in one file, in file order.
 type Errors []FieldError
 
+// Error lists every problem, one per line.
 func (es Errors) Error() string {
 	lines := make([]string, len(es))
 	for i, e := range es {

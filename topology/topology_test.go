@@ -109,7 +109,10 @@ func TestDefaultTopologyIsValid(t *testing.T) {
 func TestExamplesAreValid(t *testing.T) {
 	files, err := filepath.Glob("../examples/*.yaml")
 	require.NoError(t, err)
-	for _, f := range files {
+	envs, err := filepath.Glob("../environments/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range append(files, envs...) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			_, err := topology.Load(f)
 			assert.NoError(t, err)

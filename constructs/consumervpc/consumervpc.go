@@ -46,7 +46,7 @@ type Props struct {
 	ServiceRegion string
 	// Domain is the private zone's name. Required, e.g. observability.internal.
 	Domain string
-	// Services are the names and ports agents use. At least one.
+	// Services are the names and ports agents use. Required: at least one.
 	Services []Service
 	// AllowedCidrs may connect to the endpoint on the service ports.
 	// Default: the VPC's CIDR.

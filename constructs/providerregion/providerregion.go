@@ -30,9 +30,9 @@ type Props struct {
 	// AvailabilityZones of the VPC to create: list every zone of the region, since a
 	// consumer's endpoint can only use zones the NLB is in. Required when Vpc is nil.
 	AvailabilityZones []string
-	// Routes are the services proxied to the cluster. At least one.
+	// Routes are the services proxied to the cluster. Required: at least one.
 	Routes []proxyfleet.Route
-	// UpstreamCidrs are the networks of the cluster's ALBs. At least one.
+	// UpstreamCidrs are the networks of the cluster's ALBs. Required: at least one.
 	UpstreamCidrs []string
 	// AllowedAccounts are the 12-digit account ids that may create endpoints to
 	// the service. Default: none (nobody can connect).

@@ -29,7 +29,7 @@ type Props struct {
 	Vpc awsec2.IVpc
 	// VpcSubnets where the proxies run. Default: the VPC's private (isolated or with egress) subnets.
 	VpcSubnets *awsec2.SubnetSelection
-	// Routes are the services the proxies serve. At least one.
+	// Routes are the services the proxies serve. Required: at least one.
 	Routes []Route
 	// UpstreamCidrs are the networks of the ALBs; the proxies may connect
 	// there on the upstream ports only. Required: at least one.

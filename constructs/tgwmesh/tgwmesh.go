@@ -74,13 +74,14 @@ func (g *Gateway) RouteTableID() *string { return g.rt.Ref() }
 type VpcAttachmentProps struct {
 	// TransitGatewayID and RouteTableID of the gateway to attach to. Required.
 	TransitGatewayID, RouteTableID *string
-	// VpcID and SubnetIDs (one per zone) of the VPC. Required.
-	VpcID     *string
+	// VpcID is the VPC to attach. Required.
+	VpcID *string
+	// SubnetIDs are the attachment's subnets, one per zone. Required.
 	SubnetIDs []*string
 	// VpcCidr is the VPC's CIDR, routed to it by a static route in the
 	// gateway's route table. Required.
 	VpcCidr *string
-	// Name tags the attachment.
+	// Name tags the attachment ("obslink <Name>"). Default: "obslink ".
 	Name string
 }
 

@@ -1,0 +1,78 @@
+package diagram_test
+
+import (
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/diagram"
+	"github.com/obslink/obslink/topology"
+)
+
+func load(t *testing.T, file string) *topology.Topology {
+	t.Helper()
+	topo, err := topology.Load(file)
+	require.NoError(t, err)
+	return topo
+}
+
+func TestMermaidEdgesFollowTraffic(t *testing.T) {
+	topo, err := topology.Default()
+	require.NoError(t, err)
+	m := diagram.Mermaid(topo)
+	for _, want := range []string{
+		`ep_payments -- "PrivateLink" --> svc_eu_west_1`,
+		`ep_checkout -- "PrivateLink" --> svc_ap_southeast_1`,
+		`proxies_us_east_1 -- "inter-region VPC peering" --> cluster`,
+		`proxies_eu_west_1 -- "VPC peering" --> cluster`,
+		`cluster --> alb_traces`,
+	} {
+		assert.Contains(t, m, want)
+	}
+	assert.NotContains(t, m, "--> ep_", "nothing points into a consumer: one-way traffic")
+}
+
+func TestModes(t *testing.T) {
+	tgw := diagram.Mermaid(load(t, "../examples/tgw.yaml"))
+	assert.Contains(t, tgw, `tgw_us_east_1 -- "TGW peering" --> hub`)
+	assert.Contains(t, tgw, `proxies_eu_west_1 -- "attachment" --> hub`)
+	assert.Contains(t, tgw, "ASN 65010")
+
+	native := diagram.Mermaid(load(t, "../examples/native.yaml"))
+	assert.Contains(t, native, `ep_europe -- "cross-region PrivateLink" --> svc_us_east_1`)
+	assert.Equal(t, 1, strings.Count(native, "nginx proxies"), "one fleet, in the main region")
+}
+
+// The diagram in the README is the one obslink draws for the default topology.
+func TestReadmeDiagramIsCurrent(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	topo, err := topology.Default()
+	require.NoError(t, err)
+	block := "```mermaid\n" + diagram.Mermaid(topo) + "```"
+	assert.True(t, strings.Contains(string(readme), block), "README's diagram is stale: paste the output of go run ./bin graph between its mermaid fences:\n%s", block)
+}
+
+func TestDOTRendersWithGraphviz(t *testing.T) {
+	topo, err := topology.Default()
+	require.NoError(t, err)
+	dot := diagram.DOT(topo)
+	assert.True(t, strings.HasPrefix(dot, "digraph obslink {"))
+	bin, err := exec.LookPath("dot")
+	if err != nil {
+		if os.Getenv("OBSLINK_REQUIRE_ALL") == "1" {
+			t.Fatal("Graphviz's dot is not installed (apt-get install graphviz); OBSLINK_REQUIRE_ALL=1 forbids skipping")
+		}
+		t.Skip("Graphviz is not installed; SVG output is optional")
+	}
+	cmd := exec.Command(bin, "-Tsvg")
+	cmd.Stdin = strings.NewReader(dot)
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	assert.Contains(t, string(out), "<svg")
+	assert.Contains(t, string(out), "payments")
+}
