@@ -77,6 +77,24 @@ func TestCfnLint(t *testing.T) {
 	assert.NoError(t, err, "cfn-lint found problems:\n%s", out)
 }
 
+// TestCfnLintCatchesAnInvalidProperty proves the cfn-lint gate bites: the
+// same run on a template with a property CloudFormation does not know fails.
+func TestCfnLintCatchesAnInvalidProperty(t *testing.T) {
+	home, _ := os.UserHomeDir()
+	lint := requireTool(t, "cfn-lint", filepath.Join(home, ".pyenv/shims/cfn-lint"))
+	a := synthDefault(t)
+	src := filepath.Join(a.Dir, "obslink-consumer-payments.template.json")
+	b, err := os.ReadFile(src)
+	require.NoError(t, err)
+	broken := strings.Replace(string(b), `"PrivateDnsEnabled": false`, `"PrivateDnsEnabled": false, "PrivateDnsName": "x"`, 1)
+	require.NotEqual(t, string(b), broken)
+	bad := filepath.Join(t.TempDir(), "broken.template.json")
+	require.NoError(t, os.WriteFile(bad, []byte(broken), 0o644))
+	out, err := exec.Command(lint, "--config-file", "../.cfnlintrc.yaml", "--", bad).CombinedOutput()
+	assert.Error(t, err, "cfn-lint accepted an invalid property")
+	assert.Contains(t, string(out), "PrivateDnsName")
+}
+
 // TestNagFindingFailsSynth proves the cdk-nag gate bites: an SSH port open to
 // the world must stop synthesis.
 func TestNagFindingFailsSynth(t *testing.T) {
