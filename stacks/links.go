@@ -167,13 +167,9 @@ func reference(v *string, from, main string) *string {
 }
 
 func upstreamPorts(t *topology.Topology) []int {
-	seen := map[int]bool{}
-	var out []int
-	for _, s := range t.Services {
-		if !seen[s.UpstreamPort] {
-			seen[s.UpstreamPort] = true
-			out = append(out, s.UpstreamPort)
-		}
+	all := make([]int, len(t.Services))
+	for i, s := range t.Services {
+		all[i] = s.UpstreamPort
 	}
-	return out
+	return netutil.Ports(all)
 }

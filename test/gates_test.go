@@ -19,28 +19,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/obslink/obslink/app"
+	"github.com/obslink/obslink/internal/nginxtest"
 	"github.com/obslink/obslink/topology"
 )
 
 // requireTool finds a command or skips, except in CI (OBSLINK_REQUIRE_ALL=1),
 // where a missing prerequisite is a failure, not a skip.
-func requireTool(t *testing.T, name string, extra ...string) string {
-	t.Helper()
-	if p, err := exec.LookPath(name); err == nil {
-		return p
-	}
-	for _, p := range extra {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	msg := fmt.Sprintf("%s is not installed", name)
-	if os.Getenv("OBSLINK_REQUIRE_ALL") == "1" {
-		t.Fatalf("%s, and OBSLINK_REQUIRE_ALL=1 forbids skipping", msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+var requireTool = nginxtest.Require
 
 // exampleFiles are the topology files shipped in examples/ and environments/.
 func exampleFiles(t *testing.T) []string {

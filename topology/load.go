@@ -207,8 +207,6 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
-func sortStrings(s []string) { sort.Strings(s) }
-
 var (
 	reName     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 	reLabel    = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)

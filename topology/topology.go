@@ -6,7 +6,10 @@
 // reports every problem at once, each with the file, line, field path and value.
 package topology
 
-import "strings"
+import (
+	"sort"
+	"strings"
+)
 
 // InterRegion names how provider regions outside the main region reach the cluster.
 type InterRegion string
@@ -212,30 +215,27 @@ func (t *Topology) ProviderRegionFor(region string) string {
 // ConsumerAccounts returns the distinct accounts of the consumers served by the
 // provider in region, sorted, for the endpoint service's allowed principals.
 func (t *Topology) ConsumerAccounts(region string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, c := range t.Consumers {
-		if t.ProviderRegionFor(c.Region) == region && !seen[c.Account] {
-			seen[c.Account] = true
-			out = append(out, c.Account)
-		}
-	}
-	sortStrings(out)
-	return out
+	return t.servedBy(region, func(c Consumer) string { return c.Account })
 }
 
 // ConsumerRegions returns the distinct regions of the consumers served by the
 // provider in region, sorted.
 func (t *Topology) ConsumerRegions(region string) []string {
+	return t.servedBy(region, func(c Consumer) string { return c.Region })
+}
+
+// servedBy returns the distinct values of field over the consumers served by
+// the provider in region, sorted.
+func (t *Topology) servedBy(region string, field func(Consumer) string) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, c := range t.Consumers {
-		if t.ProviderRegionFor(c.Region) == region && !seen[c.Region] {
-			seen[c.Region] = true
-			out = append(out, c.Region)
+		if v := field(c); t.ProviderRegionFor(c.Region) == region && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
 		}
 	}
-	sortStrings(out)
+	sort.Strings(out)
 	return out
 }
 

@@ -10,7 +10,6 @@ package consumervpc
 
 import (
 	"fmt"
-	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
@@ -156,16 +155,11 @@ func (c *ConsumerVpc) Zone() awsroute53.PrivateHostedZone { return c.zone }
 // Connections lets callers admit more sources to the endpoint.
 func (c *ConsumerVpc) Connections() awsec2.Connections { return c.sg.Connections() }
 
-// ports returns the distinct service ports, sorted, so that rule order is stable.
+// ports returns the distinct service ports, sorted.
 func ports(services []Service) []int {
-	seen := map[int]bool{}
-	var out []int
-	for _, s := range services {
-		if !seen[s.Port] {
-			seen[s.Port] = true
-			out = append(out, s.Port)
-		}
+	all := make([]int, len(services))
+	for i, s := range services {
+		all[i] = s.Port
 	}
-	sort.Ints(out)
-	return out
+	return netutil.Ports(all)
 }

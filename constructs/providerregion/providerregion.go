@@ -175,16 +175,11 @@ func (r *ProviderRegion) SupportedRegions() []string { return append([]string(ni
 func (r *ProviderRegion) ServiceName() *string { return r.service.VpcEndpointServiceName() }
 
 func listenerPorts(routes []proxyfleet.Route) []int {
-	seen := map[int]bool{}
-	var out []int
-	for _, rt := range routes {
-		if !seen[rt.Port] {
-			seen[rt.Port] = true
-			out = append(out, rt.Port)
-		}
+	all := make([]int, len(routes))
+	for i, rt := range routes {
+		all[i] = rt.Port
 	}
-	sort.Ints(out)
-	return out
+	return netutil.Ports(all)
 }
 
 func sorted(s []string) []string {

@@ -21,6 +21,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/obslink/obslink/internal/nag"
+	"github.com/obslink/obslink/internal/netutil"
 )
 
 // Props configures a NginxProxyFleet.
@@ -257,15 +258,11 @@ func (f *NginxProxyFleet) AttachTo(listener awselasticloadbalancingv2.NetworkLis
 }
 
 func upstreamPorts(routes []Route) []int {
-	seen := map[int]bool{}
-	var out []int
-	for _, r := range routes {
-		if !seen[r.UpstreamPort] {
-			seen[r.UpstreamPort] = true
-			out = append(out, r.UpstreamPort)
-		}
+	all := make([]int, len(routes))
+	for i, r := range routes {
+		all[i] = r.UpstreamPort
 	}
-	return out
+	return netutil.Ports(all)
 }
 
 var graviton = regexp.MustCompile(`^[a-z]+[0-9]+g[a-z]*\.`)

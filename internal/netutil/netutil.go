@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
@@ -96,5 +97,20 @@ func RouteTableIDs(vpc awsec2.IVpc) []*string {
 			out = append(out, s.RouteTable().RouteTableId())
 		}
 	}
+	return out
+}
+
+// Ports returns the distinct ports in ports, sorted, so that rules and
+// listeners built from them come out in a stable order.
+func Ports(ports []int) []int {
+	seen := map[int]bool{}
+	var out []int
+	for _, p := range ports {
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Ints(out)
 	return out
 }

@@ -39,12 +39,22 @@ func Require(tb testing.TB, name string, fallbacks ...string) string {
 			return p
 		}
 	}
-	msg := name + " is not installed (Debian: apt-get install nginx-light bind9-dnsutils)"
+	msg := name + " is not installed"
+	if h, ok := installHints[name]; ok {
+		msg += " (" + h + ")"
+	}
 	if os.Getenv("OBSLINK_REQUIRE_ALL") == "1" {
 		tb.Fatalf("%s; OBSLINK_REQUIRE_ALL=1 forbids skipping", msg)
 	}
 	tb.Skip(msg)
 	return ""
+}
+
+var installHints = map[string]string{
+	"nginx":    "Debian: apt-get install nginx-light",
+	"dig":      "Debian: apt-get install bind9-dnsutils",
+	"cfn-lint": "comes with this machine image's Python; PyPI is not reachable here",
+	"python3":  "comes with this machine image",
 }
 
 // FreePort returns a TCP port free on ip at the time of the call.
