@@ -2,6 +2,7 @@ package proxyfleet
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/base64"
 	"fmt"
 	"sort"
@@ -184,8 +185,8 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 	if in.ResolveInterval == 0 {
 		in.ResolveInterval = 10
 	}
-	b64 := func(s string) string { return wrap(base64.StdEncoding.EncodeToString([]byte(s))) }
-	return execute("userdata/proxy.sh.tmpl", map[string]any{
+	b64 := func(s string) string { return wrap(base64.StdEncoding.EncodeToString(Gzip(s))) }
+	ud, err := execute("userdata/proxy.sh.tmpl", map[string]any{
 		"Resolver":         in.Resolver,
 		"ResolveInterval":  in.ResolveInterval,
 		"HealthPort":       c.HealthPort,
@@ -195,6 +196,23 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 		"ResolveScriptB64": b64(ResolveScript()),
 		"UpstreamsB64":     b64(c.Upstreams()),
 	})
+	if err == nil && len(ud) > MaxUserData {
+		err = fmt.Errorf("user data is %d bytes, over EC2's limit of %d; use fewer services", len(ud), MaxUserData)
+	}
+	return ud, err
+}
+
+// MaxUserData is EC2's limit on user data before base64 encoding.
+const MaxUserData = 16 << 10
+
+// Gzip compresses s deterministically (no name, no timestamp), as the user
+// data carries files.
+func Gzip(s string) []byte {
+	var b bytes.Buffer
+	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
+	_, _ = w.Write([]byte(s))
+	_ = w.Close()
+	return b.Bytes()
 }
 
 func execute(name string, data any) (string, error) {

@@ -102,7 +102,7 @@ func TestLaunchTemplate(t *testing.T) {
 
 	// What ships is what the nginx tests run: the user data carries the rendered config.
 	ud := data["UserData"].(map[string]any)["Fn::Base64"].(string)
-	conf := base64.StdEncoding.EncodeToString([]byte(f.fleet.NginxConfig()))
+	conf := base64.StdEncoding.EncodeToString(proxyfleet.Gzip(f.fleet.NginxConfig()))
 	assert.Contains(t, strings.ReplaceAll(ud, "\n", ""), conf)
 	assert.Contains(t, ud, "dnf install -y nginx bind-utils")
 	assert.Contains(t, ud, "systemctl enable --now nginx obslink-resolve")
@@ -239,4 +239,54 @@ func TestUserDataStartsWithOneShebang(t *testing.T) {
 	ud := lt["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["UserData"].(map[string]any)["Fn::Base64"].(string)
 	assert.True(t, strings.HasPrefix(ud, "#!/bin/bash\n"))
 	assert.Equal(t, 1, strings.Count(ud, "#!/bin/bash"))
+}
+
+// User data is limited to 16 KiB; twenty services still fit.
+func TestUserDataFitsWithManyServices(t *testing.T) {
+	var routes []proxyfleet.Route
+	for i := 0; i < 20; i++ {
+		routes = append(routes, proxyfleet.Route{Name: fmt.Sprintf("svc%02d", i), Host: fmt.Sprintf("svc%02d.observability.internal", i),
+			Port: 80, Upstream: fmt.Sprintf("internal-svc%02d-alb-1234567890.eu-west-1.elb.amazonaws.com", i), UpstreamPort: 80})
+	}
+	ud, err := proxyfleet.Config{Routes: routes}.UserData(proxyfleet.UserDataInput{})
+	require.NoError(t, err)
+	assert.Less(t, len(ud), proxyfleet.MaxUserData)
+	t.Logf("20 services: %d bytes of user data", len(ud))
+}
+
+// TestUserDataDecodesToTheTestedFiles runs each file-writing pipeline of the
+// bootstrap (base64 -d | gunzip, as on the instance) with bash and compares
+// the result with what the nginx tests run.
+func TestUserDataDecodesToTheTestedFiles(t *testing.T) {
+	cfg := proxyfleet.Config{Routes: []proxyfleet.Route{
+		{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Upstream: "m.test", UpstreamPort: 80},
+		{Name: "traces", Host: "traces.observability.internal", Port: 4317, Upstream: "t.test", UpstreamPort: 4317, GRPC: true},
+	}}
+	ud, err := cfg.UserData(proxyfleet.UserDataInput{})
+	require.NoError(t, err)
+	conf, err := cfg.Render()
+	require.NoError(t, err)
+	want := map[string]string{
+		"/etc/nginx/nginx.conf":          conf,
+		"/usr/local/bin/obslink-resolve": proxyfleet.ResolveScript(),
+		"/etc/obslink/upstreams":         cfg.Upstreams(),
+	}
+	lines := strings.Split(ud, "\n")
+	found := 0
+	for i, l := range lines {
+		if !strings.HasPrefix(l, "base64 -d <<'OBSLINK_EOF' | gunzip >") {
+			continue
+		}
+		target := strings.TrimPrefix(l, "base64 -d <<'OBSLINK_EOF' | gunzip >")
+		end := i + 1
+		for lines[end] != "OBSLINK_EOF" {
+			end++
+		}
+		script := "base64 -d <<'OBSLINK_EOF' | gunzip\n" + strings.Join(lines[i+1:end+1], "\n") + "\n"
+		out, err := exec.Command("bash", "-c", script).Output()
+		require.NoError(t, err, target)
+		assert.Equal(t, want[target], string(out), target)
+		found++
+	}
+	assert.Equal(t, len(want), found, "every file is written by the bootstrap")
 }
