@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -63,11 +64,12 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	}
 	r := &ProviderRegion{Construct: constructs.NewConstruct(scope, jsii.String(id))}
 	r.vpc = props.Vpc
+	var s3 awsec2.GatewayVpcEndpoint
 	if r.vpc == nil {
 		vpc := netutil.IsolatedVpc(r.Construct, "Vpc", props.Cidr, props.AvailabilityZones, "proxy")
 		r.vpc = vpc
 		// The proxies have no internet route: packages come through S3, management through Session Manager.
-		vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{
+		s3 = vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{
 			Service: awsec2.GatewayVpcEndpointAwsService_S3(),
 		})
 		for _, ep := range []struct {
@@ -87,6 +89,20 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	fp := props.Fleet
 	fp.Vpc, fp.Routes, fp.UpstreamCidrs = r.vpc, props.Routes, props.UpstreamCidrs
 	r.fleet = proxyfleet.New(r.Construct, "Fleet", &fp)
+	if s3 != nil {
+		// Packages come from the Amazon Linux repositories in S3, through the
+		// gateway endpoint: open 443 to S3's prefix list, nothing wider. The
+		// first instances boot only once both exist, so their bootstrap can install nginx.
+		egress := awsec2.NewCfnSecurityGroupEgress(r.Construct, jsii.String("FleetToS3"), &awsec2.CfnSecurityGroupEgressProps{
+			GroupId:                 (*r.fleet.Connections().SecurityGroups())[0].SecurityGroupId(),
+			IpProtocol:              jsii.String("tcp"),
+			FromPort:                jsii.Number(443),
+			ToPort:                  jsii.Number(443),
+			DestinationPrefixListId: s3PrefixList(r.Construct),
+			Description:             jsii.String("to S3 through the gateway endpoint (Amazon Linux package repositories)"),
+		})
+		r.fleet.AutoScalingGroup().Node().AddDependency(egress, s3)
+	}
 
 	// With a security group, an NLB by default applies its inbound rules to
 	// PrivateLink traffic too and silently drops what they do not allow
@@ -186,4 +202,37 @@ func sorted(s []string) []string {
 	out := append([]string(nil), s...)
 	sort.Strings(out)
 	return out
+}
+
+// s3PrefixList looks up the id of the region's S3 prefix list at deploy time
+// (CloudFormation has no attribute for it; a synth-time lookup would need
+// AWS credentials).
+func s3PrefixList(scope constructs.Construct) *string {
+	region := awscdk.Stack_Of(scope).Region()
+	call := &customresources.AwsSdkCall{
+		Service: jsii.String("EC2"),
+		Action:  jsii.String("describeManagedPrefixLists"),
+		Parameters: map[string]any{
+			"Filters": []map[string]any{{"Name": "prefix-list-name", "Values": []*string{jsii.String("com.amazonaws." + *region + ".s3")}}},
+		},
+		PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String("s3-prefix-list")),
+		OutputPaths:        jsii.Strings("PrefixLists.0.PrefixListId"),
+	}
+	cr := customresources.NewAwsCustomResource(scope, jsii.String("S3PrefixList"), &customresources.AwsCustomResourceProps{
+		OnCreate:            call,
+		OnUpdate:            call,
+		InstallLatestAwsSdk: jsii.Bool(false),
+		Policy: customresources.AwsCustomResourcePolicy_FromSdkCalls(&customresources.SdkCallsPolicyOptions{
+			Resources: customresources.AwsCustomResourcePolicy_ANY_RESOURCE(),
+		}),
+	})
+	nag.Suppress(cr, "AwsSolutions-IAM5",
+		"ec2:DescribeManagedPrefixLists supports no resource-level permissions; the function only reads the S3 prefix list id.", "Resource::*")
+	// The function behind every AwsCustomResource of a stack is a singleton at its root.
+	if fn := awscdk.Stack_Of(scope).Node().TryFindChild(jsii.String("AWS679f53fac002430cb0da5b7982bd2287")); fn != nil {
+		nag.Suppress(fn, "AwsSolutions-IAM4",
+			"AWSLambdaBasicExecutionRole only lets the lookup function write its own logs.",
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+	}
+	return cr.GetResponseField(jsii.String("PrefixLists.0.PrefixListId"))
 }

@@ -2,6 +2,7 @@ package providerregion_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -117,4 +118,29 @@ func TestMisuse(t *testing.T) {
 		assert.Contains(t, r, "Routes is empty")
 	}()
 	providerregion.New(stack, "Provider", &providerregion.Props{Cidr: "10.0.0.0/24", AvailabilityZones: []string{"eu-west-1a"}})
+}
+
+// The proxies install nginx from the Amazon Linux repositories in S3: their
+// group opens 443 to S3's prefix list only (looked up at deploy time), and
+// the first instances boot after that rule and the gateway endpoint exist.
+func TestProxiesReachPackagesThroughS3Only(t *testing.T) {
+	_, tpl := newRegion(t, providerregion.Props{})
+	var toS3 map[string]any
+	for id, r := range tpl.Resources("AWS::EC2::SecurityGroupEgress") {
+		if strings.HasPrefix(id, "ProviderFleetToS3") {
+			toS3 = r["Properties"].(map[string]any)
+		}
+	}
+	require.NotNil(t, toS3)
+	b, _ := json.Marshal(toS3)
+	assert.Contains(t, string(b), `"DestinationPrefixListId":{"Fn::GetAtt":["ProviderS3PrefixList`)
+	assert.EqualValues(t, 443, toS3["FromPort"])
+	lookup := tpl.Props(t, "Custom::AWS")
+	assert.Contains(t, lookup["Create"], `"action":"describeManagedPrefixLists"`)
+	assert.Contains(t, lookup["Create"], `com.amazonaws.eu-west-1.s3`)
+	for _, asg := range tpl.Resources("AWS::AutoScaling::AutoScalingGroup") {
+		deps, _ := json.Marshal(asg["DependsOn"])
+		assert.Contains(t, string(deps), "ProviderFleetToS3")
+		assert.Contains(t, string(deps), "ProviderVpcS3")
+	}
 }
