@@ -72,6 +72,9 @@ func Synth(t *topology.Topology, opts Options) (names []string, err error) {
 	if out == "" {
 		out = "cdk.out"
 	}
+	if err := replaceable(out); err != nil {
+		return nil, err
+	}
 	parent := filepath.Dir(filepath.Clean(out))
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return nil, err
@@ -95,6 +98,31 @@ func Synth(t *topology.Topology, opts Options) (names []string, err error) {
 		return nil, err
 	}
 	return names, nil
+}
+
+// replaceable refuses an output directory that holds anything but a cloud
+// assembly (or a lock the CDK CLI left), so that Synth never deletes a
+// user's files: --out . must not empty the working tree.
+func replaceable(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("output %s: %w", dir, err)
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); err == nil {
+		return nil
+	}
+	for _, e := range entries {
+		if !strings.HasSuffix(e.Name(), ".lock") {
+			return fmt.Errorf("output %s is not empty and holds no cloud assembly (no manifest.json); give a new or empty directory, synthesis replaces it", dir)
+		}
+	}
+	return nil
 }
 
 func synthInto(t *topology.Topology, opts Options, dir string, names *[]string) (err error) {

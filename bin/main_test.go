@@ -108,3 +108,14 @@ func TestGraph(t *testing.T) {
 	assert.Equal(t, 1, run([]string{"graph", badTopology(t)}, &stdout, &stderr))
 	assert.Empty(t, stdout.String())
 }
+
+// Synth replaces its output directory, so it must refuse one holding other files.
+func TestSynthRefusesADirectoryOfOtherFiles(t *testing.T) {
+	dir := t.TempDir()
+	keep := filepath.Join(dir, "precious.txt")
+	require.NoError(t, os.WriteFile(keep, []byte("mine"), 0o644))
+	var stdout, stderr bytes.Buffer
+	assert.Equal(t, 1, run([]string{"--out", dir}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "holds no cloud assembly")
+	assert.FileExists(t, keep)
+}
