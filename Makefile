@@ -50,6 +50,8 @@ lint:
 	go vet ./...
 	go tool staticcheck ./...
 	go tool actionlint
+	@if command -v shellcheck >/dev/null; then shellcheck .ci/run assets/nginx/obslink-resolve.sh; \
+	else echo "shellcheck not installed: skipped (CI installs it)"; fi
 
 # Rewrite test/golden/ from the default topology after an intended change.
 golden: toolchain

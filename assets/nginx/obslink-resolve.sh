@@ -57,7 +57,7 @@ sync_once() {
         fi
         if [ "$want" != "$(cat "$file" 2>/dev/null)" ]; then
             printf '%s\n' "$want" >"$file.tmp" && mv -f "$file.tmp" "$file"
-            log "$name: $host is now $(echo $addrs)"
+            log "$name: $host is now $(tr '\n' ' ' <<<"$addrs")"
             changed=1
         fi
     done <"$OBSLINK_UPSTREAMS"

@@ -18,6 +18,7 @@ import (
 
 	"github.com/obslink/obslink/constructs/proxyfleet"
 	"github.com/obslink/obslink/internal/cdktest"
+	"github.com/obslink/obslink/internal/nginxtest"
 )
 
 type fleetFixture struct {
@@ -217,7 +218,8 @@ func TestMisuseFailsEarly(t *testing.T) {
 	}
 }
 
-// TestUserDataIsValidBash parses the rendered bootstrap and resolver with bash -n.
+// TestUserDataIsValidBash parses the rendered bootstrap and resolver with
+// bash -n and checks them with shellcheck.
 // (They run on Amazon Linux 2023, which is not available here; the resolver
 // itself runs for real in the nginx tests.)
 func TestUserDataIsValidBash(t *testing.T) {
@@ -225,11 +227,16 @@ func TestUserDataIsValidBash(t *testing.T) {
 	ud, err := cfg.UserData(proxyfleet.UserDataInput{})
 	require.NoError(t, err)
 	assert.Contains(t, ud, "OBSLINK_RESOLVER=169.254.169.253", "the VPC resolver by default")
+	shellcheck := nginxtest.Require(t, "shellcheck")
 	for name, script := range map[string]string{"user data": ud, "obslink-resolve": proxyfleet.ResolveScript()} {
 		cmd := exec.Command("bash", "-n")
 		cmd.Stdin = strings.NewReader(script)
 		out, err := cmd.CombinedOutput()
 		assert.NoError(t, err, "%s: %s", name, out)
+		cmd = exec.Command(shellcheck, "--shell=bash", "-")
+		cmd.Stdin = strings.NewReader(script)
+		out, err = cmd.CombinedOutput()
+		assert.NoError(t, err, "shellcheck %s:\n%s", name, out)
 	}
 }
 

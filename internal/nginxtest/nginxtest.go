@@ -51,10 +51,11 @@ func Require(tb testing.TB, name string, fallbacks ...string) string {
 }
 
 var installHints = map[string]string{
-	"nginx":    "Debian: apt-get install nginx-light",
-	"dig":      "Debian: apt-get install bind9-dnsutils",
-	"cfn-lint": "comes with this machine image's Python; PyPI is not reachable here",
-	"python3":  "comes with this machine image",
+	"nginx":      "Debian: apt-get install nginx-light",
+	"dig":        "Debian: apt-get install bind9-dnsutils",
+	"cfn-lint":   "comes with this machine image's Python; PyPI is not reachable here",
+	"python3":    "comes with this machine image",
+	"shellcheck": "Debian: apt-get install shellcheck",
 }
 
 // FreePort returns a TCP port free on ip at the time of the call.
