@@ -76,6 +76,21 @@ func build(t *topology.Topology) graph {
 		g.groups = append(g.groups, p)
 	}
 
+	if t.InterRegion == topology.TGW && t.TGWMesh == topology.MeshFull {
+		var spokes []string
+		for _, r := range t.Regions {
+			if r.Region != cp.Region {
+				spokes = append(spokes, r.Region)
+			}
+		}
+		sort.Strings(spokes)
+		for i, a := range spokes {
+			for _, b := range spokes[i+1:] {
+				g.edges = append(g.edges, edge{id("tgw", b), id("tgw", a), "TGW peering (mesh)"})
+			}
+		}
+	}
+
 	consumers := append([]topology.Consumer(nil), t.Consumers...)
 	sort.SliceStable(consumers, func(i, j int) bool { return consumers[i].Region < consumers[j].Region })
 	for _, c := range consumers {

@@ -42,6 +42,10 @@ func TestModes(t *testing.T) {
 	assert.Contains(t, tgw, `proxies_eu_west_1 -- "attachment" --> hub`)
 	assert.Contains(t, tgw, "ASN 65010")
 
+	assert.NotContains(t, tgw, "mesh")
+	mesh := diagram.Mermaid(load(t, "../examples/tgw-full-mesh.yaml"))
+	assert.Contains(t, mesh, `tgw_us_east_1 -- "TGW peering (mesh)" --> tgw_ap_southeast_2`)
+
 	native := diagram.Mermaid(load(t, "../examples/native.yaml"))
 	assert.Contains(t, native, `ep_europe -- "cross-region PrivateLink" --> svc_us_east_1`)
 	assert.Equal(t, 1, strings.Count(native, "nginx proxies"), "one fleet, in the main region")

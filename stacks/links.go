@@ -1,6 +1,7 @@
 package stacks
 
 import (
+	"sort"
 	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -43,12 +44,21 @@ func NewHubStack(scope constructs.Construct, id string, t *topology.Topology, pr
 	return &HubStack{Stack: stack, Gateway: gw, Attachment: att}
 }
 
+// clusterLink is what linkToCluster built in a provider stack.
+type clusterLink struct {
+	pcx               *string          // VPC peering to the cluster (peering, native)
+	peeringAttachment *string          // TGW peering to the hub (tgw, other regions)
+	gateway           *tgwmesh.Gateway // the region's own gateway (tgw, other regions)
+	attachment        awscdk.CfnResource
+	routeTables       []*string
+}
+
 // linkToCluster joins a provider VPC to the cluster: a peering connection
 // (peering, native) or a Transit Gateway attachment and peering (tgw), with
 // provider-side routes to the cluster's CIDR only.
-func linkToCluster(stack awscdk.Stack, t *topology.Topology, r topology.Region, vpc awsec2.IVpc, hub *HubStack) (pcx, peeringAttachment *string) {
+func linkToCluster(stack awscdk.Stack, t *topology.Topology, r topology.Region, vpc awsec2.IVpc, hub *HubStack) clusterLink {
 	cp := t.ControlPlane
-	routeTables := netutil.RouteTableIDs(vpc)
+	l := clusterLink{routeTables: netutil.RouteTableIDs(vpc)}
 	switch t.InterRegion {
 	case topology.TGW:
 		var subnets []*string
@@ -61,37 +71,97 @@ func linkToCluster(stack awscdk.Stack, t *topology.Topology, r topology.Region, 
 				VpcID: vpc.VpcId(), SubnetIDs: subnets, VpcCidr: jsii.String(r.CIDR), Name: "provider " + r.Region,
 			})
 			tgwmesh.NewVpcRoutes(stack, "ClusterRoutes", &tgwmesh.VpcRoutesProps{
-				RouteTableIDs: routeTables, DestinationCidrs: []string{cp.VPC.CIDR},
+				RouteTableIDs: l.routeTables, DestinationCidrs: []string{cp.VPC.CIDR},
 				TransitGatewayID: hub.Gateway.ID(), After: att.Resource(),
 			})
-			return nil, nil
+			l.attachment = att.Resource()
+			return l
 		}
-		gw := tgwmesh.NewGateway(stack, "Gateway", &tgwmesh.GatewayProps{
+		l.gateway = tgwmesh.NewGateway(stack, "Gateway", &tgwmesh.GatewayProps{
 			ASN: t.TransitGatewayASN(r.Region), Description: "obslink " + r.Region,
 		})
 		att := tgwmesh.NewVpcAttachment(stack, "GatewayAttachment", &tgwmesh.VpcAttachmentProps{
-			TransitGatewayID: gw.ID(), RouteTableID: gw.RouteTableID(),
+			TransitGatewayID: l.gateway.ID(), RouteTableID: l.gateway.RouteTableID(),
 			VpcID: vpc.VpcId(), SubnetIDs: subnets, VpcCidr: jsii.String(r.CIDR), Name: "provider " + r.Region,
 		})
+		l.attachment = att.Resource()
 		peering := tgwmesh.NewPeering(stack, "HubPeering", &tgwmesh.PeeringProps{
-			Local:                gw,
+			Local:                l.gateway,
 			PeerTransitGatewayID: awscdk.Stack_ConsumeReference(hub.Gateway.ID(), awscdk.ReferenceStrength_WEAK),
 			PeerRegion:           cp.Region, PeerAccount: cp.Account,
 			RemoteCidrs: []string{cp.VPC.CIDR},
 		})
 		tgwmesh.NewVpcRoutes(stack, "ClusterRoutes", &tgwmesh.VpcRoutesProps{
-			RouteTableIDs: routeTables, DestinationCidrs: []string{cp.VPC.CIDR},
-			TransitGatewayID: gw.ID(), After: att.Resource(),
+			RouteTableIDs: l.routeTables, DestinationCidrs: []string{cp.VPC.CIDR},
+			TransitGatewayID: l.gateway.ID(), After: l.attachment,
 		})
-		return nil, peering.AttachmentID()
+		l.peeringAttachment = peering.AttachmentID()
+		return l
 	default: // peering and native: a peering connection to the cluster VPC
 		link := peeringlink.New(stack, "ClusterPeering", &peeringlink.Props{
 			Vpc: vpc, PeerVpcID: cp.VPC.ID, PeerCidr: cp.VPC.CIDR,
 			PeerRegion: peerRegion(r.Region, cp.Region), PeerAccount: cp.Account,
 		})
-		return link.ConnectionID(), nil
+		l.pcx = link.ConnectionID()
+		return l
 	}
 }
+
+// MeshStackName is the stack that completes, in region, the full-mesh
+// peerings other regions requested (tgwMesh: full).
+func MeshStackName(t *topology.Topology, region string) string { return t.Name + "-mesh-" + region }
+
+// buildFullMesh peers every pair of gateways outside the main region. For a
+// pair, the region whose name sorts later requests the peering from its
+// provider stack (which then depends on the other's); the accepter side's
+// association and route go into a mesh stack in the accepter's region,
+// deployed after both. Each provider VPC routes the other's CIDR to its own gateway.
+func buildFullMesh(app constructs.Construct, t *topology.Topology, set *Set) {
+	cp := t.ControlPlane
+	var spokes []topology.Region
+	for _, r := range t.Regions {
+		if r.Region != cp.Region {
+			spokes = append(spokes, r)
+		}
+	}
+	sort.Slice(spokes, func(i, j int) bool { return spokes[i].Region < spokes[j].Region })
+	set.Mesh = map[string]awscdk.Stack{}
+	for i, a := range spokes {
+		for _, b := range spokes[i+1:] {
+			pa, pb := set.Providers[a.Region], set.Providers[b.Region]
+			pb.Stack.AddStackDependency(pa.Stack, jsii.String("the peer gateway must exist before the mesh peering"))
+			peering := tgwmesh.NewPeering(pb.Stack, "MeshPeering-"+a.Region, &tgwmesh.PeeringProps{
+				Local:                pb.link.gateway,
+				PeerTransitGatewayID: awscdk.Stack_ConsumeReference(pa.link.gateway.ID(), awscdk.ReferenceStrength_WEAK),
+				PeerRegion:           a.Region, PeerAccount: cp.Account,
+				RemoteCidrs: []string{a.CIDR},
+			})
+			for _, side := range []struct {
+				p    *ProviderStack
+				peer topology.Region
+			}{{pb, a}, {pa, b}} {
+				tgwmesh.NewVpcRoutes(side.p.Stack, "MeshRoutes-"+side.peer.Region, &tgwmesh.VpcRoutesProps{
+					RouteTableIDs: side.p.link.routeTables, DestinationCidrs: []string{side.peer.CIDR},
+					TransitGatewayID: side.p.link.gateway.ID(), After: side.p.link.attachment,
+				})
+			}
+			mesh, ok := set.Mesh[a.Region]
+			if !ok {
+				mesh = awscdk.NewStack(app, jsii.String(MeshStackName(t, a.Region)),
+					ptr(stackProps(t, cp.Account, a.Region, "obslink Transit Gateway mesh, accepter side, "+a.Region)))
+				set.Mesh[a.Region] = mesh
+			}
+			mesh.AddStackDependency(pb.Stack, jsii.String("the peering is requested by "+b.Region))
+			tgwmesh.NewPeerRoutes(mesh, "From-"+b.Region, &tgwmesh.PeerRoutesProps{
+				RouteTableID: pa.link.gateway.RouteTableID(),
+				AttachmentID: awscdk.Stack_ConsumeReference(peering.AttachmentID(), awscdk.ReferenceStrength_WEAK),
+				Cidrs:        []string{b.CIDR},
+			})
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 // peerRegion is the cluster's region for a peering from region, or "" when
 // both are the same region (CloudFormation then leaves PeerRegion out).
@@ -124,7 +194,7 @@ func NewControlPlaneStack(scope constructs.Construct, id string, t *topology.Top
 			if r.Region != cp.Region {
 				tgwmesh.NewPeerRoutes(stack, scopeID+"-Peering", &tgwmesh.PeerRoutesProps{
 					RouteTableID: hub.Gateway.RouteTableID(),
-					AttachmentID: reference(prov.PeeringAttachmentID, r.Region, cp.Region),
+					AttachmentID: reference(prov.link.peeringAttachment, r.Region, cp.Region),
 					Cidrs:        []string{r.CIDR},
 				})
 			}
@@ -135,7 +205,7 @@ func NewControlPlaneStack(scope constructs.Construct, id string, t *topology.Top
 			peeringlink.NewRoutes(stack, scopeID+"-Routes", &peeringlink.RoutesProps{
 				RouteTableIDs:       *rts,
 				DestinationCidr:     r.CIDR,
-				PeeringConnectionID: reference(prov.PeeringConnectionID, r.Region, cp.Region),
+				PeeringConnectionID: reference(prov.link.pcx, r.Region, cp.Region),
 			})
 		}
 		for _, sg := range cp.VPC.ALBSecurityGroupIDs {

@@ -25,11 +25,7 @@ type ProviderStackProps struct {
 type ProviderStack struct {
 	awscdk.Stack
 	Provider *providerregion.ProviderRegion
-	// PeeringConnectionID is the VPC peering to the cluster (peering, native).
-	PeeringConnectionID *string
-	// PeeringAttachmentID is the Transit Gateway peering to the hub (tgw,
-	// regions other than the main one).
-	PeeringAttachmentID *string
+	link     clusterLink
 }
 
 // NewProviderStack creates the provider stack of one region.
@@ -64,7 +60,7 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 	if t.InterRegion == topology.TGW {
 		stack.AddStackDependency(props.Hub.Stack, jsii.String("the hub gateway must exist before attachments and peerings"))
 	}
-	ps.PeeringConnectionID, ps.PeeringAttachmentID = linkToCluster(stack, t, r, p.Vpc(), props.Hub)
+	ps.link = linkToCluster(stack, t, r, p.Vpc(), props.Hub)
 	return ps
 }
 

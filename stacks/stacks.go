@@ -23,6 +23,8 @@ type Set struct {
 	Hub *HubStack
 	// ControlPlane holds the cluster-side routes, in the main region.
 	ControlPlane *ControlPlaneStack
+	// Mesh holds, by region, the accepter side of full-mesh peerings (tgwMesh: full).
+	Mesh map[string]awscdk.Stack
 }
 
 // All returns every stack in a stable order: hub, providers by region,
@@ -37,6 +39,9 @@ func (s *Set) All() []awscdk.Stack {
 	}
 	if s.ControlPlane != nil {
 		out = append(out, s.ControlPlane.Stack)
+	}
+	for _, k := range sortedKeys(s.Mesh) {
+		out = append(out, s.Mesh[k])
 	}
 	for _, k := range sortedKeys(s.Consumers) {
 		out = append(out, s.Consumers[k].Stack)
@@ -70,6 +75,9 @@ func Build(app awscdk.App, t *topology.Topology) *Set {
 			Region:     r,
 			Hub:        set.Hub,
 		})
+	}
+	if t.InterRegion == topology.TGW && t.TGWMesh == topology.MeshFull {
+		buildFullMesh(app, t, set)
 	}
 	set.ControlPlane = NewControlPlaneStack(app, ControlPlaneStackName(t), t,
 		stackProps(t, cp.Account, cp.Region, "obslink cluster-side routes"), set.Providers, set.Hub)

@@ -3,6 +3,7 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -234,4 +235,58 @@ func TestOneWayInEveryMode(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestTransitGatewayFullMesh: with tgwMesh: full, the two spoke gateways are
+// peered too. us-east-1 sorts after ap-southeast-2, so it requests; the
+// accepter side (association and route) goes into the mesh stack in
+// ap-southeast-2, deployed after both providers; each provider VPC routes
+// the other's CIDR to its own gateway.
+func TestTransitGatewayFullMesh(t *testing.T) {
+	b, err := os.ReadFile("../examples/tgw.yaml")
+	require.NoError(t, err)
+	text := strings.Replace(string(b), "\ninterRegion: tgw\n", "\ninterRegion: tgw\ntgwMesh: full\n", 1)
+	topo, err := topology.Parse("mesh.yaml", []byte(text))
+	require.NoError(t, err)
+	a := synth(t, topo)
+
+	requester := a.Template(t, "obstgw-provider-us-east-1")
+	var meshPeering string
+	for id, p := range requester.Of("AWS::EC2::TransitGatewayPeeringAttachment") {
+		if p.Properties["PeerRegion"] == "ap-southeast-2" {
+			meshPeering = id
+			assert.Contains(t, js(p.Properties["PeerTransitGatewayId"]), `"StackName":"obstgw-provider-ap-southeast-2"`)
+		}
+	}
+	require.NotEmpty(t, meshPeering, "us-east-1 requests a peering with ap-southeast-2")
+	accepted := false
+	for _, cr := range requester.Of("Custom::ObslinkTgwPeeringAccept") {
+		if cr.Properties["AccepterRegion"] == "ap-southeast-2" && strings.Contains(js(cr.Properties["AttachmentId"]), meshPeering) {
+			accepted = true
+		}
+	}
+	assert.True(t, accepted, "accepted in ap-southeast-2")
+	assert.Contains(t, a.Stacks()["obstgw-provider-us-east-1"].Dependencies, "obstgw-provider-ap-southeast-2")
+
+	mesh := a.Template(t, "obstgw-mesh-ap-southeast-2")
+	assert.Equal(t, "aws://111111111111/ap-southeast-2", a.Stacks()["obstgw-mesh-ap-southeast-2"].Environment)
+	assert.Contains(t, a.Stacks()["obstgw-mesh-ap-southeast-2"].Dependencies, "obstgw-provider-us-east-1")
+	require.Len(t, mesh.Of("AWS::EC2::TransitGatewayRouteTableAssociation"), 1)
+	for _, r := range mesh.Of("AWS::EC2::TransitGatewayRoute") {
+		assert.Equal(t, "10.100.1.0/24", r.Properties["DestinationCidrBlock"])
+		assert.Contains(t, js(r.Properties["TransitGatewayAttachmentId"]), `"StackName":"obstgw-provider-us-east-1"`)
+	}
+	// VPC routes to the other spoke on both sides.
+	for stack, cidr := range map[string]string{"obstgw-provider-us-east-1": "10.100.2.0/24", "obstgw-provider-ap-southeast-2": "10.100.1.0/24"} {
+		n := 0
+		for _, r := range a.Template(t, stack).Of("AWS::EC2::Route") {
+			if r.Properties["DestinationCidrBlock"] == cidr {
+				n++
+			}
+		}
+		assert.Equal(t, 3, n, "%s routes %s in each of its 3 route tables", stack, cidr)
+	}
+	// The hub-and-spoke default has none of this.
+	_, hub := synthFile(t, "../examples/tgw.yaml")
+	assert.NotContains(t, hub.Stacks(), "obstgw-mesh-ap-southeast-2")
 }

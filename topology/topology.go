@@ -24,6 +24,14 @@ const (
 	Native InterRegion = "native"
 )
 
+// Transit Gateway meshes a topology file may name in tgwMesh.
+const (
+	// MeshHub peers each region's gateway with the main region's only.
+	MeshHub = "hub"
+	// MeshFull also peers every pair of the other regions' gateways.
+	MeshFull = "full"
+)
+
 // Protocols a service may use between agents and the cluster.
 const (
 	ProtocolHTTP = "http"
@@ -52,6 +60,10 @@ type Topology struct {
 	Domain string `yaml:"domain"`
 	// InterRegion picks how regions reach the main region. Default: peering.
 	InterRegion InterRegion `yaml:"interRegion"`
+	// TGWMesh picks, for interRegion tgw, how the regions' gateways are peered:
+	// hub (each with the main region's) or full (also every pair of the
+	// others). Default: hub.
+	TGWMesh string `yaml:"tgwMesh"`
 	// ControlPlane is where the observability cluster runs. Required.
 	ControlPlane ControlPlane `yaml:"controlPlane"`
 	// Services are the cluster's ingestion endpoints, one ALB each. At least one.
@@ -247,6 +259,9 @@ func (t *Topology) applyDefaults() {
 	t.Domain = strings.TrimSuffix(strings.ToLower(t.Domain), ".")
 	if t.InterRegion == "" {
 		t.InterRegion = DefaultInterRegion
+	}
+	if t.TGWMesh == "" {
+		t.TGWMesh = MeshHub
 	}
 	for i := range t.Services {
 		s := &t.Services[i]

@@ -201,6 +201,8 @@ func TestParseInvalid(t *testing.T) {
 			at(c, "vpc")["availabilityZones"] = []any{"xx-north-1a"}
 		}, path: "regions[1].asn", want: "set asn"},
 		{name: "bad alb security group", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["albSecurityGroupIds"] = []any{"sg-x"} }, path: "controlPlane.vpc.albSecurityGroupIds[0]", want: `"sg-x"`},
+		{name: "bad mesh", patch: func(m map[string]any) { m["interRegion"] = "tgw"; m["tgwMesh"] = "star" }, path: "tgwMesh", want: "use hub or full"},
+		{name: "mesh without tgw", patch: func(m map[string]any) { m["tgwMesh"] = "full" }, path: "tgwMesh", want: "applies to interRegion tgw only"},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
 		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},

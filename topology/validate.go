@@ -22,6 +22,13 @@ func (v *validator) validate(t *Topology) {
 		v.add("interRegion", "%q is not a mode; use one of peering, tgw, native", t.InterRegion)
 	}
 
+	switch {
+	case t.TGWMesh != "" && t.TGWMesh != MeshHub && t.TGWMesh != MeshFull:
+		v.add("tgwMesh", "%q is not a mesh; use hub or full", t.TGWMesh)
+	case t.TGWMesh != "" && t.InterRegion != TGW:
+		v.add("tgwMesh", "%q applies to interRegion tgw only; remove it or set interRegion: tgw", t.TGWMesh)
+	}
+
 	cp := t.ControlPlane
 	v.account("controlPlane.account", cp.Account)
 	v.region("controlPlane.region", cp.Region)
