@@ -27,8 +27,11 @@ $(NODE) $(CDK): $(TOOLCHAIN)/package.json $(TOOLCHAIN)/package-lock.json
 	cd $(TOOLCHAIN) && npm ci --no-audit --no-fund --loglevel=error
 	@touch $(NODE) $(CDK)
 
-# Synthesize a topology (default: the embedded one) into cdk.out/ with the CDK CLI.
+# Synthesize a topology (default: the embedded one) into cdk.out/ with the CDK
+# CLI. The topology is validated first, so an invalid one leaves cdk.out alone
+# (the CLI creates its output directory before it runs the app).
 synth: toolchain
+	go run ./bin validate $(TOPOLOGY)
 	rm -rf cdk.out
 	$(CDK) synth --quiet --no-notices --no-version-reporting $(if $(TOPOLOGY),-c topology=$(TOPOLOGY))
 	@echo "templates:"; ls cdk.out/*.template.json

@@ -75,7 +75,7 @@ func Parse(name string, data []byte) (*Topology, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, Errors{{File: name, Path: "(file)", Msg: "must be a YAML mapping with keys name, controlPlane, services, regions, consumers; see README \"Topology file\""}}
 	}
-	v := &validator{file: name, lines: map[string]int{}}
+	v := &validator{file: name, lines: map[string]int{}, reported: map[string]bool{}}
 	v.walk(doc.Content[0], reflect.TypeOf(Topology{}), "")
 	// walk reported unknown keys and misshapen values; decode what is there
 	// anyway so that one run reports every problem in the file.
@@ -101,9 +101,10 @@ func Parse(name string, data []byte) (*Topology, error) {
 }
 
 type validator struct {
-	file  string
-	lines map[string]int // field path -> line of its value
-	errs  Errors
+	file     string
+	lines    map[string]int  // field path -> line of its value
+	reported map[string]bool // paths the shape walk already explained
+	errs     Errors
 }
 
 func (v *validator) add(path, format string, args ...any) {
@@ -151,7 +152,12 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 			}
 			if k.Value == "account" && val.Kind == yaml.ScalarNode && intTags[val.Tag] {
 				v.lines[p] = val.Line
-				v.add(p, "account id %s is written as a number, which loses leading zeros; quote it: %s: \"%s\"", val.Value, k.Value, val.Value)
+				hint := fmt.Sprintf("quote it: %s: \"%s\"", k.Value, val.Value)
+				if !reAccount.MatchString(val.Value) {
+					hint = "quote all 12 digits, such as account: \"012345678901\""
+				}
+				v.add(p, "account id %s is written as a number, which loses leading zeros; %s", val.Value, hint)
+				v.reported[p] = true
 			}
 			v.walk(val, ft, p)
 		}

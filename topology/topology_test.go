@@ -209,6 +209,7 @@ func TestParseInvalid(t *testing.T) {
 		{name: "wrong bool", patch: func(m map[string]any) { at(m, "services", 0)["upstreamTls"] = "yes please" }, path: "services[0].upstreamTls", want: "not true or false"},
 		{name: "not YAML", raw: "name: [unclosed", path: "(file)", want: "not valid YAML"},
 		{name: "not a mapping", raw: "- a\n- b\n", path: "(file)", want: "must be a YAML mapping"},
+		{name: "short account as number", raw: strings.Replace(base, `account: "222222222222"`, "account: 12345", 1), path: "consumers[0].account", want: `quote all 12 digits`},
 		{name: "unquoted account in raw text", raw: strings.Replace(base, `account: "222222222222"`, "account: 222222222222", 1), path: "consumers[0].account", want: "written as a number"},
 	}
 	for _, tt := range tests {

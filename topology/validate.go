@@ -259,6 +259,9 @@ func (v *validator) consumerVPC(p string, c Consumer) {
 }
 
 func (v *validator) account(path, a string) {
+	if v.reported[path] {
+		return
+	}
 	if a == "" {
 		v.add(path, "is missing; give the 12-digit AWS account id in quotes, such as \"111111111111\"")
 	} else if !reAccount.MatchString(a) {
