@@ -51,7 +51,11 @@ func build(t *topology.Topology) graph {
 	g.groups = append(g.groups, control)
 
 	for _, r := range t.Regions {
-		p := group{id: id("provider", r.Region), label: fmt.Sprintf("provider · %s · %s", r.Region, r.CIDR)}
+		label := fmt.Sprintf("provider · %s · %s", r.Region, r.CIDR)
+		if cp.CrossAccountProviders() {
+			label = fmt.Sprintf("provider · %s · %s · %s", cp.ProviderAccountID(), r.Region, r.CIDR)
+		}
+		p := group{id: id("provider", r.Region), label: label}
 		svc, proxies := id("svc", r.Region), id("proxies", r.Region)
 		p.nodes = append(p.nodes,
 			node{svc, "endpoint service + NLB"},

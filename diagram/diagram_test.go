@@ -46,6 +46,9 @@ func TestModes(t *testing.T) {
 	mesh := diagram.Mermaid(load(t, "../examples/tgw-full-mesh.yaml"))
 	assert.Contains(t, mesh, `tgw_us_east_1 -- "TGW peering (mesh)" --> tgw_ap_southeast_2`)
 
+	network := diagram.Mermaid(load(t, "../examples/peering-provider-account.yaml"))
+	assert.Contains(t, network, `provider · 555555555555 · us-east-2`)
+
 	native := diagram.Mermaid(load(t, "../examples/native.yaml"))
 	assert.Contains(t, native, `ep_europe -- "cross-region PrivateLink" --> svc_us_east_1`)
 	assert.Equal(t, 1, strings.Count(native, "nginx proxies"), "one fleet, in the main region")

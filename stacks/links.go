@@ -6,14 +6,47 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/obslink/obslink/constructs/peeringlink"
 	"github.com/obslink/obslink/constructs/tgwmesh"
+	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
 	"github.com/obslink/obslink/topology"
 )
+
+// AccepterStackName is the stack, in the cluster's account, of the role that
+// accepts the providers' peerings when they live in another account.
+func AccepterStackName(t *topology.Topology) string { return t.Name + "-peering-accepter" }
+
+// AccepterRoleName is the name of that role; providers name it in PeerRoleArn.
+func AccepterRoleName(t *topology.Topology) string { return t.Name + "-peering-accepter" }
+
+// NewAccepterStack creates, in the cluster's account, a role the provider
+// account may assume to accept VPC peerings into the cluster VPC, and
+// nothing else (providerAccount differs from the cluster's account).
+func NewAccepterStack(scope constructs.Construct, id string, t *topology.Topology, props awscdk.StackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props)
+	cp := t.ControlPlane
+	vpcArn := awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", *awscdk.Aws_PARTITION(), ":ec2:", cp.Region, ":", cp.Account, ":vpc/", cp.VPC.ID))
+	role := awsiam.NewRole(stack, jsii.String("Role"), &awsiam.RoleProps{
+		RoleName:    jsii.String(AccepterRoleName(t)),
+		AssumedBy:   awsiam.NewAccountPrincipal(jsii.String(cp.ProviderAccountID())),
+		Description: jsii.String("obslink: lets the provider account accept its VPC peerings into the cluster VPC " + cp.VPC.ID),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("ec2:AcceptVpcPeeringConnection"),
+		Resources: jsii.Strings(*vpcArn, *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+			"arn:", *awscdk.Aws_PARTITION(), ":ec2:", cp.Region, ":", cp.Account, ":vpc-peering-connection/*"))),
+		Conditions: &map[string]any{"ArnEquals": map[string]any{"ec2:AccepterVpc": vpcArn}},
+	}))
+	nag.Suppress(role, "AwsSolutions-IAM5",
+		"Peering connection ids are not known before the providers request them; the statement only allows accepting peerings whose accepter VPC is the cluster VPC (condition ec2:AccepterVpc).",
+		"Resource::arn:<AWS::Partition>:ec2:"+cp.Region+":"+cp.Account+":vpc-peering-connection/*")
+	return stack
+}
 
 // HubStackName is the stack of the main region's Transit Gateway (tgw mode).
 func HubStackName(t *topology.Topology) string { return t.Name + "-hub" }
@@ -98,10 +131,14 @@ func linkToCluster(stack awscdk.Stack, t *topology.Topology, r topology.Region, 
 		l.peeringAttachment = peering.AttachmentID()
 		return l
 	default: // peering and native: a peering connection to the cluster VPC
-		link := peeringlink.New(stack, "ClusterPeering", &peeringlink.Props{
+		lp := &peeringlink.Props{
 			Vpc: vpc, PeerVpcID: cp.VPC.ID, PeerCidr: cp.VPC.CIDR,
 			PeerRegion: peerRegion(r.Region, cp.Region), PeerAccount: cp.Account,
-		})
+		}
+		if cp.CrossAccountProviders() {
+			lp.PeerRoleArn = "arn:" + *awscdk.Aws_PARTITION() + ":iam::" + cp.Account + ":role/" + AccepterRoleName(t)
+		}
+		link := peeringlink.New(stack, "ClusterPeering", lp)
 		l.pcx = link.ConnectionID()
 		return l
 	}
@@ -189,12 +226,13 @@ func NewControlPlaneStack(scope constructs.Construct, id string, t *topology.Top
 		prov := providers[r.Region]
 		stack.AddStackDependency(prov.Stack, jsii.String("routes need the provider's link to exist"))
 		scopeID := "Provider-" + r.Region
+		sameEnv := r.Region == cp.Region && !cp.CrossAccountProviders()
 		switch t.InterRegion {
 		case topology.TGW:
 			if r.Region != cp.Region {
 				tgwmesh.NewPeerRoutes(stack, scopeID+"-Peering", &tgwmesh.PeerRoutesProps{
 					RouteTableID: hub.Gateway.RouteTableID(),
-					AttachmentID: reference(prov.link.peeringAttachment, r.Region, cp.Region),
+					AttachmentID: reference(prov.link.peeringAttachment, sameEnv),
 					Cidrs:        []string{r.CIDR},
 				})
 			}
@@ -205,7 +243,7 @@ func NewControlPlaneStack(scope constructs.Construct, id string, t *topology.Top
 			peeringlink.NewRoutes(stack, scopeID+"-Routes", &peeringlink.RoutesProps{
 				RouteTableIDs:       *rts,
 				DestinationCidr:     r.CIDR,
-				PeeringConnectionID: reference(prov.link.pcx, r.Region, cp.Region),
+				PeeringConnectionID: reference(prov.link.pcx, sameEnv),
 			})
 		}
 		for _, sg := range cp.VPC.ALBSecurityGroupIDs {
@@ -227,10 +265,10 @@ func NewControlPlaneStack(scope constructs.Construct, id string, t *topology.Top
 	return &ControlPlaneStack{Stack: stack}
 }
 
-// reference passes a value from a provider stack: a plain reference in the
-// main region, a weak one (Fn::GetStackOutput) from another region.
-func reference(v *string, from, main string) *string {
-	if from == main {
+// reference passes a value from a provider stack: a plain reference within
+// one account and region, a weak one (Fn::GetStackOutput) across them.
+func reference(v *string, sameEnv bool) *string {
+	if sameEnv {
 		return v
 	}
 	return awscdk.Stack_ConsumeReference(v, awscdk.ReferenceStrength_WEAK)

@@ -21,6 +21,9 @@ type Set struct {
 	Consumers map[string]*ConsumerStack
 	// Hub is the main region's Transit Gateway (tgw only), else nil.
 	Hub *HubStack
+	// Accepter holds the peering accepter role in the cluster's account
+	// (providerAccount differs from it), else nil.
+	Accepter awscdk.Stack
 	// ControlPlane holds the cluster-side routes, in the main region.
 	ControlPlane *ControlPlaneStack
 	// Mesh holds, by region, the accepter side of full-mesh peerings (tgwMesh: full).
@@ -31,6 +34,9 @@ type Set struct {
 // control plane, then consumers by name.
 func (s *Set) All() []awscdk.Stack {
 	var out []awscdk.Stack
+	if s.Accepter != nil {
+		out = append(out, s.Accepter)
+	}
 	if s.Hub != nil {
 		out = append(out, s.Hub.Stack)
 	}
@@ -65,16 +71,22 @@ func Build(app awscdk.App, t *topology.Topology) *Set {
 	setAvailabilityZones(app, t)
 	set := &Set{Providers: map[string]*ProviderStack{}, Consumers: map[string]*ConsumerStack{}}
 	cp := t.ControlPlane
+	if cp.CrossAccountProviders() {
+		set.Accepter = NewAccepterStack(app, AccepterStackName(t), t, stackProps(t, cp.Account, cp.Region, "obslink peering accepter role"))
+	}
 	if t.InterRegion == topology.TGW {
 		set.Hub = NewHubStack(app, HubStackName(t), t, stackProps(t, cp.Account, cp.Region, "obslink hub Transit Gateway"))
 	}
 	for _, r := range t.Regions {
 		set.Providers[r.Region] = NewProviderStack(app, ProviderStackName(t, r.Region), &ProviderStackProps{
-			StackProps: stackProps(t, t.ControlPlane.Account, r.Region, "obslink provider for "+r.Region),
+			StackProps: stackProps(t, cp.ProviderAccountID(), r.Region, "obslink provider for "+r.Region),
 			Topology:   t,
 			Region:     r,
 			Hub:        set.Hub,
 		})
+		if set.Accepter != nil {
+			set.Providers[r.Region].AddStackDependency(set.Accepter, jsii.String("the accepter role must exist before the peering"))
+		}
 	}
 	if t.InterRegion == topology.TGW && t.TGWMesh == topology.MeshFull {
 		buildFullMesh(app, t, set)
@@ -121,7 +133,7 @@ func setAvailabilityZones(app awscdk.App, t *topology.Topology) {
 		}
 	}
 	for _, r := range t.Regions {
-		addZones(t.ControlPlane.Account, r.Region, r.AvailabilityZones)
+		addZones(t.ControlPlane.ProviderAccountID(), r.Region, r.AvailabilityZones)
 	}
 	for _, c := range t.Consumers {
 		addZones(c.Account, c.Region, c.VPC.AvailabilityZones)

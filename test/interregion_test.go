@@ -290,3 +290,37 @@ func TestTransitGatewayFullMesh(t *testing.T) {
 	_, hub := synthFile(t, "../examples/tgw.yaml")
 	assert.NotContains(t, hub.Stacks(), "obstgw-mesh-ap-southeast-2")
 }
+
+// TestProvidersInAnotherAccount: with controlPlane.providerAccount, the
+// providers deploy to that account, the cluster account gets a role that can
+// only accept peerings into the cluster VPC, each peering names it, and the
+// cluster-side routes read the peering ids across accounts.
+func TestProvidersInAnotherAccount(t *testing.T) {
+	topo, a := synthFile(t, "../examples/peering-provider-account.yaml")
+	cp := topo.ControlPlane
+	accepter := "obsnet-peering-accepter"
+	assert.Equal(t, "aws://"+cp.Account+"/"+cp.Region, a.Stacks()[accepter].Environment)
+	roles := a.Template(t, accepter).Of("AWS::IAM::Role")
+	require.Len(t, roles, 1)
+	for _, r := range roles {
+		assert.Equal(t, "obsnet-peering-accepter", r.Properties["RoleName"])
+		assert.Contains(t, js(r.Properties["AssumeRolePolicyDocument"]), ":iam::555555555555:root")
+	}
+	for _, p := range a.Template(t, accepter).Of("AWS::IAM::Policy") {
+		doc := js(p.Properties["PolicyDocument"])
+		assert.Contains(t, doc, `"Action":"ec2:AcceptVpcPeeringConnection"`)
+		assert.Contains(t, doc, `"ec2:AccepterVpc"`)
+	}
+	for _, r := range topo.Regions {
+		stack := "obsnet-provider-" + r.Region
+		assert.Equal(t, "aws://555555555555/"+r.Region, a.Stacks()[stack].Environment)
+		assert.Contains(t, a.Stacks()[stack].Dependencies, accepter)
+		for _, p := range a.Template(t, stack).Of("AWS::EC2::VPCPeeringConnection") {
+			assert.Equal(t, cp.Account, p.Properties["PeerOwnerId"])
+			assert.Contains(t, js(p.Properties["PeerRoleArn"]), ":iam::"+cp.Account+":role/obsnet-peering-accepter")
+		}
+	}
+	for _, rt := range a.Template(t, "obsnet-control-plane").Of("AWS::EC2::Route") {
+		assert.Contains(t, js(rt.Properties["VpcPeeringConnectionId"]), `"Fn::GetStackOutput"`, "even in the main region: another account")
+	}
+}

@@ -81,7 +81,24 @@ type ControlPlane struct {
 	Account string     `yaml:"account"`
 	Region  string     `yaml:"region"`
 	VPC     ClusterVPC `yaml:"vpc"`
+	// ProviderAccount holds the provider stacks (proxies, NLBs, endpoint
+	// services), e.g. a network account. Default: Account. With another
+	// account, the cluster account gets a role that may accept the peerings
+	// (peering and native only).
+	ProviderAccount string `yaml:"providerAccount"`
 }
+
+// ProviderAccountID is the account of the provider stacks.
+func (c ControlPlane) ProviderAccountID() string {
+	if c.ProviderAccount != "" {
+		return c.ProviderAccount
+	}
+	return c.Account
+}
+
+// CrossAccountProviders reports whether the providers live in another
+// account than the cluster.
+func (c ControlPlane) CrossAccountProviders() bool { return c.ProviderAccountID() != c.Account }
 
 // ClusterVPC is the existing VPC of the cluster's ALBs, imported by attributes.
 type ClusterVPC struct {

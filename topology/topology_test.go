@@ -203,6 +203,12 @@ func TestParseInvalid(t *testing.T) {
 		{name: "bad alb security group", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["albSecurityGroupIds"] = []any{"sg-x"} }, path: "controlPlane.vpc.albSecurityGroupIds[0]", want: `"sg-x"`},
 		{name: "bad mesh", patch: func(m map[string]any) { m["interRegion"] = "tgw"; m["tgwMesh"] = "star" }, path: "tgwMesh", want: "use hub or full"},
 		{name: "mesh without tgw", patch: func(m map[string]any) { m["tgwMesh"] = "full" }, path: "tgwMesh", want: "applies to interRegion tgw only"},
+		{name: "bad provider account", patch: func(m map[string]any) { at(m, "controlPlane")["providerAccount"] = "12" }, path: "controlPlane.providerAccount", want: "not a 12-digit"},
+		{name: "provider account with tgw", patch: func(m map[string]any) {
+			m["interRegion"] = "tgw"
+			at(m, "controlPlane", "vpc")["subnetIds"] = []any{"subnet-0a1b2c3d4e5f60718"}
+			at(m, "controlPlane")["providerAccount"] = "999999999999"
+		}, path: "controlPlane.providerAccount", want: "use peering or native"},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
 		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},

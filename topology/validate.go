@@ -31,6 +31,12 @@ func (v *validator) validate(t *Topology) {
 
 	cp := t.ControlPlane
 	v.account("controlPlane.account", cp.Account)
+	if cp.ProviderAccount != "" {
+		v.account("controlPlane.providerAccount", cp.ProviderAccount)
+		if t.InterRegion == TGW && cp.ProviderAccount != cp.Account {
+			v.add("controlPlane.providerAccount", "%q differs from controlPlane.account: with interRegion tgw the providers attach to the cluster account's Transit Gateway, which obslink does not share across accounts; use peering or native, or leave providerAccount out", cp.ProviderAccount)
+		}
+	}
 	v.region("controlPlane.region", cp.Region)
 	v.id("controlPlane.vpc.id", cp.VPC.ID, reVPC, "vpc-0123456789abcdef0")
 	clusterNet, clusterOK := v.cidr("controlPlane.vpc.cidr", cp.VPC.CIDR)
