@@ -3,10 +3,12 @@
 package app
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -89,6 +91,9 @@ func Synth(t *topology.Topology, opts Options) (names []string, err error) {
 		return nil, err
 	}
 	if err := CheckAssembly(tmp); err != nil {
+		return nil, err
+	}
+	if err := normalize(tmp); err != nil {
 		return nil, err
 	}
 	if err := os.RemoveAll(out); err != nil {
@@ -174,4 +179,30 @@ func CheckAssembly(dir string) error {
 	}
 	sort.Strings(problems)
 	return fmt.Errorf("%d error(s) in the synthesized stacks, nothing written:\n  %s", len(problems), strings.Join(problems, "\n  "))
+}
+
+// jsiiKernelDir is the random directory jsii unpacks aws-cdk-lib into; it
+// appears in the creation stacks aws-cdk-lib records for its validator.
+var jsiiKernelDir = regexp.MustCompile(`/tmp/jsii-kernel-[A-Za-z0-9]+/`)
+
+// normalize makes the assembly depend only on the topology: it replaces the
+// per-run jsii kernel directory in the metadata and the validation report,
+// so that two synths of one file are byte-identical.
+func normalize(dir string) error {
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		if n := jsiiKernelDir.ReplaceAll(b, []byte("<jsii-kernel>/")); !bytes.Equal(n, b) {
+			if err := os.WriteFile(f, n, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

@@ -154,15 +154,40 @@ func baseNames(files []string) []string {
 	return out
 }
 
-// TestDeterministicSynth synthesizes the default topology twice and compares
-// every file of the two assemblies byte for byte.
+// TestDeterministicSynth runs the obslink command twice, as make synth and
+// cdk synth do (cdk-nag and aws-cdk-lib's validator on, a new process and
+// jsii kernel each time), and compares every file of the two assemblies
+// byte for byte.
 func TestDeterministicSynth(t *testing.T) {
-	a, b := synthDefault(t), synthDefault(t)
-	fa, fb := tree(t, a.Dir), tree(t, b.Dir)
+	bin := filepath.Join(t.TempDir(), "obslink")
+	build := exec.Command("go", "build", "-o", bin, "../bin")
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	var dirs []string
+	for i := 0; i < 2; i++ {
+		dir := filepath.Join(t.TempDir(), "out")
+		cmd := exec.Command(bin, "--out", dir)
+		cmd.Env = withoutEnv(os.Environ(), "CDK_VALIDATION") // the app's default: validator on
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		dirs = append(dirs, dir)
+	}
+	fa, fb := tree(t, dirs[0]), tree(t, dirs[1])
 	require.Equal(t, keys(fa), keys(fb))
+	assert.Contains(t, fa, "validation-report.json", "the validator ran")
 	for name, content := range fa {
 		assert.True(t, bytes.Equal(content, fb[name]), "%s differs between two synths", name)
 	}
+}
+
+func withoutEnv(env []string, name string) []string {
+	var out []string
+	for _, e := range env {
+		if !strings.HasPrefix(e, name+"=") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func tree(t *testing.T, dir string) map[string][]byte {
