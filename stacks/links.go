@@ -30,7 +30,8 @@ func AccepterRoleName(t *topology.Topology) string { return t.Name + "-peering-a
 func NewAccepterStack(scope constructs.Construct, id string, t *topology.Topology, props awscdk.StackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props)
 	cp := t.ControlPlane
-	vpcArn := awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", *awscdk.Aws_PARTITION(), ":ec2:", cp.Region, ":", cp.Account, ":vpc/", cp.VPC.ID))
+	partition := *awscdk.Aws_PARTITION()
+	vpcArn := awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", partition, ":ec2:", cp.Region, ":", cp.Account, ":vpc/", cp.VPC.ID))
 	role := awsiam.NewRole(stack, jsii.String("Role"), &awsiam.RoleProps{
 		RoleName:    jsii.String(AccepterRoleName(t)),
 		AssumedBy:   awsiam.NewAccountPrincipal(jsii.String(cp.ProviderAccountID())),
@@ -39,7 +40,7 @@ func NewAccepterStack(scope constructs.Construct, id string, t *topology.Topolog
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("ec2:AcceptVpcPeeringConnection"),
 		Resources: jsii.Strings(*vpcArn, *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
-			"arn:", *awscdk.Aws_PARTITION(), ":ec2:", cp.Region, ":", cp.Account, ":vpc-peering-connection/*"))),
+			"arn:", partition, ":ec2:", cp.Region, ":", cp.Account, ":vpc-peering-connection/*"))),
 		Conditions: &map[string]any{"ArnEquals": map[string]any{"ec2:AccepterVpc": vpcArn}},
 	}))
 	nag.Suppress(role, "AwsSolutions-IAM5",

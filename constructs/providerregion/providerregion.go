@@ -134,8 +134,9 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 
 	r.allowed, r.regions = sorted(props.AllowedAccounts), sorted(props.SupportedRegions)
 	principals := make([]awsiam.ArnPrincipal, 0, len(r.allowed))
+	partition := *awscdk.Aws_PARTITION() // one jsii call, not one per account
 	for _, a := range r.allowed {
-		principals = append(principals, awsiam.NewArnPrincipal(jsii.String(fmt.Sprintf("arn:%s:iam::%s:root", *awscdk.Aws_PARTITION(), a))))
+		principals = append(principals, awsiam.NewArnPrincipal(jsii.String(fmt.Sprintf("arn:%s:iam::%s:root", partition, a))))
 	}
 	var regions *[]*string
 	if len(r.regions) > 0 {

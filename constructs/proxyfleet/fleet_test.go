@@ -30,10 +30,7 @@ type fleetFixture struct {
 
 func newFleet(t *testing.T, props proxyfleet.Props) fleetFixture {
 	t.Helper()
-	app := awscdk.NewApp(nil)
-	stack := awscdk.NewStack(app, jsii.String("Test"), &awscdk.StackProps{
-		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
-	})
+	stack := cdktest.Stack("111111111111", "eu-west-1")
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String("10.100.0.0/24")),
 		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
