@@ -25,29 +25,70 @@ func AccepterStackName(t *topology.Topology) string { return t.Name + "-peering-
 func AccepterRoleName(t *topology.Topology) string { return t.Name + "-peering-accepter" }
 
 // NewAccepterStack creates, in the cluster's account, a role the provider
-// account may assume to accept VPC peerings into the cluster VPC, and
-// nothing else (providerAccount differs from the cluster's account).
+// account's CloudFormation execution roles may assume to accept VPC peerings
+// into the cluster VPC from the provider VPCs, and nothing else
+// (providerAccount differs from the cluster's account).
+//
+// AcceptVpcPeeringConnection authorizes two resources, each with its own
+// condition keys: the accepter VPC (no peering keys) and the peering
+// connection (ec2:AccepterVpc, ec2:RequesterVpc). One statement per resource,
+// as in the VPC peering IAM examples: a peering-connection condition on a
+// statement that also lists the VPC denies the VPC half.
 func NewAccepterStack(scope constructs.Construct, id string, t *topology.Topology, props awscdk.StackProps) awscdk.Stack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props)
 	cp := t.ControlPlane
+	provider := cp.ProviderAccountID()
 	partition := *awscdk.Aws_PARTITION()
 	vpcArn := awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", partition, ":ec2:", cp.Region, ":", cp.Account, ":vpc/", cp.VPC.ID))
+	// The trust names the account, not the roles: IAM refuses a principal
+	// that does not exist yet and binds a role principal to the role's unique
+	// id, so a re-bootstrapped provider region would lose access. The
+	// condition admits only the execution roles of the provider regions.
+	var execRoles, requesterVpcs []*string
+	for _, r := range t.Regions {
+		execRoles = append(execRoles, awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+			"arn:", partition, ":iam::", provider, ":role/"+execRoleName(provider, r.Region))))
+		requesterVpcs = append(requesterVpcs, awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+			"arn:", partition, ":ec2:"+r.Region+":"+provider+":vpc/*")))
+	}
 	role := awsiam.NewRole(stack, jsii.String("Role"), &awsiam.RoleProps{
-		RoleName:    jsii.String(AccepterRoleName(t)),
-		AssumedBy:   awsiam.NewAccountPrincipal(jsii.String(cp.ProviderAccountID())),
+		RoleName: jsii.String(AccepterRoleName(t)),
+		AssumedBy: awsiam.NewAccountPrincipal(jsii.String(provider)).WithConditions(&map[string]any{
+			"ArnEquals": map[string]any{"aws:PrincipalArn": execRoles},
+		}),
 		Description: jsii.String("obslink: lets the provider account accept its VPC peerings into the cluster VPC " + cp.VPC.ID),
 	})
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:       jsii.String("AccepterVpc"),
+		Actions:   jsii.Strings("ec2:AcceptVpcPeeringConnection"),
+		Resources: &[]*string{vpcArn},
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:     jsii.String("PeeringFromProviders"),
 		Actions: jsii.Strings("ec2:AcceptVpcPeeringConnection"),
-		Resources: jsii.Strings(*vpcArn, *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+		Resources: jsii.Strings(*awscdk.Fn_Join(jsii.String(""), jsii.Strings(
 			"arn:", partition, ":ec2:", cp.Region, ":", cp.Account, ":vpc-peering-connection/*"))),
-		Conditions: &map[string]any{"ArnEquals": map[string]any{"ec2:AccepterVpc": vpcArn}},
+		Conditions: &map[string]any{
+			"ArnEquals": map[string]any{"ec2:AccepterVpc": vpcArn},
+			"ArnLike":   map[string]any{"ec2:RequesterVpc": requesterVpcs},
+		},
 	}))
 	nag.Suppress(role, "AwsSolutions-IAM5",
-		"Peering connection ids are not known before the providers request them; the statement only allows accepting peerings whose accepter VPC is the cluster VPC (condition ec2:AccepterVpc).",
+		"Peering connection ids are not known before the providers request them; the statement only allows accepting peerings into the cluster VPC (ec2:AccepterVpc) from VPCs of the provider account in the provider regions (ec2:RequesterVpc).",
 		"Resource::arn:<AWS::Partition>:ec2:"+cp.Region+":"+cp.Account+":vpc-peering-connection/*")
 	return stack
 }
+
+// execRoleName is the CloudFormation execution role of the CDK bootstrap
+// (default qualifier) in an account and region: the role each stack deploy
+// runs as.
+func execRoleName(account, region string) string {
+	return "cdk-" + BootstrapQualifier + "-cfn-exec-role-" + account + "-" + region
+}
+
+// BootstrapQualifier is the CDK bootstrap qualifier obslink's stacks deploy
+// with (the CDK default).
+const BootstrapQualifier = "hnb659fds"
 
 // HubStackName is the stack of the main region's Transit Gateway (tgw mode).
 func HubStackName(t *topology.Topology) string { return t.Name + "-hub" }

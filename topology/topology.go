@@ -86,6 +86,12 @@ type ControlPlane struct {
 	// account, the cluster account gets a role that may accept the peerings
 	// (peering and native only).
 	ProviderAccount string `yaml:"providerAccount"`
+	// OrganizationID is the AWS Organizations id (o-...) of the consumer
+	// accounts. With it, each provider publishes its outputs through one
+	// role whose trust admits the organization's CloudFormation execution
+	// roles (constant size); without it, the trust lists every reading
+	// account, which IAM's 2,048-character quota caps. Default: none.
+	OrganizationID string `yaml:"organizationId"`
 }
 
 // ProviderAccountID is the account of the provider stacks.

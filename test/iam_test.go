@@ -1,0 +1,317 @@
+package test
+
+import (
+	"fmt"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/internal/iamsim"
+	"github.com/obslink/obslink/topology"
+)
+
+// The IAM gate: every cross-account and cross-region call a deploy makes is
+// read out of the synthesized templates and evaluated by an IAM policy
+// evaluator (internal/iamsim), with the condition keys AWS supplies for each
+// action and resource type, next to requests that must be denied.
+
+// outsider is an account in no topology and no organization of the tests.
+const outsider = "999999999999"
+
+// templates loads every stack template of an assembly with its environment.
+func templates(t *testing.T, a Assembly) map[string]*iamsim.Template {
+	t.Helper()
+	out := map[string]*iamsim.Template{}
+	for name, art := range a.Stacks() {
+		parts := strings.Split(strings.TrimPrefix(art.Environment, "aws://"), "/")
+		require.Len(t, parts, 2, "environment of %s", name)
+		tpl, err := iamsim.LoadTemplate(filepath.Join(a.Dir, name+".template.json"), name, iamsim.Env{Account: parts[0], Region: parts[1]})
+		require.NoError(t, err)
+		out[name] = tpl
+	}
+	return out
+}
+
+// iamCase is one request with the decision it must get.
+type iamCase struct {
+	name string
+	want string
+	iamsim.Case
+}
+
+func (c iamCase) allowed() bool { return c.want == iamsim.Allowed }
+
+// evaluate runs every case and reports each wrong decision by name.
+func evaluate(t *testing.T, cases []iamCase) {
+	t.Helper()
+	require.NotEmpty(t, cases)
+	in := make([]iamsim.Case, len(cases))
+	for i, c := range cases {
+		in[i] = c.Case
+	}
+	res, err := iamsim.Simulate(in)
+	require.NoError(t, err)
+	for i, c := range cases {
+		got := res[i].Decision
+		if got == iamsim.ImplicitlyDenied || got == iamsim.ExplicitlyDenied {
+			got = "denied"
+		}
+		want := c.want
+		if !c.allowed() {
+			want = "denied"
+		}
+		assert.Equal(t, want, got, "%s\n  principal %s\n  %s on %s\n  context %v\n  %s", c.name, c.Principal, c.Action, c.Resource, c.Context, res[i].Error)
+	}
+}
+
+// principalContext is what AWS supplies about a role session as caller.
+func principalContext(roleArn, account, org string) map[string]any {
+	ctx := map[string]any{"aws:PrincipalArn": roleArn, "aws:PrincipalAccount": account}
+	if org != "" {
+		ctx["aws:PrincipalOrgID"] = org
+	}
+	return ctx
+}
+
+func roleArn(region, account, name string) string {
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", iamsim.Partition(region), account, name)
+}
+
+// assumeCase is sts:AssumeRole of role by caller (a role of account in org).
+func assumeCase(name, want, caller, account, org string, role *iamsim.Role, roleAccount string) iamCase {
+	return iamCase{name: name, want: want, Case: iamsim.Case{
+		Principal: caller, Action: "sts:AssumeRole", Resource: role.Arn, ResourceAccount: roleAccount,
+		Context: principalContext(caller, account, org), IdentityPolicies: []any{iamsim.AdministratorAccess},
+		ResourcePolicy: role.Trust,
+	}}
+}
+
+// outputReadCases covers every Fn::GetStackOutput with a RoleArn: the
+// reading stack's CloudFormation execution role assumes the role, which
+// describes the producing stack; and the denials: an account outside the
+// organization (or the explicit principals), a role of the reading account
+// that is not a CloudFormation execution role, another stack.
+func outputReadCases(t *testing.T, tpls map[string]*iamsim.Template, org string) []iamCase {
+	var cases []iamCase
+	seenRole := map[string]bool{}
+	for _, name := range sortedKeys(tpls) {
+		reader := tpls[name]
+		for _, v := range iamsim.Find(map[string]any{"Resources": toAny(reader.Resources), "Outputs": reader.Outputs}, "Fn::GetStackOutput") {
+			ref := v.(map[string]any)
+			if ref["RoleArn"] == nil {
+				continue
+			}
+			stackName := reader.ResolveString(ref["StackName"])
+			producer := tpls[stackName]
+			require.NotNil(t, producer, "%s reads stack %s, which the app does not synthesize", name, stackName)
+			require.Equal(t, producer.Env.Region, reader.ResolveString(ref["Region"]), "%s reads %s in the wrong region", name, stackName)
+			arn := reader.ResolveString(ref["RoleArn"])
+			role := producer.RoleByArn(arn)
+			require.NotNil(t, role, "%s reads %s through %s, which is no role of that stack", name, stackName, arn)
+			require.Contains(t, producer.Outputs, reader.ResolveString(ref["OutputName"]), "%s reads an output %s does not have", name, stackName)
+			caller := iamsim.ExecRoleArn(reader.Env)
+			cases = append(cases, assumeCase(name+" assumes the output reader of "+stackName, iamsim.Allowed,
+				caller, reader.Env.Account, org, role, producer.Env.Account))
+			stackArn := fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/0f0e0d0c-0b0a-0908-0706-050403020100",
+				iamsim.Partition(producer.Env.Region), producer.Env.Region, producer.Env.Account, stackName)
+			describe := iamCase{name: "the reader of " + stackName + " describes it", want: iamsim.Allowed, Case: iamsim.Case{
+				Principal: role.Arn, Action: "cloudformation:DescribeStacks", Resource: stackArn, ResourceAccount: producer.Env.Account,
+				Context: principalContext(role.Arn, producer.Env.Account, org), IdentityPolicies: role.Policies,
+			}}
+			cases = append(cases, describe)
+			if seenRole[role.Arn] {
+				continue
+			}
+			seenRole[role.Arn] = true
+			outsiderEnv := iamsim.Env{Account: outsider, Region: reader.Env.Region}
+			cases = append(cases,
+				assumeCase("an execution role outside the organization assumes the reader of "+stackName, "denied",
+					iamsim.ExecRoleArn(outsiderEnv), outsider, orOutside(org), role, producer.Env.Account),
+				assumeCase("a role that is not an execution role assumes the reader of "+stackName, "denied",
+					roleArn(reader.Env.Region, reader.Env.Account, "developer"), reader.Env.Account, org, role, producer.Env.Account))
+			other := describe
+			other.name, other.want = "the reader of "+stackName+" describes another stack", "denied"
+			other.Resource = strings.Replace(stackArn, "/"+stackName+"/", "/payroll/", 1)
+			cases = append(cases, other)
+		}
+	}
+	return cases
+}
+
+func orOutside(org string) string {
+	if org == "" {
+		return ""
+	}
+	return "o-outsider000"
+}
+
+// peeringAcceptCases covers every peering that names a PeerRoleArn: the
+// requesting stack's execution role assumes the accepter role, which accepts
+// the peering (two resources: the accepter VPC and the peering connection,
+// each with its own condition keys); and the denials: another role of the
+// requesting account, another account, a peering into another VPC, a
+// peering requested from a VPC of another account.
+func peeringAcceptCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
+	var cases []iamCase
+	for _, name := range sortedKeys(tpls) {
+		req := tpls[name]
+		for id, r := range req.Resources {
+			if r.Type != "AWS::EC2::VPCPeeringConnection" || r.Properties["PeerRoleArn"] == nil {
+				continue
+			}
+			arn := req.ResolveString(r.Properties["PeerRoleArn"])
+			var role *iamsim.Role
+			var owner *iamsim.Template
+			for _, other := range tpls {
+				if rl := other.RoleByArn(arn); rl != nil {
+					role, owner = rl, other
+				}
+			}
+			require.NotNil(t, role, "%s/%s: PeerRoleArn %s is no role of the app", name, id, arn)
+			peerAccount := req.ResolveString(r.Properties["PeerOwnerId"])
+			require.Equal(t, owner.Env.Account, peerAccount, "the accepter role lives in the peer account")
+			peerRegion := req.Env.Region
+			if r.Properties["PeerRegion"] != nil {
+				peerRegion = req.ResolveString(r.Properties["PeerRegion"])
+			}
+			part := iamsim.Partition(peerRegion)
+			vpcArn := func(region, account, id string) string {
+				return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc/%s", part, region, account, id)
+			}
+			accepterVpc := vpcArn(peerRegion, peerAccount, req.ResolveString(r.Properties["PeerVpcId"]))
+			requesterVpc := vpcArn(req.Env.Region, req.Env.Account, req.ResolveString(r.Properties["VpcId"]))
+			pcx := fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-peering-connection/pcx-0123456789abcdef0", part, peerRegion, peerAccount)
+			caller := iamsim.ExecRoleArn(req.Env)
+			accept := func(what, want, resource string, ctx map[string]any) iamCase {
+				ctx["ec2:Region"] = peerRegion
+				return iamCase{name: name + ": " + what, want: want, Case: iamsim.Case{
+					Principal: role.Arn, Action: "ec2:AcceptVpcPeeringConnection", Resource: resource, ResourceAccount: peerAccount,
+					Context: ctx, IdentityPolicies: role.Policies,
+				}}
+			}
+			otherVpc := vpcArn(peerRegion, peerAccount, "vpc-0badbadbadbadbad0")
+			cases = append(cases,
+				assumeCase(name+": the execution role assumes the accepter role", iamsim.Allowed, caller, req.Env.Account, "", role, peerAccount),
+				assumeCase(name+": another role of the provider account assumes the accepter role", "denied",
+					roleArn(req.Env.Region, req.Env.Account, "developer"), req.Env.Account, "", role, peerAccount),
+				assumeCase(name+": another account's execution role assumes the accepter role", "denied",
+					iamsim.ExecRoleArn(iamsim.Env{Account: outsider, Region: req.Env.Region}), outsider, "", role, peerAccount),
+				accept("accept authorizes the cluster VPC", iamsim.Allowed, accepterVpc, map[string]any{"ec2:Tenancy": "default"}),
+				accept("accept authorizes the peering connection", iamsim.Allowed, pcx,
+					map[string]any{"ec2:AccepterVpc": accepterVpc, "ec2:RequesterVpc": requesterVpc}),
+				accept("accept into another VPC (VPC resource)", "denied", otherVpc, map[string]any{"ec2:Tenancy": "default"}),
+				accept("accept a peering into another VPC", "denied", pcx,
+					map[string]any{"ec2:AccepterVpc": otherVpc, "ec2:RequesterVpc": requesterVpc}),
+				accept("accept a peering requested by another account's VPC", "denied", pcx,
+					map[string]any{"ec2:AccepterVpc": accepterVpc, "ec2:RequesterVpc": vpcArn(req.Env.Region, outsider, "vpc-0badbadbadbadbad0")}),
+			)
+		}
+	}
+	return cases
+}
+
+// tgwAcceptCases covers every Transit Gateway peering acceptance: the
+// handler's role accepts its attachment in the accepter region and reads its
+// state; it may not accept another attachment.
+func tgwAcceptCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
+	var cases []iamCase
+	for _, name := range sortedKeys(tpls) {
+		tpl := tpls[name]
+		roles := tpl.Roles()
+		for id, r := range tpl.Resources {
+			if r.Type != "Custom::ObslinkTgwPeeringAccept" {
+				continue
+			}
+			fnID := getAttID(t, r.Properties["ServiceToken"])
+			roleID := getAttID(t, tpl.Resources[fnID].Properties["Role"])
+			role := roles[roleID]
+			require.NotNil(t, role, "%s/%s: handler role", name, id)
+			region := tpl.ResolveString(r.Properties["AccepterRegion"])
+			att := tpl.ResolveString(r.Properties["AttachmentId"])
+			arn := func(account, att string) string {
+				return fmt.Sprintf("arn:%s:ec2:%s:%s:transit-gateway-attachment/%s", iamsim.Partition(region), region, account, att)
+			}
+			call := func(what, want, action, resource, account string) iamCase {
+				return iamCase{name: name + "/" + id + ": " + what, want: want, Case: iamsim.Case{
+					Principal: role.Arn, Action: action, Resource: resource, ResourceAccount: account,
+					Context: map[string]any{"ec2:Region": region}, IdentityPolicies: role.Policies,
+				}}
+			}
+			cases = append(cases,
+				call("accepts its attachment", iamsim.Allowed, "ec2:AcceptTransitGatewayPeeringAttachment", arn(tpl.Env.Account, att), tpl.Env.Account),
+				call("reads the attachment's state", iamsim.Allowed, "ec2:DescribeTransitGatewayPeeringAttachments", "*", tpl.Env.Account),
+				call("accepts another attachment", "denied", "ec2:AcceptTransitGatewayPeeringAttachment", arn(tpl.Env.Account, "tgw-attach-0badbadbadbadbad0"), tpl.Env.Account),
+				call("accepts an attachment of another account", "denied", "ec2:AcceptTransitGatewayPeeringAttachment", arn(outsider, att), outsider),
+			)
+		}
+	}
+	return cases
+}
+
+func getAttID(t *testing.T, v any) string {
+	m, _ := v.(map[string]any)
+	parts, _ := m["Fn::GetAtt"].([]any)
+	require.Len(t, parts, 2, "want Fn::GetAtt, have %v", v)
+	return parts[0].(string)
+}
+
+func toAny(rs map[string]iamsim.Resource) map[string]any {
+	out := map[string]any{}
+	for id, r := range rs {
+		out[id] = map[string]any{"Type": r.Type, "Properties": r.Properties}
+	}
+	return out
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// TestIAMEvaluation evaluates the cross-account and cross-region calls of the
+// default topology and every example: output reads, peering acceptance and
+// Transit Gateway acceptance, each with the requests that must be denied.
+func TestIAMEvaluation(t *testing.T) {
+	files := append([]string{""}, exampleFiles(t)...)
+	kinds := map[string]int{}
+	for _, f := range files {
+		name := f
+		if name == "" {
+			name = "default"
+		}
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			var topo *topology.Topology
+			var err error
+			if f == "" {
+				topo, err = topology.Default()
+			} else {
+				topo, err = topology.Load(f)
+			}
+			require.NoError(t, err)
+			tpls := templates(t, synth(t, topo))
+			reads := outputReadCases(t, tpls, topo.ControlPlane.OrganizationID)
+			peerings := peeringAcceptCases(t, tpls)
+			tgws := tgwAcceptCases(t, tpls)
+			kinds["reads"] += len(reads)
+			kinds["peerings"] += len(peerings)
+			kinds["tgw"] += len(tgws)
+			cases := append(append(reads, peerings...), tgws...)
+			if len(cases) > 0 {
+				evaluate(t, cases)
+			}
+		})
+	}
+	// Each kind of call is exercised somewhere, so a refactor that hides one
+	// (say, a renamed handler type) cannot pass by evaluating nothing.
+	for _, k := range []string{"reads", "peerings", "tgw"} {
+		assert.NotZero(t, kinds[k], "no %s cases were evaluated", k)
+	}
+}
