@@ -58,7 +58,7 @@ func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStac
 		// a concatenation, which a weak reference refuses, so reference the plain
 		// id and rebuild the name around it.
 		cs.Weak = true
-		id := awscdk.Stack_ConsumeReference(prov.Provider.ServiceID(), awscdk.ReferenceStrength_WEAK)
+		id := prov.Read(stack, prov.Provider.ServiceID(), "EndpointServiceId")
 		serviceName = awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+providerRegion+".", *id))
 	}
 	var serviceRegion string

@@ -83,12 +83,8 @@ func NewAccepterStack(scope constructs.Construct, id string, t *topology.Topolog
 // (default qualifier) in an account and region: the role each stack deploy
 // runs as.
 func execRoleName(account, region string) string {
-	return "cdk-" + BootstrapQualifier + "-cfn-exec-role-" + account + "-" + region
+	return "cdk-" + topology.BootstrapQualifier + "-cfn-exec-role-" + account + "-" + region
 }
-
-// BootstrapQualifier is the CDK bootstrap qualifier obslink's stacks deploy
-// with (the CDK default).
-const BootstrapQualifier = "hnb659fds"
 
 // HubStackName is the stack of the main region's Transit Gateway (tgw mode).
 func HubStackName(t *topology.Topology) string { return t.Name + "-hub" }
@@ -211,7 +207,7 @@ func buildFullMesh(app constructs.Construct, t *topology.Topology, set *Set) {
 			pb.Stack.AddStackDependency(pa.Stack, jsii.String("the peer gateway must exist before the mesh peering"))
 			peering := tgwmesh.NewPeering(pb.Stack, "MeshPeering-"+a.Region, &tgwmesh.PeeringProps{
 				Local:                pb.link.gateway,
-				PeerTransitGatewayID: awscdk.Stack_ConsumeReference(pa.link.gateway.ID(), awscdk.ReferenceStrength_WEAK),
+				PeerTransitGatewayID: pa.Read(pb.Stack, pa.link.gateway.ID(), "GatewayId"),
 				PeerRegion:           a.Region, PeerAccount: cp.Account,
 				RemoteCidrs: []string{a.CIDR},
 			})
@@ -233,7 +229,7 @@ func buildFullMesh(app constructs.Construct, t *topology.Topology, set *Set) {
 			mesh.AddStackDependency(pb.Stack, jsii.String("the peering is requested by "+b.Region))
 			tgwmesh.NewPeerRoutes(mesh, "From-"+b.Region, &tgwmesh.PeerRoutesProps{
 				RouteTableID: pa.link.gateway.RouteTableID(),
-				AttachmentID: awscdk.Stack_ConsumeReference(peering.AttachmentID(), awscdk.ReferenceStrength_WEAK),
+				AttachmentID: pb.Read(mesh, peering.AttachmentID(), "MeshPeeringAttachmentId-"+a.Region),
 				Cidrs:        []string{b.CIDR},
 			})
 		}
@@ -268,13 +264,12 @@ func NewControlPlaneStack(scope constructs.Construct, id string, t *topology.Top
 		prov := providers[r.Region]
 		stack.AddStackDependency(prov.Stack, jsii.String("routes need the provider's link to exist"))
 		scopeID := "Provider-" + r.Region
-		sameEnv := r.Region == cp.Region && !cp.CrossAccountProviders()
 		switch t.InterRegion {
 		case topology.TGW:
 			if r.Region != cp.Region {
 				tgwmesh.NewPeerRoutes(stack, scopeID+"-Peering", &tgwmesh.PeerRoutesProps{
 					RouteTableID: hub.Gateway.RouteTableID(),
-					AttachmentID: reference(prov.link.peeringAttachment, sameEnv),
+					AttachmentID: prov.Read(stack, prov.link.peeringAttachment, "HubPeeringAttachmentId"),
 					Cidrs:        []string{r.CIDR},
 				})
 			}
@@ -285,7 +280,7 @@ func NewControlPlaneStack(scope constructs.Construct, id string, t *topology.Top
 			peeringlink.NewRoutes(stack, scopeID+"-Routes", &peeringlink.RoutesProps{
 				RouteTableIDs:       *rts,
 				DestinationCidr:     r.CIDR,
-				PeeringConnectionID: reference(prov.link.pcx, sameEnv),
+				PeeringConnectionID: prov.Read(stack, prov.link.pcx, "ClusterPeeringId"),
 			})
 		}
 		for _, sg := range cp.VPC.ALBSecurityGroupIDs {
@@ -305,15 +300,6 @@ func NewControlPlaneStack(scope constructs.Construct, id string, t *topology.Top
 		stack.AddStackDependency(hub.Stack, jsii.String("routes to the hub gateway"))
 	}
 	return &ControlPlaneStack{Stack: stack}
-}
-
-// reference passes a value from a provider stack: a plain reference within
-// one account and region, a weak one (Fn::GetStackOutput) across them.
-func reference(v *string, sameEnv bool) *string {
-	if sameEnv {
-		return v
-	}
-	return awscdk.Stack_ConsumeReference(v, awscdk.ReferenceStrength_WEAK)
 }
 
 func upstreamPorts(t *topology.Topology) []int {

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -26,6 +27,9 @@ type ProviderStack struct {
 	awscdk.Stack
 	Provider *providerregion.ProviderRegion
 	link     clusterLink
+	topology *topology.Topology
+	// reader is the output-reader role (organizationId set), else nil.
+	reader awsiam.Role
 }
 
 // NewProviderStack creates the provider stack of one region.
@@ -56,7 +60,10 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 		Value:       p.ServiceName(),
 		Description: jsii.String("obslink endpoint service for consumers of " + r.Region),
 	})
-	ps := &ProviderStack{Stack: stack, Provider: p}
+	ps := &ProviderStack{Stack: stack, Provider: p, topology: t}
+	if t.ControlPlane.OrganizationID != "" {
+		ps.reader = newOutputReader(stack, t, r.Region)
+	}
 	if t.InterRegion == topology.TGW {
 		stack.AddStackDependency(props.Hub.Stack, jsii.String("the hub gateway must exist before attachments and peerings"))
 	}

@@ -102,12 +102,15 @@ func outputReadCases(t *testing.T, tpls map[string]*iamsim.Template, org string)
 		reader := tpls[name]
 		for _, v := range iamsim.Find(map[string]any{"Resources": toAny(reader.Resources), "Outputs": reader.Outputs}, "Fn::GetStackOutput") {
 			ref := v.(map[string]any)
-			if ref["RoleArn"] == nil {
-				continue
-			}
 			stackName := reader.ResolveString(ref["StackName"])
 			producer := tpls[stackName]
 			require.NotNil(t, producer, "%s reads stack %s, which the app does not synthesize", name, stackName)
+			if ref["RoleArn"] == nil {
+				// CloudFormation reads with the stack's own execution role
+				// (AdministratorAccess), which can only describe its own account's stacks.
+				require.Equal(t, producer.Env.Account, reader.Env.Account, "%s reads %s of another account without a RoleArn", name, stackName)
+				continue
+			}
 			require.Equal(t, producer.Env.Region, reader.ResolveString(ref["Region"]), "%s reads %s in the wrong region", name, stackName)
 			arn := reader.ResolveString(ref["RoleArn"])
 			role := producer.RoleByArn(arn)

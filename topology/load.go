@@ -217,6 +217,7 @@ var (
 	reName     = regexp.MustCompile(`^[a-z][a-z0-9-]{0,30}$`)
 	reLabel    = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	reAccount  = regexp.MustCompile(`^[0-9]{12}$`)
+	reOrg      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	reRegion   = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$`)
 	reVPC      = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reSubnet   = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)

@@ -209,6 +209,7 @@ func TestParseInvalid(t *testing.T) {
 			at(m, "controlPlane", "vpc")["subnetIds"] = []any{"subnet-0a1b2c3d4e5f60718"}
 			at(m, "controlPlane")["providerAccount"] = "999999999999"
 		}, path: "controlPlane.providerAccount", want: "use peering or native"},
+		{name: "bad organization id", patch: func(m map[string]any) { at(m, "controlPlane")["organizationId"] = "o-ABC" }, path: "controlPlane.organizationId", want: `"o-ABC" is not an AWS Organizations id`},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
 		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},

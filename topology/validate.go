@@ -38,6 +38,9 @@ func (v *validator) validate(t *Topology) {
 		}
 	}
 	v.region("controlPlane.region", cp.Region)
+	if cp.OrganizationID != "" && !reOrg.MatchString(cp.OrganizationID) {
+		v.add("controlPlane.organizationId", "%q is not an AWS Organizations id; use o- followed by 10-32 lower-case letters or digits, as shown by `aws organizations describe-organization`", cp.OrganizationID)
+	}
 	v.id("controlPlane.vpc.id", cp.VPC.ID, reVPC, "vpc-0123456789abcdef0")
 	clusterNet, clusterOK := v.cidr("controlPlane.vpc.cidr", cp.VPC.CIDR)
 	if t.InterRegion != Native && len(cp.VPC.RouteTableIDs) == 0 {
@@ -135,6 +138,7 @@ func (v *validator) validate(t *Topology) {
 	if len(t.Consumers) == 0 {
 		v.add("consumers", "is empty; add at least one consumer VPC (name, account, region, vpc)")
 	}
+	v.readerTrust(t)
 }
 
 // asns checks that every Transit Gateway (one per provider region, and the
