@@ -277,14 +277,17 @@ func TestTransitGatewayFullMesh(t *testing.T) {
 		assert.Contains(t, js(r.Properties["TransitGatewayAttachmentId"]), `"StackName":"obstgw-provider-us-east-1"`)
 	}
 	// VPC routes to the other spoke on both sides.
-	for stack, cidr := range map[string]string{"obstgw-provider-us-east-1": "10.100.2.0/24", "obstgw-provider-ap-southeast-2": "10.100.1.0/24"} {
+	for stack, want := range map[string]struct {
+		cidr   string
+		tables int // one per zone
+	}{"obstgw-provider-us-east-1": {"10.100.2.0/24", 6}, "obstgw-provider-ap-southeast-2": {"10.100.1.0/24", 3}} {
 		n := 0
 		for _, r := range a.Template(t, stack).Of("AWS::EC2::Route") {
-			if r.Properties["DestinationCidrBlock"] == cidr {
+			if r.Properties["DestinationCidrBlock"] == want.cidr {
 				n++
 			}
 		}
-		assert.Equal(t, 3, n, "%s routes %s in each of its 3 route tables", stack, cidr)
+		assert.Equal(t, want.tables, n, "%s routes %s in each of its %d route tables", stack, want.cidr, want.tables)
 	}
 	// The hub-and-spoke default has none of this.
 	_, hub := synthFile(t, "../examples/tgw.yaml")

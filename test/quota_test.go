@@ -178,4 +178,3 @@ func TestReaderTrustModel(t *testing.T) {
 	}
 	assert.NotZero(t, checked, "some provider has an output-reader role")
 }
-

@@ -107,8 +107,22 @@ type validator struct {
 	errs     Errors
 }
 
+// add records a problem at path; a field that is absent from the file gets
+// the line of its nearest ancestor that is there.
 func (v *validator) add(path, format string, args ...any) {
-	v.errs = append(v.errs, FieldError{File: v.file, Line: v.lines[path], Path: path, Msg: fmt.Sprintf(format, args...)})
+	line := 0
+	for p := path; p != "" && line == 0; p = parentPath(p) {
+		line = v.lines[p]
+	}
+	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// parentPath is the path of the field or list that holds path's field.
+func parentPath(path string) string {
+	if i := strings.LastIndexAny(path, ".["); i > 0 {
+		return path[:i]
+	}
+	return ""
 }
 
 func (v *validator) result() error {

@@ -116,10 +116,19 @@ type ClusterVPC struct {
 	// SubnetIDs are the subnets of the cluster VPC's Transit Gateway
 	// attachment, one per zone. Required for tgw.
 	SubnetIDs []string `yaml:"subnetIds"`
-	// ALBSecurityGroupIDs, when given, get ingress rules from the provider
-	// CIDRs on the upstream ports. Default: none (manage the ALBs' rules yourself).
+	// ALBSecurityGroupIDs are the ALBs' security groups; obslink adds ingress
+	// rules from the provider CIDRs on the upstream ports. Required unless
+	// ALBIngress is manual.
 	ALBSecurityGroupIDs []string `yaml:"albSecurityGroupIds"`
+	// ALBIngress is manual when the operator opens the ALBs to the provider
+	// CIDRs (and albSecurityGroupIds is left out). Default: obslink adds the
+	// rules to albSecurityGroupIds.
+	ALBIngress string `yaml:"albIngress"`
 }
+
+// ALBIngressManual is the albIngress setting of an operator who opens the
+// ALBs to the proxies.
+const ALBIngressManual = "manual"
 
 // Service is one ingestion endpoint of the cluster, reached by agents as
 // <name>.<domain> and proxied to Upstream.
@@ -132,10 +141,11 @@ type Service struct {
 	Port int `yaml:"port"`
 	// UpstreamPort is the ALB listener port. Default: Port.
 	UpstreamPort int `yaml:"upstreamPort"`
-	// Protocol agents speak: http, or grpc (cleartext HTTP/2). Default: http.
+	// Protocol agents speak: http, or grpc (cleartext HTTP/2 to the proxy;
+	// needs UpstreamTLS, since an ALB speaks HTTP/2 only over HTTPS). Default: http.
 	Protocol string `yaml:"protocol"`
-	// UpstreamTLS makes the proxy speak TLS to the ALB (an ALB's gRPC listener
-	// must be HTTPS). Default: false.
+	// UpstreamTLS makes the proxy speak TLS to the ALB's HTTPS listener.
+	// Required for grpc. Default: false.
 	UpstreamTLS bool `yaml:"upstreamTls"`
 }
 
@@ -144,8 +154,14 @@ func (s Service) Host(domain string) string { return s.Name + "." + domain }
 
 // Region is a provider VPC in one region.
 type Region struct {
-	Region            string   `yaml:"region"`
-	CIDR              string   `yaml:"cidr"`
+	Region string `yaml:"region"`
+	// CIDR of the provider VPC, split into one subnet per zone; each must
+	// hold the NLB, the endpoints and the proxies (validation computes it).
+	CIDR string `yaml:"cidr"`
+	// AvailabilityZones of the provider VPC: every zone of the region, as
+	// names (us-east-1a) or, better, zone ids (use1-az1), which name the
+	// same zone in every account. A consumer's endpoint can use only zones
+	// the provider's NLB is in.
 	AvailabilityZones []string `yaml:"availabilityZones"`
 	// ASN of the region's Transit Gateway (tgw). Default: from a fixed table
 	// of AWS regions (DefaultASN); required for a region missing from it.

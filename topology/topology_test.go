@@ -25,12 +25,14 @@ controlPlane:
     id: vpc-0a1b2c3d4e5f60718
     cidr: 10.0.0.0/16
     routeTableIds: [rtb-0a1b2c3d4e5f60718]
+    albSecurityGroupIds: [sg-0a1b2c3d4e5f60718]
 services:
   - name: metrics
     upstream: internal-metrics-1.eu-west-1.elb.amazonaws.com
   - name: traces
     upstream: internal-traces-1.eu-west-1.elb.amazonaws.com
     protocol: grpc
+    upstreamTls: true
 regions:
   - region: eu-west-1
     cidr: 10.100.0.0/24
@@ -210,6 +212,22 @@ func TestParseInvalid(t *testing.T) {
 			at(m, "controlPlane")["providerAccount"] = "999999999999"
 		}, path: "controlPlane.providerAccount", want: "use peering or native"},
 		{name: "bad organization id", patch: func(m map[string]any) { at(m, "controlPlane")["organizationId"] = "o-ABC" }, path: "controlPlane.organizationId", want: `"o-ABC" is not an AWS Organizations id`},
+		{name: "grpc in cleartext to the ALB", patch: func(m map[string]any) { delete(at(m, "services", 1), "upstreamTls") }, path: "services[1].protocol", want: "set upstreamTls: true"},
+		{name: "no ALB ingress", patch: func(m map[string]any) { delete(at(m, "controlPlane", "vpc"), "albSecurityGroupIds") }, path: "controlPlane.vpc.albSecurityGroupIds", want: "albIngress: manual"},
+		{name: "manual ALB ingress with groups", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["albIngress"] = "manual" }, path: "controlPlane.vpc.albIngress", want: "remove one of the two"},
+		{name: "bad ALB ingress", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["albIngress"] = "auto" }, path: "controlPlane.vpc.albIngress", want: `"auto" is not a setting`},
+		{name: "provider subnets too small", patch: func(m map[string]any) {
+			at(m, "regions", 1)["cidr"] = "10.100.1.0/27"
+		}, path: "regions[1].cidr", want: `"10.100.1.0/27" gives each of 2 zones a /28 with 11 usable addresses, but each zone needs 19: 8 for the NLB, 3 for the Systems Manager endpoints, 8 for proxies (2 x maxCapacity 4 during an instance refresh, over 1 zone(s) with one zone out); use a /26 or larger`},
+		{name: "provider subnets too small for maxCapacity", patch: func(m map[string]any) {
+			m["proxy"] = map[string]any{"maxCapacity": 60}
+		}, path: "regions[0].cidr", want: "each zone needs 131"},
+		{name: "zone id of another region", patch: func(m map[string]any) {
+			at(m, "regions", 1)["availabilityZones"] = []any{"euw1-az1", "euw1-az2"}
+		}, path: "regions[1].availabilityZones[0]", want: `a zone id (use1-az1)`},
+		{name: "zone names and ids mixed", patch: func(m map[string]any) {
+			at(m, "regions", 1)["availabilityZones"] = []any{"use1-az1", "us-east-1b"}
+		}, path: "regions[1].availabilityZones", want: "mixes zone names and zone ids"},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
 		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},
@@ -239,6 +257,47 @@ func TestParseInvalid(t *testing.T) {
 			assert.True(t, found, "no error at %s containing %q in:\n%v", tt.path, tt.want, err)
 		})
 	}
+}
+
+func TestZoneIDs(t *testing.T) {
+	for region, prefix := range map[string]string{
+		"us-east-1": "use1", "eu-west-1": "euw1", "ap-southeast-2": "apse2", "ap-northeast-1": "apne1",
+		"eu-central-1": "euc1", "ca-central-1": "cac1", "sa-east-1": "sae1", "us-gov-west-1": "usgw1",
+	} {
+		assert.Equal(t, prefix, topology.ZoneIDPrefix(region), region)
+	}
+	data := patched(t, func(m map[string]any) {
+		at(m, "regions", 1)["availabilityZones"] = []any{"use1-az1", "use1-az2", "use1-az3", "use1-az4", "use1-az5", "use1-az6"}
+		at(m, "consumers", 0, "vpc")["availabilityZones"] = []any{"use1-az4"}
+	})
+	topo, err := topology.Parse("ids.yaml", data)
+	require.NoError(t, err, "zone ids are accepted wherever zone names are")
+	assert.True(t, topology.IsZoneID(topo.Regions[1].AvailabilityZones[0]))
+	assert.False(t, topology.IsZoneID("us-east-1a"))
+}
+
+func TestManualALBIngress(t *testing.T) {
+	data := patched(t, func(m map[string]any) {
+		vpc := at(m, "controlPlane", "vpc")
+		delete(vpc, "albSecurityGroupIds")
+		vpc["albIngress"] = "manual"
+	})
+	topo, err := topology.Parse("manual.yaml", data)
+	require.NoError(t, err)
+	assert.Empty(t, topo.ControlPlane.VPC.ALBSecurityGroupIDs)
+}
+
+func TestMissingFieldNamesItsParentLine(t *testing.T) {
+	raw := strings.Replace(base, "    albSecurityGroupIds: [sg-0a1b2c3d4e5f60718]\n", "", 1)
+	_, err := topology.Parse("missing.yaml", []byte(raw))
+	require.Error(t, err)
+	line := 0
+	for i, l := range strings.Split(raw, "\n") {
+		if strings.HasPrefix(l, "    id: vpc-") && line == 0 {
+			line = i + 1 // the vpc mapping starts at its first key
+		}
+	}
+	assert.Contains(t, err.Error(), "missing.yaml:"+itoa(line)+": controlPlane.vpc.albSecurityGroupIds: is missing")
 }
 
 func TestAllErrorsAtOnce(t *testing.T) {

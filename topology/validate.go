@@ -58,6 +58,18 @@ func (v *validator) validate(t *Topology) {
 	for i, id := range cp.VPC.ALBSecurityGroupIDs {
 		v.id(fmt.Sprintf("controlPlane.vpc.albSecurityGroupIds[%d]", i), id, reSG, "sg-0123456789abcdef0")
 	}
+	switch cp.VPC.ALBIngress {
+	case "":
+		if len(cp.VPC.ALBSecurityGroupIDs) == 0 {
+			v.add("controlPlane.vpc.albSecurityGroupIds", "is missing: nothing would open the ALBs to the proxies, whose connections would be dropped while the NLB health checks (answered by nginx) stay green; list the ALBs' security groups, such as [sg-0123456789abcdef0], so obslink adds ingress from the provider CIDRs on the upstream ports, or set controlPlane.vpc.albIngress: manual if you open them yourself")
+		}
+	case ALBIngressManual:
+		if len(cp.VPC.ALBSecurityGroupIDs) > 0 {
+			v.add("controlPlane.vpc.albIngress", "%q, yet albSecurityGroupIds is set, which makes obslink open the ALBs; remove one of the two", cp.VPC.ALBIngress)
+		}
+	default:
+		v.add("controlPlane.vpc.albIngress", "%q is not a setting; use manual (you open the ALBs to the provider CIDRs yourself), or leave it out and list albSecurityGroupIds", cp.VPC.ALBIngress)
+	}
 
 	v.services(t.Services)
 
@@ -90,7 +102,9 @@ func (v *validator) validate(t *Topology) {
 			}
 			nets = append(nets, joined{p + ".cidr", n})
 		}
-		v.zones(p+".availabilityZones", r.Region, r.AvailabilityZones, 2)
+		if v.zones(p+".availabilityZones", r.Region, r.AvailabilityZones, 2) {
+			v.subnetCapacity(p+".cidr", t, r)
+		}
 		if r.ASN != 0 && !validASN(r.ASN) {
 			v.add(p+".asn", "%d is not a private ASN; use 64512-65534 or 4200000000-4294967294", r.ASN)
 		}
@@ -210,6 +224,9 @@ func (v *validator) services(services []Service) {
 		default:
 			v.add(p+".protocol", "%q is not a protocol; use http or grpc", s.Protocol)
 		}
+		if proto == ProtocolGRPC && !s.UpstreamTLS {
+			v.add(p+".protocol", "%q with upstreamTls false: an ALB speaks HTTP/2, and so gRPC, only on HTTPS listeners, so every gRPC request to it in cleartext fails; set upstreamTls: true and upstreamPort to the ALB's HTTPS listener port (usually 443)", s.Protocol)
+		}
 		v.port(p+".port", s.Port)
 		v.port(p+".upstreamPort", s.UpstreamPort)
 		port := s.Port
@@ -289,22 +306,6 @@ func (v *validator) region(path, r string) bool {
 		return false
 	}
 	return true
-}
-
-func (v *validator) zones(path, region string, zones []string, min int) {
-	if len(zones) < min {
-		v.add(path, "has %d zone(s); list at least %d availability zone(s) of %s, such as %sa, %sb", len(zones), min, orDefault(region, "the region"), region, region)
-	}
-	seen := map[string]bool{}
-	for i, z := range zones {
-		p := fmt.Sprintf("%s[%d]", path, i)
-		if len(z) != len(region)+1 || !strings.HasPrefix(z, region) || z[len(z)-1] < 'a' || z[len(z)-1] > 'z' {
-			v.add(p, "%q is not an availability zone of %s; use %s followed by a letter, such as %sa", z, region, region, region)
-		} else if seen[z] {
-			v.add(p, "%q is listed twice; list each zone once", z)
-		}
-		seen[z] = true
-	}
 }
 
 func (v *validator) cidr(path, s string) (netip.Prefix, bool) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"net/netip"
+	"regexp"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
@@ -13,9 +14,12 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
+var reZoneID = regexp.MustCompile(`^[a-z]+[0-9]+-az[0-9]+$`)
+
 // IsolatedVpc creates a VPC with one private isolated subnet per zone: no
 // internet gateway, no NAT. Traffic leaves only through endpoints and the
-// inter-region links obslink adds. It panics on a CIDR that cannot hold a
+// inter-region links obslink adds. zones are names (us-east-1a) or zone ids
+// (use1-az1). It panics on a CIDR that cannot hold a
 // /28 per zone, which topology validation rules out.
 func IsolatedVpc(scope constructs.Construct, id string, cidr string, zones []string, subnetName string) awsec2.Vpc {
 	mask, err := SubnetMask(cidr, len(zones))
@@ -35,6 +39,16 @@ func IsolatedVpc(scope constructs.Construct, id string, cidr string, zones []str
 		}},
 		RestrictDefaultSecurityGroup: jsii.Bool(true),
 	})
+	// Zone ids (use1-az1) name the same zone in every account; CloudFormation
+	// takes them as AvailabilityZoneId. CDK places subnets by name, so the
+	// subnet of each id gets the id instead.
+	for _, s := range *vpc.IsolatedSubnets() {
+		if z := *s.AvailabilityZone(); reZoneID.MatchString(z) {
+			cfn := s.Node().DefaultChild().(awsec2.CfnSubnet)
+			cfn.AddPropertyDeletionOverride(jsii.String("AvailabilityZone"))
+			cfn.AddPropertyOverride(jsii.String("AvailabilityZoneId"), jsii.String(z))
+		}
+	}
 	// Flow logs of all traffic, kept 90 days, for troubleshooting and audit.
 	logs := awslogs.NewLogGroup(vpc, jsii.String("FlowLogs"), &awslogs.LogGroupProps{
 		Retention: awslogs.RetentionDays_THREE_MONTHS,
