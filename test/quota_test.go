@@ -178,3 +178,31 @@ func TestReaderTrustModel(t *testing.T) {
 	}
 	assert.NotZero(t, checked, "some provider has an output-reader role")
 }
+
+// TestNoImplicitEgress finds security groups that EC2 would give its default
+// allow-all egress rule: a group whose template lists no SecurityGroupEgress
+// keeps that rule next to any standalone AWS::EC2::SecurityGroupEgress
+// resources, whatever CDK's allowAllOutbound said.
+func TestNoImplicitEgress(t *testing.T) {
+	groups := 0
+	for _, f := range append([]string{""}, exampleFiles(t)...) {
+		var topo *topology.Topology
+		var err error
+		if f == "" {
+			topo, err = topology.Default()
+		} else {
+			topo, err = topology.Load(f)
+		}
+		require.NoError(t, err)
+		for name, tpl := range templates(t, synth(t, topo)) {
+			for id, r := range tpl.Resources {
+				if r.Type != "AWS::EC2::SecurityGroup" {
+					continue
+				}
+				groups++
+				assert.NotEmpty(t, r.Properties["SecurityGroupEgress"], "%s/%s (%s) lists no egress: EC2 adds allow-all to 0.0.0.0/0", name, id, filepath.Base(f))
+			}
+		}
+	}
+	assert.NotZero(t, groups)
+}

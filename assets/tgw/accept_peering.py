@@ -8,8 +8,9 @@ import time
 import urllib.request
 
 import boto3
+from botocore.exceptions import ClientError
 
-WAIT = {"initiating", "initiatingRequest", "pending", "modifying"}
+WAIT = {"missing", "initiating", "initiatingRequest", "pending", "modifying"}
 
 
 def ec2(region):
@@ -18,14 +19,21 @@ def ec2(region):
 
 
 def state(client, att):
-    r = client.describe_transit_gateway_peering_attachments(
-        TransitGatewayAttachmentIds=[att])["TransitGatewayPeeringAttachments"]
+    """The attachment's state as the client's region sees it, or "missing"."""
+    try:
+        r = client.describe_transit_gateway_peering_attachments(
+            TransitGatewayAttachmentIds=[att])["TransitGatewayPeeringAttachments"]
+    except ClientError as e:
+        if e.response.get("Error", {}).get("Code", "").endswith(".NotFound"):
+            return "missing"
+        raise
     return r[0]["State"] if r else "missing"
 
 
 def accept(props, deadline, sleep=time.sleep, now=time.time):
     """Accepts and waits; returns the final state or raises."""
-    att, client = props["AttachmentId"], ec2(props["AccepterRegion"])
+    att, region = props["AttachmentId"], props["AccepterRegion"]
+    client = ec2(region)
     while True:
         s = state(client, att)
         if s == "available":
@@ -34,9 +42,9 @@ def accept(props, deadline, sleep=time.sleep, now=time.time):
             client.accept_transit_gateway_peering_attachment(
                 TransitGatewayAttachmentId=att)
         elif s not in WAIT:
-            raise RuntimeError("attachment %s is %s; it cannot become available" % (att, s))
+            raise RuntimeError("attachment %s is %s in %s; it cannot become available" % (att, s, region))
         if now() > deadline:
-            raise TimeoutError("attachment %s still %s; gave up waiting" % (att, s))
+            raise TimeoutError("attachment %s still %s in %s; gave up waiting" % (att, s, region))
         sleep(10)
 
 

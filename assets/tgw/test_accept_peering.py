@@ -96,10 +96,34 @@ class AcceptTest(unittest.TestCase):
             os.environ["OBSLINK_EC2_ENDPOINT"] = ENDPOINT
         self.assertEqual((status, pid), ("SUCCESS", "tgw-attach-0123"))
 
-    def test_missing_attachment_fails(self):
-        status, _, _, reason = ap.handle(event("Create", "tgw-attach-0000000000000dead"), time.time() + 60, sleep=no_sleep)
+    def test_missing_attachment_waits_until_the_deadline(self):
+        # The accepter region may not see a new attachment yet: wait, do not fail at once.
+        sleeps = []
+        clock = iter(range(0, 10000, 10))
+        status, _, _, reason = ap.handle(event("Create", "tgw-attach-0000000000000dead"), 100,
+                                         sleep=sleeps.append, now=lambda: next(clock))
         self.assertEqual(status, "FAILED")
-        self.assertIn("is missing", reason)
+        self.assertIn("TimeoutError", reason)
+        self.assertIn("missing in eu-west-1", reason)
+        self.assertGreater(len(sleeps), 5)
+
+    def test_attachment_seen_late_is_accepted(self):
+        att = peering()
+        real, calls = ap.state, []
+
+        def late(c, a):  # the accepter region sees the attachment on the fourth look
+            calls.append(a)
+            return "missing" if len(calls) < 4 else real(c, a)
+        ap.state = late
+        try:
+            status, pid, data, _ = ap.handle(event("Create", att), time.time() + 60, sleep=no_sleep)
+        finally:
+            ap.state = real
+        self.assertEqual((status, pid, data), ("SUCCESS", att, {"State": "available"}))
+        self.assertGreaterEqual(len(calls), 4)
+
+    def test_not_found_error_reads_as_missing(self):
+        self.assertEqual(ap.state(client("eu-west-1"), "tgw-attach-0000000000000dead"), "missing")
 
     def test_rejected_attachment_fails(self):
         att = peering()
@@ -120,10 +144,12 @@ class AcceptTest(unittest.TestCase):
         self.assertEqual(status, "FAILED")
         self.assertIn("TimeoutError", reason)
 
-    def test_wrong_region_fails(self):
+    def test_wrong_region_fails_at_the_deadline(self):
         att = peering()
-        status, _, _, reason = ap.handle(event("Create", att, region="ap-south-1"), time.time() + 60, sleep=no_sleep)
+        clock = iter(range(0, 10000, 10))
+        status, _, _, reason = ap.handle(event("Create", att, region="ap-south-1"), 100, sleep=no_sleep, now=lambda: next(clock))
         self.assertEqual(status, "FAILED")
+        self.assertIn("missing in ap-south-1", reason)
 
 
 class HandlerTest(unittest.TestCase):

@@ -114,6 +114,13 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		Description:      jsii.String("obslink NLB: PrivateLink traffic only, out to the proxies only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
+	// The NLB's egress rules to the proxies are standalone resources, and CDK
+	// then drops its inline "no traffic" placeholder: a group that lists no
+	// egress keeps EC2's default allow-all rule. Pin the placeholder, so the
+	// group allows exactly the standalone rules.
+	nlbSG.Node().DefaultChild().(awsec2.CfnSecurityGroup).AddPropertyOverride(jsii.String("SecurityGroupEgress"), []map[string]any{{
+		"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86,
+	}})
 	r.nlb = awselasticloadbalancingv2.NewNetworkLoadBalancer(r.Construct, jsii.String("LoadBalancer"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{
 		Vpc:              r.vpc,
 		InternetFacing:   jsii.Bool(false),
