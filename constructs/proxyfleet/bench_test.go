@@ -54,10 +54,7 @@ func startSeed(b *testing.B, r *nginxtest.Rig) int {
 		b.Fatal(err)
 	}
 	cmd := exec.Command(r.Nginx.Bin, "-p", dir, "-c", conf, "-e", filepath.Join(dir, "seed-error.log"), "-g", "daemon off;")
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	nginxtest.Run(b, cmd) // stops the master and its workers
 	for i := 0; i < 100; i++ {
 		if c, err := http.Get(fmt.Sprintf("http://127.0.0.7:%d/", port)); err == nil {
 			c.Body.Close()

@@ -8,7 +8,6 @@ package nginxtest
 
 import (
 	"bufio"
-	"context"
 	"fmt"
 	"io"
 	"net"
@@ -364,14 +363,10 @@ func (n *Nginx) Resolve(tb testing.TB) {
 // change, every interval seconds, until tb ends.
 func (n *Nginx) ResolveLoop(tb testing.TB, interval int) {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(n.Dir, "obslink-resolve"))
+	cmd := exec.Command(filepath.Join(n.Dir, "obslink-resolve"))
 	cmd.Env = n.resolveEnv(interval)
 	cmd.Stdout, cmd.Stderr = n.stderr, n.stderr
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	Run(tb, cmd) // the script's dig and sleep children stop with it
 }
 
 func (n *Nginx) resolveEnv(interval int) []string {
@@ -395,20 +390,7 @@ func (n *Nginx) Start(tb testing.TB) {
 	}
 	n.cmd = exec.Command(n.Bin, "-p", n.Dir, "-c", n.Conf, "-e", filepath.Join(n.Dir, "error.log"), "-g", "daemon off;")
 	n.cmd.Stdout, n.cmd.Stderr = n.stderr, n.stderr
-	if err := n.cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		_ = n.cmd.Process.Signal(os.Interrupt)
-		done := make(chan struct{})
-		go func() { _ = n.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = n.cmd.Process.Kill()
-			<-done
-		}
-	})
+	Run(tb, n.cmd)
 	health := fmt.Sprintf("http://%s%d/healthz", n.Config.Listen, n.Config.HealthPort)
 	for i := 0; i < 100; i++ {
 		if resp, err := http.Get(health); err == nil {
