@@ -288,3 +288,32 @@ func union(a, b map[string]any) map[string]any {
 	}
 	return out
 }
+
+// TestSynthPrintsNoWarning synthesizes the default topology and every
+// example and finds no warning in the cloud assembly: the CDK CLI prints each
+// one on every synth (a cdk-nag rule that cannot read a token warns, for one).
+func TestSynthPrintsNoWarning(t *testing.T) {
+	assemblies := []Assembly{synthDefault(t)}
+	for _, f := range exampleFiles(t) {
+		topo, err := topology.Load(f)
+		require.NoError(t, err)
+		assemblies = append(assemblies, synth(t, topo))
+	}
+	for _, a := range assemblies {
+		files, err := filepath.Glob(filepath.Join(a.Dir, "*.metadata.json"))
+		require.NoError(t, err)
+		require.NotEmpty(t, files)
+		for _, f := range files {
+			var meta map[string][]struct {
+				Type string `json:"type"`
+				Data any    `json:"data"`
+			}
+			readJSON(t, f, &meta)
+			for path, entries := range meta {
+				for _, e := range entries {
+					assert.NotEqual(t, "aws:cdk:warning", e.Type, "%s: %v", path, e.Data)
+				}
+			}
+		}
+	}
+}
