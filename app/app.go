@@ -4,6 +4,7 @@ package app
 
 import (
 	"bytes"
+	_ "embed"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -33,20 +34,41 @@ type Options struct {
 	NoValidate bool
 }
 
+//go:embed featureflags.json
+var featureFlags []byte
+
+// FeatureFlags returns the CDK feature flags every obslink app sets: the
+// ones `cdk init` recommends for the pinned CDK CLI (2.1148.1, copied from
+// its lib/init-templates/.recommended-feature-flags.json), set in code so
+// that `make synth`, the tests and apps that import the stacks synthesize
+// the same templates.
+func FeatureFlags() map[string]any {
+	var flags map[string]any
+	if err := json.Unmarshal(featureFlags, &flags); err != nil {
+		panic(fmt.Sprintf("app: embedded featureflags.json: %v", err))
+	}
+	return flags
+}
+
 // New creates a CDK app holding every stack of t, with the cdk-nag
 // AwsSolutions checks applied unless opts.NoNag.
 func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
+	context := FeatureFlags()
+	// Same account and region: export/import, which protects the producer's
+	// output while a consumer uses it (the recommended flags say weak). Across
+	// accounts or regions obslink asks for a weak reference
+	// (Fn::GetStackOutput) per value; see stacks.
+	context["@aws-cdk/core:defaultCrossStackReferences"] = "strong"
+	// Annotations stay in the stack metadata, where Synth reports each error
+	// once with its construct path (with this flag on, App.Synth throws one
+	// ValidationFailed and the CLI prints every annotation twice).
+	context["@aws-cdk/core:annotationsInValidationReport"] = false
+	// No construct stack traces in the assembly metadata: output depends only on the topology.
+	context["aws:cdk:disable-stack-trace"] = true
 	props := &awscdk.AppProps{
 		// No CDKMetadata resource: templates depend only on the topology.
 		AnalyticsReporting: jsii.Bool(false),
-		Context: &map[string]any{
-			// Same account and region: export/import, which protects the producer's
-			// output while a consumer uses it. Across accounts or regions obslink asks
-			// for a weak reference (Fn::GetStackOutput) per value; see stacks.
-			"@aws-cdk/core:defaultCrossStackReferences": "strong",
-			// No construct stack traces in the assembly metadata: output depends only on the topology.
-			"aws:cdk:disable-stack-trace": true,
-		},
+		Context:            &context,
 	}
 	if opts.Outdir != "" {
 		props.Outdir = jsii.String(opts.Outdir)

@@ -317,3 +317,43 @@ func TestSynthPrintsNoWarning(t *testing.T) {
 		}
 	}
 }
+
+// TestFeatureFlagsConfigured reads the feature-flag report of a synthesized
+// assembly the way the CDK CLI does before it prints "N feature flags are
+// not configured": no flag may be left unset where its unset behaviour
+// differs from the recommended value.
+func TestFeatureFlagsConfigured(t *testing.T) {
+	a := synthDefault(t)
+	var m struct {
+		Artifacts map[string]struct {
+			Type       string `json:"type"`
+			Properties struct {
+				Flags map[string]struct {
+					UserValue               any            `json:"userValue"`
+					RecommendedValue        any            `json:"recommendedValue"`
+					UnconfiguredBehavesLike map[string]any `json:"unconfiguredBehavesLike"`
+				} `json:"flags"`
+			} `json:"properties"`
+		} `json:"artifacts"`
+	}
+	readJSON(t, filepath.Join(a.Dir, "manifest.json"), &m)
+	reports := 0
+	for _, art := range m.Artifacts {
+		if art.Type != "cdk:feature-flag-report" {
+			continue
+		}
+		reports++
+		require.NotEmpty(t, art.Properties.Flags)
+		for name, f := range art.Properties.Flags {
+			if f.UserValue != nil {
+				continue
+			}
+			var unset any = false
+			if v, ok := f.UnconfiguredBehavesLike["v2"]; ok {
+				unset = v
+			}
+			assert.Equal(t, f.RecommendedValue, unset, "%s is not configured and behaves unlike its recommended value", name)
+		}
+	}
+	assert.Equal(t, 1, reports, "one feature-flag report")
+}
