@@ -50,9 +50,12 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 		AllowedAccounts:   t.ConsumerAccounts(r.Region),
 		SupportedRegions:  supported,
 		Fleet: proxyfleet.Props{
-			InstanceType: t.Proxy.InstanceType,
-			MinCapacity:  t.Proxy.Min(),
-			MaxCapacity:  t.Proxy.Max(),
+			InstanceType:    t.Proxy.InstanceType,
+			MinCapacity:     t.Proxy.Min(),
+			MaxCapacity:     t.Proxy.Max(),
+			ImageID:         t.Proxy.ImageIDs[r.Region],
+			ImageLatest:     t.Proxy.Image == topology.ImageLatest,
+			ImageGeneration: t.Proxy.Generation(),
 		},
 	})
 	// For operators: the name consumers outside this topology would connect to.

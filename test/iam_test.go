@@ -1,6 +1,7 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sort"
@@ -255,6 +256,54 @@ func tgwAcceptCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 	return cases
 }
 
+// sdkCallCases covers every AwsCustomResource SDK call (Custom::AWS): the
+// singleton function's role may make the call on the resource it names, and
+// may not read another SSM parameter.
+func sdkCallCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
+	var cases []iamCase
+	for _, name := range sortedKeys(tpls) {
+		tpl := tpls[name]
+		roles := tpl.Roles()
+		for _, id := range sortedKeys(tpl.Resources) {
+			r := tpl.Resources[id]
+			if r.Type != "Custom::AWS" {
+				continue
+			}
+			role := roles[getAttID(t, tpl.Resources[getAttID(t, r.Properties["ServiceToken"])].Properties["Role"])]
+			require.NotNil(t, role, "%s/%s: function role", name, id)
+			for _, phase := range []string{"Create", "Update"} {
+				var call struct {
+					Service    string         `json:"service"`
+					Action     string         `json:"action"`
+					Parameters map[string]any `json:"parameters"`
+				}
+				require.NoError(t, json.Unmarshal([]byte(tpl.ResolveString(r.Properties[phase])), &call), "%s/%s %s", name, id, phase)
+				action := strings.ToLower(call.Service) + ":" + strings.ToUpper(call.Action[:1]) + call.Action[1:]
+				region, part := tpl.Env.Region, iamsim.Partition(tpl.Env.Region)
+				resource, other := "*", ""
+				if action == "ssm:GetParameter" {
+					param := call.Parameters["Name"].(string)
+					// AWS's public parameters: the evaluator's resource type
+					// needs an account; the policy's account field is a wildcard.
+					resource = fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", part, region, tpl.Env.Account, param)
+					other = fmt.Sprintf("arn:%s:ssm:%s:%s:parameter/obslink/secret", part, region, tpl.Env.Account)
+				}
+				mk := func(what, want, res string) iamCase {
+					return iamCase{name: fmt.Sprintf("%s/%s %s: %s", name, id, phase, what), want: want, Case: iamsim.Case{
+						Principal: role.Arn, Action: action, Resource: res, ResourceAccount: tpl.Env.Account,
+						Context: map[string]any{}, IdentityPolicies: role.Policies,
+					}}
+				}
+				cases = append(cases, mk(action, iamsim.Allowed, resource))
+				if other != "" {
+					cases = append(cases, mk("reads another parameter", "denied", other))
+				}
+			}
+		}
+	}
+	return cases
+}
+
 func getAttID(t *testing.T, v any) string {
 	m, _ := v.(map[string]any)
 	parts, _ := m["Fn::GetAtt"].([]any)
@@ -303,10 +352,12 @@ func TestIAMEvaluation(t *testing.T) {
 			reads := outputReadCases(t, tpls, topo.ControlPlane.OrganizationID)
 			peerings := peeringAcceptCases(t, tpls)
 			tgws := tgwAcceptCases(t, tpls)
+			sdk := sdkCallCases(t, tpls)
+			kinds["sdk"] += len(sdk)
 			kinds["reads"] += len(reads)
 			kinds["peerings"] += len(peerings)
 			kinds["tgw"] += len(tgws)
-			cases := append(append(reads, peerings...), tgws...)
+			cases := append(append(append(reads, peerings...), tgws...), sdk...)
 			if len(cases) > 0 {
 				evaluate(t, cases)
 			}
@@ -314,7 +365,7 @@ func TestIAMEvaluation(t *testing.T) {
 	}
 	// Each kind of call is exercised somewhere, so a refactor that hides one
 	// (say, a renamed handler type) cannot pass by evaluating nothing.
-	for _, k := range []string{"reads", "peerings", "tgw"} {
+	for _, k := range []string{"reads", "peerings", "tgw", "sdk"} {
 		assert.NotZero(t, kinds[k], "no %s cases were evaluated", k)
 	}
 }

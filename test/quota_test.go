@@ -179,10 +179,11 @@ func TestReaderTrustModel(t *testing.T) {
 	assert.NotZero(t, checked, "some provider has an output-reader role")
 }
 
-// TestNoImplicitEgress finds security groups that EC2 would give its default
-// allow-all egress rule: a group whose template lists no SecurityGroupEgress
-// keeps that rule next to any standalone AWS::EC2::SecurityGroupEgress
-// resources, whatever CDK's allowAllOutbound said.
+// TestNoImplicitEgress finds security groups that EC2 creates with its
+// default allow-all egress rule: a group whose template lists no
+// SecurityGroupEgress has that rule until CloudFormation creates its first
+// standalone AWS::EC2::SecurityGroupEgress (which removes it), and again if
+// every standalone rule is removed, whatever CDK's allowAllOutbound said.
 func TestNoImplicitEgress(t *testing.T) {
 	groups := 0
 	for _, f := range append([]string{""}, exampleFiles(t)...) {

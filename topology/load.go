@@ -175,6 +175,19 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 			}
 			v.walk(val, ft, p)
 		}
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			if !(n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
+				v.add(path, "%s is not a mapping; write it as key: value lines", describe(n))
+			}
+			return
+		}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			p := join(path, k.Value)
+			v.lines[p] = k.Line
+			v.walk(val, t.Elem(), p)
+		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
 			if !(n.Kind == yaml.ScalarNode && n.Tag == "!!null") {
@@ -232,6 +245,7 @@ var (
 	reLabel    = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 	reAccount  = regexp.MustCompile(`^[0-9]{12}$`)
 	reOrg      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
+	reAMI      = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reRegion   = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$`)
 	reVPC      = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reSubnet   = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)

@@ -118,3 +118,12 @@ func (v *validator) readerTrust(t *Topology) {
 			r.Region, len(t.OutputReaders(r.Region)), len(accounts), n, TrustPolicyQuota)
 	}
 }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

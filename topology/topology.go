@@ -208,7 +208,28 @@ type Proxy struct {
 	MinCapacity *int `yaml:"minCapacity"`
 	// MaxCapacity is the fleet's maximum size. Default: 4.
 	MaxCapacity *int `yaml:"maxCapacity"`
+	// Image is where the proxies' Amazon Linux 2023 image comes from:
+	// captured (the newest image, taken once at the first deploy and kept
+	// until imageGeneration changes) or latest (resolved by CloudFormation on
+	// every deploy, so any update after AWS publishes an image replaces the
+	// fleet). Default: captured.
+	Image string `yaml:"image"`
+	// ImageGeneration names the captured image: raise it to roll every
+	// region's fleet onto the then-newest image at the next deploy. Default: 1.
+	ImageGeneration *int `yaml:"imageGeneration"`
+	// ImageIDs pins the image of a provider region (region: ami-...); a pinned
+	// region ignores image and imageGeneration. Default: none.
+	ImageIDs map[string]string `yaml:"imageIds"`
 }
+
+// Proxy image sources a topology file may name in proxy.image.
+const (
+	ImageCaptured = "captured"
+	ImageLatest   = "latest"
+)
+
+// Generation is the captured image's generation after defaults.
+func (p Proxy) Generation() int { return derefOr(p.ImageGeneration, 1) }
 
 // Min is the fleet's minimum size after defaults.
 func (p Proxy) Min() int { return derefOr(p.MinCapacity, DefaultMinCapacity) }
@@ -320,6 +341,11 @@ func (t *Topology) applyDefaults() {
 	if t.Proxy.InstanceType == "" {
 		t.Proxy.InstanceType = DefaultInstanceType
 	}
+	if t.Proxy.Image == "" {
+		t.Proxy.Image = ImageCaptured
+	}
+	gen := t.Proxy.Generation()
+	t.Proxy.ImageGeneration = &gen
 	min, max := t.Proxy.Min(), t.Proxy.Max()
 	t.Proxy.MinCapacity, t.Proxy.MaxCapacity = &min, &max
 	for i := range t.Consumers {

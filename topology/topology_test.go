@@ -89,6 +89,8 @@ func TestParseValid(t *testing.T) {
 	assert.Equal(t, 4, topo.Proxy.Max())
 	assert.Equal(t, []string{"10.0.0.0/16"}, topo.Consumers[0].AllowedCIDRs, "allowed CIDRs default to the VPC CIDR")
 	assert.Equal(t, []string{"222222222222"}, topo.ConsumerAccounts("us-east-1"))
+	assert.Equal(t, topology.ImageCaptured, topo.Proxy.Image, "image default")
+	assert.Equal(t, 1, topo.Proxy.Generation(), "image generation default")
 	assert.Empty(t, topo.ConsumerAccounts("eu-west-1"))
 }
 
@@ -228,6 +230,20 @@ func TestParseInvalid(t *testing.T) {
 		{name: "zone names and ids mixed", patch: func(m map[string]any) {
 			at(m, "regions", 1)["availabilityZones"] = []any{"use1-az1", "us-east-1b"}
 		}, path: "regions[1].availabilityZones", want: "mixes zone names and zone ids"},
+		{name: "bad image source", patch: func(m map[string]any) { m["proxy"] = map[string]any{"image": "newest"} }, path: "proxy.image", want: `"newest" is not an image source`},
+		{name: "bad image generation", patch: func(m map[string]any) { m["proxy"] = map[string]any{"imageGeneration": 0} }, path: "proxy.imageGeneration", want: "whole number from 1"},
+		{name: "pins with latest", patch: func(m map[string]any) {
+			m["proxy"] = map[string]any{"image": "latest", "imageIds": map[string]any{"eu-west-1": "ami-0123456789abcdef0"}}
+		}, path: "proxy.imageIds", want: "remove one of the two"},
+		{name: "pin for another region", patch: func(m map[string]any) {
+			m["proxy"] = map[string]any{"imageIds": map[string]any{"sa-east-1": "ami-0123456789abcdef0"}}
+		}, path: "proxy.imageIds.sa-east-1", want: "not a provider region"},
+		{name: "bad pinned image", patch: func(m map[string]any) {
+			m["proxy"] = map[string]any{"imageIds": map[string]any{"eu-west-1": "ami-xyz"}}
+		}, path: "proxy.imageIds.eu-west-1", want: `"ami-xyz" is not an image id`},
+		{name: "image pins as a list", patch: func(m map[string]any) {
+			m["proxy"] = map[string]any{"imageIds": []any{"ami-0123456789abcdef0"}}
+		}, path: "proxy.imageIds", want: "not a mapping"},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
 		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},

@@ -117,6 +117,7 @@ func (v *validator) validate(t *Topology) {
 	}
 
 	v.proxy(t.Proxy)
+	v.images(t)
 
 	seenConsumer := map[string]string{}
 	for i, c := range t.Consumers {
@@ -259,6 +260,32 @@ func (v *validator) proxy(p Proxy) {
 		v.add("proxy.maxCapacity", "%d is out of range; use 1 to 100", max)
 	} else if max < min {
 		v.add("proxy.maxCapacity", "%d is below minCapacity %d; raise maxCapacity or lower minCapacity", max, min)
+	}
+}
+
+// images checks the proxy image settings: a source, a generation, and pins
+// that name provider regions.
+func (v *validator) images(t *Topology) {
+	p := t.Proxy
+	switch p.Image {
+	case "", ImageCaptured, ImageLatest:
+	default:
+		v.add("proxy.image", "%q is not an image source; use captured (taken once, rolled by raising imageGeneration) or latest (re-resolved on every deploy)", p.Image)
+	}
+	if g := p.Generation(); g < 1 {
+		v.add("proxy.imageGeneration", "%d: use a whole number from 1; raise it to roll the fleets onto the newest image", g)
+	}
+	if p.Image == ImageLatest && len(p.ImageIDs) > 0 {
+		v.add("proxy.imageIds", "is set with image: latest; pinned regions never take the latest image, so remove one of the two")
+	}
+	for _, region := range sortedKeys(p.ImageIDs) {
+		path := "proxy.imageIds." + region
+		if _, ok := t.Region(region); !ok {
+			v.add(path, "%q is not a provider region of this file; pin images only for regions listed in regions", region)
+		}
+		if id := p.ImageIDs[region]; !reAMI.MatchString(id) {
+			v.add(path, "%q is not an image id; give the AMI of %s, such as ami-0123456789abcdef0", id, region)
+		}
 	}
 }
 

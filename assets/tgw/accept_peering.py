@@ -1,6 +1,9 @@
 """obslink: accept a Transit Gateway peering attachment in the accepter
 region and wait until it is available (CloudFormation has no resource for
 this). Custom resource properties: AttachmentId, AccepterRegion.
+The accepter region can take a while to see a new attachment: "missing"
+means wait, like the pending states, for up to MISSING_GRACE seconds (a
+wrong region never sees it, and should not hold the stack for 14 minutes).
 Delete is a no-op: CloudFormation deletes the attachment after this resource."""
 import json
 import os
@@ -11,6 +14,7 @@ import boto3
 from botocore.exceptions import ClientError
 
 WAIT = {"missing", "initiating", "initiatingRequest", "pending", "modifying"}
+MISSING_GRACE = 180
 
 
 def ec2(region):
@@ -34,10 +38,14 @@ def accept(props, deadline, sleep=time.sleep, now=time.time):
     """Accepts and waits; returns the final state or raises."""
     att, region = props["AttachmentId"], props["AccepterRegion"]
     client = ec2(region)
+    started = now()
     while True:
         s = state(client, att)
         if s == "available":
             return s
+        if s == "missing" and now() - started > MISSING_GRACE:
+            raise RuntimeError("attachment %s is still missing in %s after %d s; is AccepterRegion right?"
+                               % (att, region, MISSING_GRACE))
         if s == "pendingAcceptance":
             client.accept_transit_gateway_peering_attachment(
                 TransitGatewayAttachmentId=att)

@@ -120,9 +120,11 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		AllowAllOutbound: jsii.Bool(false),
 	})
 	// The NLB's egress rules to the proxies are standalone resources, and CDK
-	// then drops its inline "no traffic" placeholder: a group that lists no
-	// egress keeps EC2's default allow-all rule. Pin the placeholder, so the
-	// group allows exactly the standalone rules.
+	// then drops its inline "no traffic" placeholder: the group is created
+	// with EC2's default allow-all rule, which CloudFormation removes only
+	// when the first standalone rule is created (and which nothing removes if
+	// there is none). Pin the placeholder, so the group never allows more
+	// than the standalone rules.
 	nlbSG.Node().DefaultChild().(awsec2.CfnSecurityGroup).AddPropertyOverride(jsii.String("SecurityGroupEgress"), []map[string]any{{
 		"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86,
 	}})
@@ -241,11 +243,6 @@ func s3PrefixList(scope constructs.Construct) *string {
 	})
 	nag.Suppress(cr, "AwsSolutions-IAM5",
 		"ec2:DescribeManagedPrefixLists supports no resource-level permissions; the function only reads the S3 prefix list id.", "Resource::*")
-	// The function behind every AwsCustomResource of a stack is a singleton at its root.
-	if fn := awscdk.Stack_Of(scope).Node().TryFindChild(jsii.String("AWS679f53fac002430cb0da5b7982bd2287")); fn != nil {
-		nag.Suppress(fn, "AwsSolutions-IAM4",
-			"AWSLambdaBasicExecutionRole only lets the lookup function write its own logs.",
-			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
-	}
+	nag.SuppressAwsCustomResourceFunction(awscdk.Stack_Of(scope))
 	return cr.GetResponseField(jsii.String("PrefixLists.0.PrefixListId"))
 }

@@ -137,7 +137,13 @@ func TestProxiesReachPackagesThroughS3Only(t *testing.T) {
 	b, _ := json.Marshal(toS3)
 	assert.Contains(t, string(b), `"DestinationPrefixListId":{"Fn::GetAtt":["ProviderS3PrefixList`)
 	assert.EqualValues(t, 443, toS3["FromPort"])
-	lookup := tpl.Props(t, "Custom::AWS")
+	var lookup map[string]any
+	for id, r := range tpl.Resources("Custom::AWS") {
+		if strings.HasPrefix(id, "ProviderS3PrefixList") {
+			lookup = r["Properties"].(map[string]any)
+		}
+	}
+	require.NotNil(t, lookup)
 	assert.Contains(t, lookup["Create"], `"action":"describeManagedPrefixLists"`)
 	assert.Contains(t, lookup["Create"], `com.amazonaws.eu-west-1.s3`)
 	for _, asg := range tpl.Resources("AWS::AutoScaling::AutoScalingGroup") {

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -52,6 +53,19 @@ type Props struct {
 	ResolveInterval int
 	// RootVolumeGiB is the size of the encrypted gp3 root volume. Default: 16.
 	RootVolumeGiB int
+	// ImageID pins the proxies' image (ami-...) in the stack's region; it
+	// changes only when this value does. Default: "" (see ImageLatest).
+	ImageID string
+	// ImageLatest makes CloudFormation resolve the newest Amazon Linux 2023
+	// image from AWS's public SSM parameter on every deploy: after AWS
+	// publishes an image, any update of the stack replaces the fleet.
+	// Default: false: the newest image is captured once, at the first deploy,
+	// and kept until ImageGeneration changes.
+	ImageLatest bool
+	// ImageGeneration names the captured image: changing it (1, 2, ...)
+	// captures the then-newest Amazon Linux 2023 image at the next deploy and
+	// rolls the fleet onto it. Ignored with ImageID or ImageLatest. Default: 1.
+	ImageGeneration int
 }
 
 // NginxProxyFleet is the proxies of one region.
@@ -130,7 +144,7 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 	}
 	lt := awsec2.NewLaunchTemplate(f.Construct, jsii.String("LaunchTemplate"), &awsec2.LaunchTemplateProps{
 		InstanceType:             awsec2.NewInstanceType(jsii.String(p.InstanceType)),
-		MachineImage:             awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: cpu}),
+		MachineImage:             f.machineImage(p, cpu),
 		UserData:                 userData,
 		Role:                     role,
 		SecurityGroup:            f.sg,
@@ -165,10 +179,15 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		DefaultInstanceWarmup: awscdk.Duration_Seconds(jsii.Number(120)),
 		// A new launch template version (config change) replaces instances one by one,
 		// launching the new one before the old one goes.
+		// Each new instance must pass the NLB's health check within the
+		// warmup before the next is replaced, and the group must stay healthy
+		// for the bake time before CloudFormation calls the update done.
 		UpdatePolicy: awsautoscaling.UpdatePolicy_InstanceRefresh(&awsautoscaling.InstanceRefreshOptions{
 			Strategy:             awsautoscaling.InstanceRefreshStrategy_ROLLING,
 			MinHealthyPercentage: jsii.Number(100),
 			MaxHealthyPercentage: jsii.Number(200),
+			InstanceWarmup:       awscdk.Duration_Seconds(jsii.Number(120)),
+			BakeTime:             awscdk.Duration_Minutes(jsii.Number(3)),
 		}),
 		GroupMetrics: &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
 	})
@@ -182,6 +201,58 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		TargetUtilizationPercent: jsii.Number(float64(p.TargetCPUPercent)),
 	})
 	return f
+}
+
+// AL2023Parameter is AWS's public SSM parameter that names the newest
+// Amazon Linux 2023 image for cpu (arm64 or x86_64).
+func AL2023Parameter(arm bool) string {
+	arch := "x86_64"
+	if arm {
+		arch = "arm64"
+	}
+	return "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-" + arch
+}
+
+// machineImage is the image of the launch template: pinned, resolved on
+// every deploy (ImageLatest), or captured once per ImageGeneration.
+func (f *NginxProxyFleet) machineImage(p Props, cpu awsec2.AmazonLinuxCpuType) awsec2.IMachineImage {
+	region := *awscdk.Stack_Of(f.Construct).Region()
+	switch {
+	case p.ImageID != "":
+		return awsec2.MachineImage_GenericLinux(&map[string]*string{region: jsii.String(p.ImageID)}, nil)
+	case p.ImageLatest:
+		return awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: cpu})
+	}
+	param := AL2023Parameter(cpu == awsec2.AmazonLinuxCpuType_ARM_64)
+	// The properties of this resource change only with the architecture or
+	// the generation, so CloudFormation calls it on the first deploy and on
+	// a deliberate roll, never because AWS published an image.
+	call := &customresources.AwsSdkCall{
+		Service:            jsii.String("SSM"),
+		Action:             jsii.String("getParameter"),
+		Parameters:         map[string]any{"Name": param},
+		PhysicalResourceId: customresources.PhysicalResourceId_Of(jsii.String(fmt.Sprintf("%s#generation-%d", param, p.ImageGeneration))),
+		OutputPaths:        jsii.Strings("Parameter.Value"),
+	}
+	cr := customresources.NewAwsCustomResource(f.Construct, jsii.String("Image"), &customresources.AwsCustomResourceProps{
+		OnCreate:            call,
+		OnUpdate:            call,
+		InstallLatestAwsSdk: jsii.Bool(false),
+		Policy: customresources.AwsCustomResourcePolicy_FromStatements(&[]awsiam.PolicyStatement{
+			// Public parameters belong to no account of yours: the account
+			// field is a wildcard (which also matches the empty one).
+			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("ssm:GetParameter"),
+				Resources: jsii.Strings(*awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+					"arn:", *awscdk.Aws_PARTITION(), ":ssm:"+region+":*:parameter"+param))),
+			}),
+		}),
+	})
+	nag.Suppress(cr, "AwsSolutions-IAM5",
+		"The wildcard is the account field of AWS's public parameter (it has none); the statement reads that one parameter.",
+		"Resource::arn:<AWS::Partition>:ssm:"+region+":*:parameter"+param)
+	nag.SuppressAwsCustomResourceFunction(awscdk.Stack_Of(f.Construct))
+	return awsec2.MachineImage_GenericLinux(&map[string]*string{region: cr.GetResponseField(jsii.String("Parameter.Value"))}, nil)
 }
 
 func (p *Props) withDefaults() Props {
@@ -203,6 +274,7 @@ func (p *Props) withDefaults() Props {
 	def(&out.HealthPort, DefaultHealthPort)
 	def(&out.ResolveInterval, 10)
 	def(&out.RootVolumeGiB, DefaultRootVolumeGiB)
+	def(&out.ImageGeneration, 1)
 	if out.Resolver == "" {
 		out.Resolver = DefaultResolver
 	}

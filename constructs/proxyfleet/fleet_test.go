@@ -94,9 +94,17 @@ func TestLaunchTemplate(t *testing.T) {
 	nics, _ := json.Marshal(data["NetworkInterfaces"])
 	assert.NotContains(t, string(nics), `"AssociatePublicIpAddress":true`)
 
-	// The image is the arm64 Amazon Linux 2023, resolved at deploy time (no lookup at synth).
+	// The image is the arm64 Amazon Linux 2023, captured once at deploy time
+	// (no lookup at synth, no parameter CloudFormation re-resolves).
 	params, _ := json.Marshal(f.json["Parameters"])
-	assert.Contains(t, string(params), "al2023-ami-kernel-6.1-arm64")
+	assert.NotContains(t, string(params), "ami-amazon-linux")
+	capture := f.resources("Custom::AWS")
+	require.Len(t, capture, 1)
+	create := capture[0]["Properties"].(map[string]any)["Create"].(string)
+	assert.Contains(t, create, `"action":"getParameter"`)
+	assert.Contains(t, create, proxyfleet.AL2023Parameter(true)+`#generation-1`)
+	image, _ := json.Marshal(data["ImageId"])
+	assert.Contains(t, string(image), `"Parameter.Value"`)
 
 	// What ships is what the nginx tests run: the user data carries the rendered config.
 	ud := data["UserData"].(map[string]any)["Fn::Base64"].(string)
@@ -108,18 +116,48 @@ func TestLaunchTemplate(t *testing.T) {
 
 func TestX86InstanceTypeGetsX86Image(t *testing.T) {
 	f := newFleet(t, proxyfleet.Props{InstanceType: "m7i.large"})
-	params, _ := json.Marshal(f.json["Parameters"])
-	assert.Contains(t, string(params), "al2023-ami-kernel-6.1-x86_64")
-	assert.NotContains(t, string(params), "arm64")
+	capture, _ := json.Marshal(f.resources("Custom::AWS"))
+	assert.Contains(t, string(capture), "al2023-ami-kernel-6.1-x86_64")
+	assert.NotContains(t, string(capture), "arm64")
 }
 
-func TestRoleIsSessionManagerOnly(t *testing.T) {
+func TestImageLatestAndPinned(t *testing.T) {
+	latest := newFleet(t, proxyfleet.Props{ImageLatest: true})
+	params, _ := json.Marshal(latest.json["Parameters"])
+	assert.Contains(t, string(params), "AWS::EC2::Image::Id", "latest: re-resolved on every deploy")
+	assert.Empty(t, latest.resources("Custom::AWS"))
+
+	pinned := newFleet(t, proxyfleet.Props{ImageID: "ami-0123456789abcdef0"})
+	lt := pinned.resources("AWS::EC2::LaunchTemplate")
+	require.Len(t, lt, 1)
+	assert.Equal(t, "ami-0123456789abcdef0", lt[0]["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["ImageId"])
+	assert.Empty(t, pinned.resources("Custom::AWS"))
+
+	rolled := newFleet(t, proxyfleet.Props{ImageGeneration: 3})
+	capture, _ := json.Marshal(rolled.resources("Custom::AWS"))
+	assert.Contains(t, string(capture), "#generation-3")
+}
+
+func TestRolesAreLeastPrivilege(t *testing.T) {
 	f := newFleet(t, proxyfleet.Props{})
-	roles := f.resources("AWS::IAM::Role")
-	require.Len(t, roles, 1)
-	props, _ := json.Marshal(roles[0]["Properties"])
-	assert.Contains(t, string(props), "AmazonSSMManagedInstanceCore")
-	assert.Empty(t, f.resources("AWS::IAM::Policy"), "no inline policies beyond Session Manager")
+	var instance, capture int
+	for _, r := range f.resources("AWS::IAM::Role") {
+		props, _ := json.Marshal(r["Properties"])
+		switch {
+		case strings.Contains(string(props), "ec2.amazonaws.com"):
+			instance++
+			assert.Contains(t, string(props), "AmazonSSMManagedInstanceCore")
+		case strings.Contains(string(props), "lambda.amazonaws.com"):
+			capture++
+		}
+	}
+	assert.Equal(t, 1, instance, "one instance role")
+	assert.Equal(t, 1, capture, "one role for the image capture")
+	policies := f.resources("AWS::IAM::Policy")
+	require.Len(t, policies, 1, "no inline policy beyond the capture's")
+	doc, _ := json.Marshal(policies[0]["Properties"].(map[string]any)["PolicyDocument"])
+	assert.Contains(t, string(doc), `"Action":"ssm:GetParameter"`)
+	assert.Contains(t, string(doc), ":ssm:eu-west-1:*:parameter"+proxyfleet.AL2023Parameter(true))
 }
 
 func TestScalingHealthAndRefresh(t *testing.T) {

@@ -21,3 +21,18 @@ func Suppress(c constructs.IConstruct, rule, reason string, appliesTo ...string)
 	}
 	cdknag.NagSuppressions_AddResourceSuppressions(c, &[]*cdknag.NagPackSuppression{s}, jsii.Bool(true))
 }
+
+// awsCustomResourceFunction is the construct id of the singleton function
+// behind every AwsCustomResource of a stack, at the stack's root.
+const awsCustomResourceFunction = "AWS679f53fac002430cb0da5b7982bd2287"
+
+// SuppressAwsCustomResourceFunction records, on the singleton function that
+// runs a stack's AwsCustomResources, why its managed policy is acceptable.
+// Call it after creating an AwsCustomResource.
+func SuppressAwsCustomResourceFunction(stack constructs.IConstruct) {
+	if fn := stack.Node().TryFindChild(jsii.String(awsCustomResourceFunction)); fn != nil {
+		Suppress(fn, "AwsSolutions-IAM4",
+			"AWSLambdaBasicExecutionRole only lets the lookup function write its own logs.",
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+	}
+}
