@@ -5,6 +5,7 @@ import (
 	"go/parser"
 	"go/token"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -117,4 +118,28 @@ func forEachFile(t *testing.T, fn func(path string, f *ast.File)) {
 			return nil
 		}))
 	}
+}
+
+// TestPullRequestDiffIsReadOnly: the pull-request workflow runs the branch's
+// code, so every cdk diff in it compares templates through the lookup role
+// (--method=template; the other methods use the deploy role), and it never
+// deploys.
+func TestPullRequestDiffIsReadOnly(t *testing.T) {
+	b, err := os.ReadFile("../.github/workflows/cdk-diff.yml")
+	require.NoError(t, err)
+	wf := string(b)
+	require.Contains(t, wf, "pull_request")
+	diffs := 0
+	for _, line := range strings.Split(wf, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		if strings.Contains(line, "cdk diff") {
+			diffs++
+			assert.Contains(t, line, "--method=template", "a diff that may use the deploy role: %s", line)
+		}
+		assert.NotContains(t, line, "cdk deploy", "a pull-request workflow deploys: %s", line)
+		assert.NotContains(t, line, "--change-set", line)
+	}
+	assert.NotZero(t, diffs)
 }
