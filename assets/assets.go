@@ -6,7 +6,9 @@ package assets
 
 import "embed"
 
-// FS holds nginx/, userdata/ and the Transit Gateway peering handler tgw/accept_peering.py.
+// FS holds nginx/, userdata/, the Transit Gateway peering handler
+// tgw/accept_peering.py and the endpoint-connection handler
+// endpoints/revoke_connections.py.
 //
-//go:embed nginx userdata tgw/accept_peering.py
+//go:embed nginx userdata tgw/accept_peering.py endpoints/revoke_connections.py
 var FS embed.FS

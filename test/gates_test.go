@@ -220,6 +220,8 @@ var mayChange = map[string]bool{
 	"AWS::EC2::VPCEndpointServicePermissions/AllowedPrincipals": true,
 	"AWS::EC2::VPCEndpointService/SupportedRegions":             true,
 	"AWS::IAM::Role/AssumeRolePolicyDocument":                   true,
+	// The revocation handler runs whenever the allowed accounts change.
+	"Custom::ObslinkRevokeEndpointConnections/AllowedAccounts": true,
 }
 
 // TestStableIDs adds a consumer in a new account and a new region with its

@@ -256,6 +256,43 @@ func tgwAcceptCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 	return cases
 }
 
+// revokeCases covers every endpoint-connection revocation: the handler's
+// role rejects connections to its own endpoint service and lists
+// connections; it may not reject on another service or another account's.
+func revokeCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
+	var cases []iamCase
+	for _, name := range sortedKeys(tpls) {
+		tpl := tpls[name]
+		roles := tpl.Roles()
+		for _, id := range sortedKeys(tpl.Resources) {
+			r := tpl.Resources[id]
+			if r.Type != "Custom::ObslinkRevokeEndpointConnections" {
+				continue
+			}
+			role := roles[getAttID(t, tpl.Resources[getAttID(t, r.Properties["ServiceToken"])].Properties["Role"])]
+			require.NotNil(t, role, "%s/%s: handler role", name, id)
+			service := tpl.ResolveString(r.Properties["ServiceId"])
+			region, part := tpl.Env.Region, iamsim.Partition(tpl.Env.Region)
+			arn := func(account, svc string) string {
+				return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/%s", part, region, account, svc)
+			}
+			call := func(what, want, action, resource, account string) iamCase {
+				return iamCase{name: name + "/" + id + ": " + what, want: want, Case: iamsim.Case{
+					Principal: role.Arn, Action: action, Resource: resource, ResourceAccount: account,
+					Context: map[string]any{"ec2:Region": region}, IdentityPolicies: role.Policies,
+				}}
+			}
+			cases = append(cases,
+				call("rejects connections to its service", iamsim.Allowed, "ec2:RejectVpcEndpointConnections", arn(tpl.Env.Account, service), tpl.Env.Account),
+				call("lists connections", iamsim.Allowed, "ec2:DescribeVpcEndpointConnections", "*", tpl.Env.Account),
+				call("rejects connections to another service", "denied", "ec2:RejectVpcEndpointConnections", arn(tpl.Env.Account, "vpce-svc-0badbadbadbadbad0"), tpl.Env.Account),
+				call("rejects connections of another account's service", "denied", "ec2:RejectVpcEndpointConnections", arn(outsider, service), outsider),
+			)
+		}
+	}
+	return cases
+}
+
 // sdkCallCases covers every AwsCustomResource SDK call (Custom::AWS): the
 // singleton function's role may make the call on the resource it names, and
 // may not read another SSM parameter.
@@ -353,11 +390,13 @@ func TestIAMEvaluation(t *testing.T) {
 			peerings := peeringAcceptCases(t, tpls)
 			tgws := tgwAcceptCases(t, tpls)
 			sdk := sdkCallCases(t, tpls)
+			revokes := revokeCases(t, tpls)
 			kinds["sdk"] += len(sdk)
+			kinds["revoke"] += len(revokes)
 			kinds["reads"] += len(reads)
 			kinds["peerings"] += len(peerings)
 			kinds["tgw"] += len(tgws)
-			cases := append(append(append(reads, peerings...), tgws...), sdk...)
+			cases := append(append(append(append(reads, peerings...), tgws...), sdk...), revokes...)
 			if len(cases) > 0 {
 				evaluate(t, cases)
 			}
@@ -365,7 +404,7 @@ func TestIAMEvaluation(t *testing.T) {
 	}
 	// Each kind of call is exercised somewhere, so a refactor that hides one
 	// (say, a renamed handler type) cannot pass by evaluating nothing.
-	for _, k := range []string{"reads", "peerings", "tgw", "sdk"} {
+	for _, k := range []string{"reads", "peerings", "tgw", "sdk", "revoke"} {
 		assert.NotZero(t, kinds[k], "no %s cases were evaluated", k)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/internal/inline"
 	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
 )
@@ -165,7 +166,45 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		AllowedPrincipals:               &principals,
 		AllowedRegions:                  regions,
 	})
+	r.revokeStrangers()
 	return r
+}
+
+// revokeStrangers rejects, on every deploy that changes the allowed
+// accounts, the endpoint connections of accounts the service no longer
+// allows: PrivateLink keeps existing connections open when an account leaves
+// the allowed principals. It runs after the permissions are updated, so a
+// removed account cannot connect again in between. Handler:
+// assets/endpoints/revoke_connections.py, inline.
+func (r *ProviderRegion) revokeStrangers() {
+	stack := awscdk.Stack_Of(r.Construct)
+	fn := inline.PythonFunction(r.Construct, "Revoke", "endpoints/revoke_connections.py",
+		"obslink: rejects endpoint connections of accounts the endpoint service no longer allows", awscdk.Duration_Minutes(jsii.Number(5)))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("ec2:RejectVpcEndpointConnections"),
+		Resources: jsii.Strings(*awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+			"arn:", *awscdk.Aws_PARTITION(), ":ec2:", *stack.Region(), ":", *stack.Account(), ":vpc-endpoint-service/", *r.service.VpcEndpointServiceId()))),
+	}))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ec2:DescribeVpcEndpointConnections"),
+		Resources: jsii.Strings("*"),
+	}))
+	nag.Suppress(fn, "AwsSolutions-IAM5",
+		"ec2:DescribeVpcEndpointConnections supports no resource-level permissions; the only write, ec2:RejectVpcEndpointConnections, is limited to this endpoint service.",
+		"Resource::*")
+	allowed := r.allowed
+	if allowed == nil {
+		allowed = []string{}
+	}
+	cr := awscdk.NewCustomResource(r.Construct, jsii.String("RevokeStrangers"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.FunctionArn(),
+		ResourceType: jsii.String("Custom::ObslinkRevokeEndpointConnections"),
+		Properties: &map[string]any{
+			"ServiceId":       r.service.VpcEndpointServiceId(),
+			"AllowedAccounts": allowed,
+		},
+	})
+	cr.Node().AddDependency(r.service)
 }
 
 func (p *Props) check() error {

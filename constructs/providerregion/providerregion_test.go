@@ -12,10 +12,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/assets"
 	"github.com/obslink/obslink/constructs/providerregion"
 	"github.com/obslink/obslink/constructs/proxyfleet"
 	"github.com/obslink/obslink/internal/cdktest"
+	"github.com/obslink/obslink/internal/nginxtest"
 )
+
+func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 var routes = []proxyfleet.Route{
 	{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80},
@@ -161,4 +165,45 @@ func importVpc(stack awscdk.Stack) awsec2.IVpc {
 		PrivateSubnetIds:           jsii.Strings("subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"),
 		PrivateSubnetRouteTableIds: jsii.Strings("rtb-0aaaaaaaaaaaaaaa1", "rtb-0aaaaaaaaaaaaaaa2"),
 	})
+}
+
+// TestRevokesConnectionsOfRemovedAccounts: the provider runs the handler that
+// rejects endpoint connections of accounts no longer allowed, with the
+// allowed accounts as its properties (so every change of them runs it), after
+// the service's permissions are updated, allowed to reject on this service only.
+func TestRevokesConnectionsOfRemovedAccounts(t *testing.T) {
+	_, tpl := newRegion(t, providerregion.Props{AllowedAccounts: []string{"333333333333", "222222222222"}})
+	revoke := tpl.Resources("Custom::ObslinkRevokeEndpointConnections")
+	require.Len(t, revoke, 1)
+	for _, r := range revoke {
+		props := r["Properties"].(map[string]any)
+		assert.Equal(t, []any{"222222222222", "333333333333"}, props["AllowedAccounts"])
+		assert.Contains(t, js(props["ServiceId"]), `"Ref":"ProviderEndpointService`)
+		assert.Contains(t, js(r["DependsOn"]), "ProviderEndpointServicePermissions", "runs after the permissions change")
+	}
+	var rejects string
+	for _, p := range tpl.Resources("AWS::IAM::Policy") {
+		if doc := js(p["Properties"].(map[string]any)["PolicyDocument"]); strings.Contains(doc, "RejectVpcEndpointConnections") {
+			rejects = doc
+		}
+	}
+	assert.Contains(t, rejects, `:vpc-endpoint-service/",{"Ref":"ProviderEndpointService`)
+	fn := tpl.Resources("AWS::Lambda::Function")
+	code := ""
+	for _, f := range fn {
+		if z, ok := f["Properties"].(map[string]any)["Code"].(map[string]any)["ZipFile"].(string); ok && strings.Contains(z, "revoke") {
+			code = z
+		}
+	}
+	want, err := assets.FS.ReadFile("endpoints/revoke_connections.py")
+	require.NoError(t, err)
+	assert.Equal(t, string(want), code, "the function runs the handler tested against moto")
+}
+
+// TestRevokeHandlerAgainstMoto runs assets/endpoints/test_revoke_connections.py:
+// consumers in two accounts connect to an endpoint service, the handler
+// rejects the one whose account left the allowed list (and any stranger) and
+// leaves the others, against moto's EC2 API.
+func TestRevokeHandlerAgainstMoto(t *testing.T) {
+	nginxtest.PythonUnittest(t, "../../assets/endpoints", "test_revoke_connections")
 }

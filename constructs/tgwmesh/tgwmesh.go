@@ -14,11 +14,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/obslink/obslink/assets"
+	"github.com/obslink/obslink/internal/inline"
 	"github.com/obslink/obslink/internal/nag"
 )
 
@@ -224,23 +223,8 @@ func (p *Peering) Accepted() awscdk.CustomResource { return p.accept }
 // acceptFunction is the Lambda that accepts the attachment in the accepter
 // region; its code is assets/tgw/accept_peering.py, inline.
 func acceptFunction(scope constructs.Construct, region, account string, attachmentID *string) awslambda.Function {
-	code, err := assets.FS.ReadFile("tgw/accept_peering.py")
-	if err != nil {
-		panic(err)
-	}
-	logs := awslogs.NewLogGroup(scope, jsii.String("AcceptLogs"), &awslogs.LogGroupProps{
-		Retention:     awslogs.RetentionDays_THREE_MONTHS,
-		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	fn := awslambda.NewFunction(scope, jsii.String("AcceptFunction"), &awslambda.FunctionProps{
-		Runtime:     awslambda.Runtime_PYTHON_3_14(),
-		Handler:     jsii.String("index.handler"),
-		Code:        awslambda.Code_FromInline(jsii.String(string(code))),
-		Timeout:     awscdk.Duration_Minutes(jsii.Number(15)),
-		MemorySize:  jsii.Number(128),
-		LogGroup:    logs,
-		Description: jsii.String("obslink: accepts the Transit Gateway peering in " + region + " and waits until it is available"),
-	})
+	fn := inline.PythonFunction(scope, "Accept", "tgw/accept_peering.py",
+		"obslink: accepts the Transit Gateway peering in "+region+" and waits until it is available", awscdk.Duration_Minutes(jsii.Number(15)))
 	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("ec2:AcceptTransitGatewayPeeringAttachment"),
 		Resources: jsii.Strings(*awscdk.Fn_Join(jsii.String(""), jsii.Strings(
@@ -253,11 +237,6 @@ func acceptFunction(scope constructs.Construct, region, account string, attachme
 	nag.Suppress(fn, "AwsSolutions-IAM5",
 		"ec2:DescribeTransitGatewayPeeringAttachments supports no resource-level permissions; the only write, ec2:AcceptTransitGatewayPeeringAttachment, is limited to this one attachment.",
 		"Resource::*")
-	nag.Suppress(fn, "AwsSolutions-L1",
-		"python3.14 is the newest runtime the CloudFormation resource schema (cfn-lint 1.51) accepts; aws-cdk-lib also lists python3.15, which cannot be verified here. The handler needs only the standard library and boto3.")
-	nag.Suppress(fn, "AwsSolutions-IAM4",
-		"AWSLambdaBasicExecutionRole only lets the function write its own logs.",
-		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 	return fn
 }
 

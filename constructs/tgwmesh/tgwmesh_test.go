@@ -2,9 +2,6 @@ package tgwmesh_test
 
 import (
 	"encoding/json"
-	"os"
-	"os/exec"
-	"strings"
 	"testing"
 
 	"github.com/aws/jsii-runtime-go"
@@ -107,19 +104,5 @@ func TestMisuse(t *testing.T) {
 // starts moto_server on 127.0.0.1 and drives the handler through create,
 // accept, wait, delete and the error paths against the emulated EC2 API.
 func TestAcceptHandlerAgainstMoto(t *testing.T) {
-	python := nginxtest.Require(t, "python3")
-	if out, err := exec.Command(python, "-c", "import moto.server, boto3").CombinedOutput(); err != nil {
-		msg := "python3 lacks moto or boto3 (they come with the machine image; PyPI is not reachable here): " + strings.TrimSpace(string(out))
-		if os.Getenv("OBSLINK_REQUIRE_ALL") == "1" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	cmd := exec.Command(python, "-m", "unittest", "-v", "test_accept_peering")
-	cmd.Dir = "../../assets/tgw"
-	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
-	out, err := cmd.CombinedOutput()
-	assert.NoError(t, err, "handler tests failed:\n%s", out)
-	assert.Contains(t, string(out), "OK")
-	t.Logf("%s", out)
+	nginxtest.PythonUnittest(t, "../../assets/tgw", "test_accept_peering")
 }

@@ -1,0 +1,77 @@
+"""obslink: reject the endpoint connections of accounts an endpoint service
+no longer allows. PrivateLink keeps existing connections open when an account
+leaves the allowed principals; this custom resource closes them as part of
+the provider's update. Properties: ServiceId, AllowedAccounts (12-digit ids).
+Delete is a no-op: deleting the service closes every connection."""
+import json
+import os
+import urllib.request
+
+import boto3
+
+OPEN = {"pendingAcceptance", "pending", "available"}
+
+
+def ec2():
+    return boto3.client("ec2", endpoint_url=os.environ.get("OBSLINK_EC2_ENDPOINT") or None)
+
+
+def strangers(client, service, allowed):
+    """Open connections to service whose owner is not in allowed."""
+    out, token = [], None
+    while True:
+        kw = {"Filters": [{"Name": "service-id", "Values": [service]}]}
+        if token:
+            kw["NextToken"] = token
+        page = client.describe_vpc_endpoint_connections(**kw)
+        for c in page.get("VpcEndpointConnections", []):
+            if c.get("VpcEndpointState") in OPEN and c.get("VpcEndpointOwner") not in allowed:
+                out.append(c["VpcEndpointId"])
+        token = page.get("NextToken")
+        if not token:
+            return sorted(out)
+
+
+def revoke(props, client=None):
+    """Rejects strangers' connections; returns the endpoint ids rejected."""
+    client = client or ec2()
+    service, allowed = props["ServiceId"], set(props.get("AllowedAccounts") or [])
+    ids = strangers(client, service, allowed)
+    failed = []
+    for i in range(0, len(ids), 100):
+        r = client.reject_vpc_endpoint_connections(ServiceId=service, VpcEndpointIds=ids[i:i + 100])
+        failed += [u["ResourceId"] for u in r.get("Unsuccessful", [])]
+    if failed:
+        raise RuntimeError("could not reject %s on %s" % (", ".join(failed), service))
+    return ids
+
+
+def handle(event, **kw):
+    """Returns (status, physical id, data, reason) for a custom-resource event."""
+    props = event.get("ResourceProperties", {})
+    pid = event.get("PhysicalResourceId") or props.get("ServiceId") or "none"
+    if event["RequestType"] == "Delete":
+        return "SUCCESS", pid, {}, ""
+    try:
+        ids = revoke(props, **kw)
+        return "SUCCESS", props["ServiceId"], {"Rejected": ",".join(ids)}, ""
+    except Exception as e:  # reported to CloudFormation, which rolls back
+        return "FAILED", pid, {}, "%s: %s" % (type(e).__name__, e)
+
+
+def respond(event, status, pid, data, reason):
+    body = json.dumps({
+        "Status": status, "Reason": reason or "see CloudWatch Logs",
+        "PhysicalResourceId": pid, "StackId": event["StackId"],
+        "RequestId": event["RequestId"], "LogicalResourceId": event["LogicalResourceId"],
+        "Data": data}).encode()
+    req = urllib.request.Request(event["ResponseURL"], data=body, method="PUT",
+                                 headers={"Content-Type": ""})
+    urllib.request.urlopen(req, timeout=30).read()
+
+
+def handler(event, context):
+    status, pid, data, reason = handle(event)
+    print(json.dumps({"request": event["RequestType"], "status": status, "reason": reason,
+                      "rejected": data.get("Rejected", "")}))
+    respond(event, status, pid, data, reason)
