@@ -4,6 +4,7 @@
 //	obslink [synth] [--topology FILE] [--out DIR] [--no-nag] [--no-validate]   synthesize (the default verb)
 //	obslink validate [FILE]                         check a topology file, write nothing
 //	obslink graph [FILE] [--format mermaid|dot|svg] [--out FILE]   draw the topology
+//	obslink diff-stacks [FILE] --deployed LIST      deployed stacks the topology no longer has
 //
 // The topology comes from --topology, else the CDK context key "topology"
 // (cdk synth -c topology=FILE), else the embedded default. Output goes to
@@ -32,7 +33,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	verb := "synth"
-	if len(args) > 0 && (args[0] == "synth" || args[0] == "validate" || args[0] == "graph") {
+	if len(args) > 0 && (args[0] == "synth" || args[0] == "validate" || args[0] == "graph" || args[0] == "diff-stacks") {
 		verb, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("obslink "+verb, flag.ContinueOnError)
@@ -42,10 +43,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	noNag := fs.Bool("no-nag", false, "skip the cdk-nag AwsSolutions checks (faster local iteration; make synth and CI keep them)")
 	noValidate := fs.Bool("no-validate", false, "skip aws-cdk-lib's template validator (about a third of a large synth; cfn-lint in make test covers the same ground)")
 	format := fs.String("format", "mermaid", "graph: mermaid, dot, or svg (needs Graphviz's dot)")
+	deployedList := fs.String("deployed", "", "diff-stacks: the deployed stacks, as the JSON of aws cloudformation describe-stacks or one stack ARN or name per line; - for standard input")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if (verb == "validate" || verb == "graph") && fs.NArg() == 1 && *file == "" {
+	if (verb == "validate" || verb == "graph" || verb == "diff-stacks") && fs.NArg() == 1 && *file == "" {
 		*file = fs.Arg(0)
 	} else if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "obslink %s: unexpected argument %q; use --topology FILE\n", verb, fs.Arg(0))
@@ -74,6 +76,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if verb == "graph" {
 		return graph(t, *format, *out, stdout, stderr)
 	}
+	if verb == "diff-stacks" {
+		return diffStacksVerb(t, *deployedList, stdout, stderr)
+	}
 	if verb == "validate" {
 		name := *file
 		if name == "" {
@@ -100,6 +105,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "obslink: wrote %d stack(s) to %s\n", len(stacks), dir)
 	}
 	return 0
+}
+
+// diffStacksVerb reads the deployed stacks from path ("-": standard input)
+// and reports the ones t no longer has.
+func diffStacksVerb(t *topology.Topology, path string, stdout, stderr io.Writer) int {
+	var r io.Reader
+	switch path {
+	case "":
+		fmt.Fprintln(stderr, "obslink diff-stacks: --deployed is missing; give a file, or - for standard input, holding the output of aws cloudformation describe-stacks (per account and region) or one stack ARN per line")
+		return 2
+	case "-":
+		r, path = os.Stdin, "standard input"
+	default:
+		f, err := os.Open(path)
+		if err != nil {
+			fmt.Fprintf(stderr, "obslink diff-stacks: %v\n", err)
+			return 1
+		}
+		defer f.Close()
+		r = f
+	}
+	deployed, err := readDeployed(path, r)
+	if err != nil {
+		fmt.Fprintf(stderr, "obslink diff-stacks: %v\n", err)
+		return 1
+	}
+	return diffStacks(t, deployed, stdout)
 }
 
 // contextTopology returns the "topology" context value the CDK CLI passed

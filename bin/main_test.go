@@ -119,3 +119,49 @@ func TestSynthRefusesADirectoryOfOtherFiles(t *testing.T) {
 	assert.Contains(t, stderr.String(), "holds no cloud assembly")
 	assert.FileExists(t, keep)
 }
+
+func TestDiffStacks(t *testing.T) {
+	dir := t.TempDir()
+	// Stacks deployed from an older file: consumer "legacy" and region
+	// sa-east-1 are gone from the default topology; another topology's stack
+	// and an unrelated one are not ours.
+	describe := filepath.Join(dir, "stacks.json")
+	require.NoError(t, os.WriteFile(describe, []byte(`{"Stacks": [
+  {"StackName": "obslink-consumer-payments", "StackId": "arn:aws:cloudformation:eu-west-1:222222222222:stack/obslink-consumer-payments/1", "Tags": [{"Key": "obslink:topology", "Value": "obslink"}]},
+  {"StackName": "obslink-consumer-legacy", "StackId": "arn:aws:cloudformation:eu-west-1:444444444444:stack/obslink-consumer-legacy/2", "Tags": [{"Key": "obslink:topology", "Value": "obslink"}]},
+  {"StackName": "obslink-consumer-other", "StackId": "arn:aws:cloudformation:eu-west-1:444444444444:stack/obslink-consumer-other/3", "Tags": [{"Key": "obslink:topology", "Value": "staging"}]}
+]}
+{"Stacks": [
+  {"StackName": "obslink-provider-sa-east-1", "StackId": "arn:aws:cloudformation:sa-east-1:111111111111:stack/obslink-provider-sa-east-1/4", "Tags": [{"Key": "obslink:topology", "Value": "obslink"}]},
+  {"StackName": "billing", "StackId": "arn:aws:cloudformation:sa-east-1:111111111111:stack/billing/5", "Tags": []}
+]}
+`), 0o644))
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 3, run([]string{"diff-stacks", "--deployed", describe}, &stdout, &stderr), stderr.String())
+	out := stdout.String()
+	assert.Contains(t, out, "2 deployed stack(s) of topology obslink are no longer in the file")
+	consumer := strings.Index(out, "delete-stack --stack-name obslink-consumer-legacy --region eu-west-1 (account 444444444444)")
+	provider := strings.Index(out, "delete-stack --stack-name obslink-provider-sa-east-1 --region sa-east-1 (account 111111111111)")
+	require.True(t, consumer > 0 && provider > 0, out)
+	assert.Less(t, consumer, provider, "the consumer goes before the provider it depends on")
+	assert.NotContains(t, out, "obslink-consumer-payments")
+	assert.NotContains(t, out, "obslink-consumer-other")
+	assert.NotContains(t, out, "billing")
+
+	// Plain lines: ARNs or names; nothing left over means exit 0.
+	lines := filepath.Join(dir, "stacks.txt")
+	require.NoError(t, os.WriteFile(lines, []byte("# deployed\nobslink-consumer-payments\narn:aws:cloudformation:eu-west-1:111111111111:stack/obslink-provider-eu-west-1/9\n"), 0o644))
+	stdout.Reset()
+	require.Equal(t, 0, run([]string{"diff-stacks", "--deployed", lines}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "every deployed stack of topology obslink is in the file (2 checked)")
+
+	// Bad input names the file and line.
+	bad := filepath.Join(dir, "bad.txt")
+	require.NoError(t, os.WriteFile(bad, []byte("obslink-consumer-payments\nnot a stack!\n"), 0o644))
+	stderr.Reset()
+	assert.Equal(t, 1, run([]string{"diff-stacks", "--deployed", bad}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), bad+`:2: "not a stack!" is neither a stack ARN nor a stack name`)
+	stderr.Reset()
+	assert.Equal(t, 2, run([]string{"diff-stacks"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "--deployed is missing")
+}

@@ -2,6 +2,8 @@ package stacks_test
 
 import (
 	"fmt"
+	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -59,4 +61,32 @@ func TestStackNames(t *testing.T) {
 	topo := defaultTopology(t)
 	assert.Equal(t, "obslink-provider-eu-west-1", stacks.ProviderStackName(topo, "eu-west-1"))
 	assert.Equal(t, "obslink-consumer-payments", stacks.ConsumerStackName(topo, "payments"))
+}
+
+// TestNamesMatchBuild: Names (pure Go, used to compare a topology with what
+// is deployed) lists exactly the stacks Build creates, for the default
+// topology and every example.
+func TestNamesMatchBuild(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.yaml")
+	require.NoError(t, err)
+	envs, err := filepath.Glob("../environments/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	topos := []*topology.Topology{defaultTopology(t)}
+	for _, f := range append(files, envs...) {
+		topo, err := topology.Load(f)
+		require.NoError(t, err)
+		topos = append(topos, topo)
+	}
+	for _, topo := range topos {
+		set := stacks.Build(awscdk.NewApp(nil), topo)
+		var built []string
+		for _, s := range set.All() {
+			built = append(built, *s.StackName())
+		}
+		sort.Strings(built)
+		names := stacks.Names(topo)
+		sort.Strings(names)
+		assert.Equal(t, built, names, topo.Name)
+	}
 }
