@@ -32,6 +32,13 @@ type Options struct {
 	// validator (about a third of the time of a large synth; cfn-lint in
 	// make test checks the same). Default: on.
 	NoValidate bool
+	// Refresh, when set, adds an output ObslinkRefresh with this value to
+	// every stack that reads another stack's outputs (control plane, mesh,
+	// consumers), so that a deploy updates them, and CloudFormation resolves
+	// their Fn::GetStackOutput anew, even when nothing else changed: after a
+	// provider's endpoint service, peering or gateway was replaced.
+	// Default: "" (no output).
+	Refresh string
 }
 
 //go:embed featureflags.json
@@ -63,6 +70,12 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 	// once with its construct path (with this flag on, App.Synth throws one
 	// ValidationFailed and the CLI prints every annotation twice).
 	context["@aws-cdk/core:annotationsInValidationReport"] = false
+	// Off: with it, the AwsCustomResource function of every provider gets a
+	// log group named /aws/lambda/<function>, which Lambda already created
+	// for stacks deployed before (v0.1.0), so their update would fail with
+	// "already exists" (the flag's own docs: not for existing apps). obslink's
+	// inline functions name their log groups themselves.
+	context["@aws-cdk/aws-lambda:useCdkManagedLogGroup"] = false
 	// No construct stack traces in the assembly metadata: output depends only on the topology.
 	context["aws:cdk:disable-stack-trace"] = true
 	props := &awscdk.AppProps{
@@ -78,6 +91,14 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 	}
 	a := awscdk.NewApp(props)
 	set := stacks.Build(a, t)
+	if opts.Refresh != "" {
+		for _, s := range set.Readers() {
+			awscdk.NewCfnOutput(s, jsii.String("ObslinkRefresh"), &awscdk.CfnOutputProps{
+				Value:       jsii.String(opts.Refresh),
+				Description: jsii.String("obslink: set by -c refresh=..., so this deploy re-reads the provider outputs"),
+			})
+		}
+	}
 	if !opts.NoNag {
 		awscdk.Aspects_Of(a).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
 			Verbose: jsii.Bool(true),

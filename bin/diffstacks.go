@@ -126,14 +126,21 @@ func belongs(t *topology.Topology, d deployedStack) bool {
 // order that deletes dependents first, with the command to delete each.
 // It returns 0 when there is none, 3 when there are some.
 func diffStacks(t *topology.Topology, deployed []deployedStack, stdout io.Writer) int {
-	want := map[string]bool{}
-	for _, n := range stacks.Names(t) {
-		want[n] = true
+	want := map[string]stacks.Planned{}
+	for _, p := range stacks.Plan(t) {
+		want[p.Name] = p
+	}
+	// A stack is wanted when the file has its name in the same account and
+	// region (where the input tells them): a consumer that moved region
+	// leaves its old stack behind under the same name.
+	wanted := func(d deployedStack) bool {
+		p, ok := want[d.Name]
+		return ok && (d.Account == "" || d.Account == p.Account) && (d.Region == "" || d.Region == p.Region)
 	}
 	var gone []deployedStack
 	seen := map[deployedStack]bool{}
 	for _, d := range deployed {
-		if belongs(t, d) && !want[d.Name] && !seen[d] {
+		if belongs(t, d) && !wanted(d) && !seen[d] {
 			seen[d] = true
 			gone = append(gone, d)
 		}

@@ -55,15 +55,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	if *file == "" {
-		ctxFile, err := contextTopology()
+		ctxFile, err := contextString("topology")
 		if err != nil {
 			fmt.Fprintf(stderr, "obslink: %v\n", err)
 			return 2
 		}
 		*file = ctxFile
 	}
+	refresh, err := contextString("refresh")
+	if err != nil {
+		fmt.Fprintf(stderr, "obslink: %v\n", err)
+		return 2
+	}
 	var t *topology.Topology
-	var err error
 	if *file == "" {
 		t, err = topology.Default()
 	} else {
@@ -96,7 +100,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if dir == "" {
 		dir = "cdk.out"
 	}
-	stacks, err := app.Synth(t, app.Options{Outdir: dir, NoNag: *noNag, NoValidate: *noValidate})
+	stacks, err := app.Synth(t, app.Options{Outdir: dir, NoNag: *noNag, NoValidate: *noValidate, Refresh: refresh})
 	if err != nil {
 		fmt.Fprintf(stderr, "obslink: synth: %v\n", err)
 		return 1
@@ -134,10 +138,11 @@ func diffStacksVerb(t *topology.Topology, path string, stdout, stderr io.Writer)
 	return diffStacks(t, deployed, stdout)
 }
 
-// contextTopology returns the "topology" context value the CDK CLI passed
-// (cdk synth -c topology=FILE), read from the environment before any CDK
-// object exists, so that a bad file stops us before the output directory is made.
-func contextTopology() (string, error) {
+// contextString returns a string context value the CDK CLI passed
+// (cdk synth -c topology=FILE, -c refresh=VALUE), read from the environment
+// before any CDK object exists, so that a bad file stops us before the
+// output directory is made.
+func contextString(key string) (string, error) {
 	raw := os.Getenv("CDK_CONTEXT_JSON")
 	if loc := os.Getenv("CONTEXT_OVERFLOW_LOCATION_ENV"); raw == "" && loc != "" {
 		b, err := os.ReadFile(loc)
@@ -153,13 +158,16 @@ func contextTopology() (string, error) {
 	if err := json.Unmarshal([]byte(raw), &ctx); err != nil {
 		return "", fmt.Errorf("CDK context is not JSON: %w", err)
 	}
-	switch v := ctx["topology"].(type) {
+	switch v := ctx[key].(type) {
 	case nil:
 		return "", nil
 	case string:
 		return v, nil
 	default:
-		return "", errors.New("context key topology must be a file path: cdk synth -c topology=FILE")
+		if key == "topology" {
+			return "", errors.New("context key topology must be a file path: cdk synth -c topology=FILE")
+		}
+		return "", fmt.Errorf("context key %s must be a string: cdk deploy -c %s=VALUE", key, key)
 	}
 }
 

@@ -72,7 +72,7 @@ func TestContextOverflowFile(t *testing.T) {
 	ctx := writeFile(t, `{"topology":"/some/file.yaml"}`)
 	t.Setenv("CDK_CONTEXT_JSON", "")
 	t.Setenv("CONTEXT_OVERFLOW_LOCATION_ENV", ctx)
-	got, err := contextTopology()
+	got, err := contextString("topology")
 	require.NoError(t, err)
 	assert.Equal(t, "/some/file.yaml", got)
 }
@@ -129,7 +129,8 @@ func TestDiffStacks(t *testing.T) {
 	require.NoError(t, os.WriteFile(describe, []byte(`{"Stacks": [
   {"StackName": "obslink-consumer-payments", "StackId": "arn:aws:cloudformation:eu-west-1:222222222222:stack/obslink-consumer-payments/1", "Tags": [{"Key": "obslink:topology", "Value": "obslink"}]},
   {"StackName": "obslink-consumer-legacy", "StackId": "arn:aws:cloudformation:eu-west-1:444444444444:stack/obslink-consumer-legacy/2", "Tags": [{"Key": "obslink:topology", "Value": "obslink"}]},
-  {"StackName": "obslink-consumer-other", "StackId": "arn:aws:cloudformation:eu-west-1:444444444444:stack/obslink-consumer-other/3", "Tags": [{"Key": "obslink:topology", "Value": "staging"}]}
+  {"StackName": "obslink-consumer-other", "StackId": "arn:aws:cloudformation:eu-west-1:444444444444:stack/obslink-consumer-other/3", "Tags": [{"Key": "obslink:topology", "Value": "staging"}]},
+  {"StackName": "obslink-consumer-checkout", "StackId": "arn:aws:cloudformation:eu-west-1:333333333333:stack/obslink-consumer-checkout/6", "Tags": [{"Key": "obslink:topology", "Value": "obslink"}]}
 ]}
 {"Stacks": [
   {"StackName": "obslink-provider-sa-east-1", "StackId": "arn:aws:cloudformation:sa-east-1:111111111111:stack/obslink-provider-sa-east-1/4", "Tags": [{"Key": "obslink:topology", "Value": "obslink"}]},
@@ -139,7 +140,9 @@ func TestDiffStacks(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 3, run([]string{"diff-stacks", "--deployed", describe}, &stdout, &stderr), stderr.String())
 	out := stdout.String()
-	assert.Contains(t, out, "2 deployed stack(s) of topology obslink are no longer in the file")
+	assert.Contains(t, out, "3 deployed stack(s) of topology obslink are no longer in the file")
+	// checkout moved to ap-southeast-1: its old stack in eu-west-1 has the same name.
+	assert.Contains(t, out, "delete-stack --stack-name obslink-consumer-checkout --region eu-west-1 (account 333333333333)")
 	consumer := strings.Index(out, "delete-stack --stack-name obslink-consumer-legacy --region eu-west-1 (account 444444444444)")
 	provider := strings.Index(out, "delete-stack --stack-name obslink-provider-sa-east-1 --region sa-east-1 (account 111111111111)")
 	require.True(t, consumer > 0 && provider > 0, out)

@@ -6,17 +6,34 @@ import (
 	"github.com/obslink/obslink/topology"
 )
 
+// Planned is a stack Build creates: its name, account and region.
+type Planned struct {
+	Name    string
+	Account string
+	Region  string
+}
+
 // Names returns the name of every stack Build creates for t, in the order
 // of Set.All, without creating any: pure Go, for commands that compare a
 // topology with what is deployed.
 func Names(t *topology.Topology) []string {
-	cp := t.ControlPlane
 	var out []string
+	for _, p := range Plan(t) {
+		out = append(out, p.Name)
+	}
+	return out
+}
+
+// Plan returns every stack Build creates for t with its environment, in the
+// order of Set.All, without creating any.
+func Plan(t *topology.Topology) []Planned {
+	cp := t.ControlPlane
+	var out []Planned
 	if cp.CrossAccountProviders() {
-		out = append(out, AccepterStackName(t))
+		out = append(out, Planned{AccepterStackName(t), cp.Account, cp.Region})
 	}
 	if t.InterRegion == topology.TGW {
-		out = append(out, HubStackName(t))
+		out = append(out, Planned{HubStackName(t), cp.Account, cp.Region})
 	}
 	var regions, spokes []string
 	for _, r := range t.Regions {
@@ -27,19 +44,19 @@ func Names(t *topology.Topology) []string {
 	}
 	sort.Strings(regions)
 	for _, r := range regions {
-		out = append(out, ProviderStackName(t, r))
+		out = append(out, Planned{ProviderStackName(t, r), cp.ProviderAccountID(), r})
 	}
-	out = append(out, ControlPlaneStackName(t))
+	out = append(out, Planned{ControlPlaneStackName(t), cp.Account, cp.Region})
 	if t.InterRegion == topology.TGW && t.TGWMesh == topology.MeshFull {
 		sort.Strings(spokes)
 		for i := 0; i+1 < len(spokes); i++ { // each spoke accepts from those sorting after it
-			out = append(out, MeshStackName(t, spokes[i]))
+			out = append(out, Planned{MeshStackName(t, spokes[i]), cp.Account, spokes[i]})
 		}
 	}
-	var consumers []string
-	for _, c := range t.Consumers {
-		consumers = append(consumers, ConsumerStackName(t, c.Name))
+	consumers := append([]topology.Consumer(nil), t.Consumers...)
+	sort.Slice(consumers, func(i, j int) bool { return consumers[i].Name < consumers[j].Name })
+	for _, c := range consumers {
+		out = append(out, Planned{ConsumerStackName(t, c.Name), c.Account, c.Region})
 	}
-	sort.Strings(consumers)
-	return append(out, consumers...)
+	return out
 }

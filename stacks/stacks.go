@@ -55,6 +55,22 @@ func (s *Set) All() []awscdk.Stack {
 	return out
 }
 
+// Readers returns the stacks that read provider outputs: the control plane,
+// the mesh stacks and the consumers, in the order of All.
+func (s *Set) Readers() []awscdk.Stack {
+	var out []awscdk.Stack
+	if s.ControlPlane != nil {
+		out = append(out, s.ControlPlane.Stack)
+	}
+	for _, k := range sortedKeys(s.Mesh) {
+		out = append(out, s.Mesh[k])
+	}
+	for _, k := range sortedKeys(s.Consumers) {
+		out = append(out, s.Consumers[k].Stack)
+	}
+	return out
+}
+
 // ProviderStackName is the stack name of the provider in region.
 func ProviderStackName(t *topology.Topology, region string) string {
 	return t.Name + "-provider-" + region

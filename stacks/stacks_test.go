@@ -63,9 +63,9 @@ func TestStackNames(t *testing.T) {
 	assert.Equal(t, "obslink-consumer-payments", stacks.ConsumerStackName(topo, "payments"))
 }
 
-// TestNamesMatchBuild: Names (pure Go, used to compare a topology with what
-// is deployed) lists exactly the stacks Build creates, for the default
-// topology and every example.
+// TestNamesMatchBuild: Plan (pure Go, used to compare a topology with what
+// is deployed) lists exactly the stacks Build creates, with their account
+// and region, for the default topology and every example.
 func TestNamesMatchBuild(t *testing.T) {
 	files, err := filepath.Glob("../examples/*.yaml")
 	require.NoError(t, err)
@@ -80,13 +80,15 @@ func TestNamesMatchBuild(t *testing.T) {
 	}
 	for _, topo := range topos {
 		set := stacks.Build(awscdk.NewApp(nil), topo)
-		var built []string
+		var built, planned []string
 		for _, s := range set.All() {
-			built = append(built, *s.StackName())
+			built = append(built, *s.StackName()+" "+*s.Account()+" "+*s.Region())
+		}
+		for _, p := range stacks.Plan(topo) {
+			planned = append(planned, p.Name+" "+p.Account+" "+p.Region)
 		}
 		sort.Strings(built)
-		names := stacks.Names(topo)
-		sort.Strings(names)
-		assert.Equal(t, built, names, topo.Name)
+		sort.Strings(planned)
+		assert.Equal(t, built, planned, topo.Name)
 	}
 }

@@ -1,10 +1,15 @@
 package test
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/app"
+	"github.com/obslink/obslink/topology"
 )
 
 func TestDefaultTopologyStacks(t *testing.T) {
@@ -42,4 +47,31 @@ func TestDefaultTopologyStacks(t *testing.T) {
 		tpl := a.Template(t, name)
 		require.NotEmpty(t, tpl.Resources, "%s has no resources", name)
 	}
+}
+
+// TestRefreshUpdatesTheReaders: -c refresh=VALUE adds an output to every
+// stack that reads provider outputs (so a deploy updates it and
+// CloudFormation resolves its Fn::GetStackOutput anew) and to no provider.
+func TestRefreshUpdatesTheReaders(t *testing.T) {
+	topo, err := topology.Default()
+	require.NoError(t, err)
+	dir := filepath.Join(t.TempDir(), "out")
+	_, err = app.Synth(topo, app.Options{Outdir: dir, Refresh: "2026-11-28"})
+	require.NoError(t, err)
+	a := Assembly{Dir: dir}
+	readJSON(t, filepath.Join(dir, "manifest.json"), &a.Manifest)
+	readers := 0
+	for name := range a.Stacks() {
+		out, ok := a.Template(t, name).Outputs["ObslinkRefresh"].(map[string]any)
+		if strings.Contains(name, "-provider-") {
+			assert.False(t, ok, "%s is no reader", name)
+			continue
+		}
+		readers++
+		require.True(t, ok, "%s reads provider outputs", name)
+		assert.Equal(t, "2026-11-28", out["Value"])
+	}
+	assert.Equal(t, 4, readers, "the control plane and three consumers")
+	plain := synthDefault(t)
+	assert.NotContains(t, plain.Template(t, "obslink-consumer-payments").Outputs, "ObslinkRefresh", "no output without -c refresh")
 }

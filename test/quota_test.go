@@ -207,3 +207,33 @@ func TestNoImplicitEgress(t *testing.T) {
 	}
 	assert.NotZero(t, groups)
 }
+
+// TestNoLogGroupLambdaCreatesItself: Lambda creates /aws/lambda/<function>
+// the first time a function runs, so a template that adds a log group of
+// that name for a function already deployed fails its update with "already
+// exists" (aws-cdk-lib's useCdkManagedLogGroup flag does this). obslink's
+// functions name their log groups themselves.
+func TestNoLogGroupLambdaCreatesItself(t *testing.T) {
+	checked := 0
+	for _, f := range append([]string{""}, exampleFiles(t)...) {
+		var topo *topology.Topology
+		var err error
+		if f == "" {
+			topo, err = topology.Default()
+		} else {
+			topo, err = topology.Load(f)
+		}
+		require.NoError(t, err)
+		for name, tpl := range templates(t, synth(t, topo)) {
+			for id, r := range tpl.Resources {
+				if r.Type != "AWS::Logs::LogGroup" || r.Properties["LogGroupName"] == nil {
+					continue
+				}
+				checked++
+				assert.False(t, strings.HasPrefix(tpl.ResolveString(r.Properties["LogGroupName"]), "/aws/lambda/"),
+					"%s/%s names Lambda's own log group", name, id)
+			}
+		}
+	}
+	t.Logf("%d named log groups checked", checked)
+}

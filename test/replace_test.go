@@ -49,7 +49,8 @@ func loadSchemas(t *testing.T) *schemas {
 	return s
 }
 
-// createOnly returns the top-level create-only properties of typ.
+// createOnly returns the top-level create-only (and conditionally
+// create-only) properties of typ.
 func (s *schemas) createOnly(t *testing.T, typ string) []string {
 	if v, ok := s.cache[typ]; ok {
 		return v
@@ -57,10 +58,12 @@ func (s *schemas) createOnly(t *testing.T, typ string) []string {
 	var props []string
 	if h, ok := s.index[typ]; ok {
 		var schema struct {
-			CreateOnly []string `json:"createOnlyProperties"`
+			CreateOnly            []string `json:"createOnlyProperties"`
+			ConditionalCreateOnly []string `json:"conditionalCreateOnlyProperties"`
 		}
 		readJSON(t, filepath.Join(s.dir, "resources", h+".json"), &schema)
-		for _, p := range schema.CreateOnly {
+		// A conditionally create-only property may replace: count it.
+		for _, p := range append(schema.CreateOnly, schema.ConditionalCreateOnly...) {
 			parts := strings.Split(strings.TrimPrefix(p, "/properties/"), "/")
 			props = append(props, parts[0])
 		}
@@ -138,6 +141,7 @@ func (s *schemas) replacements(t *testing.T, before, after Template) map[string]
 // endpoints and the service change names, peerings and gateways change ids.
 var guarded = map[string]bool{
 	"AWS::EC2::VPC":                                 true,
+	"AWS::EC2::Subnet":                              true,
 	"AWS::EC2::VPCEndpointService":                  true,
 	"AWS::EC2::VPCEndpoint":                         true,
 	"AWS::ElasticLoadBalancingV2::LoadBalancer":     true,
@@ -157,6 +161,8 @@ type topologyChange struct {
 	// replaces lists guarded resource types the change must replace (the
 	// runbook's cases); empty: nothing guarded may be replaced.
 	replaces []string
+	// replacesTGW: the same, for interRegion tgw only.
+	replacesTGW []string
 }
 
 func replaceOnce(t *testing.T, s, old, new string) string {
@@ -201,11 +207,21 @@ func TestReplacementGuard(t *testing.T) {
 			return replaceOnce(t, y, "    upstream: internal-metrics-alb-123.eu-west-1.elb.amazonaws.com\n",
 				"    upstream: internal-metrics-alb-123.eu-west-1.elb.amazonaws.com\n    upstreamTls: true\n    upstreamPort: 443\n")
 		}},
-		// The runbook's case: a new provider CIDR is a new VPC, and with it
+		// In tgw mode the provider's VPC attachment names its subnets in a
+		// create-only property: a new zone is a new attachment (runbook).
+		{name: "add a zone without a new split", edit: func(y string) string {
+			return replaceOnce(t, y, "[eu-west-1a, eu-west-1b, eu-west-1c]", "[eu-west-1a, eu-west-1b, eu-west-1c, eu-west-1d]")
+		}, replacesTGW: []string{"AWS::EC2::TransitGatewayVpcAttachment"}},
+		// The runbook's cases. A zone count that crosses a power of two
+		// splits the CIDR anew: every subnet of the provider is replaced.
+		{name: "remove a zone", edit: func(y string) string {
+			return replaceOnce(t, y, "[eu-west-1a, eu-west-1b, eu-west-1c]", "[eu-west-1a, eu-west-1b]")
+		}, replaces: []string{"AWS::EC2::Subnet"}},
+		// A new provider CIDR is a new VPC, and with it
 		// new subnets, a new peering (tgw: a new attachment).
 		{name: "change a provider CIDR", edit: func(y string) string {
 			return replaceOnce(t, y, "cidr: 10.100.0.0/24", "cidr: 10.100.8.0/24")
-		}, replaces: []string{"AWS::EC2::VPC"}},
+		}, replaces: []string{"AWS::EC2::VPC", "AWS::EC2::Subnet"}},
 	}
 	for _, base := range bases {
 		before, err := topology.Parse(base.name, []byte(base.yaml))
@@ -216,6 +232,10 @@ func TestReplacementGuard(t *testing.T) {
 				after, err := topology.Parse(c.name, []byte(c.edit(base.yaml)))
 				require.NoError(t, err)
 				cur := synth(t, after)
+				expected := c.replaces
+				if base.name == "tgw" {
+					expected = append(append([]string(nil), expected...), c.replacesTGW...)
+				}
 				replaced := map[string]bool{}
 				for _, stack := range sortedKeys(old.Stacks()) {
 					if _, ok := cur.Stacks()[stack]; !ok {
@@ -229,12 +249,12 @@ func TestReplacementGuard(t *testing.T) {
 							continue
 						}
 						replaced[typ] = true
-						if len(c.replaces) == 0 {
+						if len(expected) == 0 {
 							t.Errorf("%s/%s (%s) is replaced: %s", stack, id, typ, why)
 						}
 					}
 				}
-				for _, typ := range c.replaces {
+				for _, typ := range expected {
 					assert.True(t, replaced[typ], "%s replaces %s (runbook case), the guard saw %v", c.name, typ, keysOf(replaced))
 				}
 			})

@@ -2,14 +2,16 @@
 no longer allows. PrivateLink keeps existing connections open when an account
 leaves the allowed principals; this custom resource closes them as part of
 the provider's update. Properties: ServiceId, AllowedAccounts (12-digit ids).
-Delete is a no-op: deleting the service closes every connection."""
+Delete rejects every open connection: AWS deletes a service only without any
+(this resource goes before the service it depends on)."""
 import json
 import os
 import urllib.request
 
 import boto3
+from botocore.exceptions import ClientError
 
-OPEN = {"pendingAcceptance", "pending", "available"}
+OPEN = {"pendingacceptance", "pending", "available"}
 
 
 def ec2():
@@ -25,7 +27,7 @@ def strangers(client, service, allowed):
             kw["NextToken"] = token
         page = client.describe_vpc_endpoint_connections(**kw)
         for c in page.get("VpcEndpointConnections", []):
-            if c.get("VpcEndpointState") in OPEN and c.get("VpcEndpointOwner") not in allowed:
+            if (c.get("VpcEndpointState") or "").lower() in OPEN and c.get("VpcEndpointOwner") not in allowed:
                 out.append(c["VpcEndpointId"])
         token = page.get("NextToken")
         if not token:
@@ -50,9 +52,16 @@ def handle(event, **kw):
     """Returns (status, physical id, data, reason) for a custom-resource event."""
     props = event.get("ResourceProperties", {})
     pid = event.get("PhysicalResourceId") or props.get("ServiceId") or "none"
-    if event["RequestType"] == "Delete":
-        return "SUCCESS", pid, {}, ""
     try:
+        if event["RequestType"] == "Delete":
+            if not pid.startswith("vpce-svc-"):  # the create failed before a service existed
+                return "SUCCESS", pid, {}, ""
+            try:
+                revoke({"ServiceId": pid, "AllowedAccounts": []}, **kw)
+            except ClientError as e:  # the service is gone already
+                if not e.response.get("Error", {}).get("Code", "").startswith("InvalidVpcEndpointServiceId"):
+                    raise
+            return "SUCCESS", pid, {}, ""
         ids = revoke(props, **kw)
         return "SUCCESS", props["ServiceId"], {"Rejected": ",".join(ids)}, ""
     except Exception as e:  # reported to CloudFormation, which rolls back

@@ -15,6 +15,7 @@ import os
 import unittest
 
 import boto3
+from moto.ec2.exceptions import EC2ClientError
 from moto.ec2.models import ec2_backends
 from moto.core.responses import ActionResult
 from moto.ec2.responses import EC2Response
@@ -41,7 +42,7 @@ def _endpoints(service_name):
 def _service(self, service_id):
     svc = self.ec2_backend.configurations.get(service_id)
     if svc is None:
-        raise KeyError(service_id)
+        raise EC2ClientError("InvalidVpcEndpointServiceId.NotFound", "The VpcEndpointService Id '%s' does not exist" % service_id)
     return svc
 
 
@@ -184,13 +185,40 @@ class RevokeTest(unittest.TestCase):
         self.assertEqual(status, "FAILED")
         self.assertIn("could not reject vpce-1", reason)
 
-    def test_delete_calls_no_api(self):
+    def test_delete_rejects_every_open_connection(self):
+        # AWS deletes an endpoint service only without open connections: the
+        # resource that goes first (it depends on the service) closes them.
+        svc = endpoint_service()
+        a, b = connect("222222222222", svc), connect("333333333333", svc)
+        status, pid, _, reason = rc.handle(event("Delete", svc, ["222222222222"], PhysicalResourceId=svc["ServiceId"]))
+        self.assertEqual((status, pid, reason), ("SUCCESS", svc["ServiceId"], ""))
+        self.assertEqual({s for _, s in states(svc).values()}, {"rejected"})
+        self.assertEqual(set(states(svc)), {a, b})
+
+    def test_delete_of_a_service_already_gone_succeeds(self):
+        status, _, _, reason = rc.handle(event("Delete", {"ServiceId": "vpce-svc-0000dead"}, [], PhysicalResourceId="vpce-svc-0000dead"))
+        self.assertEqual((status, reason), ("SUCCESS", ""))
+
+    def test_delete_after_a_failed_create_calls_no_api(self):
         os.environ["OBSLINK_EC2_ENDPOINT"] = "http://127.0.0.1:1"  # nothing listens: any call would fail
         try:
-            status, pid, _, _ = rc.handle(event("Delete", {"ServiceId": "vpce-svc-1"}, [], PhysicalResourceId="vpce-svc-1"))
+            status, pid, _, _ = rc.handle(event("Delete", {"ServiceId": "vpce-svc-1"}, [], PhysicalResourceId="none"))
         finally:
             os.environ["OBSLINK_EC2_ENDPOINT"] = URL
-        self.assertEqual((status, pid), ("SUCCESS", "vpce-svc-1"))
+        self.assertEqual((status, pid), ("SUCCESS", "none"))
+
+    def test_states_are_read_in_any_case(self):
+        class Upper:  # the API reference spells states with a capital letter
+            def describe_vpc_endpoint_connections(self, **_):
+                return {"VpcEndpointConnections": [{"VpcEndpointId": "vpce-1", "VpcEndpointOwner": "333333333333",
+                                                    "VpcEndpointState": "Available"}]}
+
+            def reject_vpc_endpoint_connections(self, **kw):
+                self.rejected = kw["VpcEndpointIds"]
+                return {"Unsuccessful": []}
+        c = Upper()
+        status, _, data, _ = rc.handle(event("Update", {"ServiceId": "vpce-svc-1"}, []), client=c)
+        self.assertEqual((status, data, c.rejected), ("SUCCESS", {"Rejected": "vpce-1"}, ["vpce-1"]))
 
 
 if __name__ == "__main__":

@@ -166,6 +166,17 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		AllowedPrincipals:               &principals,
 		AllowedRegions:                  regions,
 	})
+	if len(principals) == 0 {
+		// CDK emits the permissions only for a non-empty list: when a
+		// region's last consumer leaves, CloudFormation would delete them in
+		// its cleanup, after the revocation ran, and the removed account
+		// could connect in between. An empty list (same logical id) updates
+		// them in place instead.
+		awsec2.NewCfnVPCEndpointServicePermissions(r.service, jsii.String("Permissions"), &awsec2.CfnVPCEndpointServicePermissionsProps{
+			ServiceId:         r.service.VpcEndpointServiceId(),
+			AllowedPrincipals: &[]*string{},
+		})
+	}
 	r.revokeStrangers()
 	return r
 }
@@ -173,8 +184,10 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 // revokeStrangers rejects, on every deploy that changes the allowed
 // accounts, the endpoint connections of accounts the service no longer
 // allows: PrivateLink keeps existing connections open when an account leaves
-// the allowed principals. It runs after the permissions are updated, so a
-// removed account cannot connect again in between. Handler:
+// the allowed principals. It runs after the permissions are updated (the
+// permissions resource always exists, even with no principal), so a removed
+// account cannot connect again in between. On delete it rejects every open
+// connection, which deleting the service requires. Handler:
 // assets/endpoints/revoke_connections.py, inline.
 func (r *ProviderRegion) revokeStrangers() {
 	stack := awscdk.Stack_Of(r.Construct)

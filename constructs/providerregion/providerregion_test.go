@@ -207,3 +207,23 @@ func TestRevokesConnectionsOfRemovedAccounts(t *testing.T) {
 func TestRevokeHandlerAgainstMoto(t *testing.T) {
 	nginxtest.PythonUnittest(t, "../../assets/endpoints", "test_revoke_connections")
 }
+
+// TestPermissionsStayWithoutConsumers: with no allowed account the service
+// keeps a permissions resource (empty, same logical id), so when a region's
+// last consumer leaves the permissions are emptied before the revocation
+// runs, not deleted after it.
+func TestPermissionsStayWithoutConsumers(t *testing.T) {
+	_, tpl := newRegion(t, providerregion.Props{})
+	perms := tpl.Resources("AWS::EC2::VPCEndpointServicePermissions")
+	require.Len(t, perms, 1)
+	var id string
+	for k, p := range perms {
+		id = k
+		assert.Equal(t, []any{}, p["Properties"].(map[string]any)["AllowedPrincipals"])
+	}
+	_, with := newRegion(t, providerregion.Props{AllowedAccounts: []string{"222222222222"}})
+	assert.Contains(t, with.Resources("AWS::EC2::VPCEndpointServicePermissions"), id, "the same logical id with and without consumers")
+	for _, r := range tpl.Resources("Custom::ObslinkRevokeEndpointConnections") {
+		assert.Contains(t, js(r["DependsOn"]), id)
+	}
+}

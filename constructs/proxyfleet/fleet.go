@@ -177,8 +177,8 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 			GracePeriod:     awscdk.Duration_Seconds(jsii.Number(180)),
 		}),
 		DefaultInstanceWarmup: awscdk.Duration_Seconds(jsii.Number(120)),
-		// A new launch template version (config change) replaces instances one by one,
-		// launching the new one before the old one goes.
+		// A new launch template version (config change) launches new instances
+		// (up to the whole group, at 200 %) before the old ones go.
 		// Each new instance must pass the NLB's health check within the
 		// warmup before the next is replaced, and the group must stay healthy
 		// for the bake time before CloudFormation calls the update done.
@@ -213,20 +213,42 @@ func AL2023Parameter(arm bool) string {
 	return "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-" + arch
 }
 
-// machineImage is the image of the launch template: pinned, resolved on
-// every deploy (ImageLatest), or captured once per ImageGeneration.
+// machineImage is the launch template's image: pinned (ImageID), AWS's
+// newest re-resolved on every deploy (ImageLatest), or captured once per
+// ImageGeneration.
 func (f *NginxProxyFleet) machineImage(p Props, cpu awsec2.AmazonLinuxCpuType) awsec2.IMachineImage {
-	region := *awscdk.Stack_Of(f.Construct).Region()
-	switch {
-	case p.ImageID != "":
-		return awsec2.MachineImage_GenericLinux(&map[string]*string{region: jsii.String(p.ImageID)}, nil)
-	case p.ImageLatest:
+	if p.ImageLatest && p.ImageID == "" {
 		return awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: cpu})
 	}
+	return &imageByID{id: f.imageID(p, cpu)}
+}
+
+// imageByID is a Linux image given by its id, a literal or a token; unlike
+// MachineImage.genericLinux it needs no region, so the construct also works
+// in a stack without an explicit environment.
+type imageByID struct{ id *string }
+
+// GetImage implements awsec2.IMachineImage.
+func (i *imageByID) GetImage(constructs.Construct) *awsec2.MachineImageConfig {
+	return &awsec2.MachineImageConfig{
+		ImageId:  i.id,
+		OsType:   awsec2.OperatingSystemType_LINUX,
+		UserData: awsec2.UserData_ForLinux(nil),
+	}
+}
+
+// imageID is the pinned image (ImageID) or the one captured once per
+// ImageGeneration.
+func (f *NginxProxyFleet) imageID(p Props, cpu awsec2.AmazonLinuxCpuType) *string {
+	if p.ImageID != "" {
+		return jsii.String(p.ImageID)
+	}
+	stack := awscdk.Stack_Of(f.Construct)
 	param := AL2023Parameter(cpu == awsec2.AmazonLinuxCpuType_ARM_64)
 	// The properties of this resource change only with the architecture or
-	// the generation, so CloudFormation calls it on the first deploy and on
-	// a deliberate roll, never because AWS published an image.
+	// the generation (or the serialized call, pinned by a test), so
+	// CloudFormation calls it on the first deploy and on a deliberate roll,
+	// never because AWS published an image.
 	call := &customresources.AwsSdkCall{
 		Service:            jsii.String("SSM"),
 		Action:             jsii.String("getParameter"),
@@ -244,15 +266,16 @@ func (f *NginxProxyFleet) machineImage(p Props, cpu awsec2.AmazonLinuxCpuType) a
 			awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Actions: jsii.Strings("ssm:GetParameter"),
 				Resources: jsii.Strings(*awscdk.Fn_Join(jsii.String(""), jsii.Strings(
-					"arn:", *awscdk.Aws_PARTITION(), ":ssm:"+region+":*:parameter"+param))),
+					"arn:", *awscdk.Aws_PARTITION(), ":ssm:", *stack.Region(), ":*:parameter"+param))),
 			}),
 		}),
 	})
 	nag.Suppress(cr, "AwsSolutions-IAM5",
 		"The wildcard is the account field of AWS's public parameter (it has none); the statement reads that one parameter.",
-		"Resource::arn:<AWS::Partition>:ssm:"+region+":*:parameter"+param)
-	nag.SuppressAwsCustomResourceFunction(awscdk.Stack_Of(f.Construct))
-	return awsec2.MachineImage_GenericLinux(&map[string]*string{region: cr.GetResponseField(jsii.String("Parameter.Value"))}, nil)
+		"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:*:parameter"+param,
+		"Resource::arn:<AWS::Partition>:ssm:"+*stack.Region()+":*:parameter"+param)
+	nag.SuppressAwsCustomResourceFunction(stack)
+	return cr.GetResponseField(jsii.String("Parameter.Value"))
 }
 
 func (p *Props) withDefaults() Props {

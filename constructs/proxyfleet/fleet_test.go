@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os/exec"
+	"sort"
 	"strings"
 	"testing"
 
@@ -331,4 +332,44 @@ func TestUserDataDecodesToTheTestedFiles(t *testing.T) {
 		found++
 	}
 	assert.Equal(t, len(want), found, "every file is written by the bootstrap")
+}
+
+// TestFleetInAStackWithoutEnvironment: the construct works in a stack with
+// no explicit account or region (the image is not a per-region map).
+func TestFleetInAStackWithoutEnvironment(t *testing.T) {
+	app := awscdk.NewApp(&awscdk.AppProps{AnalyticsReporting: jsii.Bool(false)})
+	stack := awscdk.NewStack(app, jsii.String("Agnostic"), nil)
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
+		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("p"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}}})
+	for _, props := range []proxyfleet.Props{{}, {ImageID: "ami-0123456789abcdef0"}, {ImageLatest: true}} {
+		props.Vpc = vpc
+		props.UpstreamCidrs = []string{"10.0.0.0/16"}
+		props.Routes = []proxyfleet.Route{{Name: "m", Host: "m.example.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80}}
+		proxyfleet.New(stack, fmt.Sprintf("Fleet%s%v", props.ImageID, props.ImageLatest), &props)
+	}
+	tpl := cdktest.Synth(t, stack)
+	images := []string{}
+	for _, lt := range tpl.Resources("AWS::EC2::LaunchTemplate") {
+		b, _ := json.Marshal(lt["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["ImageId"])
+		images = append(images, string(b))
+	}
+	sort.Strings(images)
+	require.Len(t, images, 3)
+	assert.Equal(t, `"ami-0123456789abcdef0"`, images[0])
+	assert.Contains(t, strings.Join(images, " "), `"Parameter.Value"`)
+	assert.Contains(t, strings.Join(images, " "), `{"Ref":"SsmParameterValue`)
+}
+
+// TestCaptureCallIsPinned: the capture re-runs whenever its serialized call
+// changes, so any change to it (an aws-cdk-lib upgrade that serializes it
+// differently, say) would roll every fleet: this test makes it visible.
+func TestCaptureCallIsPinned(t *testing.T) {
+	f := newFleet(t, proxyfleet.Props{})
+	capture := f.resources("Custom::AWS")
+	require.Len(t, capture, 1)
+	props := capture[0]["Properties"].(map[string]any)
+	want := `{"action":"getParameter","outputPaths":["Parameter.Value"],"parameters":{"Name":"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64"},"physicalResourceId":{"id":"/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64#generation-1"},"service":"SSM"}`
+	assert.Equal(t, want, props["Create"])
+	assert.Equal(t, want, props["Update"])
+	assert.Equal(t, false, props["InstallLatestAwsSdk"])
 }
