@@ -3,11 +3,14 @@ package stacks
 import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/constructs/linkmonitor"
 	"github.com/obslink/obslink/constructs/providerregion"
 	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/internal/netutil"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -30,6 +33,8 @@ type ProviderStack struct {
 	topology *topology.Topology
 	// reader is the output-reader role (organizationId set), else nil.
 	reader awsiam.Role
+	// Monitor holds the region's alarms and dashboard.
+	Monitor *linkmonitor.LinkMonitor
 }
 
 // NewProviderStack creates the provider stack of one region.
@@ -71,7 +76,57 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 		stack.AddStackDependency(props.Hub.Stack, jsii.String("the hub gateway must exist before attachments and peerings"))
 	}
 	ps.link = linkToCluster(stack, t, r, p.Vpc(), props.Hub)
+	ps.Monitor = newMonitor(stack, t, r, p, ps.link)
 	return ps
+}
+
+// newMonitor creates the region's alarms and dashboard.
+func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *providerregion.ProviderRegion, link clusterLink) *linkmonitor.LinkMonitor {
+	m := t.Monitoring
+	var tgs []linkmonitor.TargetGroup
+	for i, port := range listenerPorts(t) {
+		tgs = append(tgs, linkmonitor.TargetGroup{Port: port, Group: p.TargetGroups()[i]})
+	}
+	props := &linkmonitor.Props{
+		Name:             *stack.StackName(),
+		LoadBalancer:     p.LoadBalancer(),
+		TargetGroups:     tgs,
+		ServiceID:        p.ServiceID(),
+		AutoScalingGroup: p.Fleet().AutoScalingGroup(),
+		InstanceType:     t.Proxy.InstanceType,
+		MinCapacity:      t.Proxy.Min(),
+		Thresholds: linkmonitor.Thresholds{
+			MinHealthyHosts:   derefInt(m.MinHealthyHosts),
+			TargetResets:      derefInt(m.TargetResets),
+			CPUPercent:        derefInt(m.CPUPercent),
+			EvaluationMinutes: derefInt(m.EvaluationMinutes),
+		},
+	}
+	if link.gateway != nil && link.attachment != nil {
+		props.TransitGatewayID = link.gateway.ID()
+		props.TransitGatewayAttachmentID = link.attachment.Ref()
+	}
+	if arn := m.AlarmTopicArnIn(r.Region); arn != "" {
+		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
+	}
+	return linkmonitor.New(stack, "Monitor", props)
+}
+
+// listenerPorts are the NLB's listener ports in the order ProviderRegion
+// creates them (sorted, distinct).
+func listenerPorts(t *topology.Topology) []int {
+	all := make([]int, len(t.Services))
+	for i, s := range t.Services {
+		all[i] = s.Port
+	}
+	return netutil.Ports(all)
+}
+
+func derefInt(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // Routes turns the topology's services into proxy routes.

@@ -74,6 +74,41 @@ type Topology struct {
 	Proxy Proxy `yaml:"proxy"`
 	// Consumers are the VPCs whose agents push to the cluster.
 	Consumers []Consumer `yaml:"consumers"`
+	// Monitoring sets the provider regions' alarm thresholds and where
+	// alarms notify. Default: see Monitoring.
+	Monitoring Monitoring `yaml:"monitoring"`
+}
+
+// Monitoring configures each provider region's alarms and dashboard.
+type Monitoring struct {
+	// AlarmTopicArn is an SNS topic for alarm and OK notifications. Alarms
+	// notify topics of their own region, so each provider region uses the
+	// topic of this ARN's account and name in its region: create the topic
+	// in every provider region. Default: none (alarms without actions).
+	AlarmTopicArn string `yaml:"alarmTopicArn"`
+	// MinHealthyHosts: fewer healthy proxies in a target group alarm.
+	// Default: 1.
+	MinHealthyHosts *int `yaml:"minHealthyHosts"`
+	// TargetResets: more TCP resets from the proxies in 5 minutes alarm.
+	// Default: 100.
+	TargetResets *int `yaml:"targetResets"`
+	// CPUPercent: average proxy CPU above it alarms. Default: the instance
+	// type's baseline for burstable types (t3, t3a, t4g), else 80.
+	CPUPercent *int `yaml:"cpuPercent"`
+	// EvaluationMinutes: how long a condition holds before an alarm fires.
+	// Default: 5.
+	EvaluationMinutes *int `yaml:"evaluationMinutes"`
+}
+
+// AlarmTopicArnIn is the alarm topic's ARN in region: the same account and
+// name, or "" without a topic.
+func (m Monitoring) AlarmTopicArnIn(region string) string {
+	parts := strings.Split(m.AlarmTopicArn, ":")
+	if len(parts) != 6 {
+		return ""
+	}
+	parts[3] = region
+	return strings.Join(parts, ":")
 }
 
 // ControlPlane is the observability cluster's account, main region and VPC.

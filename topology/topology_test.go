@@ -244,6 +244,8 @@ func TestParseInvalid(t *testing.T) {
 		{name: "image pins as a list", patch: func(m map[string]any) {
 			m["proxy"] = map[string]any{"imageIds": []any{"ami-0123456789abcdef0"}}
 		}, path: "proxy.imageIds", want: "not a mapping"},
+		{name: "bad alarm topic", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"alarmTopicArn": "alarms"} }, path: "monitoring.alarmTopicArn", want: `"alarms" is not an SNS topic ARN`},
+		{name: "threshold out of range", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"cpuPercent": 120} }, path: "monitoring.cpuPercent", want: "120 is out of range; use 1 to 100"},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
 		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},
@@ -290,6 +292,18 @@ func TestZoneIDs(t *testing.T) {
 	require.NoError(t, err, "zone ids are accepted wherever zone names are")
 	assert.True(t, topology.IsZoneID(topo.Regions[1].AvailabilityZones[0]))
 	assert.False(t, topology.IsZoneID("us-east-1a"))
+}
+
+func TestAlarmTopicPerRegion(t *testing.T) {
+	m := topology.Monitoring{AlarmTopicArn: "arn:aws:sns:eu-west-1:111111111111:obslink-alarms"}
+	assert.Equal(t, "arn:aws:sns:us-east-1:111111111111:obslink-alarms", m.AlarmTopicArnIn("us-east-1"))
+	assert.Equal(t, "", topology.Monitoring{}.AlarmTopicArnIn("us-east-1"))
+	data := patched(t, func(m map[string]any) {
+		m["monitoring"] = map[string]any{"alarmTopicArn": "arn:aws:sns:eu-west-1:111111111111:obslink-alarms", "minHealthyHosts": 2, "evaluationMinutes": 3}
+	})
+	topo, err := topology.Parse("monitoring.yaml", data)
+	require.NoError(t, err)
+	assert.Equal(t, 2, *topo.Monitoring.MinHealthyHosts)
 }
 
 func TestManualALBIngress(t *testing.T) {

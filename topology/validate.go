@@ -118,6 +118,7 @@ func (v *validator) validate(t *Topology) {
 
 	v.proxy(t.Proxy)
 	v.images(t)
+	v.monitoring(t.Monitoring)
 
 	seenConsumer := map[string]string{}
 	for i, c := range t.Consumers {
@@ -260,6 +261,27 @@ func (v *validator) proxy(p Proxy) {
 		v.add("proxy.maxCapacity", "%d is out of range; use 1 to 100", max)
 	} else if max < min {
 		v.add("proxy.maxCapacity", "%d is below minCapacity %d; raise maxCapacity or lower minCapacity", max, min)
+	}
+}
+
+// monitoring checks the alarm settings.
+func (v *validator) monitoring(m Monitoring) {
+	if m.AlarmTopicArn != "" && !reTopicArn.MatchString(m.AlarmTopicArn) {
+		v.add("monitoring.alarmTopicArn", "%q is not an SNS topic ARN; give one such as arn:aws:sns:eu-west-1:111111111111:obslink-alarms", m.AlarmTopicArn)
+	}
+	for _, f := range []struct {
+		path     string
+		v        *int
+		min, max int
+	}{
+		{"monitoring.minHealthyHosts", m.MinHealthyHosts, 1, 100},
+		{"monitoring.targetResets", m.TargetResets, 1, 1000000},
+		{"monitoring.cpuPercent", m.CPUPercent, 1, 100},
+		{"monitoring.evaluationMinutes", m.EvaluationMinutes, 1, 60},
+	} {
+		if f.v != nil && (*f.v < f.min || *f.v > f.max) {
+			v.add(f.path, "%d is out of range; use %d to %d, or leave it out for the default", *f.v, f.min, f.max)
+		}
 	}
 }
 

@@ -56,6 +56,8 @@ type ProviderRegion struct {
 	service awsec2.VpcEndpointService
 	allowed []string
 	regions []string
+	// targetGroups are the NLB's target groups, one per listener port, in port order.
+	targetGroups []awselasticloadbalancingv2.NetworkTargetGroup
 }
 
 // New creates a ProviderRegion. It panics on props that cannot describe one.
@@ -144,7 +146,7 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			Port:     jsii.Number(float64(port)),
 			Protocol: awselasticloadbalancingv2.Protocol_TCP,
 		})
-		r.fleet.AttachTo(l, r.nlb, port)
+		r.targetGroups = append(r.targetGroups, r.fleet.AttachTo(l, r.nlb, port))
 	}
 
 	r.allowed, r.regions = sorted(props.AllowedAccounts), sorted(props.SupportedRegions)
@@ -240,6 +242,11 @@ func (r *ProviderRegion) Fleet() *proxyfleet.NginxProxyFleet { return r.fleet }
 
 // LoadBalancer is the NLB behind the endpoint service.
 func (r *ProviderRegion) LoadBalancer() awselasticloadbalancingv2.NetworkLoadBalancer { return r.nlb }
+
+// TargetGroups are the NLB's target groups, one per listener port, in port order.
+func (r *ProviderRegion) TargetGroups() []awselasticloadbalancingv2.NetworkTargetGroup {
+	return append([]awselasticloadbalancingv2.NetworkTargetGroup(nil), r.targetGroups...)
+}
 
 // EndpointService is the VPC endpoint service consumers connect to.
 func (r *ProviderRegion) EndpointService() awsec2.VpcEndpointService { return r.service }

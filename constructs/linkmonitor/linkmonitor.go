@@ -1,0 +1,320 @@
+// Package linkmonitor provides LinkMonitor: the alarms and the dashboard of
+// one provider region, built from the metrics AWS publishes for what the
+// provider runs: the NLB and its target groups (AWS/NetworkELB), the
+// endpoint service (AWS/PrivateLinkServices), the proxies' Auto Scaling
+// group (AWS/AutoScaling, AWS/EC2) and, with Transit Gateways, the
+// provider's attachment (AWS/TransitGateway).
+package linkmonitor
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Thresholds are the alarms' limits.
+type Thresholds struct {
+	// MinHealthyHosts: a target group with fewer healthy proxies than this
+	// alarms. Default: 1.
+	MinHealthyHosts int
+	// TargetResets: more TCP resets from the proxies than this in 5 minutes
+	// alarms. Default: 100.
+	TargetResets int
+	// CPUPercent: average CPU above this for EvaluationMinutes alarms.
+	// Default: the instance type's baseline for burstable types (t3, t3a,
+	// t4g), else 80.
+	CPUPercent int
+	// EvaluationMinutes: how long a condition must hold before an alarm
+	// fires. Default: 5.
+	EvaluationMinutes int
+}
+
+// Props configures a LinkMonitor.
+type Props struct {
+	// Name prefixes the alarms and names the dashboard (e.g. the stack name). Required.
+	Name string
+	// LoadBalancer is the provider's NLB. Required.
+	LoadBalancer awselasticloadbalancingv2.NetworkLoadBalancer
+	// TargetGroups are the NLB's target groups, with the ports they serve. Required: at least one.
+	TargetGroups []TargetGroup
+	// ServiceID is the endpoint service id (vpce-svc-...). Required.
+	ServiceID *string
+	// AutoScalingGroup is the proxies' group. Required.
+	AutoScalingGroup awsautoscaling.AutoScalingGroup
+	// InstanceType of the proxies, for the CPU baseline. Required.
+	InstanceType string
+	// MinCapacity of the group: fewer proxies in service alarms. Required.
+	MinCapacity int
+	// TransitGatewayID is the provider's own gateway (tgw). Default: none
+	// (no Transit Gateway widgets or alarm).
+	TransitGatewayID *string
+	// TransitGatewayAttachmentID is the provider VPC's attachment to that
+	// gateway. Required with TransitGatewayID. Default: none.
+	TransitGatewayAttachmentID *string
+	// Thresholds of the alarms. Default: see Thresholds.
+	Thresholds Thresholds
+	// AlarmTopic receives every alarm's and OK's notification. Default: none
+	// (the alarms still exist and show on the dashboard).
+	AlarmTopic awssns.ITopic
+}
+
+// TargetGroup is one NLB target group and the listener port it serves.
+type TargetGroup struct {
+	Port  int
+	Group awselasticloadbalancingv2.NetworkTargetGroup
+}
+
+// LinkMonitor is the alarms and dashboard of one provider region.
+type LinkMonitor struct {
+	constructs.Construct
+	alarms    []awscloudwatch.Alarm
+	dashboard awscloudwatch.Dashboard
+}
+
+// burstableBaseline is the baseline CPU (percent of the vCPUs) of burstable
+// instance types (EC2 documentation, "Key concepts and definitions for
+// burstable performance instances"); the same for t3, t3a and t4g.
+var burstableBaseline = map[string]int{
+	"nano": 5, "micro": 10, "small": 20, "medium": 20, "large": 30, "xlarge": 40, "2xlarge": 40,
+}
+
+// CPUBaseline is the CPU percentage an instance type can sustain: its
+// baseline for burstable types (t3, t3a, t4g), else 0 (no baseline: full use).
+func CPUBaseline(instanceType string) int {
+	family, size, ok := strings.Cut(instanceType, ".")
+	if !ok || (family != "t3" && family != "t3a" && family != "t4g") {
+		return 0
+	}
+	return burstableBaseline[size]
+}
+
+func (p *Props) withDefaults() Props {
+	if p == nil {
+		panic("linkmonitor.New: props are nil")
+	}
+	out := *p
+	th := &out.Thresholds
+	if th.MinHealthyHosts == 0 {
+		th.MinHealthyHosts = 1
+	}
+	if th.TargetResets == 0 {
+		th.TargetResets = 100
+	}
+	if th.CPUPercent == 0 {
+		th.CPUPercent = 80
+		if b := CPUBaseline(out.InstanceType); b > 0 {
+			th.CPUPercent = b
+		}
+	}
+	if th.EvaluationMinutes == 0 {
+		th.EvaluationMinutes = 5
+	}
+	return out
+}
+
+func (p Props) check() error {
+	switch {
+	case p.Name == "":
+		return fmt.Errorf("props.Name is empty")
+	case p.LoadBalancer == nil || p.AutoScalingGroup == nil || p.ServiceID == nil:
+		return fmt.Errorf("props.LoadBalancer, AutoScalingGroup and ServiceID are required")
+	case len(p.TargetGroups) == 0:
+		return fmt.Errorf("props.TargetGroups is empty")
+	case p.MinCapacity < 1:
+		return fmt.Errorf("props.MinCapacity is %d; give the group's minimum", p.MinCapacity)
+	case (p.TransitGatewayID == nil) != (p.TransitGatewayAttachmentID == nil):
+		return fmt.Errorf("give both TransitGatewayID and TransitGatewayAttachmentID, or neither")
+	}
+	return nil
+}
+
+var minute = awscdk.Duration_Minutes(jsii.Number(1))
+
+// New creates the alarms and the dashboard. It panics on props that cannot
+// describe a provider (programmer misuse, like the CDK's own constructors).
+func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
+	p := props.withDefaults()
+	if err := p.check(); err != nil {
+		panic(fmt.Sprintf("linkmonitor.New(%q): %v", id, err))
+	}
+	m := &LinkMonitor{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	th := p.Thresholds
+	eval := jsii.Number(float64(th.EvaluationMinutes))
+
+	var healthy, unhealthy []awscloudwatch.IMetric
+	for _, tg := range p.TargetGroups {
+		h := tg.Group.Metrics().HealthyHostCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Minimum"), Period: minute,
+			Label: jsii.String(fmt.Sprintf("healthy, port %d", tg.Port))})
+		u := tg.Group.Metrics().UnHealthyHostCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Maximum"), Period: minute,
+			Label: jsii.String(fmt.Sprintf("unhealthy, port %d", tg.Port))})
+		healthy, unhealthy = append(healthy, h), append(unhealthy, u)
+		m.alarm(p, fmt.Sprintf("HealthyHosts%d", tg.Port), h, &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription: jsii.String(fmt.Sprintf("Fewer than %d healthy proxies behind the NLB on port %d: agents' connections on it are failing or about to. See README, Monitoring.", th.MinHealthyHosts, tg.Port)),
+			Threshold:          jsii.Number(float64(th.MinHealthyHosts)),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+			EvaluationPeriods:  eval,
+			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+		})
+		m.alarm(p, fmt.Sprintf("UnhealthyHosts%d", tg.Port), u, &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String(fmt.Sprintf("A proxy fails the NLB health check on port %d (nginx down or its bootstrap failed); the Auto Scaling group replaces it. See README, Monitoring.", tg.Port)),
+			Threshold:          jsii.Number(0),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  eval,
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	}
+	resets := p.LoadBalancer.Metrics().TcpTargetResetCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"),
+		Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("TCP resets from the proxies")})
+	m.alarm(p, "TargetResets", resets, &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String(fmt.Sprintf("More than %d TCP resets from the proxies in 5 minutes: nginx restarts or closes agents' connections. See README, Monitoring.", th.TargetResets)),
+		Threshold:          jsii.Number(float64(th.TargetResets)),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+
+	group := map[string]*string{"AutoScalingGroupName": p.AutoScalingGroup.AutoScalingGroupName()}
+	inService := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/AutoScaling"), MetricName: jsii.String("GroupInServiceInstances"),
+		DimensionsMap: &group, Statistic: jsii.String("Minimum"), Period: minute, Label: jsii.String("proxies in service")})
+	m.alarm(p, "InService", inService, &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String(fmt.Sprintf("Fewer than %d proxies (minCapacity) in service: launches are failing (capacity, image, bootstrap). See README, Monitoring.", p.MinCapacity)),
+		Threshold:          jsii.Number(float64(p.MinCapacity)),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(float64(2 * th.EvaluationMinutes)),
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+	})
+	cpu := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("CPUUtilization"),
+		DimensionsMap: &group, Statistic: jsii.String("Average"), Period: minute, Label: jsii.String("CPU %")})
+	cpuWhy := fmt.Sprintf("Average proxy CPU above %d %% (%s's sustained limit)", th.CPUPercent, p.InstanceType)
+	if CPUBaseline(p.InstanceType) == 0 {
+		cpuWhy = fmt.Sprintf("Average proxy CPU above %d %%", th.CPUPercent)
+	}
+	m.alarm(p, "Cpu", cpu, &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String(cpuWhy + ": the fleet is at its scaling limit (maxCapacity) or burning CPU credits. See README, Monitoring."),
+		Threshold:          jsii.Number(float64(th.CPUPercent)),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(float64(3 * th.EvaluationMinutes)),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+
+	service := map[string]*string{"Service Id": p.ServiceID}
+	plMetric := func(name, stat, label string) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/PrivateLinkServices"), MetricName: jsii.String(name),
+			DimensionsMap: &service, Statistic: jsii.String(stat), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(label)})
+	}
+	endpoints := plMetric("EndpointsCount", "Maximum", "endpoints connected")
+	rst := plMetric("RstPacketsSent", "Sum", "resets sent to endpoints")
+
+	// Per consumer endpoint: a search, since endpoint ids belong to the consumers' stacks.
+	perEndpoint := func(metric, label string) awscloudwatch.MathExpression {
+		return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+				`SEARCH('{AWS/PrivateLinkServices,"Service Id","VPC Endpoint Id"} MetricName="`+metric+`" "Service Id"="`, *p.ServiceID, `"', 'Sum', 300)`)),
+			Label:  jsii.String(label),
+			Period: awscdk.Duration_Minutes(jsii.Number(5)),
+		})
+	}
+
+	widgets := []awscloudwatch.IWidget{
+		awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("obslink alarms"), Alarms: m.alarmRefs(), Width: jsii.Number(24)}),
+		graph("Healthy proxies per target group (NLB)", healthy),
+		graph("Unhealthy proxies per target group (NLB)", unhealthy),
+		graph("TCP resets from the proxies (NLB)", []awscloudwatch.IMetric{resets}),
+		graph("Bytes per consumer endpoint (PrivateLink)", []awscloudwatch.IMetric{perEndpoint("BytesProcessed", "bytes")}),
+		graph("New connections per consumer endpoint (PrivateLink)", []awscloudwatch.IMetric{perEndpoint("NewConnections", "connections")}),
+		graph("Endpoints and resets (PrivateLink)", []awscloudwatch.IMetric{endpoints, rst}),
+		graph("Proxies in service (Auto Scaling)", []awscloudwatch.IMetric{inService}),
+		graph(fmt.Sprintf("CPU %% (limit %d)", th.CPUPercent), []awscloudwatch.IMetric{cpu}),
+		graph("Network bytes (EC2)", []awscloudwatch.IMetric{
+			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("NetworkIn"), DimensionsMap: &group, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("in")}),
+			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("NetworkOut"), DimensionsMap: &group, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("out")}),
+		}),
+	}
+	if p.TransitGatewayID != nil {
+		att := map[string]*string{"TransitGateway": p.TransitGatewayID, "TransitGatewayAttachment": p.TransitGatewayAttachmentID}
+		tgw := func(name, label string) awscloudwatch.Metric {
+			return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/TransitGateway"), MetricName: jsii.String(name),
+				DimensionsMap: &att, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(label)})
+		}
+		drops := tgw("PacketDropCountNoRoute", "dropped, no route")
+		m.alarm(p, "TgwNoRoute", drops, &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String("Packets from the provider VPC's attachment dropped for lack of a route: a Transit Gateway route or association is missing. See README, Monitoring."),
+			Threshold:          jsii.Number(0),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		widgets = append(widgets,
+			graph("Transit Gateway attachment bytes", []awscloudwatch.IMetric{tgw("BytesIn", "in"), tgw("BytesOut", "out")}),
+			graph("Transit Gateway attachment drops", []awscloudwatch.IMetric{drops, tgw("PacketDropCountBlackhole", "dropped, blackhole")}))
+		// The status widget was built before this alarm: rebuild it with all.
+		widgets[0] = awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("obslink alarms"), Alarms: m.alarmRefs(), Width: jsii.Number(24)})
+	}
+	m.dashboard = awscloudwatch.NewDashboard(m.Construct, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
+		DashboardName: jsii.String(p.Name),
+		Widgets:       rows(widgets),
+	})
+	return m
+}
+
+func (m *LinkMonitor) alarm(p Props, id string, metric awscloudwatch.IMetric, opts *awscloudwatch.CreateAlarmOptions) {
+	opts.AlarmName = jsii.String(p.Name + "-" + id)
+	opts.DatapointsToAlarm = opts.EvaluationPeriods
+	a := awscloudwatch.NewAlarm(m.Construct, jsii.String(id), &awscloudwatch.AlarmProps{
+		Metric:             metric,
+		AlarmName:          opts.AlarmName,
+		AlarmDescription:   opts.AlarmDescription,
+		Threshold:          opts.Threshold,
+		ComparisonOperator: opts.ComparisonOperator,
+		EvaluationPeriods:  opts.EvaluationPeriods,
+		DatapointsToAlarm:  opts.DatapointsToAlarm,
+		TreatMissingData:   opts.TreatMissingData,
+	})
+	if p.AlarmTopic != nil {
+		a.AddAlarmAction(awscloudwatchactions.NewSnsAction(p.AlarmTopic))
+		a.AddOkAction(awscloudwatchactions.NewSnsAction(p.AlarmTopic))
+	}
+	m.alarms = append(m.alarms, a)
+}
+
+func (m *LinkMonitor) alarmRefs() *[]interfacesawscloudwatch.IAlarmRef {
+	out := make([]interfacesawscloudwatch.IAlarmRef, len(m.alarms))
+	for i, a := range m.alarms {
+		out[i] = a
+	}
+	return &out
+}
+
+func graph(title string, metrics []awscloudwatch.IMetric) awscloudwatch.IWidget {
+	return awscloudwatch.NewGraphWidget(&awscloudwatch.GraphWidgetProps{
+		Title: jsii.String(title), Left: &metrics, Width: jsii.Number(12), Height: jsii.Number(6),
+	})
+}
+
+// rows lays widgets out two per row, the status widget alone on the first.
+func rows(widgets []awscloudwatch.IWidget) *[]*[]awscloudwatch.IWidget {
+	first := []awscloudwatch.IWidget{widgets[0]}
+	out := []*[]awscloudwatch.IWidget{&first}
+	for i := 1; i < len(widgets); i += 2 {
+		row := widgets[i:min(i+2, len(widgets))]
+		out = append(out, &row)
+	}
+	return &out
+}
+
+// Alarms are the region's alarms, in creation order.
+func (m *LinkMonitor) Alarms() []awscloudwatch.Alarm {
+	return append([]awscloudwatch.Alarm(nil), m.alarms...)
+}
+
+// Dashboard is the region's dashboard.
+func (m *LinkMonitor) Dashboard() awscloudwatch.Dashboard { return m.dashboard }

@@ -1,0 +1,137 @@
+package linkmonitor_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/constructs/linkmonitor"
+	"github.com/obslink/obslink/constructs/providerregion"
+	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/internal/cdktest"
+)
+
+func js(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+// region builds a ProviderRegion and its monitor with props' thresholds,
+// topic and instance type.
+func region(t *testing.T, props linkmonitor.Props) cdktest.Template {
+	t.Helper()
+	stack := cdktest.Stack("111111111111", "eu-west-1")
+	r := providerregion.New(stack, "Provider", &providerregion.Props{
+		Cidr: "10.100.0.0/24", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
+		Routes: []proxyfleet.Route{
+			{Name: "metrics", Host: "metrics.o.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80},
+			{Name: "traces", Host: "traces.o.internal", Port: 4317, Upstream: "t.elb.amazonaws.com", UpstreamPort: 443, GRPC: true, UpstreamTLS: true},
+		},
+		UpstreamCidrs: []string{"10.0.0.0/16"},
+		Fleet:         proxyfleet.Props{InstanceType: props.InstanceType},
+	})
+	props.Name = "test"
+	props.LoadBalancer = r.LoadBalancer()
+	props.ServiceID = r.ServiceID()
+	props.AutoScalingGroup = r.Fleet().AutoScalingGroup()
+	props.MinCapacity = 2
+	for i, tg := range r.TargetGroups() {
+		props.TargetGroups = append(props.TargetGroups, linkmonitor.TargetGroup{Port: []int{80, 4317}[i], Group: tg})
+	}
+	linkmonitor.New(stack, "Monitor", &props)
+	return cdktest.Synth(t, stack)
+}
+
+func alarms(tpl cdktest.Template) map[string]map[string]any {
+	out := map[string]map[string]any{}
+	for _, a := range tpl.Resources("AWS::CloudWatch::Alarm") {
+		p := a["Properties"].(map[string]any)
+		out[p["AlarmName"].(string)] = p
+	}
+	return out
+}
+
+func TestAlarmsAndDefaults(t *testing.T) {
+	tpl := region(t, linkmonitor.Props{InstanceType: "t4g.small"})
+	got := alarms(tpl)
+	names := []string{}
+	for n := range got {
+		names = append(names, n)
+	}
+	assert.ElementsMatch(t, []string{"test-HealthyHosts80", "test-UnhealthyHosts80", "test-HealthyHosts4317", "test-UnhealthyHosts4317",
+		"test-TargetResets", "test-InService", "test-Cpu"}, names)
+	assert.EqualValues(t, 20, got["test-Cpu"]["Threshold"], "t4g.small's baseline")
+	assert.EqualValues(t, 15, got["test-Cpu"]["EvaluationPeriods"])
+	assert.EqualValues(t, 1, got["test-HealthyHosts80"]["Threshold"])
+	assert.Equal(t, "breaching", got["test-HealthyHosts80"]["TreatMissingData"], "no data from a target group is no healthy proxy")
+	assert.EqualValues(t, 2, got["test-InService"]["Threshold"], "minCapacity")
+	assert.EqualValues(t, 100, got["test-TargetResets"]["Threshold"])
+	for n, a := range got {
+		assert.Nil(t, a["AlarmActions"], "%s: no topic, no actions", n)
+	}
+	require.Len(t, tpl.Resources("AWS::CloudWatch::Dashboard"), 1)
+	for _, d := range tpl.Resources("AWS::CloudWatch::Dashboard") {
+		body := js(d["Properties"])
+		assert.Contains(t, body, "Bytes per consumer endpoint (PrivateLink)")
+		assert.Contains(t, js(d["Properties"].(map[string]any)["DashboardName"]), "test")
+	}
+}
+
+func TestThresholdsAndTopic(t *testing.T) {
+	stackTopic := func() linkmonitor.Props {
+		return linkmonitor.Props{InstanceType: "m7g.large", Thresholds: linkmonitor.Thresholds{
+			MinHealthyHosts: 2, TargetResets: 50, EvaluationMinutes: 3,
+		}}
+	}
+	p := stackTopic()
+	tpl := regionWithTopic(t, p)
+	got := alarms(tpl)
+	assert.EqualValues(t, 80, got["test-Cpu"]["Threshold"], "no burstable baseline: 80")
+	assert.EqualValues(t, 2, got["test-HealthyHosts4317"]["Threshold"])
+	assert.EqualValues(t, 50, got["test-TargetResets"]["Threshold"])
+	assert.EqualValues(t, 3, got["test-UnhealthyHosts80"]["EvaluationPeriods"])
+	for n, a := range got {
+		assert.Equal(t, `["arn:aws:sns:eu-west-1:111111111111:alarms"]`, js(a["AlarmActions"]), n)
+		assert.Equal(t, `["arn:aws:sns:eu-west-1:111111111111:alarms"]`, js(a["OKActions"]), n)
+	}
+}
+
+func regionWithTopic(t *testing.T, p linkmonitor.Props) cdktest.Template {
+	t.Helper()
+	stack := cdktest.Stack("111111111111", "eu-west-1")
+	p.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("Topic"), jsii.String("arn:aws:sns:eu-west-1:111111111111:alarms"))
+	r := providerregion.New(stack, "Provider", &providerregion.Props{
+		Cidr: "10.100.0.0/24", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
+		Routes: []proxyfleet.Route{
+			{Name: "metrics", Host: "metrics.o.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80},
+			{Name: "traces", Host: "traces.o.internal", Port: 4317, Upstream: "t.elb.amazonaws.com", UpstreamPort: 443, GRPC: true, UpstreamTLS: true},
+		},
+		UpstreamCidrs: []string{"10.0.0.0/16"},
+		Fleet:         proxyfleet.Props{InstanceType: p.InstanceType},
+	})
+	p.Name, p.LoadBalancer, p.ServiceID, p.AutoScalingGroup, p.MinCapacity = "test", r.LoadBalancer(), r.ServiceID(), r.Fleet().AutoScalingGroup(), 2
+	for i, tg := range r.TargetGroups() {
+		p.TargetGroups = append(p.TargetGroups, linkmonitor.TargetGroup{Port: []int{80, 4317}[i], Group: tg})
+	}
+	linkmonitor.New(stack, "Monitor", &p)
+	return cdktest.Synth(t, stack)
+}
+
+func TestCPUBaseline(t *testing.T) {
+	for typ, want := range map[string]int{"t4g.small": 20, "t3.micro": 10, "t3a.xlarge": 40, "t4g.nano": 5, "m7g.large": 0, "c8g.medium": 0, "t2.small": 0} {
+		assert.Equal(t, want, linkmonitor.CPUBaseline(typ), typ)
+	}
+}
+
+func TestMisuse(t *testing.T) {
+	stack := cdktest.Stack("111111111111", "eu-west-1")
+	defer func() {
+		r := recover()
+		require.NotNil(t, r)
+		assert.True(t, strings.Contains(fmt.Sprint(r), "props.Name is empty"), r)
+	}()
+	linkmonitor.New(stack, "M", &linkmonitor.Props{})
+}

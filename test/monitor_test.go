@@ -1,0 +1,186 @@
+package test
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/topology"
+)
+
+// publishedMetrics are the metrics AWS publishes for the resources obslink
+// monitors, with the dimension sets each is published under (CloudWatch
+// metrics pages of Network Load Balancers, PrivateLink endpoint services,
+// Auto Scaling groups, EC2 and Transit Gateways). An alarm or a widget on any
+// other name or dimension set would show no data, silently.
+var publishedMetrics = map[string]map[string][]string{
+	"AWS/NetworkELB": {
+		"HealthyHostCount":       {"LoadBalancer,TargetGroup", "AvailabilityZone,LoadBalancer,TargetGroup"},
+		"UnHealthyHostCount":     {"LoadBalancer,TargetGroup", "AvailabilityZone,LoadBalancer,TargetGroup"},
+		"TCP_Target_Reset_Count": {"LoadBalancer", "AvailabilityZone,LoadBalancer", "LoadBalancer,TargetGroup"},
+	},
+	"AWS/PrivateLinkServices": {
+		"ActiveConnections": {"Service Id", "Service Id,VPC Endpoint Id", "Load Balancer Arn,Service Id", "Az,Load Balancer Arn,Service Id"},
+		"BytesProcessed":    {"Service Id", "Service Id,VPC Endpoint Id", "Load Balancer Arn,Service Id", "Az,Load Balancer Arn,Service Id"},
+		"NewConnections":    {"Service Id", "Service Id,VPC Endpoint Id", "Load Balancer Arn,Service Id", "Az,Load Balancer Arn,Service Id"},
+		"RstPacketsSent":    {"Service Id", "Service Id,VPC Endpoint Id", "Load Balancer Arn,Service Id", "Az,Load Balancer Arn,Service Id"},
+		"EndpointsCount":    {"Service Id"},
+	},
+	"AWS/AutoScaling": {
+		"GroupInServiceInstances": {"AutoScalingGroupName"},
+	},
+	"AWS/EC2": {
+		"CPUUtilization": {"AutoScalingGroupName", "InstanceId"},
+		"NetworkIn":      {"AutoScalingGroupName", "InstanceId"},
+		"NetworkOut":     {"AutoScalingGroupName", "InstanceId"},
+	},
+	"AWS/TransitGateway": {
+		"BytesIn":                  {"TransitGateway", "TransitGateway,TransitGatewayAttachment"},
+		"BytesOut":                 {"TransitGateway", "TransitGateway,TransitGatewayAttachment"},
+		"PacketDropCountNoRoute":   {"TransitGateway", "TransitGateway,TransitGatewayAttachment"},
+		"PacketDropCountBlackhole": {"TransitGateway", "TransitGateway,TransitGatewayAttachment"},
+	},
+}
+
+// metricRef is one metric an alarm or widget reads.
+type metricRef struct {
+	where, namespace, name string
+	dims                   []string
+}
+
+func (m metricRef) check(t *testing.T) {
+	t.Helper()
+	sort.Strings(m.dims)
+	sets, ok := publishedMetrics[m.namespace][m.name]
+	if !assert.True(t, ok, "%s: %s %s is not a metric AWS publishes for these resources", m.where, m.namespace, m.name) {
+		return
+	}
+	assert.Contains(t, sets, strings.Join(m.dims, ","), "%s: %s %s is not published with dimensions %v", m.where, m.namespace, m.name, m.dims)
+}
+
+// alarmMetrics reads the metric of an AWS::CloudWatch::Alarm, in either form.
+func alarmMetrics(where string, props map[string]any) []metricRef {
+	dimsOf := func(v any) []string {
+		var out []string
+		ds, _ := v.([]any)
+		for _, d := range ds {
+			out = append(out, d.(map[string]any)["Name"].(string))
+		}
+		return out
+	}
+	if name, ok := props["MetricName"].(string); ok {
+		return []metricRef{{where, props["Namespace"].(string), name, dimsOf(props["Dimensions"])}}
+	}
+	var out []metricRef
+	ms, _ := props["Metrics"].([]any)
+	for _, m := range ms {
+		stat, ok := m.(map[string]any)["MetricStat"].(map[string]any)
+		if !ok {
+			continue
+		}
+		metric := stat["Metric"].(map[string]any)
+		out = append(out, metricRef{where, metric["Namespace"].(string), metric["MetricName"].(string), dimsOf(metric["Dimensions"])})
+	}
+	return out
+}
+
+// dashboardMetrics reads the metrics of a dashboard body: arrays
+// [namespace, name, dim, value, ..., {options}] and SEARCH expressions.
+func dashboardMetrics(t *testing.T, where, body string) (refs []metricRef, searches []string, widgets int) {
+	var dash struct {
+		Widgets []struct {
+			Type       string `json:"type"`
+			Properties struct {
+				Metrics []any `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &dash), where)
+	for _, w := range dash.Widgets {
+		widgets++
+		for _, line := range w.Properties.Metrics {
+			parts := line.([]any)
+			if opts, ok := parts[0].(map[string]any); ok {
+				searches = append(searches, opts["expression"].(string))
+				continue
+			}
+			var strs []string
+			for _, p := range parts {
+				if s, ok := p.(string); ok {
+					strs = append(strs, s)
+				}
+			}
+			ref := metricRef{where: where, namespace: strs[0], name: strs[1]}
+			for i := 2; i+1 < len(strs); i += 2 {
+				ref.dims = append(ref.dims, strs[i])
+			}
+			refs = append(refs, ref)
+		}
+	}
+	return refs, searches, widgets
+}
+
+// TestMonitoringReadsPublishedMetrics: every alarm and dashboard widget of
+// every provider (default topology and examples) reads a metric AWS
+// publishes for that resource type with its real dimensions; each provider
+// has its alarms and one dashboard; tgw providers outside the main region
+// watch their attachment.
+func TestMonitoringReadsPublishedMetrics(t *testing.T) {
+	for _, f := range append([]string{""}, exampleFiles(t)...) {
+		var topo *topology.Topology
+		var err error
+		if f == "" {
+			topo, err = topology.Default()
+		} else {
+			topo, err = topology.Load(f)
+		}
+		require.NoError(t, err)
+		tpls := templates(t, synth(t, topo))
+		for _, r := range topo.Regions {
+			name := topo.Name + "-provider-" + r.Region
+			tpl := tpls[name]
+			require.NotNil(t, tpl, name)
+			alarms, dashboards := 0, 0
+			var refs []metricRef
+			for id, res := range tpl.Resources {
+				switch res.Type {
+				case "AWS::CloudWatch::Alarm":
+					alarms++
+					props := tpl.Resolve(res.Properties).(map[string]any)
+					refs = append(refs, alarmMetrics(name+"/"+id, props)...)
+					assert.Contains(t, props["AlarmDescription"], "README, Monitoring", "%s/%s says where to look", name, id)
+				case "AWS::CloudWatch::Dashboard":
+					dashboards++
+					body := tpl.ResolveString(res.Properties["DashboardBody"])
+					dr, searches, widgets := dashboardMetrics(t, name+"/"+id, body)
+					refs = append(refs, dr...)
+					assert.GreaterOrEqual(t, widgets, 10, "%s: dashboard widgets", name)
+					require.Len(t, searches, 2, "%s: per-endpoint searches", name)
+					for _, s := range searches {
+						assert.Contains(t, s, `{AWS/PrivateLinkServices,"Service Id","VPC Endpoint Id"}`)
+						assert.Contains(t, s, `"Service Id"="ref-ProviderEndpointService`)
+					}
+				}
+			}
+			require.NotEmpty(t, refs, name)
+			for _, m := range refs {
+				m.check(t)
+			}
+			ports := map[int]bool{}
+			for _, s := range topo.Services {
+				ports[s.Port] = true
+			}
+			want := 2*len(ports) + 3 // healthy and unhealthy per port; resets, in service, CPU
+			if topo.InterRegion == topology.TGW && r.Region != topo.ControlPlane.Region {
+				want++ // the attachment's drops
+			}
+			assert.Equal(t, want, alarms, "%s (%s): alarms", name, filepath.Base(f))
+			assert.Equal(t, 1, dashboards, name)
+		}
+	}
+}
