@@ -16,6 +16,9 @@
 #   OBSLINK_RESOLVER_PORT DNS server port     (default 53)
 #   OBSLINK_INTERVAL      seconds between lookups (default 10)
 #   OBSLINK_RELOAD        command that reloads nginx (default: systemctl reload nginx)
+#   OBSLINK_TEMP_DIR      nginx's request-body buffer directory; when its disk has
+#                         less than OBSLINK_MIN_FREE_MB (default 512) free, the file
+#                         obslink-disk-low there makes /healthz answer 503 (optional)
 # Usage: obslink-resolve [--once]
 set -u
 if [ -n "${OBSLINK_RESOLVE_ENV:-}" ]; then
@@ -30,6 +33,22 @@ interval=${OBSLINK_INTERVAL:-10}
 reload=${OBSLINK_RELOAD:-systemctl reload nginx}
 
 log() { echo "obslink-resolve: $*" >&2; }
+
+# check_disk marks the request-body buffer's disk low (or clears the mark):
+# nginx buffers bodies over 1 MiB there, and a full disk fails them.
+check_disk() {
+    [ -n "${OBSLINK_TEMP_DIR:-}" ] || return 0
+    local free marker="$OBSLINK_TEMP_DIR/obslink-disk-low"
+    free=$(df -Pm "$OBSLINK_TEMP_DIR" 2>/dev/null | awk 'NR == 2 { print $4 }')
+    [ -n "$free" ] || return 0
+    if [ "$free" -lt "${OBSLINK_MIN_FREE_MB:-512}" ]; then
+        [ -e "$marker" ] || log "only ${free} MiB free for request bodies in $OBSLINK_TEMP_DIR; /healthz answers 503"
+        : >"$marker"
+    elif [ -e "$marker" ]; then
+        rm -f "$marker"
+        log "${free} MiB free for request bodies again; /healthz answers 200"
+    fi
+}
 
 # addresses HOST prints the IPv4 addresses of HOST, sorted, one per line.
 addresses() {
@@ -66,9 +85,11 @@ sync_once() {
 
 if [ "${1:-}" = "--once" ]; then
     sync_once >/dev/null
+    check_disk
     exit 0
 fi
 while :; do
+    check_disk
     if [ -n "$(sync_once)" ]; then
         $reload || log "reload failed: $reload"
     fi

@@ -247,3 +247,50 @@ func TestResolverFailureKeepsAddresses(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, a.status)
 }
+
+// TestAccessLogFlagsUpstreamErrors: upstream_error is 1 when the ALB answers
+// 5xx (or cannot be reached), 0 otherwise: a number, for metric filters.
+func TestAccessLogFlagsUpstreamErrors(t *testing.T) {
+	r := newRig(t)
+	for _, status := range []string{"503", ""} {
+		req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://127.0.0.5:%d/", r.HTTPPort), strings.NewReader("x"))
+		require.NoError(t, err)
+		req.Host = "logs." + domain
+		if status != "" {
+			req.Header.Set("X-Alb-Status", status)
+		}
+		resp, err := r.Client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+	}
+	flags := map[float64]float64{} // status -> upstream_error
+	require.Eventually(t, func() bool {
+		for _, l := range r.Nginx.AccessLog() {
+			var e map[string]any
+			if json.Unmarshal([]byte(l), &e) == nil && e["service"] == "logs" {
+				flags[e["status"].(float64)] = e["upstream_error"].(float64)
+			}
+		}
+		return len(flags) == 2
+	}, 5*time.Second, 50*time.Millisecond, "access log lines for logs")
+	assert.Equal(t, map[float64]float64{503: 1, 200: 0}, flags)
+}
+
+// TestHealthzFailsWhenBodyBufferDiskIsLow: obslink-resolve marks the disk of
+// the request-body buffer low, and /healthz answers 503 until it has room.
+func TestHealthzFailsWhenBodyBufferDiskIsLow(t *testing.T) {
+	r := newRig(t)
+	healthz := func() int {
+		resp, err := r.Client.Get(fmt.Sprintf("http://127.0.0.5:%d/healthz", r.HealthPort))
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	tmp := "OBSLINK_TEMP_DIR=" + r.Nginx.Config.TempDir
+	out := r.Nginx.ResolveOnce(t, tmp, "OBSLINK_MIN_FREE_MB=999999999") // more than any disk here
+	assert.Contains(t, out, "/healthz answers 503")
+	assert.Equal(t, http.StatusServiceUnavailable, healthz())
+	out = r.Nginx.ResolveOnce(t, tmp, "OBSLINK_MIN_FREE_MB=1")
+	assert.Contains(t, out, "/healthz answers 200")
+	assert.Equal(t, http.StatusOK, healthz())
+}

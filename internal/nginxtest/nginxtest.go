@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -228,6 +229,11 @@ func (a *ALB) Requests() int64 { return a.reqs.Load() }
 func (a *ALB) serve(w http.ResponseWriter, r *http.Request) {
 	a.reqs.Add(1)
 	n, _ := io.Copy(io.Discard, r.Body)
+	// A test asks for an error answer with X-Alb-Status (a 5xx from the ALB).
+	if code, err := strconv.Atoi(r.Header.Get("X-Alb-Status")); err == nil {
+		w.WriteHeader(code)
+		return
+	}
 	w.Header().Set("X-Alb", a.Name)
 	w.Header().Set("X-Seen-Host", r.Host)
 	w.Header().Set("X-Seen-Proto", r.Proto)
@@ -357,6 +363,19 @@ func (n *Nginx) Resolve(tb testing.TB) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		tb.Fatalf("obslink-resolve --once: %v\n%s", err, out)
 	}
+}
+
+// ResolveOnce runs obslink-resolve --once with extra settings (such as
+// OBSLINK_TEMP_DIR and OBSLINK_MIN_FREE_MB), as the instance's loop would.
+func (n *Nginx) ResolveOnce(tb testing.TB, env ...string) string {
+	tb.Helper()
+	cmd := exec.Command(filepath.Join(n.Dir, "obslink-resolve"), "--once")
+	cmd.Env = append(n.resolveEnv(1), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		tb.Fatalf("obslink-resolve --once: %v\n%s", err, out)
+	}
+	return string(out)
 }
 
 // ResolveLoop runs obslink-resolve as the instance does, reloading nginx on
