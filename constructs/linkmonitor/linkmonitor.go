@@ -158,7 +158,7 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 			Label: jsii.String(fmt.Sprintf("unhealthy, port %d", tg.Port))})
 		healthy, unhealthy = append(healthy, h), append(unhealthy, u)
 		m.alarm(p, fmt.Sprintf("HealthyHosts%d", tg.Port), h, &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription: jsii.String(fmt.Sprintf("Fewer than %d healthy proxies behind the NLB on port %d: agents' connections on it are failing or about to. See README, Monitoring.", th.MinHealthyHosts, tg.Port)),
+			AlarmDescription:   jsii.String(fmt.Sprintf("Fewer than %d healthy proxies behind the NLB on port %d: agents' connections on it are failing or about to. See README, Monitoring.", th.MinHealthyHosts, tg.Port)),
 			Threshold:          jsii.Number(float64(th.MinHealthyHosts)),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 			EvaluationPeriods:  eval,
