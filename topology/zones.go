@@ -15,9 +15,9 @@ const (
 	ReservedPerSubnet = 5
 	// NLBFreePerSubnet are the free addresses an NLB needs in each of its subnets.
 	NLBFreePerSubnet = 8
-	// SSMEndpoints are the interface endpoints of a provider VPC (ssm,
-	// ssmmessages, ec2messages): one network interface per zone each.
-	SSMEndpoints = 3
+	// InterfaceEndpoints are the interface endpoints of a provider VPC (ssm,
+	// ssmmessages, ec2messages, logs): one network interface per zone each.
+	InterfaceEndpoints = 4
 )
 
 var reZoneID = regexp.MustCompile(`^([a-z]+[0-9]+)-az[0-9]+$`)
@@ -93,9 +93,9 @@ func (t *Topology) ProviderZoneNeeds(zones int) (int, string) {
 	instances := 2 * t.Proxy.Max()
 	spread := max(zones-1, 1)
 	perZone := (instances + spread - 1) / spread
-	need := NLBFreePerSubnet + SSMEndpoints + perZone
-	why := fmt.Sprintf("%d for the NLB, %d for the Systems Manager endpoints, %d for proxies (2 x maxCapacity %d during an instance refresh, over %d zone(s) with one zone out)",
-		NLBFreePerSubnet, SSMEndpoints, perZone, t.Proxy.Max(), spread)
+	need := NLBFreePerSubnet + InterfaceEndpoints + perZone
+	why := fmt.Sprintf("%d for the NLB, %d for the interface endpoints (Systems Manager, CloudWatch Logs), %d for proxies (2 x maxCapacity %d during an instance refresh, over %d zone(s) with one zone out)",
+		NLBFreePerSubnet, InterfaceEndpoints, perZone, t.Proxy.Max(), spread)
 	if t.InterRegion == TGW {
 		need++
 		why += ", 1 for the Transit Gateway attachment"

@@ -71,7 +71,8 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	if r.vpc == nil {
 		vpc := netutil.IsolatedVpc(r.Construct, "Vpc", props.Cidr, props.AvailabilityZones, "proxy")
 		r.vpc = vpc
-		// The proxies have no internet route: packages come through S3, management through Session Manager.
+		// The proxies have no internet route: packages come through S3,
+		// management through Session Manager, logs through CloudWatch Logs.
 		s3 = vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{
 			Service: awsec2.GatewayVpcEndpointAwsService_S3(),
 		})
@@ -82,6 +83,8 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			{"Ssm", awsec2.InterfaceVpcEndpointAwsService_SSM()},
 			{"SsmMessages", awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES()},
 			{"Ec2Messages", awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES()},
+			// The proxies ship their logs with the CloudWatch agent.
+			{"Logs", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
 		} {
 			// Open only to the VPC's own CIDR, written as the literal the
 			// topology gives (CDK's default rule references the CIDR token,

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -170,6 +171,35 @@ type UserDataInput struct {
 	Resolver string
 	// ResolveInterval is the seconds between lookups. Default: 10.
 	ResolveInterval int
+	// AccessLogGroup and ErrorLogGroup are the CloudWatch Logs groups the
+	// CloudWatch agent ships nginx's logs to. Default: "" (no agent).
+	AccessLogGroup, ErrorLogGroup string
+}
+
+// AgentConfig is the CloudWatch agent's configuration: nginx's access and
+// error logs to their groups, one stream per instance.
+func (c Config) AgentConfig(accessGroup, errorGroup string) string {
+	c = c.withDefaults()
+	file := func(path, group string) map[string]any {
+		return map[string]any{"file_path": path, "log_group_name": group, "log_stream_name": "{instance_id}"}
+	}
+	cfg := map[string]any{
+		"agent": map[string]any{"run_as_user": "root", "logfile": "/opt/aws/amazon-cloudwatch-agent/logs/amazon-cloudwatch-agent.log"},
+		"logs": map[string]any{"logs_collected": map[string]any{"files": map[string]any{"collect_list": []any{
+			file(c.AccessLog, accessGroup), file(c.ErrorLog, errorGroup),
+		}}}},
+	}
+	b, _ := json.MarshalIndent(cfg, "", "  ")
+	return string(b) + "\n"
+}
+
+// Logrotate is the logrotate configuration for nginx's logs (by size).
+func Logrotate() string {
+	b, err := assets.FS.ReadFile("nginx/logrotate.conf")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return string(b)
 }
 
 // UserData renders the instance bootstrap from assets/userdata/proxy.sh.tmpl.
@@ -186,6 +216,10 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 		in.ResolveInterval = 10
 	}
 	b64 := func(s string) string { return wrap(base64.StdEncoding.EncodeToString(Gzip(s))) }
+	agent := ""
+	if in.AccessLogGroup != "" {
+		agent = b64(c.AgentConfig(in.AccessLogGroup, in.ErrorLogGroup))
+	}
 	ud, err := execute("userdata/proxy.sh.tmpl", map[string]any{
 		"Resolver":         in.Resolver,
 		"ResolveInterval":  in.ResolveInterval,
@@ -195,6 +229,8 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 		"NginxConfB64":     b64(conf),
 		"ResolveScriptB64": b64(ResolveScript()),
 		"UpstreamsB64":     b64(c.Upstreams()),
+		"LogrotateB64":     b64(Logrotate()),
+		"AgentConfigB64":   agent,
 	})
 	if err == nil && len(ud) > MaxUserData {
 		err = fmt.Errorf("user data is %d bytes, over EC2's limit of %d; use fewer services", len(ud), MaxUserData)

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -62,6 +63,13 @@ type Props struct {
 	// Default: false: the newest image is captured once, at the first deploy,
 	// and kept until ImageGeneration changes.
 	ImageLatest bool
+	// LogGroupPrefix names the CloudWatch Logs groups of nginx's logs,
+	// <prefix>/access and <prefix>/error; a literal, since the instances'
+	// user data carries it. Default: /obslink/<stack name>/proxies.
+	LogGroupPrefix string
+	// LogRetentionDays keeps the proxies' logs this many days (a value
+	// CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, ...). Default: 30.
+	LogRetentionDays int
 	// ImageGeneration names the captured image: changing it (1, 2, ...)
 	// captures the then-newest Amazon Linux 2023 image at the next deploy and
 	// rolls the fleet onto it. Ignored with ImageID or ImageLatest. Default: 1.
@@ -71,11 +79,14 @@ type Props struct {
 // NginxProxyFleet is the proxies of one region.
 type NginxProxyFleet struct {
 	constructs.Construct
-	asg        awsautoscaling.AutoScalingGroup
-	sg         awsec2.SecurityGroup
-	config     Config
-	healthPort int
-	nginxConf  string
+	asg           awsautoscaling.AutoScalingGroup
+	sg            awsec2.SecurityGroup
+	config        Config
+	healthPort    int
+	nginxConf     string
+	accessLogs    awslogs.ILogGroup
+	accessLogName string
+	errorLogName  string
 }
 
 var _ awsec2.IConnectable = (*NginxProxyFleet)(nil)
@@ -131,7 +142,39 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		"AmazonSSMManagedInstanceCore is AWS's minimal policy for Session Manager, the only way into the proxies (no SSH key, no port 22); it grants no data access.",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/AmazonSSMManagedInstanceCore")
 
-	script, err := cfg.UserData(UserDataInput{Resolver: p.Resolver, ResolveInterval: p.ResolveInterval})
+	// nginx's logs leave the instance: the CloudWatch agent ships them
+	// through the VPC's CloudWatch Logs endpoint, one stream per instance.
+	if p.LogGroupPrefix == "" {
+		p.LogGroupPrefix = "/obslink/" + *awscdk.Stack_Of(f.Construct).StackName() + "/proxies"
+	}
+	stack := awscdk.Stack_Of(f.Construct)
+	for _, lg := range []struct{ id, suffix string }{{"AccessLogs", "/access"}, {"ErrorLogs", "/error"}} {
+		name := p.LogGroupPrefix + lg.suffix
+		g := awslogs.NewCfnLogGroup(f.Construct, jsii.String(lg.id), &awslogs.CfnLogGroupProps{
+			LogGroupName:    jsii.String(name),
+			RetentionInDays: jsii.Number(float64(p.LogRetentionDays)),
+		})
+		if lg.id == "AccessLogs" {
+			f.accessLogs = awslogs.LogGroup_FromLogGroupName(f.Construct, jsii.String("AccessLogsRef"), g.Ref())
+			f.accessLogName = name
+		} else {
+			f.errorLogName = name
+		}
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+			Resources: jsii.Strings(*awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+				"arn:", *awscdk.Aws_PARTITION(), ":logs:", *stack.Region(), ":", *stack.Account(), ":log-group:", name, ":*"))),
+		}))
+	}
+	nag.Suppress(role, "AwsSolutions-IAM5",
+		"The proxies write log streams named after their instance ids, known only at launch; the statements name the two log groups.",
+		"Resource::arn:<AWS::Partition>:logs:"+*stack.Region()+":"+*stack.Account()+":log-group:"+f.accessLogName+":*",
+		"Resource::arn:<AWS::Partition>:logs:"+*stack.Region()+":"+*stack.Account()+":log-group:"+f.errorLogName+":*",
+		"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"+f.accessLogName+":*",
+		"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"+f.errorLogName+":*")
+
+	script, err := cfg.UserData(UserDataInput{Resolver: p.Resolver, ResolveInterval: p.ResolveInterval,
+		AccessLogGroup: f.accessLogName, ErrorLogGroup: f.errorLogName})
 	if err != nil {
 		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
 	}
@@ -298,6 +341,7 @@ func (p *Props) withDefaults() Props {
 	def(&out.ResolveInterval, 10)
 	def(&out.RootVolumeGiB, DefaultRootVolumeGiB)
 	def(&out.ImageGeneration, 1)
+	def(&out.LogRetentionDays, 30)
 	if out.Resolver == "" {
 		out.Resolver = DefaultResolver
 	}
@@ -321,6 +365,15 @@ func (f *NginxProxyFleet) AutoScalingGroup() awsautoscaling.AutoScalingGroup { r
 
 // Connections lets callers admit traffic: fleet.Connections().AllowFrom(nlb, port).
 func (f *NginxProxyFleet) Connections() awsec2.Connections { return f.sg.Connections() }
+
+// AccessLogGroup is the CloudWatch Logs group of nginx's access log (one
+// JSON line per request), for metric filters.
+func (f *NginxProxyFleet) AccessLogGroup() awslogs.ILogGroup { return f.accessLogs }
+
+// LogGroupNames are the names of the access and error log groups.
+func (f *NginxProxyFleet) LogGroupNames() (access, errors string) {
+	return f.accessLogName, f.errorLogName
+}
 
 // NginxConfig is the rendered nginx.conf the instances run.
 func (f *NginxProxyFleet) NginxConfig() string { return f.nginxConf }

@@ -4,7 +4,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -155,10 +157,16 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 	assert.Equal(t, 1, instance, "one instance role")
 	assert.Equal(t, 1, capture, "one role for the image capture")
 	policies := f.resources("AWS::IAM::Policy")
-	require.Len(t, policies, 1, "no inline policy beyond the capture's")
-	doc, _ := json.Marshal(policies[0]["Properties"].(map[string]any)["PolicyDocument"])
-	assert.Contains(t, string(doc), `"Action":"ssm:GetParameter"`)
-	assert.Contains(t, string(doc), ":ssm:eu-west-1:*:parameter"+proxyfleet.AL2023Parameter(true))
+	require.Len(t, policies, 2, "the capture's, and the instances' log writes")
+	docs := js(policies)
+	assert.Contains(t, docs, `"Action":"ssm:GetParameter"`)
+	assert.Contains(t, docs, ":ssm:eu-west-1:*:parameter"+proxyfleet.AL2023Parameter(true))
+	assert.Contains(t, docs, `"Action":["logs:CreateLogStream","logs:PutLogEvents","logs:DescribeLogStreams"]`)
+	assert.Contains(t, docs, `:log-group:/obslink/Test/proxies/access:*`)
+	assert.NotContains(t, docs, `"logs:*"`)
+	groups := f.resources("AWS::Logs::LogGroup")
+	require.Len(t, groups, 2)
+	assert.Contains(t, js(groups), `"LogGroupName":"/obslink/Test/proxies/error","RetentionInDays":30`)
 }
 
 func TestScalingHealthAndRefresh(t *testing.T) {
@@ -284,36 +292,48 @@ func TestUserDataStartsWithOneShebang(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(ud, "#!/bin/bash"))
 }
 
-// User data is limited to 16 KiB; twenty services still fit.
+// User data is limited to 16 KiB; twenty services and the agent's
+// configuration still fit.
 func TestUserDataFitsWithManyServices(t *testing.T) {
 	var routes []proxyfleet.Route
 	for i := 0; i < 20; i++ {
 		routes = append(routes, proxyfleet.Route{Name: fmt.Sprintf("svc%02d", i), Host: fmt.Sprintf("svc%02d.observability.internal", i),
 			Port: 80, Upstream: fmt.Sprintf("internal-svc%02d-alb-1234567890.eu-west-1.elb.amazonaws.com", i), UpstreamPort: 80})
 	}
-	ud, err := proxyfleet.Config{Routes: routes}.UserData(proxyfleet.UserDataInput{})
+	ud, err := proxyfleet.Config{Routes: routes}.UserData(proxyfleet.UserDataInput{
+		AccessLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/access", ErrorLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/error"})
 	require.NoError(t, err)
+	assert.Contains(t, ud, "amazon-cloudwatch-agent-ctl", "with the agent's configuration")
 	assert.Less(t, len(ud), proxyfleet.MaxUserData)
-	t.Logf("20 services: %d bytes of user data", len(ud))
+	t.Logf("20 services and the agent: %d bytes of user data", len(ud))
 }
 
 // TestUserDataDecodesToTheTestedFiles runs each file-writing pipeline of the
 // bootstrap (base64 -d | gunzip, as on the instance) with bash and compares
 // the result with what the nginx tests run.
+func js(v any) string { b, _ := json.Marshal(v); return string(b) }
+
 func TestUserDataDecodesToTheTestedFiles(t *testing.T) {
 	cfg := proxyfleet.Config{Routes: []proxyfleet.Route{
 		{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Upstream: "m.test", UpstreamPort: 80},
 		{Name: "traces", Host: "traces.observability.internal", Port: 4317, Upstream: "t.test", UpstreamPort: 4317, GRPC: true},
 	}}
-	ud, err := cfg.UserData(proxyfleet.UserDataInput{})
+	ud, err := cfg.UserData(proxyfleet.UserDataInput{AccessLogGroup: "/obslink/p/proxies/access", ErrorLogGroup: "/obslink/p/proxies/error"})
 	require.NoError(t, err)
 	conf, err := cfg.Render()
 	require.NoError(t, err)
 	want := map[string]string{
-		"/etc/nginx/nginx.conf":          conf,
-		"/usr/local/bin/obslink-resolve": proxyfleet.ResolveScript(),
-		"/etc/obslink/upstreams":         cfg.Upstreams(),
+		"/etc/nginx/nginx.conf":                             conf,
+		"/usr/local/bin/obslink-resolve":                    proxyfleet.ResolveScript(),
+		"/etc/obslink/upstreams":                            cfg.Upstreams(),
+		"/etc/logrotate.d/nginx":                            proxyfleet.Logrotate(),
+		"/opt/aws/amazon-cloudwatch-agent/etc/obslink.json": cfg.AgentConfig("/obslink/p/proxies/access", "/obslink/p/proxies/error"),
 	}
+	assert.Contains(t, ud, "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s")
+	assert.Contains(t, ud, "dnf install -y nginx bind-utils logrotate amazon-cloudwatch-agent")
+	var agent map[string]any
+	require.NoError(t, json.Unmarshal([]byte(cfg.AgentConfig("/a", "/e")), &agent))
+	assert.Contains(t, js(agent), `"file_path":"/var/log/nginx/access.log","log_group_name":"/a","log_stream_name":"{instance_id}"`)
 	lines := strings.Split(ud, "\n")
 	found := 0
 	for i, l := range lines {
@@ -372,4 +392,21 @@ func TestCaptureCallIsPinned(t *testing.T) {
 	assert.Equal(t, want, props["Create"])
 	assert.Equal(t, want, props["Update"])
 	assert.Equal(t, false, props["InstallLatestAwsSdk"])
+}
+
+// TestLogrotateConfigParses runs logrotate's own parser (debug mode: it
+// changes nothing) on the configuration the instances get, with the log
+// path pointed at a temporary directory.
+func TestLogrotateConfigParses(t *testing.T) {
+	bin := nginxtest.Require(t, "logrotate", "/usr/sbin/logrotate")
+	dir := t.TempDir()
+	conf := strings.Replace(proxyfleet.Logrotate(), "/var/log/nginx/*.log", dir+"/*.log", 1)
+	require.NotEqual(t, proxyfleet.Logrotate(), conf)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nginx"), []byte(conf), 0o644))
+	big := make([]byte, 101<<20) // over the 100M size limit
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "access.log"), big, 0o644))
+	out, err := exec.Command(bin, "-d", "-s", filepath.Join(dir, "state"), filepath.Join(dir, "nginx")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "log needs rotating", "%s", out)
+	assert.NotContains(t, strings.ToLower(string(out)), "error", "%s", out)
 }

@@ -56,6 +56,7 @@ var installHints = map[string]string{
 	"cfn-lint":   "comes with this machine image's Python; PyPI is not reachable here",
 	"python3":    "comes with this machine image",
 	"shellcheck": "Debian: apt-get install shellcheck",
+	"logrotate":  "Debian: apt-get install logrotate",
 }
 
 // FreePort returns a TCP port free on ip at the time of the call.
