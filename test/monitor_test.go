@@ -22,7 +22,7 @@ var publishedMetrics = map[string]map[string][]string{
 	"AWS/NetworkELB": {
 		"HealthyHostCount":       {"LoadBalancer,TargetGroup", "AvailabilityZone,LoadBalancer,TargetGroup"},
 		"UnHealthyHostCount":     {"LoadBalancer,TargetGroup", "AvailabilityZone,LoadBalancer,TargetGroup"},
-		"TCP_Target_Reset_Count": {"LoadBalancer", "AvailabilityZone,LoadBalancer", "LoadBalancer,TargetGroup"},
+		"TCP_Target_Reset_Count": {"LoadBalancer", "AvailabilityZone,LoadBalancer"},
 	},
 	"AWS/PrivateLinkServices": {
 		"ActiveConnections": {"Service Id", "Service Id,VPC Endpoint Id", "Load Balancer Arn,Service Id", "Az,Load Balancer Arn,Service Id"},
@@ -47,10 +47,16 @@ var publishedMetrics = map[string]map[string][]string{
 	},
 }
 
+// resolution is how often AWS publishes a namespace's data points, in
+// seconds: EC2 without detailed monitoring (obslink's instances) every 5
+// minutes, the others every minute. A shorter period sees missing data.
+var resolution = map[string]float64{"AWS/EC2": 300}
+
 // metricRef is one metric an alarm or widget reads.
 type metricRef struct {
 	where, namespace, name string
 	dims                   []string
+	period                 float64
 }
 
 func (m metricRef) check(t *testing.T) {
@@ -61,6 +67,11 @@ func (m metricRef) check(t *testing.T) {
 		return
 	}
 	assert.Contains(t, sets, strings.Join(m.dims, ","), "%s: %s %s is not published with dimensions %v", m.where, m.namespace, m.name, m.dims)
+	min := resolution[m.namespace]
+	if min == 0 {
+		min = 60
+	}
+	assert.GreaterOrEqual(t, m.period, min, "%s: %s %s read every %v s, published every %v s", m.where, m.namespace, m.name, m.period, min)
 }
 
 // alarmMetrics reads the metric of an AWS::CloudWatch::Alarm, in either form.
@@ -74,7 +85,7 @@ func alarmMetrics(where string, props map[string]any) []metricRef {
 		return out
 	}
 	if name, ok := props["MetricName"].(string); ok {
-		return []metricRef{{where, props["Namespace"].(string), name, dimsOf(props["Dimensions"])}}
+		return []metricRef{{where, props["Namespace"].(string), name, dimsOf(props["Dimensions"]), props["Period"].(float64)}}
 	}
 	var out []metricRef
 	ms, _ := props["Metrics"].([]any)
@@ -84,7 +95,7 @@ func alarmMetrics(where string, props map[string]any) []metricRef {
 			continue
 		}
 		metric := stat["Metric"].(map[string]any)
-		out = append(out, metricRef{where, metric["Namespace"].(string), metric["MetricName"].(string), dimsOf(metric["Dimensions"])})
+		out = append(out, metricRef{where, metric["Namespace"].(string), metric["MetricName"].(string), dimsOf(metric["Dimensions"]), stat["Period"].(float64)})
 	}
 	return out
 }
@@ -110,12 +121,18 @@ func dashboardMetrics(t *testing.T, where, body string) (refs []metricRef, searc
 				continue
 			}
 			var strs []string
+			period := 300.0 // a widget's default
 			for _, p := range parts {
-				if s, ok := p.(string); ok {
-					strs = append(strs, s)
+				switch v := p.(type) {
+				case string:
+					strs = append(strs, v)
+				case map[string]any:
+					if f, ok := v["period"].(float64); ok {
+						period = f
+					}
 				}
 			}
-			ref := metricRef{where: where, namespace: strs[0], name: strs[1]}
+			ref := metricRef{where: where, namespace: strs[0], name: strs[1], period: period}
 			for i := 2; i+1 < len(strs); i += 2 {
 				ref.dims = append(ref.dims, strs[i])
 			}

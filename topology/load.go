@@ -246,7 +246,7 @@ var (
 	reAccount  = regexp.MustCompile(`^[0-9]{12}$`)
 	reOrg      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	reAMI      = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
-	reTopicArn = regexp.MustCompile(`^arn:aws[a-z-]*:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
+	reTopicArn = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso|-iso-[a-z])?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 	reRegion   = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$`)
 	reVPC      = regexp.MustCompile(`^vpc-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reSubnet   = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)

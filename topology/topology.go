@@ -86,14 +86,14 @@ type Monitoring struct {
 	// topic of this ARN's account and name in its region: create the topic
 	// in every provider region. Default: none (alarms without actions).
 	AlarmTopicArn string `yaml:"alarmTopicArn"`
-	// MinHealthyHosts: fewer healthy proxies in a target group alarm.
-	// Default: 1.
+	// MinHealthyHosts: fewer healthy proxies in a target group alarm; at most
+	// proxy.minCapacity. Default: 1.
 	MinHealthyHosts *int `yaml:"minHealthyHosts"`
 	// TargetResets: more TCP resets from the proxies in 5 minutes alarm.
 	// Default: 100.
 	TargetResets *int `yaml:"targetResets"`
-	// CPUPercent: average proxy CPU above it alarms. Default: the instance
-	// type's baseline for burstable types (t3, t3a, t4g), else 80.
+	// CPUPercent: average proxy CPU above it alarms; keep it above the
+	// group's scaling target (50). Default: 80.
 	CPUPercent *int `yaml:"cpuPercent"`
 	// EvaluationMinutes: how long a condition holds before an alarm fires.
 	// Default: 5.

@@ -245,7 +245,8 @@ func TestParseInvalid(t *testing.T) {
 			m["proxy"] = map[string]any{"imageIds": []any{"ami-0123456789abcdef0"}}
 		}, path: "proxy.imageIds", want: "not a mapping"},
 		{name: "bad alarm topic", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"alarmTopicArn": "alarms"} }, path: "monitoring.alarmTopicArn", want: `"alarms" is not an SNS topic ARN`},
-		{name: "threshold out of range", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"cpuPercent": 120} }, path: "monitoring.cpuPercent", want: "120 is out of range; use 1 to 100"},
+		{name: "threshold out of range", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"cpuPercent": 40} }, path: "monitoring.cpuPercent", want: "40 is out of range; use 51 to 100"},
+		{name: "min healthy hosts above capacity", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"minHealthyHosts": 3} }, path: "monitoring.minHealthyHosts", want: "3 is above proxy.minCapacity 2"},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},
 		{name: "wrong scalar type", patch: func(m map[string]any) { at(m, "services", 0)["port"] = "eighty" }, path: "services[0].port", want: `"eighty" is not a whole number`},

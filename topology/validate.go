@@ -119,6 +119,9 @@ func (v *validator) validate(t *Topology) {
 	v.proxy(t.Proxy)
 	v.images(t)
 	v.monitoring(t.Monitoring)
+	if m := t.Monitoring.MinHealthyHosts; m != nil && *m > t.Proxy.Min() {
+		v.add("monitoring.minHealthyHosts", "%d is above proxy.minCapacity %d: the alarm would fire whenever the fleet is at its minimum; use %d or less", *m, t.Proxy.Min(), t.Proxy.Min())
+	}
 
 	seenConsumer := map[string]string{}
 	for i, c := range t.Consumers {
@@ -267,7 +270,7 @@ func (v *validator) proxy(p Proxy) {
 // monitoring checks the alarm settings.
 func (v *validator) monitoring(m Monitoring) {
 	if m.AlarmTopicArn != "" && !reTopicArn.MatchString(m.AlarmTopicArn) {
-		v.add("monitoring.alarmTopicArn", "%q is not an SNS topic ARN; give one such as arn:aws:sns:eu-west-1:111111111111:obslink-alarms", m.AlarmTopicArn)
+		v.add("monitoring.alarmTopicArn", "%q is not an SNS topic ARN; give one such as arn:aws:sns:eu-west-1:111111111111:obslink-alarms (each provider region uses its own region in place of the one given)", m.AlarmTopicArn)
 	}
 	for _, f := range []struct {
 		path     string
@@ -276,7 +279,7 @@ func (v *validator) monitoring(m Monitoring) {
 	}{
 		{"monitoring.minHealthyHosts", m.MinHealthyHosts, 1, 100},
 		{"monitoring.targetResets", m.TargetResets, 1, 1000000},
-		{"monitoring.cpuPercent", m.CPUPercent, 1, 100},
+		{"monitoring.cpuPercent", m.CPUPercent, 51, 100},
 		{"monitoring.evaluationMinutes", m.EvaluationMinutes, 1, 60},
 	} {
 		if f.v != nil && (*f.v < f.min || *f.v > f.max) {

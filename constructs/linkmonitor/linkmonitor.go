@@ -8,7 +8,6 @@ package linkmonitor
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
@@ -29,9 +28,8 @@ type Thresholds struct {
 	// TargetResets: more TCP resets from the proxies than this in 5 minutes
 	// alarms. Default: 100.
 	TargetResets int
-	// CPUPercent: average CPU above this for EvaluationMinutes alarms.
-	// Default: the instance type's baseline for burstable types (t3, t3a,
-	// t4g), else 80.
+	// CPUPercent: average CPU above this for three times EvaluationMinutes
+	// alarms; keep it above the group's scaling target (50). Default: 80.
 	CPUPercent int
 	// EvaluationMinutes: how long a condition must hold before an alarm
 	// fires. Default: 5.
@@ -50,7 +48,7 @@ type Props struct {
 	ServiceID *string
 	// AutoScalingGroup is the proxies' group. Required.
 	AutoScalingGroup awsautoscaling.AutoScalingGroup
-	// InstanceType of the proxies, for the CPU baseline. Required.
+	// InstanceType of the proxies, named in the CPU alarm. Required.
 	InstanceType string
 	// MinCapacity of the group: fewer proxies in service alarms. Required.
 	MinCapacity int
@@ -80,23 +78,6 @@ type LinkMonitor struct {
 	dashboard awscloudwatch.Dashboard
 }
 
-// burstableBaseline is the baseline CPU (percent of the vCPUs) of burstable
-// instance types (EC2 documentation, "Key concepts and definitions for
-// burstable performance instances"); the same for t3, t3a and t4g.
-var burstableBaseline = map[string]int{
-	"nano": 5, "micro": 10, "small": 20, "medium": 20, "large": 30, "xlarge": 40, "2xlarge": 40,
-}
-
-// CPUBaseline is the CPU percentage an instance type can sustain: its
-// baseline for burstable types (t3, t3a, t4g), else 0 (no baseline: full use).
-func CPUBaseline(instanceType string) int {
-	family, size, ok := strings.Cut(instanceType, ".")
-	if !ok || (family != "t3" && family != "t3a" && family != "t4g") {
-		return 0
-	}
-	return burstableBaseline[size]
-}
-
 func (p *Props) withDefaults() Props {
 	if p == nil {
 		panic("linkmonitor.New: props are nil")
@@ -111,9 +92,6 @@ func (p *Props) withDefaults() Props {
 	}
 	if th.CPUPercent == 0 {
 		th.CPUPercent = 80
-		if b := CPUBaseline(out.InstanceType); b > 0 {
-			th.CPUPercent = b
-		}
 	}
 	if th.EvaluationMinutes == 0 {
 		th.EvaluationMinutes = 5
@@ -192,17 +170,16 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 		EvaluationPeriods:  jsii.Number(float64(2 * th.EvaluationMinutes)),
 		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
 	})
+	// EC2 publishes CPU every 5 minutes without detailed monitoring: a
+	// shorter period would see mostly missing data.
 	cpu := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("CPUUtilization"),
-		DimensionsMap: &group, Statistic: jsii.String("Average"), Period: minute, Label: jsii.String("CPU %")})
-	cpuWhy := fmt.Sprintf("Average proxy CPU above %d %% (%s's sustained limit)", th.CPUPercent, p.InstanceType)
-	if CPUBaseline(p.InstanceType) == 0 {
-		cpuWhy = fmt.Sprintf("Average proxy CPU above %d %%", th.CPUPercent)
-	}
+		DimensionsMap: &group, Statistic: jsii.String("Average"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("CPU %")})
 	m.alarm(p, "Cpu", cpu, &awscloudwatch.CreateAlarmOptions{
-		AlarmDescription:   jsii.String(cpuWhy + ": the fleet is at its scaling limit (maxCapacity) or burning CPU credits. See README, Monitoring."),
+		AlarmDescription: jsii.String(fmt.Sprintf("Average proxy CPU (%s) above %d %% while the group scales at 50 %%: the fleet is at maxCapacity or cannot launch fast enough. See README, Monitoring.",
+			p.InstanceType, th.CPUPercent)),
 		Threshold:          jsii.Number(float64(th.CPUPercent)),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		EvaluationPeriods:  jsii.Number(float64(3 * th.EvaluationMinutes)),
+		EvaluationPeriods:  jsii.Number(float64((3*th.EvaluationMinutes + 4) / 5)),
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 

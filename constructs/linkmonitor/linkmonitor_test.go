@@ -63,8 +63,9 @@ func TestAlarmsAndDefaults(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"test-HealthyHosts80", "test-UnhealthyHosts80", "test-HealthyHosts4317", "test-UnhealthyHosts4317",
 		"test-TargetResets", "test-InService", "test-Cpu"}, names)
-	assert.EqualValues(t, 20, got["test-Cpu"]["Threshold"], "t4g.small's baseline")
-	assert.EqualValues(t, 15, got["test-Cpu"]["EvaluationPeriods"])
+	assert.EqualValues(t, 80, got["test-Cpu"]["Threshold"], "above the scaling target")
+	assert.EqualValues(t, 3, got["test-Cpu"]["EvaluationPeriods"], "three 5-minute periods: EC2 publishes CPU every 5 minutes")
+	assert.Contains(t, js(got["test-Cpu"]["Metrics"]), `"Period":300`)
 	assert.EqualValues(t, 1, got["test-HealthyHosts80"]["Threshold"])
 	assert.Equal(t, "breaching", got["test-HealthyHosts80"]["TreatMissingData"], "no data from a target group is no healthy proxy")
 	assert.EqualValues(t, 2, got["test-InService"]["Threshold"], "minCapacity")
@@ -89,7 +90,8 @@ func TestThresholdsAndTopic(t *testing.T) {
 	p := stackTopic()
 	tpl := regionWithTopic(t, p)
 	got := alarms(tpl)
-	assert.EqualValues(t, 80, got["test-Cpu"]["Threshold"], "no burstable baseline: 80")
+	assert.EqualValues(t, 80, got["test-Cpu"]["Threshold"])
+	assert.EqualValues(t, 2, got["test-Cpu"]["EvaluationPeriods"], "3 x 3 minutes, in 5-minute periods, rounded up")
 	assert.EqualValues(t, 2, got["test-HealthyHosts4317"]["Threshold"])
 	assert.EqualValues(t, 50, got["test-TargetResets"]["Threshold"])
 	assert.EqualValues(t, 3, got["test-UnhealthyHosts80"]["EvaluationPeriods"])
@@ -118,12 +120,6 @@ func regionWithTopic(t *testing.T, p linkmonitor.Props) cdktest.Template {
 	}
 	linkmonitor.New(stack, "Monitor", &p)
 	return cdktest.Synth(t, stack)
-}
-
-func TestCPUBaseline(t *testing.T) {
-	for typ, want := range map[string]int{"t4g.small": 20, "t3.micro": 10, "t3a.xlarge": 40, "t4g.nano": 5, "m7g.large": 0, "c8g.medium": 0, "t2.small": 0} {
-		assert.Equal(t, want, linkmonitor.CPUBaseline(typ), typ)
-	}
 }
 
 func TestMisuse(t *testing.T) {
