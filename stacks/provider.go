@@ -100,7 +100,12 @@ func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *
 			TargetResets:      derefInt(m.TargetResets),
 			CPUPercent:        derefInt(m.CPUPercent),
 			EvaluationMinutes: derefInt(m.EvaluationMinutes),
+			UpstreamErrors:    derefInt(m.UpstreamErrors),
 		},
+		AccessLogGroup: p.Fleet().AccessLogGroup(),
+	}
+	for _, s := range t.Services {
+		props.Services = append(props.Services, s.Name)
 	}
 	if link.gateway != nil && link.attachment != nil {
 		props.TransitGatewayID = link.gateway.ID()

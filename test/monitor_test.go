@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/internal/iamsim"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -59,9 +60,45 @@ type metricRef struct {
 	period                 float64
 }
 
-func (m metricRef) check(t *testing.T) {
+// filterMetrics are the metrics a template's metric filters publish:
+// namespace -> name -> dimension names, sorted and joined.
+type filterMetrics map[string]map[string]string
+
+func filtersOf(tpl *iamsim.Template) filterMetrics {
+	out := filterMetrics{}
+	for _, r := range tpl.Resources {
+		if r.Type != "AWS::Logs::MetricFilter" {
+			continue
+		}
+		for _, mt := range r.Properties["MetricTransformations"].([]any) {
+			m := mt.(map[string]any)
+			var dims []string
+			ds, _ := m["Dimensions"].([]any)
+			for _, d := range ds {
+				dims = append(dims, d.(map[string]any)["Key"].(string))
+			}
+			sort.Strings(dims)
+			ns := m["MetricNamespace"].(string)
+			if out[ns] == nil {
+				out[ns] = map[string]string{}
+			}
+			out[ns][m["MetricName"].(string)] = strings.Join(dims, ",")
+		}
+	}
+	return out
+}
+
+func (m metricRef) check(t *testing.T, filters filterMetrics) {
 	t.Helper()
 	sort.Strings(m.dims)
+	if strings.HasPrefix(m.namespace, "obslink/") { // ours: a metric filter of the same template publishes it
+		dims, ok := filters[m.namespace][m.name]
+		if assert.True(t, ok, "%s: no metric filter publishes %s %s", m.where, m.namespace, m.name) {
+			assert.Equal(t, dims, strings.Join(m.dims, ","), "%s: %s %s dimensions", m.where, m.namespace, m.name)
+		}
+		assert.GreaterOrEqual(t, m.period, 60.0, m.where)
+		return
+	}
 	sets, ok := publishedMetrics[m.namespace][m.name]
 	if !assert.True(t, ok, "%s: %s %s is not a metric AWS publishes for these resources", m.where, m.namespace, m.name) {
 		return
@@ -185,14 +222,16 @@ func TestMonitoringReadsPublishedMetrics(t *testing.T) {
 				}
 			}
 			require.NotEmpty(t, refs, name)
+			filters := filtersOf(tpl)
+			require.Len(t, filters["obslink/"+name], 5, "%s: metric filters of the access log", name)
 			for _, m := range refs {
-				m.check(t)
+				m.check(t, filters)
 			}
 			ports := map[int]bool{}
 			for _, s := range topo.Services {
 				ports[s.Port] = true
 			}
-			want := 2*len(ports) + 3 // healthy and unhealthy per port; resets, in service, CPU
+			want := 2*len(ports) + 3 + len(topo.Services) // healthy and unhealthy per port; resets, in service, CPU; upstream errors per service
 			if topo.InterRegion == topology.TGW && r.Region != topo.ControlPlane.Region {
 				want++ // the attachment's drops
 			}

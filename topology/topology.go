@@ -98,6 +98,9 @@ type Monitoring struct {
 	// EvaluationMinutes: how long a condition holds before an alarm fires.
 	// Default: 5.
 	EvaluationMinutes *int `yaml:"evaluationMinutes"`
+	// UpstreamErrors: more requests of one service answered 5xx by its ALB,
+	// or not at all, in 5 minutes alarm. Default: 10.
+	UpstreamErrors *int `yaml:"upstreamErrors"`
 }
 
 // AlarmTopicArnIn is the alarm topic's ARN in region: the same account and

@@ -281,6 +281,7 @@ func (v *validator) monitoring(m Monitoring) {
 		{"monitoring.targetResets", m.TargetResets, 1, 1000000},
 		{"monitoring.cpuPercent", m.CPUPercent, 51, 100},
 		{"monitoring.evaluationMinutes", m.EvaluationMinutes, 1, 60},
+		{"monitoring.upstreamErrors", m.UpstreamErrors, 1, 1000000},
 	} {
 		if f.v != nil && (*f.v < f.min || *f.v > f.max) {
 			v.add(f.path, "%d is out of range; use %d to %d, or leave it out for the default", *f.v, f.min, f.max)

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -34,6 +35,9 @@ type Thresholds struct {
 	// EvaluationMinutes: how long a condition must hold before an alarm
 	// fires. Default: 5.
 	EvaluationMinutes int
+	// UpstreamErrors: more requests of one service answered 5xx by its ALB,
+	// or not at all, than this in 5 minutes alarms. Default: 10.
+	UpstreamErrors int
 }
 
 // Props configures a LinkMonitor.
@@ -63,7 +67,18 @@ type Props struct {
 	// AlarmTopic receives every alarm's and OK's notification. Default: none
 	// (the alarms still exist and show on the dashboard).
 	AlarmTopic awssns.ITopic
+	// AccessLogGroup holds the proxies' JSON access log; metric filters turn
+	// it into per-service request, error and latency metrics. Default: none
+	// (no per-service metrics, widgets or alarms).
+	AccessLogGroup awslogs.ILogGroup
+	// Services are the service names the access log records; each gets an
+	// upstream-error alarm. Required with AccessLogGroup.
+	Services []string
 }
+
+// MetricNamespace is the CloudWatch namespace of a monitor's metrics from
+// the access log: obslink/<Name>.
+func MetricNamespace(name string) string { return "obslink/" + name }
 
 // TargetGroup is one NLB target group and the listener port it serves.
 type TargetGroup struct {
@@ -96,6 +111,9 @@ func (p *Props) withDefaults() Props {
 	if th.EvaluationMinutes == 0 {
 		th.EvaluationMinutes = 5
 	}
+	if th.UpstreamErrors == 0 {
+		th.UpstreamErrors = 10
+	}
 	return out
 }
 
@@ -111,6 +129,8 @@ func (p Props) check() error {
 		return fmt.Errorf("props.MinCapacity is %d; give the group's minimum", p.MinCapacity)
 	case (p.TransitGatewayID == nil) != (p.TransitGatewayAttachmentID == nil):
 		return fmt.Errorf("give both TransitGatewayID and TransitGatewayAttachmentID, or neither")
+	case p.AccessLogGroup != nil && len(p.Services) == 0:
+		return fmt.Errorf("props.Services is empty; give the service names the access log records")
 	}
 	return nil
 }
@@ -216,6 +236,9 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("NetworkOut"), DimensionsMap: &group, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("out")}),
 		}),
 	}
+	if p.AccessLogGroup != nil {
+		widgets = append(widgets, m.requestMetrics(p)...)
+	}
 	if p.TransitGatewayID != nil {
 		att := map[string]*string{"TransitGateway": p.TransitGatewayID, "TransitGatewayAttachment": p.TransitGatewayAttachmentID}
 		tgw := func(name, label string) awscloudwatch.Metric {
@@ -233,14 +256,66 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 		widgets = append(widgets,
 			graph("Transit Gateway attachment bytes", []awscloudwatch.IMetric{tgw("BytesIn", "in"), tgw("BytesOut", "out")}),
 			graph("Transit Gateway attachment drops", []awscloudwatch.IMetric{drops, tgw("PacketDropCountBlackhole", "dropped, blackhole")}))
-		// The status widget was built before this alarm: rebuild it with all.
-		widgets[0] = awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("obslink alarms"), Alarms: m.alarmRefs(), Width: jsii.Number(24)})
 	}
+	// The status widget was built before the later alarms: rebuild it with all.
+	widgets[0] = awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("obslink alarms"), Alarms: m.alarmRefs(), Width: jsii.Number(24)})
 	m.dashboard = awscloudwatch.NewDashboard(m.Construct, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(p.Name),
 		Widgets:       rows(widgets),
 	})
 	return m
+}
+
+// requestMetrics turns the access log into metrics (metric filters, one
+// metric per filter and service: the Service dimension comes from the
+// log's service field), alarms on upstream errors per service, and returns
+// the widgets.
+func (m *LinkMonitor) requestMetrics(p Props) []awscloudwatch.IWidget {
+	ns := MetricNamespace(p.Name)
+	service := map[string]*string{"Service": jsii.String("$.service")}
+	filter := func(id, metric string, pattern awslogs.IFilterPattern, value string, unit awscloudwatch.Unit) {
+		awslogs.NewMetricFilter(m.Construct, jsii.String(id), &awslogs.MetricFilterProps{
+			LogGroup: p.AccessLogGroup, FilterPattern: pattern, MetricNamespace: jsii.String(ns),
+			MetricName: jsii.String(metric), MetricValue: jsii.String(value), Dimensions: &service, Unit: unit,
+		})
+	}
+	// Numeric comparisons only: every access-log line has a numeric status
+	// and request_time (nginx's log format writes them unquoted).
+	filter("RequestsFilter", "Requests", awslogs.FilterPattern_NumberValue(jsii.String("$.status"), jsii.String(">="), jsii.Number(0)), "1", awscloudwatch.Unit_COUNT)
+	filter("Errors4xxFilter", "Errors4xx", awslogs.FilterPattern_All(
+		awslogs.FilterPattern_NumberValue(jsii.String("$.status"), jsii.String(">="), jsii.Number(400)),
+		awslogs.FilterPattern_NumberValue(jsii.String("$.status"), jsii.String("<"), jsii.Number(500))), "1", awscloudwatch.Unit_COUNT)
+	filter("Errors5xxFilter", "Errors5xx", awslogs.FilterPattern_NumberValue(jsii.String("$.status"), jsii.String(">="), jsii.Number(500)), "1", awscloudwatch.Unit_COUNT)
+	filter("UpstreamErrorsFilter", "UpstreamErrors", awslogs.FilterPattern_NumberValue(jsii.String("$.upstream_error"), jsii.String("="), jsii.Number(1)), "1", awscloudwatch.Unit_COUNT)
+	filter("RequestTimeFilter", "RequestTime", awslogs.FilterPattern_NumberValue(jsii.String("$.request_time"), jsii.String(">="), jsii.Number(0)), "$.request_time", awscloudwatch.Unit_SECONDS)
+
+	perService := func(metric, stat, label string) []awscloudwatch.IMetric {
+		var out []awscloudwatch.IMetric
+		for _, s := range p.Services {
+			dims := map[string]*string{"Service": jsii.String(s)}
+			out = append(out, awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(ns), MetricName: jsii.String(metric),
+				DimensionsMap: &dims, Statistic: jsii.String(stat), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(s + label)}))
+		}
+		return out
+	}
+	upstream := perService("UpstreamErrors", "Sum", "")
+	for i, s := range p.Services {
+		m.alarm(p, "UpstreamErrors-"+s, upstream[i], &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription: jsii.String(fmt.Sprintf("More than %d requests for %s in 5 minutes answered 5xx by its ALB, or not at all (nginx returns 502/504): the proxies are healthy but the ALB is not reachable or failing. See README, Monitoring.",
+				p.Thresholds.UpstreamErrors, s)),
+			Threshold:          jsii.Number(float64(p.Thresholds.UpstreamErrors)),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+	}
+	return []awscloudwatch.IWidget{
+		graph("Requests per service (proxies)", perService("Requests", "Sum", "")),
+		graph("Upstream errors per service: ALB 5xx or unreachable", upstream),
+		graph("5xx per service (proxies)", perService("Errors5xx", "Sum", "")),
+		graph("4xx per service (proxies)", perService("Errors4xx", "Sum", "")),
+		graph("Request time p99 per service, seconds", perService("RequestTime", "p99", " p99")),
+	}
 }
 
 func (m *LinkMonitor) alarm(p Props, id string, metric awscloudwatch.IMetric, opts *awscloudwatch.CreateAlarmOptions) {

@@ -294,3 +294,31 @@ func TestHealthzFailsWhenBodyBufferDiskIsLow(t *testing.T) {
 	assert.Contains(t, out, "/healthz answers 200")
 	assert.Equal(t, http.StatusOK, healthz())
 }
+
+// TestAccessLogFieldsForMetricFilters: the fields the monitoring's metric
+// filters compare as numbers (status, request_time, upstream_error) are
+// JSON numbers in every line, and service is a string; a quoted number
+// would never match a numeric filter.
+func TestAccessLogFieldsForMetricFilters(t *testing.T) {
+	r := newRig(t)
+	_, err := r.send(t, http.MethodPost, "metrics."+domain, r.HTTPPort, []byte("x"))
+	require.NoError(t, err)
+	_, err = r.send(t, http.MethodPost, "unknown."+domain, r.HTTPPort, []byte("x"))
+	require.NoError(t, err)
+	var lines []map[string]any
+	require.Eventually(t, func() bool {
+		lines = nil
+		for _, l := range r.Nginx.AccessLog() {
+			var e map[string]any
+			require.NoError(t, json.Unmarshal([]byte(l), &e), l)
+			lines = append(lines, e)
+		}
+		return len(lines) >= 2
+	}, 5*time.Second, 50*time.Millisecond)
+	for _, e := range lines {
+		for _, k := range []string{"status", "request_time", "upstream_error"} {
+			assert.IsType(t, float64(0), e[k], "%s in %v", k, e)
+		}
+		assert.IsType(t, "", e["service"])
+	}
+}
