@@ -53,7 +53,7 @@ lint:
 	go vet ./...
 	go tool staticcheck ./...
 	go tool actionlint
-	@if command -v shellcheck >/dev/null; then shellcheck .ci/run assets/nginx/obslink-resolve.sh; \
+	@if command -v shellcheck >/dev/null; then shellcheck .ci/run assets/nginx/obslink-resolve.sh assets/nginx/obslink-selfcheck.sh; \
 	else echo "shellcheck not installed: skipped (CI installs it)"; fi
 
 # Rewrite test/golden/ from the default topology after an intended change.

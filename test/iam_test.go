@@ -293,6 +293,51 @@ func revokeCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 	return cases
 }
 
+// instanceCases covers what the proxies' instance role does itself: signal
+// its own stack (cfn-signal) and write its own log groups; it may not
+// signal another stack or write another log group.
+func instanceCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
+	var cases []iamCase
+	for _, name := range sortedKeys(tpls) {
+		tpl := tpls[name]
+		for _, id := range sortedKeys(tpl.Roles()) {
+			role := tpl.Roles()[id]
+			if !strings.Contains(fmt.Sprint(role.Trust), "ec2.amazonaws.com") {
+				continue
+			}
+			var groups []string
+			for _, r := range tpl.Resources {
+				if r.Type == "AWS::Logs::LogGroup" && r.Properties["LogGroupName"] != nil {
+					if g := tpl.ResolveString(r.Properties["LogGroupName"]); strings.HasPrefix(g, "/obslink/") {
+						groups = append(groups, g)
+					}
+				}
+			}
+			require.Len(t, groups, 2, "%s: the proxies' log groups", name)
+			part, region, acct := iamsim.Partition(tpl.Env.Region), tpl.Env.Region, tpl.Env.Account
+			call := func(what, want, action, resource string) iamCase {
+				return iamCase{name: name + "/" + id + ": " + what, want: want, Case: iamsim.Case{
+					Principal: role.Arn, Action: action, Resource: resource, ResourceAccount: acct,
+					Context: map[string]any{}, IdentityPolicies: role.Policies,
+				}}
+			}
+			stackArn := fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/0f0e0d0c-0b0a-0908-0706-050403020100", part, region, acct, name)
+			cases = append(cases,
+				call("signals its stack", iamsim.Allowed, "cloudformation:SignalResource", stackArn),
+				call("signals another stack", "denied", "cloudformation:SignalResource", strings.Replace(stackArn, "/"+name+"/", "/payroll/", 1)))
+			for _, g := range groups {
+				stream := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:%s:log-stream:i-0123456789abcdef0", part, region, acct, g)
+				cases = append(cases,
+					call("writes "+g, iamsim.Allowed, "logs:PutLogEvents", stream),
+					call("creates its stream in "+g, iamsim.Allowed, "logs:CreateLogStream", stream))
+			}
+			other := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/payroll/audit:log-stream:x", part, region, acct)
+			cases = append(cases, call("writes another log group", "denied", "logs:PutLogEvents", other))
+		}
+	}
+	return cases
+}
+
 // sdkCallCases covers every AwsCustomResource SDK call (Custom::AWS): the
 // singleton function's role may make the call on the resource it names, and
 // may not read another SSM parameter.
@@ -391,12 +436,14 @@ func TestIAMEvaluation(t *testing.T) {
 			tgws := tgwAcceptCases(t, tpls)
 			sdk := sdkCallCases(t, tpls)
 			revokes := revokeCases(t, tpls)
+			instances := instanceCases(t, tpls)
+			kinds["instance"] += len(instances)
 			kinds["sdk"] += len(sdk)
 			kinds["revoke"] += len(revokes)
 			kinds["reads"] += len(reads)
 			kinds["peerings"] += len(peerings)
 			kinds["tgw"] += len(tgws)
-			cases := append(append(append(append(reads, peerings...), tgws...), sdk...), revokes...)
+			cases := append(append(append(append(append(reads, peerings...), tgws...), sdk...), revokes...), instances...)
 			if len(cases) > 0 {
 				evaluate(t, cases)
 			}
@@ -404,7 +451,7 @@ func TestIAMEvaluation(t *testing.T) {
 	}
 	// Each kind of call is exercised somewhere, so a refactor that hides one
 	// (say, a renamed handler type) cannot pass by evaluating nothing.
-	for _, k := range []string{"reads", "peerings", "tgw", "sdk", "revoke"} {
+	for _, k := range []string{"reads", "peerings", "tgw", "sdk", "revoke", "instance"} {
 		assert.NotZero(t, kinds[k], "no %s cases were evaluated", k)
 	}
 }

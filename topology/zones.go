@@ -16,8 +16,9 @@ const (
 	// NLBFreePerSubnet are the free addresses an NLB needs in each of its subnets.
 	NLBFreePerSubnet = 8
 	// InterfaceEndpoints are the interface endpoints of a provider VPC (ssm,
-	// ssmmessages, ec2messages, logs): one network interface per zone each.
-	InterfaceEndpoints = 4
+	// ssmmessages, ec2messages, logs, cloudformation): one network
+	// interface per zone each.
+	InterfaceEndpoints = 5
 )
 
 var reZoneID = regexp.MustCompile(`^([a-z]+[0-9]+)-az[0-9]+$`)
@@ -94,7 +95,7 @@ func (t *Topology) ProviderZoneNeeds(zones int) (int, string) {
 	spread := max(zones-1, 1)
 	perZone := (instances + spread - 1) / spread
 	need := NLBFreePerSubnet + InterfaceEndpoints + perZone
-	why := fmt.Sprintf("%d for the NLB, %d for the interface endpoints (Systems Manager, CloudWatch Logs), %d for proxies (2 x maxCapacity %d during an instance refresh, over %d zone(s) with one zone out)",
+	why := fmt.Sprintf("%d for the NLB, %d for the interface endpoints (Systems Manager, CloudWatch Logs, CloudFormation), %d for proxies (2 x maxCapacity %d during an instance refresh, over %d zone(s) with one zone out)",
 		NLBFreePerSubnet, InterfaceEndpoints, perZone, t.Proxy.Max(), spread)
 	if t.InterRegion == TGW {
 		need++

@@ -85,6 +85,8 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			{"Ec2Messages", awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES()},
 			// The proxies ship their logs with the CloudWatch agent.
 			{"Logs", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
+			// The bootstrap signals CloudFormation (cfn-signal) after its self-check.
+			{"CloudFormation", awsec2.InterfaceVpcEndpointAwsService_CLOUDFORMATION()},
 		} {
 			// Open only to the VPC's own CIDR, written as the literal the
 			// topology gives (CDK's default rule references the CIDR token,

@@ -100,7 +100,7 @@ func TestProviderVpcHasNoInternetPath(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), map[string]any{"TrafficType": "ALL", "ResourceType": "VPC"})
 	})
 	cdktest.Check(t, "session manager and S3 endpoints", func() {
-		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(5)) // S3, three for Session Manager, CloudWatch Logs
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(6)) // S3, three for Session Manager, CloudWatch Logs, CloudFormation
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{"VpcEndpointType": "Gateway", "ServiceName": assertions.Match_AnyValue()})
 	})
 }

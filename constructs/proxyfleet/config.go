@@ -51,6 +51,9 @@ type Config struct {
 	UpstreamDir string
 	// PidFile, ErrorLog, AccessLog and TempDir default to Amazon Linux paths.
 	PidFile, ErrorLog, AccessLog, TempDir string
+	// ReadyFile, when set, gates /healthz: it answers 503 until
+	// obslink-selfcheck has written this file once. Default: "" (no gate).
+	ReadyFile string
 }
 
 // Default values of Config.
@@ -156,6 +159,15 @@ func (c Config) Upstreams() string {
 	return b.String()
 }
 
+// SelfCheckScript returns obslink-selfcheck, the bootstrap's last check.
+func SelfCheckScript() string {
+	b, err := assets.FS.ReadFile("nginx/obslink-selfcheck.sh")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return string(b)
+}
+
 // ResolveScript returns obslink-resolve, the loop that keeps upstream addresses current.
 func ResolveScript() string {
 	b, err := assets.FS.ReadFile("nginx/obslink-resolve.sh")
@@ -174,7 +186,14 @@ type UserDataInput struct {
 	// AccessLogGroup and ErrorLogGroup are the CloudWatch Logs groups the
 	// CloudWatch agent ships nginx's logs to. Default: "" (no agent).
 	AccessLogGroup, ErrorLogGroup string
+	// SignalStack, SignalResource and SignalRegion name the Auto Scaling
+	// group the bootstrap signals (cfn-signal) after its self-check.
+	// Default: "" (no signal).
+	SignalStack, SignalResource, SignalRegion string
 }
+
+// DefaultReadyFile is where obslink-selfcheck marks an instance ready.
+const DefaultReadyFile = "/etc/obslink/ready"
 
 // AgentConfig is the CloudWatch agent's configuration: nginx's access and
 // error logs to their groups, one stream per instance.
@@ -216,21 +235,30 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 		in.ResolveInterval = 10
 	}
 	b64 := func(s string) string { return wrap(base64.StdEncoding.EncodeToString(Gzip(s))) }
+	readyFile := c.ReadyFile
+	if readyFile == "" {
+		readyFile = DefaultReadyFile
+	}
 	agent := ""
 	if in.AccessLogGroup != "" {
 		agent = b64(c.AgentConfig(in.AccessLogGroup, in.ErrorLogGroup))
 	}
 	ud, err := execute("userdata/proxy.sh.tmpl", map[string]any{
-		"Resolver":         in.Resolver,
-		"ResolveInterval":  in.ResolveInterval,
-		"HealthPort":       c.HealthPort,
-		"UpstreamDir":      c.UpstreamDir,
-		"TempDir":          c.TempDir,
-		"NginxConfB64":     b64(conf),
-		"ResolveScriptB64": b64(ResolveScript()),
-		"UpstreamsB64":     b64(c.Upstreams()),
-		"LogrotateB64":     b64(Logrotate()),
-		"AgentConfigB64":   agent,
+		"Resolver":           in.Resolver,
+		"ResolveInterval":    in.ResolveInterval,
+		"HealthPort":         c.HealthPort,
+		"UpstreamDir":        c.UpstreamDir,
+		"TempDir":            c.TempDir,
+		"NginxConfB64":       b64(conf),
+		"ResolveScriptB64":   b64(ResolveScript()),
+		"UpstreamsB64":       b64(c.Upstreams()),
+		"LogrotateB64":       b64(Logrotate()),
+		"AgentConfigB64":     agent,
+		"SelfCheckScriptB64": b64(SelfCheckScript()),
+		"ReadyFile":          readyFile,
+		"SignalStack":        in.SignalStack,
+		"SignalResource":     in.SignalResource,
+		"SignalRegion":       in.SignalRegion,
 	})
 	if err == nil && len(ud) > MaxUserData {
 		err = fmt.Errorf("user data is %d bytes, over EC2's limit of %d; use fewer services", len(ud), MaxUserData)

@@ -105,7 +105,7 @@ const (
 // constructors do on misuse; obslink's topology validation rules these out.
 func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 	p := props.withDefaults()
-	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort}
+	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort, ReadyFile: DefaultReadyFile}
 	conf, err := cfg.Render()
 	if err == nil {
 		err = p.check()
@@ -173,8 +173,15 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"+f.accessLogName+":*",
 		"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"+f.errorLogName+":*")
 
+	// The bootstrap signals the group after its self-check; the group's
+	// logical id is known only once it exists, so the user data takes it lazily.
+	groupID := &logicalID{}
+	// (CDK grants the role cloudformation:SignalResource on this stack's id
+	// for the group's signals.)
 	script, err := cfg.UserData(UserDataInput{Resolver: p.Resolver, ResolveInterval: p.ResolveInterval,
-		AccessLogGroup: f.accessLogName, ErrorLogGroup: f.errorLogName})
+		AccessLogGroup: f.accessLogName, ErrorLogGroup: f.errorLogName,
+		SignalStack: *stack.StackName(), SignalRegion: *stack.Region(),
+		SignalResource: *awscdk.Lazy_String(groupID, nil)})
 	if err != nil {
 		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
 	}
@@ -233,7 +240,15 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 			BakeTime:             awscdk.Duration_Minutes(jsii.Number(3)),
 		}),
 		GroupMetrics: &[]awsautoscaling.GroupMetrics{awsautoscaling.GroupMetrics_All()},
+		// Creation waits for minCapacity instances to pass their self-check
+		// and signal; a missing or failed signal fails the deploy.
+		Signals: awsautoscaling.Signals_WaitForMinCapacity(&awsautoscaling.SignalsOptions{
+			Timeout: awscdk.Duration_Minutes(jsii.Number(15)),
+		}),
 	})
+	groupID.group = f.asg
+	awscdk.Annotations_Of(f.asg).AcknowledgeWarning(jsii.String("@aws-cdk/aws-autoscaling:signalsNotUsedByInstanceRefresh"),
+		jsii.String("Creation waits for the signals; an instance refresh waits for the NLB health check instead, which the bootstrap's self-check gates (the ready file)."))
 	// cfn-lint 1.51 predates the AutoScalingInstanceRefresh update policy
 	// (CloudFormation, 2026; aws-cdk-lib 2.263) and reports it as E3016.
 	f.asg.Node().DefaultChild().(awscdk.CfnResource).AddMetadata(jsii.String("cfn-lint"),
@@ -319,6 +334,16 @@ func (f *NginxProxyFleet) imageID(p Props, cpu awsec2.AmazonLinuxCpuType) *strin
 		"Resource::arn:<AWS::Partition>:ssm:"+*stack.Region()+":*:parameter"+param)
 	nag.SuppressAwsCustomResourceFunction(stack)
 	return cr.GetResponseField(jsii.String("Parameter.Value"))
+}
+
+// logicalID produces the logical id of the group, set once it exists.
+type logicalID struct {
+	group awsautoscaling.AutoScalingGroup
+}
+
+// Produce implements awscdk.IStableStringProducer.
+func (l *logicalID) Produce() *string {
+	return awscdk.Stack_Of(l.group).GetLogicalId(l.group.Node().DefaultChild().(awscdk.CfnElement))
 }
 
 func (p *Props) withDefaults() Props {

@@ -322,3 +322,44 @@ func TestAccessLogFieldsForMetricFilters(t *testing.T) {
 		assert.IsType(t, "", e["service"])
 	}
 }
+
+// TestSelfCheckGatesHealthz: with a ready file configured, /healthz answers
+// 503 until obslink-selfcheck has found every ALB reachable once, then 200.
+func TestSelfCheckGatesHealthz(t *testing.T) {
+	ready := filepath.Join(t.TempDir(), "ready")
+	r := &rig{nginxtest.StartRig(t, domain, func(c *proxyfleet.Config) { c.ReadyFile = ready })}
+	healthz := func() (int, string) {
+		resp, err := r.Client.Get(fmt.Sprintf("http://127.0.0.5:%d/healthz", r.HealthPort))
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	code, body := healthz()
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Equal(t, "bootstrap self-check pending\n", body)
+	out, ok := r.Nginx.SelfCheck(t, ready)
+	require.True(t, ok, out)
+	assert.Contains(t, out, "ready")
+	code, _ = healthz()
+	assert.Equal(t, http.StatusOK, code)
+}
+
+// TestSelfCheckFindsBrokenALBs: a name that did not resolve and an address
+// that does not answer on the ALB port each fail the check, by service.
+func TestSelfCheckFindsBrokenALBs(t *testing.T) {
+	r := newRig(t)
+	ready := filepath.Join(t.TempDir(), "ready")
+	out, ok := r.Nginx.SelfCheck(t, ready)
+	require.True(t, ok, "all stand-in ALBs answer: %s", out)
+
+	dir := r.Nginx.Config.UpstreamDir
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "logs.conf"), []byte("server 127.0.0.1:9 down; # logs-alb.test did not resolve\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "metrics.conf"), []byte("server 127.0.0.9:1 max_fails=1 fail_timeout=5s;\n"), 0o644))
+	out, ok = r.Nginx.SelfCheck(t, ready)
+	assert.False(t, ok, out)
+	assert.Contains(t, out, "logs: logs-alb.test did not resolve")
+	assert.Contains(t, out, "metrics: metrics-alb.test (127.0.0.9 ) does not answer on port")
+	assert.Contains(t, out, "2 problem(s); not ready")
+	assert.NoFileExists(t, ready)
+}

@@ -150,6 +150,8 @@ func (t *Template) ref(id string) string {
 		return "amazonaws.com"
 	case "AWS::StackName":
 		return t.Name
+	case "AWS::StackId":
+		return fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/0f0e0d0c-0b0a-0908-0706-050403020100", Partition(t.Env.Region), t.Env.Region, t.Env.Account, t.Name)
 	}
 	if _, ok := t.Resources[id]; !ok {
 		panic(fmt.Sprintf("iamsim: %s: Ref to %s, which is no resource or pseudo parameter here", t.Name, id))

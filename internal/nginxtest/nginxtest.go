@@ -276,7 +276,7 @@ func RigRoutes(domain string, httpPort, grpcPort, albPort, grpcALBPort int) []pr
 }
 
 // StartRig starts the stand-ins and nginx with obslink's rendered config.
-func StartRig(tb testing.TB, domain string) *Rig {
+func StartRig(tb testing.TB, domain string, opts ...func(*proxyfleet.Config)) *Rig {
 	tb.Helper()
 	r := &Rig{DNS: StartDNS(tb)}
 	r.ALBPort = FreePort(tb, "127.0.0.2")
@@ -292,6 +292,9 @@ func StartRig(tb testing.TB, domain string) *Rig {
 	ports := FreePorts(tb, "127.0.0.5", 3)
 	r.HTTPPort, r.GRPCPort, r.HealthPort = ports[0], ports[1], ports[2]
 	cfg := proxyfleet.Config{HealthPort: r.HealthPort, Routes: RigRoutes(domain, r.HTTPPort, r.GRPCPort, r.ALBPort, r.GRPCALBPort)}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	r.Nginx = Prepare(tb, cfg, "127.0.0.5", r.DNS)
 	r.Nginx.Start(tb)
 
@@ -344,6 +347,10 @@ func Prepare(tb testing.TB, cfg proxyfleet.Config, listenIP string, dns *DNS) *N
 	write(tb, n.Conf, conf)
 	write(tb, filepath.Join(dir, "upstreams.txt"), cfg.Upstreams())
 	write(tb, filepath.Join(dir, "obslink-resolve"), proxyfleet.ResolveScript())
+	write(tb, filepath.Join(dir, "obslink-selfcheck"), proxyfleet.SelfCheckScript())
+	if err := os.Chmod(filepath.Join(dir, "obslink-selfcheck"), 0o755); err != nil {
+		tb.Fatal(err)
+	}
 	if err := os.Chmod(filepath.Join(dir, "obslink-resolve"), 0o755); err != nil {
 		tb.Fatal(err)
 	}
@@ -377,6 +384,17 @@ func (n *Nginx) ResolveOnce(tb testing.TB, env ...string) string {
 		tb.Fatalf("obslink-resolve --once: %v\n%s", err, out)
 	}
 	return string(out)
+}
+
+// SelfCheck runs obslink-selfcheck as the bootstrap does, with the ready
+// file readyFile; it returns its output and whether it passed.
+func (n *Nginx) SelfCheck(tb testing.TB, readyFile string) (string, bool) {
+	tb.Helper()
+	cmd := exec.Command(filepath.Join(n.Dir, "obslink-selfcheck"))
+	cmd.Env = append(n.resolveEnv(1), "OBSLINK_READY_FILE="+readyFile, "OBSLINK_CONNECT_TIMEOUT=1",
+		fmt.Sprintf("OBSLINK_HEALTH_URL=http://%s%d/healthz", n.Config.Listen, n.Config.HealthPort))
+	out, err := cmd.CombinedOutput()
+	return string(out), err == nil
 }
 
 // ResolveLoop runs obslink-resolve as the instance does, reloading nginx on
