@@ -1,19 +1,24 @@
 #!/bin/bash
-# obslink-selfcheck: the bootstrap's last step. It checks that this proxy can
-# do its job before the instance joins the NLB and the deploy goes on: nginx
-# answers on its health port, and every service's ALB name resolved and
-# answers a TCP connection on its port. On success it writes the ready file,
-# which nginx's /healthz requires (a one-time gate: later ALB trouble does
-# not fail the health check, the alarms report it), and exits 0; the
-# bootstrap then signals CloudFormation. On failure it names each problem
-# and exits 1, the bootstrap signals failure, and the deploy rolls back.
+# obslink-selfcheck: the bootstrap's last step. It checks what the provider
+# itself controls before the instance joins the NLB and the deploy goes on:
+# nginx answers on its health port, and every service's ALB name resolved.
+# Whether each ALB answers on its port is reported as a warning only: the
+# return routes and the ALBs' ingress rules come from the control-plane
+# stack, which deploys after the providers (the UpstreamErrors alarms watch
+# it from then on); OBSLINK_REQUIRE_REACHABLE=1 makes it a failure. On
+# success it writes the ready file, which nginx's /healthz requires (a
+# one-time gate), and exits 0; the bootstrap then signals CloudFormation.
+# On failure it names each problem and exits 1, the bootstrap signals
+# failure, and the deploy rolls back. It never removes the ready file, so an
+# operator can run it on a serving instance.
 #
 # Settings (environment, or the file named by OBSLINK_RESOLVE_ENV):
 #   OBSLINK_UPSTREAMS     file of lines "<service> <host> <port>"   (required)
 #   OBSLINK_UPSTREAM_DIR  where obslink-resolve wrote <service>.conf (required)
 #   OBSLINK_HEALTH_URL    nginx's health URL (default http://127.0.0.1:8080/healthz)
 #   OBSLINK_READY_FILE    written on success (required)
-#   OBSLINK_CONNECT_TIMEOUT seconds per TCP connection attempt (default 3)
+#   OBSLINK_CONNECT_TIMEOUT seconds per TCP connection attempt (default 2)
+#   OBSLINK_REQUIRE_REACHABLE 1: an ALB that does not answer fails the check (default 0)
 set -u
 if [ -n "${OBSLINK_RESOLVE_ENV:-}" ]; then
     # shellcheck disable=SC1090
@@ -23,9 +28,16 @@ fi
 : "${OBSLINK_UPSTREAM_DIR:?set OBSLINK_UPSTREAM_DIR}"
 : "${OBSLINK_READY_FILE:?set OBSLINK_READY_FILE}"
 health=${OBSLINK_HEALTH_URL:-http://127.0.0.1:8080/healthz}
-timeout_s=${OBSLINK_CONNECT_TIMEOUT:-3}
+timeout_s=${OBSLINK_CONNECT_TIMEOUT:-2}
 problems=0
 fail() { echo "obslink-selfcheck: $*" >&2; problems=$((problems + 1)); }
+warn() {
+    if [ "${OBSLINK_REQUIRE_REACHABLE:-0}" = 1 ]; then
+        fail "$@"
+    else
+        echo "obslink-selfcheck: warning: $*" >&2
+    fi
+}
 
 code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$health")
 case "$code" in
@@ -48,11 +60,10 @@ while read -r name host port; do
             break
         fi
     done
-    [ -n "$reached" ] || fail "$name: $host ($(tr '\n' ' ' <<<"$addrs")) does not answer on port $port (ALB security group, listener, route?)"
+    [ -n "$reached" ] || warn "$name: $host ($(tr '\n' ' ' <<<"$addrs")) does not answer on port $port (ALB security group, listener, route?)"
 done <"$OBSLINK_UPSTREAMS"
 
 if [ "$problems" -gt 0 ]; then
-    rm -f "$OBSLINK_READY_FILE"
     echo "obslink-selfcheck: $problems problem(s); not ready" >&2
     exit 1
 fi

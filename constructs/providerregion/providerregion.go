@@ -68,6 +68,9 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	r := &ProviderRegion{Construct: constructs.NewConstruct(scope, jsii.String(id))}
 	r.vpc = props.Vpc
 	var s3 awsec2.GatewayVpcEndpoint
+	// The endpoints the bootstrap needs before it can finish: CloudWatch Logs
+	// (the agent) and CloudFormation (cfn-signal).
+	var bootEndpoints []constructs.IDependable
 	if r.vpc == nil {
 		vpc := netutil.IsolatedVpc(r.Construct, "Vpc", props.Cidr, props.AvailabilityZones, "proxy")
 		r.vpc = vpc
@@ -96,6 +99,9 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			})
 			e.Connections().AllowFrom(awsec2.Peer_Ipv4(jsii.String(props.Cidr)), awsec2.Port_Tcp(jsii.Number(443)),
 				jsii.String("from the provider VPC "+props.Cidr+" on 443"))
+			if ep.id == "Logs" || ep.id == "CloudFormation" {
+				bootEndpoints = append(bootEndpoints, e)
+			}
 		}
 	}
 
@@ -114,7 +120,7 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			DestinationPrefixListId: s3PrefixList(r.Construct),
 			Description:             jsii.String("to S3 through the gateway endpoint (Amazon Linux package repositories)"),
 		})
-		r.fleet.AutoScalingGroup().Node().AddDependency(egress, s3)
+		r.fleet.AutoScalingGroup().Node().AddDependency(append([]constructs.IDependable{egress, s3}, bootEndpoints...)...)
 	}
 
 	// With a security group, an NLB by default applies its inbound rules to

@@ -224,7 +224,8 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		MaxCapacity:    jsii.Number(float64(p.MaxCapacity)),
 		HealthChecks: awsautoscaling.HealthChecks_WithAdditionalChecks(&awsautoscaling.AdditionalHealthChecksOptions{
 			AdditionalTypes: &[]awsautoscaling.AdditionalHealthCheckType{awsautoscaling.AdditionalHealthCheckType_ELB},
-			GracePeriod:     awscdk.Duration_Seconds(jsii.Number(180)),
+			// Room for the bootstrap (packages, the self-check's minute of retries).
+			GracePeriod: awscdk.Duration_Seconds(jsii.Number(300)),
 		}),
 		DefaultInstanceWarmup: awscdk.Duration_Seconds(jsii.Number(120)),
 		// A new launch template version (config change) launches new instances

@@ -177,7 +177,7 @@ func TestScalingHealthAndRefresh(t *testing.T) {
 				"MinSize":                "3",
 				"MaxSize":                "6",
 				"HealthCheckType":        "ELB",
-				"HealthCheckGracePeriod": 180,
+				"HealthCheckGracePeriod": 300,
 				"VPCZoneIdentifier":      assertions.Match_AnyValue(),
 			},
 			"UpdatePolicy": map[string]any{
@@ -395,19 +395,29 @@ func TestCaptureCallIsPinned(t *testing.T) {
 	assert.Equal(t, false, props["InstallLatestAwsSdk"])
 }
 
-// TestLogrotateConfigParses runs logrotate's own parser (debug mode: it
-// changes nothing) on the configuration the instances get, with the log
-// path pointed at a temporary directory.
+// TestLogrotateConfigParses runs logrotate on the configuration the
+// instances get, with the log and pid paths pointed at a temporary
+// directory and Amazon Linux's global dateext: a log over 100M rotates, and
+// again the same day.
 func TestLogrotateConfigParses(t *testing.T) {
 	bin := nginxtest.Require(t, "logrotate", "/usr/sbin/logrotate")
 	dir := t.TempDir()
-	conf := strings.Replace(proxyfleet.Logrotate(), "/var/log/nginx/*.log", dir+"/*.log", 1)
+	// As on Amazon Linux, whose logrotate.conf sets dateext for every file:
+	// a second rotation the same day must not be skipped.
+	conf := "dateext\n" + strings.NewReplacer("/var/log/nginx/*.log", dir+"/*.log", "/run/nginx.pid", dir+"/nginx.pid").Replace(proxyfleet.Logrotate())
 	require.NotEqual(t, proxyfleet.Logrotate(), conf)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "nginx"), []byte(conf), 0o644))
 	big := make([]byte, 101<<20) // over the 100M size limit
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "access.log"), big, 0o644))
-	out, err := exec.Command(bin, "-d", "-s", filepath.Join(dir, "state"), filepath.Join(dir, "nginx")).CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	assert.Contains(t, string(out), "log needs rotating", "%s", out)
-	assert.NotContains(t, strings.ToLower(string(out)), "error", "%s", out)
+	// Rotate for real twice (in the temporary directory): the second time,
+	// the same day, must rotate too.
+	for i := 0; i < 2; i++ {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "access.log"), big, 0o644))
+		out, err := exec.Command(bin, "-v", "-s", filepath.Join(dir, "state"), filepath.Join(dir, "nginx")).CombinedOutput()
+		require.NoError(t, err, "%s", out)
+		assert.Contains(t, string(out), "log needs rotating", "%s", out)
+		assert.NotContains(t, string(out), "skipping rotation", "rotation %d: %s", i+1, out)
+	}
+	assert.FileExists(t, filepath.Join(dir, "access.log.1"))
+	assert.FileExists(t, filepath.Join(dir, "access.log.2.gz"), "the first rotation, compressed one rotation later")
 }

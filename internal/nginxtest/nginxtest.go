@@ -387,12 +387,13 @@ func (n *Nginx) ResolveOnce(tb testing.TB, env ...string) string {
 }
 
 // SelfCheck runs obslink-selfcheck as the bootstrap does, with the ready
-// file readyFile; it returns its output and whether it passed.
-func (n *Nginx) SelfCheck(tb testing.TB, readyFile string) (string, bool) {
+// file readyFile and extra settings; it returns its output and whether it
+// passed.
+func (n *Nginx) SelfCheck(tb testing.TB, readyFile string, env ...string) (string, bool) {
 	tb.Helper()
 	cmd := exec.Command(filepath.Join(n.Dir, "obslink-selfcheck"))
-	cmd.Env = append(n.resolveEnv(1), "OBSLINK_READY_FILE="+readyFile, "OBSLINK_CONNECT_TIMEOUT=1",
-		fmt.Sprintf("OBSLINK_HEALTH_URL=http://%s%d/healthz", n.Config.Listen, n.Config.HealthPort))
+	cmd.Env = append(append(n.resolveEnv(1), "OBSLINK_READY_FILE="+readyFile, "OBSLINK_CONNECT_TIMEOUT=1",
+		fmt.Sprintf("OBSLINK_HEALTH_URL=http://%s%d/healthz", n.Config.Listen, n.Config.HealthPort)), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err == nil
 }
