@@ -16,11 +16,11 @@ interRegion: peering
 controlPlane:
   account: "100000000000"
   region: eu-west-1
-  vpc: {id: vpc-0a1b2c3d4e5f60718, cidr: 10.0.0.0/16, routeTableIds: [rtb-0a1b2c3d4e5f60718]}
+  vpc: {id: vpc-0a1b2c3d4e5f60718, cidr: 10.0.0.0/16, routeTableIds: [rtb-0a1b2c3d4e5f60718], albSecurityGroupIds: [sg-0a1b2c3d4e5f60718]}
 services:
   - {name: metrics, upstream: internal-metrics.eu-west-1.elb.amazonaws.com}
   - {name: logs, upstream: internal-logs.eu-west-1.elb.amazonaws.com}
-  - {name: traces, upstream: internal-traces.eu-west-1.elb.amazonaws.com, protocol: grpc}
+  - {name: traces, upstream: internal-traces.eu-west-1.elb.amazonaws.com, protocol: grpc, upstreamPort: 443, upstreamTls: true}
 regions:
 `)
 	for i := 0; i < regions; i++ {
