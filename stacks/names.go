@@ -13,19 +13,9 @@ type Planned struct {
 	Region  string
 }
 
-// Names returns the name of every stack Build creates for t, in the order
-// of Set.All, without creating any: pure Go, for commands that compare a
-// topology with what is deployed.
-func Names(t *topology.Topology) []string {
-	var out []string
-	for _, p := range Plan(t) {
-		out = append(out, p.Name)
-	}
-	return out
-}
-
 // Plan returns every stack Build creates for t with its environment, in the
-// order of Set.All, without creating any.
+// order of Set.All, without creating any: pure Go, for commands that compare
+// a topology with what is deployed.
 func Plan(t *topology.Topology) []Planned {
 	cp := t.ControlPlane
 	var out []Planned

@@ -10,7 +10,6 @@ import (
 	"github.com/obslink/obslink/constructs/linkmonitor"
 	"github.com/obslink/obslink/constructs/providerregion"
 	"github.com/obslink/obslink/constructs/proxyfleet"
-	"github.com/obslink/obslink/internal/netutil"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -84,7 +83,7 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *providerregion.ProviderRegion, link clusterLink) *linkmonitor.LinkMonitor {
 	m := t.Monitoring
 	var tgs []linkmonitor.TargetGroup
-	for i, port := range listenerPorts(t) {
+	for i, port := range p.ListenerPorts() {
 		tgs = append(tgs, linkmonitor.TargetGroup{Port: port, Group: p.TargetGroups()[i]})
 	}
 	props := &linkmonitor.Props{
@@ -115,16 +114,6 @@ func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *
 		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
 	}
 	return linkmonitor.New(stack, "Monitor", props)
-}
-
-// listenerPorts are the NLB's listener ports in the order ProviderRegion
-// creates them (sorted, distinct).
-func listenerPorts(t *topology.Topology) []int {
-	all := make([]int, len(t.Services))
-	for i, s := range t.Services {
-		all[i] = s.Port
-	}
-	return netutil.Ports(all)
 }
 
 func derefInt(p *int) int {

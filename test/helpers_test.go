@@ -100,3 +100,23 @@ func readJSON(t *testing.T, path string, v any) {
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, v), path)
 }
+
+// namedTopology is a topology the gates check, with the file it came from.
+type namedTopology struct {
+	file string // "default" for the embedded default
+	topo *topology.Topology
+}
+
+// allTopologies loads the default topology and every example and environment.
+func allTopologies(t *testing.T) []namedTopology {
+	t.Helper()
+	def, err := topology.Default()
+	require.NoError(t, err)
+	out := []namedTopology{{"default", def}}
+	for _, f := range exampleFiles(t) {
+		topo, err := topology.Load(f)
+		require.NoError(t, err)
+		out = append(out, namedTopology{f, topo})
+	}
+	return out
+}

@@ -79,7 +79,7 @@ func principalContext(roleArn, account, org string) map[string]any {
 }
 
 func roleArn(region, account, name string) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", iamsim.Partition(region), account, name)
+	return fmt.Sprintf("arn:%s:iam::%s:role/%s", topology.Partition(region), account, name)
 }
 
 // assumeCase is sts:AssumeRole of role by caller (a role of account in org).
@@ -117,11 +117,11 @@ func outputReadCases(t *testing.T, tpls map[string]*iamsim.Template, org string)
 			role := producer.RoleByArn(arn)
 			require.NotNil(t, role, "%s reads %s through %s, which is no role of that stack", name, stackName, arn)
 			require.Contains(t, producer.Outputs, reader.ResolveString(ref["OutputName"]), "%s reads an output %s does not have", name, stackName)
-			caller := iamsim.ExecRoleArn(reader.Env)
+			caller := reader.Env.ExecRoleArn()
 			cases = append(cases, assumeCase(name+" assumes the output reader of "+stackName, iamsim.Allowed,
 				caller, reader.Env.Account, org, role, producer.Env.Account))
 			stackArn := fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/0f0e0d0c-0b0a-0908-0706-050403020100",
-				iamsim.Partition(producer.Env.Region), producer.Env.Region, producer.Env.Account, stackName)
+				topology.Partition(producer.Env.Region), producer.Env.Region, producer.Env.Account, stackName)
 			describe := iamCase{name: "the reader of " + stackName + " describes it", want: iamsim.Allowed, Case: iamsim.Case{
 				Principal: role.Arn, Action: "cloudformation:DescribeStacks", Resource: stackArn, ResourceAccount: producer.Env.Account,
 				Context: principalContext(role.Arn, producer.Env.Account, org), IdentityPolicies: role.Policies,
@@ -134,7 +134,7 @@ func outputReadCases(t *testing.T, tpls map[string]*iamsim.Template, org string)
 			outsiderEnv := iamsim.Env{Account: outsider, Region: reader.Env.Region}
 			cases = append(cases,
 				assumeCase("an execution role outside the organization assumes the reader of "+stackName, "denied",
-					iamsim.ExecRoleArn(outsiderEnv), outsider, orOutside(org), role, producer.Env.Account),
+					outsiderEnv.ExecRoleArn(), outsider, orOutside(org), role, producer.Env.Account),
 				assumeCase("a role that is not an execution role assumes the reader of "+stackName, "denied",
 					roleArn(reader.Env.Region, reader.Env.Account, "developer"), reader.Env.Account, org, role, producer.Env.Account))
 			other := describe
@@ -182,14 +182,14 @@ func peeringAcceptCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCas
 			if r.Properties["PeerRegion"] != nil {
 				peerRegion = req.ResolveString(r.Properties["PeerRegion"])
 			}
-			part := iamsim.Partition(peerRegion)
+			part := topology.Partition(peerRegion)
 			vpcArn := func(region, account, id string) string {
 				return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc/%s", part, region, account, id)
 			}
 			accepterVpc := vpcArn(peerRegion, peerAccount, req.ResolveString(r.Properties["PeerVpcId"]))
 			requesterVpc := vpcArn(req.Env.Region, req.Env.Account, req.ResolveString(r.Properties["VpcId"]))
 			pcx := fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-peering-connection/pcx-0123456789abcdef0", part, peerRegion, peerAccount)
-			caller := iamsim.ExecRoleArn(req.Env)
+			caller := req.Env.ExecRoleArn()
 			accept := func(what, want, resource string, ctx map[string]any) iamCase {
 				ctx["ec2:Region"] = peerRegion
 				return iamCase{name: name + ": " + what, want: want, Case: iamsim.Case{
@@ -203,7 +203,7 @@ func peeringAcceptCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCas
 				assumeCase(name+": another role of the provider account assumes the accepter role", "denied",
 					roleArn(req.Env.Region, req.Env.Account, "developer"), req.Env.Account, "", role, peerAccount),
 				assumeCase(name+": another account's execution role assumes the accepter role", "denied",
-					iamsim.ExecRoleArn(iamsim.Env{Account: outsider, Region: req.Env.Region}), outsider, "", role, peerAccount),
+					iamsim.Env{Account: outsider, Region: req.Env.Region}.ExecRoleArn(), outsider, "", role, peerAccount),
 				accept("accept authorizes the cluster VPC", iamsim.Allowed, accepterVpc, map[string]any{"ec2:Tenancy": "default"}),
 				accept("accept authorizes the peering connection", iamsim.Allowed, pcx,
 					map[string]any{"ec2:AccepterVpc": accepterVpc, "ec2:RequesterVpc": requesterVpc}),
@@ -230,20 +230,14 @@ func tgwAcceptCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 			if r.Type != "Custom::ObslinkTgwPeeringAccept" {
 				continue
 			}
-			fnID := getAttID(t, r.Properties["ServiceToken"])
-			roleID := getAttID(t, tpl.Resources[fnID].Properties["Role"])
-			role := roles[roleID]
-			require.NotNil(t, role, "%s/%s: handler role", name, id)
+			role := handlerRole(t, tpl, roles, name+"/"+id, r)
 			region := tpl.ResolveString(r.Properties["AccepterRegion"])
 			att := tpl.ResolveString(r.Properties["AttachmentId"])
 			arn := func(account, att string) string {
-				return fmt.Sprintf("arn:%s:ec2:%s:%s:transit-gateway-attachment/%s", iamsim.Partition(region), region, account, att)
+				return fmt.Sprintf("arn:%s:ec2:%s:%s:transit-gateway-attachment/%s", topology.Partition(region), region, account, att)
 			}
 			call := func(what, want, action, resource, account string) iamCase {
-				return iamCase{name: name + "/" + id + ": " + what, want: want, Case: iamsim.Case{
-					Principal: role.Arn, Action: action, Resource: resource, ResourceAccount: account,
-					Context: map[string]any{"ec2:Region": region}, IdentityPolicies: role.Policies,
-				}}
+				return ec2Call(name+"/"+id+": "+what, want, role, region, action, resource, account)
 			}
 			cases = append(cases,
 				call("accepts its attachment", iamsim.Allowed, "ec2:AcceptTransitGatewayPeeringAttachment", arn(tpl.Env.Account, att), tpl.Env.Account),
@@ -269,18 +263,14 @@ func revokeCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 			if r.Type != "Custom::ObslinkRevokeEndpointConnections" {
 				continue
 			}
-			role := roles[getAttID(t, tpl.Resources[getAttID(t, r.Properties["ServiceToken"])].Properties["Role"])]
-			require.NotNil(t, role, "%s/%s: handler role", name, id)
+			role := handlerRole(t, tpl, roles, name+"/"+id, r)
 			service := tpl.ResolveString(r.Properties["ServiceId"])
-			region, part := tpl.Env.Region, iamsim.Partition(tpl.Env.Region)
+			region, part := tpl.Env.Region, topology.Partition(tpl.Env.Region)
 			arn := func(account, svc string) string {
 				return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/%s", part, region, account, svc)
 			}
 			call := func(what, want, action, resource, account string) iamCase {
-				return iamCase{name: name + "/" + id + ": " + what, want: want, Case: iamsim.Case{
-					Principal: role.Arn, Action: action, Resource: resource, ResourceAccount: account,
-					Context: map[string]any{"ec2:Region": region}, IdentityPolicies: role.Policies,
-				}}
+				return ec2Call(name+"/"+id+": "+what, want, role, region, action, resource, account)
 			}
 			cases = append(cases,
 				call("rejects connections to its service", iamsim.Allowed, "ec2:RejectVpcEndpointConnections", arn(tpl.Env.Account, service), tpl.Env.Account),
@@ -314,7 +304,7 @@ func instanceCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 				}
 			}
 			require.Len(t, groups, 2, "%s: the proxies' log groups", name)
-			part, region, acct := iamsim.Partition(tpl.Env.Region), tpl.Env.Region, tpl.Env.Account
+			part, region, acct := topology.Partition(tpl.Env.Region), tpl.Env.Region, tpl.Env.Account
 			call := func(what, want, action, resource string) iamCase {
 				return iamCase{name: name + "/" + id + ": " + what, want: want, Case: iamsim.Case{
 					Principal: role.Arn, Action: action, Resource: resource, ResourceAccount: acct,
@@ -351,8 +341,7 @@ func sdkCallCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 			if r.Type != "Custom::AWS" {
 				continue
 			}
-			role := roles[getAttID(t, tpl.Resources[getAttID(t, r.Properties["ServiceToken"])].Properties["Role"])]
-			require.NotNil(t, role, "%s/%s: function role", name, id)
+			role := handlerRole(t, tpl, roles, name+"/"+id, r)
 			for _, phase := range []string{"Create", "Update"} {
 				var call struct {
 					Service    string         `json:"service"`
@@ -361,7 +350,7 @@ func sdkCallCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 				}
 				require.NoError(t, json.Unmarshal([]byte(tpl.ResolveString(r.Properties[phase])), &call), "%s/%s %s", name, id, phase)
 				action := strings.ToLower(call.Service) + ":" + strings.ToUpper(call.Action[:1]) + call.Action[1:]
-				region, part := tpl.Env.Region, iamsim.Partition(tpl.Env.Region)
+				region, part := tpl.Env.Region, topology.Partition(tpl.Env.Region)
 				resource, other := "*", ""
 				if action == "ssm:GetParameter" {
 					param := call.Parameters["Name"].(string)
@@ -384,6 +373,23 @@ func sdkCallCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 		}
 	}
 	return cases
+}
+
+// handlerRole is the role of the function behind a custom resource
+// (ServiceToken -> function -> Role).
+func handlerRole(t *testing.T, tpl *iamsim.Template, roles map[string]*iamsim.Role, where string, r iamsim.Resource) *iamsim.Role {
+	fn := tpl.Resources[getAttID(t, r.Properties["ServiceToken"])]
+	role := roles[getAttID(t, fn.Properties["Role"])]
+	require.NotNil(t, role, "%s: handler role", where)
+	return role
+}
+
+// ec2Call is an EC2 request of role in region, with the ec2:Region key.
+func ec2Call(name, want string, role *iamsim.Role, region, action, resource, account string) iamCase {
+	return iamCase{name: name, want: want, Case: iamsim.Case{
+		Principal: role.Arn, Action: action, Resource: resource, ResourceAccount: account,
+		Context: map[string]any{"ec2:Region": region}, IdentityPolicies: role.Policies,
+	}}
 }
 
 func getAttID(t *testing.T, v any) string {
@@ -414,22 +420,10 @@ func sortedKeys[V any](m map[string]V) []string {
 // default topology and every example: output reads, peering acceptance and
 // Transit Gateway acceptance, each with the requests that must be denied.
 func TestIAMEvaluation(t *testing.T) {
-	files := append([]string{""}, exampleFiles(t)...)
 	kinds := map[string]int{}
-	for _, f := range files {
-		name := f
-		if name == "" {
-			name = "default"
-		}
-		t.Run(filepath.Base(name), func(t *testing.T) {
-			var topo *topology.Topology
-			var err error
-			if f == "" {
-				topo, err = topology.Default()
-			} else {
-				topo, err = topology.Load(f)
-			}
-			require.NoError(t, err)
+	for _, nt := range allTopologies(t) {
+		topo := nt.topo
+		t.Run(filepath.Base(nt.file), func(t *testing.T) {
 			tpls := templates(t, synth(t, topo))
 			reads := outputReadCases(t, tpls, topo.ControlPlane.OrganizationID)
 			peerings := peeringAcceptCases(t, tpls)

@@ -185,15 +185,8 @@ func dashboardMetrics(t *testing.T, where, body string) (refs []metricRef, searc
 // has its alarms and one dashboard; tgw providers outside the main region
 // watch their attachment.
 func TestMonitoringReadsPublishedMetrics(t *testing.T) {
-	for _, f := range append([]string{""}, exampleFiles(t)...) {
-		var topo *topology.Topology
-		var err error
-		if f == "" {
-			topo, err = topology.Default()
-		} else {
-			topo, err = topology.Load(f)
-		}
-		require.NoError(t, err)
+	for _, nt := range allTopologies(t) {
+		f, topo := nt.file, nt.topo
 		tpls := templates(t, synth(t, topo))
 		for _, r := range topo.Regions {
 			name := topo.Name + "-provider-" + r.Region

@@ -147,15 +147,8 @@ func TestOrganizationScaleNeedsOrganizationID(t *testing.T) {
 // one that would be deployed.
 func TestReaderTrustModel(t *testing.T) {
 	checked := 0
-	for _, f := range append([]string{""}, exampleFiles(t)...) {
-		var topo *topology.Topology
-		var err error
-		if f == "" {
-			topo, err = topology.Default()
-		} else {
-			topo, err = topology.Load(f)
-		}
-		require.NoError(t, err)
+	for _, nt := range allTopologies(t) {
+		f, topo := nt.file, nt.topo
 		if topo.ControlPlane.OrganizationID != "" {
 			continue
 		}
@@ -186,15 +179,8 @@ func TestReaderTrustModel(t *testing.T) {
 // every standalone rule is removed, whatever CDK's allowAllOutbound said.
 func TestNoImplicitEgress(t *testing.T) {
 	groups := 0
-	for _, f := range append([]string{""}, exampleFiles(t)...) {
-		var topo *topology.Topology
-		var err error
-		if f == "" {
-			topo, err = topology.Default()
-		} else {
-			topo, err = topology.Load(f)
-		}
-		require.NoError(t, err)
+	for _, nt := range allTopologies(t) {
+		f, topo := nt.file, nt.topo
 		for name, tpl := range templates(t, synth(t, topo)) {
 			for id, r := range tpl.Resources {
 				if r.Type != "AWS::EC2::SecurityGroup" {
@@ -215,15 +201,8 @@ func TestNoImplicitEgress(t *testing.T) {
 // functions name their log groups themselves.
 func TestNoLogGroupLambdaCreatesItself(t *testing.T) {
 	checked := 0
-	for _, f := range append([]string{""}, exampleFiles(t)...) {
-		var topo *topology.Topology
-		var err error
-		if f == "" {
-			topo, err = topology.Default()
-		} else {
-			topo, err = topology.Load(f)
-		}
-		require.NoError(t, err)
+	for _, nt := range allTopologies(t) {
+		topo := nt.topo
 		for name, tpl := range templates(t, synth(t, topo)) {
 			for id, r := range tpl.Resources {
 				if r.Type != "AWS::Logs::LogGroup" || r.Properties["LogGroupName"] == nil {

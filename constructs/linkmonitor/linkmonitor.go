@@ -222,7 +222,7 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 	}
 
 	widgets := []awscloudwatch.IWidget{
-		awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("obslink alarms"), Alarms: m.alarmRefs(), Width: jsii.Number(24)}),
+		nil, // the alarms' status, once every alarm exists
 		graph("Healthy proxies per target group (NLB)", healthy),
 		graph("Unhealthy proxies per target group (NLB)", unhealthy),
 		graph("TCP resets from the proxies (NLB)", []awscloudwatch.IMetric{resets}),
@@ -257,7 +257,6 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 			graph("Transit Gateway attachment bytes", []awscloudwatch.IMetric{tgw("BytesIn", "in"), tgw("BytesOut", "out")}),
 			graph("Transit Gateway attachment drops", []awscloudwatch.IMetric{drops, tgw("PacketDropCountBlackhole", "dropped, blackhole")}))
 	}
-	// The status widget was built before the later alarms: rebuild it with all.
 	widgets[0] = awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("obslink alarms"), Alarms: m.alarmRefs(), Width: jsii.Number(24)})
 	m.dashboard = awscloudwatch.NewDashboard(m.Construct, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
 		DashboardName: jsii.String(p.Name),

@@ -19,11 +19,14 @@ import (
 
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
-// region builds a ProviderRegion and its monitor with props' thresholds,
-// topic and instance type.
-func region(t *testing.T, props linkmonitor.Props) cdktest.Template {
+// region builds a ProviderRegion and its monitor with props' thresholds and
+// instance type, notifying topicArn unless it is "".
+func region(t *testing.T, props linkmonitor.Props, topicArn string) cdktest.Template {
 	t.Helper()
 	stack := cdktest.Stack("111111111111", "eu-west-1")
+	if topicArn != "" {
+		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("Topic"), jsii.String(topicArn))
+	}
 	r := providerregion.New(stack, "Provider", &providerregion.Props{
 		Cidr: "10.100.0.0/24", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
 		Routes: []proxyfleet.Route{
@@ -55,7 +58,7 @@ func alarms(tpl cdktest.Template) map[string]map[string]any {
 }
 
 func TestAlarmsAndDefaults(t *testing.T) {
-	tpl := region(t, linkmonitor.Props{InstanceType: "t4g.small"})
+	tpl := region(t, linkmonitor.Props{InstanceType: "t4g.small"}, "")
 	got := alarms(tpl)
 	names := []string{}
 	for n := range got {
@@ -88,7 +91,7 @@ func TestThresholdsAndTopic(t *testing.T) {
 		}}
 	}
 	p := stackTopic()
-	tpl := regionWithTopic(t, p)
+	tpl := region(t, p, "arn:aws:sns:eu-west-1:111111111111:alarms")
 	got := alarms(tpl)
 	assert.EqualValues(t, 80, got["test-Cpu"]["Threshold"])
 	assert.EqualValues(t, 2, got["test-Cpu"]["EvaluationPeriods"], "3 x 3 minutes, in 5-minute periods, rounded up")
@@ -99,27 +102,6 @@ func TestThresholdsAndTopic(t *testing.T) {
 		assert.Equal(t, `["arn:aws:sns:eu-west-1:111111111111:alarms"]`, js(a["AlarmActions"]), n)
 		assert.Equal(t, `["arn:aws:sns:eu-west-1:111111111111:alarms"]`, js(a["OKActions"]), n)
 	}
-}
-
-func regionWithTopic(t *testing.T, p linkmonitor.Props) cdktest.Template {
-	t.Helper()
-	stack := cdktest.Stack("111111111111", "eu-west-1")
-	p.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("Topic"), jsii.String("arn:aws:sns:eu-west-1:111111111111:alarms"))
-	r := providerregion.New(stack, "Provider", &providerregion.Props{
-		Cidr: "10.100.0.0/24", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
-		Routes: []proxyfleet.Route{
-			{Name: "metrics", Host: "metrics.o.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80},
-			{Name: "traces", Host: "traces.o.internal", Port: 4317, Upstream: "t.elb.amazonaws.com", UpstreamPort: 443, GRPC: true, UpstreamTLS: true},
-		},
-		UpstreamCidrs: []string{"10.0.0.0/16"},
-		Fleet:         proxyfleet.Props{InstanceType: p.InstanceType},
-	})
-	p.Name, p.LoadBalancer, p.ServiceID, p.AutoScalingGroup, p.MinCapacity = "test", r.LoadBalancer(), r.ServiceID(), r.Fleet().AutoScalingGroup(), 2
-	for i, tg := range r.TargetGroups() {
-		p.TargetGroups = append(p.TargetGroups, linkmonitor.TargetGroup{Port: []int{80, 4317}[i], Group: tg})
-	}
-	linkmonitor.New(stack, "Monitor", &p)
-	return cdktest.Synth(t, stack)
 }
 
 func TestMisuse(t *testing.T) {

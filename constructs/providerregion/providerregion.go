@@ -58,6 +58,7 @@ type ProviderRegion struct {
 	regions []string
 	// targetGroups are the NLB's target groups, one per listener port, in port order.
 	targetGroups []awselasticloadbalancingv2.NetworkTargetGroup
+	ports        []int
 }
 
 // New creates a ProviderRegion. It panics on props that cannot describe one.
@@ -152,7 +153,8 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	})
 	nag.Suppress(r.nlb, "AwsSolutions-ELB2",
 		"NLB access logs only record TLS listeners; these listeners are TCP, so there is nothing to log. The VPC flow logs record every connection, and the proxies log every request with service, upstream and timings.")
-	for _, port := range listenerPorts(props.Routes) {
+	r.ports = listenerPorts(props.Routes)
+	for _, port := range r.ports {
 		l := r.nlb.AddListener(jsii.String(fmt.Sprintf("Port%d", port)), &awselasticloadbalancingv2.BaseNetworkListenerProps{
 			Port:     jsii.Number(float64(port)),
 			Protocol: awselasticloadbalancingv2.Protocol_TCP,
@@ -253,6 +255,9 @@ func (r *ProviderRegion) Fleet() *proxyfleet.NginxProxyFleet { return r.fleet }
 
 // LoadBalancer is the NLB behind the endpoint service.
 func (r *ProviderRegion) LoadBalancer() awselasticloadbalancingv2.NetworkLoadBalancer { return r.nlb }
+
+// ListenerPorts are the NLB's listener ports, sorted: the ports of TargetGroups.
+func (r *ProviderRegion) ListenerPorts() []int { return append([]int(nil), r.ports...) }
 
 // TargetGroups are the NLB's target groups, one per listener port, in port order.
 func (r *ProviderRegion) TargetGroups() []awselasticloadbalancingv2.NetworkTargetGroup {

@@ -396,11 +396,6 @@ func (f *NginxProxyFleet) Connections() awsec2.Connections { return f.sg.Connect
 // JSON line per request), for metric filters.
 func (f *NginxProxyFleet) AccessLogGroup() awslogs.ILogGroup { return f.accessLogs }
 
-// LogGroupNames are the names of the access and error log groups.
-func (f *NginxProxyFleet) LogGroupNames() (access, errors string) {
-	return f.accessLogName, f.errorLogName
-}
-
 // NginxConfig is the rendered nginx.conf the instances run.
 func (f *NginxProxyFleet) NginxConfig() string { return f.nginxConf }
 

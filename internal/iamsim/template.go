@@ -7,30 +7,12 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/obslink/obslink/topology"
 )
 
 // Env is a stack's account and region: the values of its pseudo parameters.
-type Env struct {
-	Account string
-	Region  string
-}
-
-// Partition is the partition of region.
-func Partition(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	}
-	return "aws"
-}
-
-// ExecRoleArn is the CloudFormation execution role the CDK bootstrap
-// (default qualifier) creates in env: the role every stack deploy runs as.
-func ExecRoleArn(env Env) string {
-	return fmt.Sprintf("arn:%s:iam::%s:role/cdk-hnb659fds-cfn-exec-role-%s-%s", Partition(env.Region), env.Account, env.Account, env.Region)
-}
+type Env = topology.Env
 
 // Template is a synthesized CloudFormation template and its stack's environment.
 type Template struct {
@@ -141,7 +123,7 @@ func (t *Template) intrinsic(name string, arg any) (any, bool) {
 func (t *Template) ref(id string) string {
 	switch id {
 	case "AWS::Partition":
-		return Partition(t.Env.Region)
+		return topology.Partition(t.Env.Region)
 	case "AWS::Region":
 		return t.Env.Region
 	case "AWS::AccountId":
@@ -151,7 +133,7 @@ func (t *Template) ref(id string) string {
 	case "AWS::StackName":
 		return t.Name
 	case "AWS::StackId":
-		return fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/0f0e0d0c-0b0a-0908-0706-050403020100", Partition(t.Env.Region), t.Env.Region, t.Env.Account, t.Name)
+		return fmt.Sprintf("arn:%s:cloudformation:%s:%s:stack/%s/0f0e0d0c-0b0a-0908-0706-050403020100", topology.Partition(t.Env.Region), t.Env.Region, t.Env.Account, t.Name)
 	}
 	if _, ok := t.Resources[id]; !ok {
 		panic(fmt.Sprintf("iamsim: %s: Ref to %s, which is no resource or pseudo parameter here", t.Name, id))
@@ -184,7 +166,7 @@ func (t *Template) Roles() map[string]*Role {
 		if n, ok := r.Properties["RoleName"]; ok {
 			role.Name = t.ResolveString(n)
 		}
-		role.Arn = fmt.Sprintf("arn:%s:iam::%s:role/%s", Partition(t.Env.Region), t.Env.Account, role.Name)
+		role.Arn = fmt.Sprintf("arn:%s:iam::%s:role/%s", topology.Partition(t.Env.Region), t.Env.Account, role.Name)
 		if inline, ok := r.Properties["Policies"].([]any); ok {
 			for _, p := range inline {
 				role.Policies = append(role.Policies, t.Resolve(p.(map[string]any)["PolicyDocument"]))
