@@ -19,7 +19,7 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 TOPOLOGY ?=
 GOFLAGS_TEST ?=
 
-.PHONY: synth test lint golden bench toolchain validate clean
+.PHONY: synth test lint golden bench toolchain validate clean newnginx
 
 toolchain: $(NODE) $(CDK)
 
@@ -43,8 +43,14 @@ validate:
 # All tests: Go hygiene first, then every package (real nginx, cfn-lint, cdk-nag,
 # golden templates included). CDK's own template validator is off in tests
 # (1-2 s per synth); cfn-lint covers the same ground once.
-test: toolchain lint
+test: toolchain lint newnginx
 	CDK_VALIDATION=false go test -count=1 $(GOFLAGS_TEST) ./...
+
+# nginx 1.26 from Debian 13 for the tests that need nginx >= 1.23.2 (proxy
+# protocol TLVs; Debian 12 has 1.22): a debootstrap root in .toolchain/trixie,
+# made once (needs root and debootstrap; without them those tests skip).
+newnginx:
+	@bash internal/nginxtest/newnginx.sh $(TOOLCHAIN)/trixie
 
 # gofmt, go vet, staticcheck and actionlint (pinned in go.mod as tools).
 lint:
@@ -53,7 +59,7 @@ lint:
 	go vet ./...
 	go tool staticcheck ./...
 	go tool actionlint
-	@if command -v shellcheck >/dev/null; then shellcheck .ci/run assets/nginx/obslink-resolve.sh assets/nginx/obslink-selfcheck.sh; \
+	@if command -v shellcheck >/dev/null; then shellcheck .ci/run assets/nginx/*.sh internal/nginxtest/newnginx.sh; \
 	else echo "shellcheck not installed: skipped (CI installs it)"; fi
 
 # Rewrite test/golden/ from the default topology after an intended change.

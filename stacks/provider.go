@@ -60,6 +60,10 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			ImageID:         t.Proxy.ImageIDs[r.Region],
 			ImageLatest:     t.Proxy.Image == topology.ImageLatest,
 			ImageGeneration: t.Proxy.Generation(),
+			Consumers:       fleetConsumers(t, r.Region),
+			// Proxy protocol and the header: see topology.Proxy.
+			DisableProxyProtocol:  !t.Proxy.Attribution(),
+			DisableConsumerHeader: !t.Proxy.Header(),
 		},
 	})
 	// For operators: the name consumers outside this topology would connect to.
@@ -114,6 +118,17 @@ func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *
 		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
 	}
 	return linkmonitor.New(stack, "Monitor", props)
+}
+
+// fleetConsumers are the consumers the provider in region serves, as its proxies name them.
+func fleetConsumers(t *topology.Topology, region string) []proxyfleet.Consumer {
+	var out []proxyfleet.Consumer
+	for _, c := range t.Consumers {
+		if t.ProviderRegionFor(c.Region) == region {
+			out = append(out, proxyfleet.Consumer{Account: c.Account, Region: c.Region, Name: c.Name})
+		}
+	}
+	return out
 }
 
 func derefInt(p *int) int {

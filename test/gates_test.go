@@ -222,6 +222,9 @@ var mayChange = map[string]bool{
 	"AWS::IAM::Role/AssumeRolePolicyDocument":                   true,
 	// The revocation handler runs whenever the allowed accounts change.
 	"Custom::ObslinkRevokeEndpointConnections/AllowedAccounts": true,
+	// The consumer table the proxies read (never their launch template:
+	// a new consumer does not replace the fleet).
+	"AWS::SSM::Parameter/Value": true,
 }
 
 // TestStableIDs adds a consumer in a new account and a new region with its

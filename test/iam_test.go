@@ -284,8 +284,9 @@ func revokeCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 }
 
 // instanceCases covers what the proxies' instance role does itself: signal
-// its own stack (cfn-signal) and write its own log groups; it may not
-// signal another stack or write another log group.
+// its own stack (cfn-signal), write its own log groups, read its own
+// consumer table and list endpoint connections; it may not signal another
+// stack, write another log group, read another table or change a connection.
 func instanceCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 	var cases []iamCase
 	for _, name := range sortedKeys(tpls) {
@@ -323,6 +324,28 @@ func instanceCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 			}
 			other := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/payroll/audit:log-stream:x", part, region, acct)
 			cases = append(cases, call("writes another log group", "denied", "logs:PutLogEvents", other))
+
+			// obslink-consumers (proxy protocol): the stack's consumer table, and the endpoint connections.
+			var table string
+			for _, r := range tpl.Resources {
+				if r.Type != "AWS::SSM::Parameter" || r.Properties["Name"] == nil {
+					continue
+				}
+				if n := tpl.ResolveString(r.Properties["Name"]); strings.HasSuffix(n, "/consumers/0") {
+					table = strings.TrimSuffix(n, "/0")
+				}
+			}
+			require.Equal(t, "/obslink/"+name+"/consumers", table, "%s: the consumer table", name)
+			param := func(path string) string { return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", part, region, acct, path) }
+			svc := fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/vpce-svc-0123456789abcdef0", part, region, acct)
+			cases = append(cases,
+				call("reads its consumer table", iamsim.Allowed, "ssm:GetParametersByPath", param(table)),
+				call("reads a chunk of its table", iamsim.Allowed, "ssm:GetParametersByPath", param(table+"/0")),
+				call("reads another stack's table", "denied", "ssm:GetParametersByPath", param("/obslink/payroll/consumers")),
+				call("reads everything under /obslink", "denied", "ssm:GetParametersByPath", param("/obslink")),
+				call("lists endpoint connections", iamsim.Allowed, "ec2:DescribeVpcEndpointConnections", "*"),
+				call("rejects a connection", "denied", "ec2:RejectVpcEndpointConnections", svc),
+				call("accepts a connection", "denied", "ec2:AcceptVpcEndpointConnections", svc))
 		}
 	}
 	return cases

@@ -258,6 +258,22 @@ type Proxy struct {
 	// ImageIDs pins the image of a provider region (region: ami-...); a pinned
 	// region ignores image and imageGeneration. Default: none.
 	ImageIDs map[string]string `yaml:"imageIds"`
+	// ProxyProtocol turns on proxy protocol v2 between the NLB and the
+	// proxies: nginx learns each request's VPC endpoint id and logs the
+	// consumer's name. Default: true.
+	ProxyProtocol *bool `yaml:"proxyProtocol"`
+	// ConsumerHeader passes the consumer's name to the ALBs in
+	// X-Obslink-Consumer (needs proxyProtocol). Default: true with
+	// proxyProtocol, false without.
+	ConsumerHeader *bool `yaml:"consumerHeader"`
+}
+
+// Attribution reports whether the proxies learn the consumer (proxy protocol v2).
+func (p Proxy) Attribution() bool { return p.ProxyProtocol == nil || *p.ProxyProtocol }
+
+// Header reports whether the proxies pass X-Obslink-Consumer to the ALBs.
+func (p Proxy) Header() bool {
+	return p.Attribution() && (p.ConsumerHeader == nil || *p.ConsumerHeader)
 }
 
 // Proxy image sources a topology file may name in proxy.image.

@@ -301,6 +301,9 @@ func (v *validator) images(t *Topology) {
 	if g := p.Generation(); g < 1 {
 		v.add("proxy.imageGeneration", "%d: use a whole number from 1; raise it to roll the fleets onto the newest image", g)
 	}
+	if !p.Attribution() && p.ConsumerHeader != nil && *p.ConsumerHeader {
+		v.add("proxy.consumerHeader", "is true with proxyProtocol: false; the proxies learn the consumer from the proxy protocol header, so turn proxyProtocol on or drop consumerHeader")
+	}
 	if p.Image == ImageLatest && len(p.ImageIDs) > 0 {
 		v.add("proxy.imageIds", "is set with image: latest; pinned regions never take the latest image, so remove one of the two")
 	}

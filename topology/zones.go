@@ -16,10 +16,18 @@ const (
 	// NLBFreePerSubnet are the free addresses an NLB needs in each of its subnets.
 	NLBFreePerSubnet = 8
 	// InterfaceEndpoints are the interface endpoints of a provider VPC (ssm,
-	// ssmmessages, ec2messages, logs, cloudformation): one network
-	// interface per zone each.
-	InterfaceEndpoints = 5
+	// ssmmessages, ec2messages, logs, cloudformation, and ec2 with proxy
+	// protocol): one network interface per zone each.
+	InterfaceEndpoints = 6
 )
+
+// InterfaceEndpoints is how many interface endpoints a provider VPC has.
+func (t *Topology) InterfaceEndpoints() int {
+	if t.Proxy.Attribution() {
+		return InterfaceEndpoints
+	}
+	return InterfaceEndpoints - 1
+}
 
 var reZoneID = regexp.MustCompile(`^([a-z]+[0-9]+)-az[0-9]+$`)
 
@@ -94,9 +102,13 @@ func (t *Topology) ProviderZoneNeeds(zones int) (int, string) {
 	instances := 2 * t.Proxy.Max()
 	spread := max(zones-1, 1)
 	perZone := (instances + spread - 1) / spread
-	need := NLBFreePerSubnet + InterfaceEndpoints + perZone
-	why := fmt.Sprintf("%d for the NLB, %d for the interface endpoints (Systems Manager, CloudWatch Logs, CloudFormation), %d for proxies (2 x maxCapacity %d during an instance refresh, over %d zone(s) with one zone out)",
-		NLBFreePerSubnet, InterfaceEndpoints, perZone, t.Proxy.Max(), spread)
+	endpoints, names := t.InterfaceEndpoints(), "Systems Manager, CloudWatch Logs, CloudFormation"
+	if t.Proxy.Attribution() {
+		names += ", EC2"
+	}
+	need := NLBFreePerSubnet + endpoints + perZone
+	why := fmt.Sprintf("%d for the NLB, %d for the interface endpoints (%s), %d for proxies (2 x maxCapacity %d during an instance refresh, over %d zone(s) with one zone out)",
+		NLBFreePerSubnet, endpoints, names, perZone, t.Proxy.Max(), spread)
 	if t.InterRegion == TGW {
 		need++
 		why += ", 1 for the Transit Gateway attachment"

@@ -1,119 +1,25 @@
 """Tests of revoke_connections.py against moto's EC2 API, served by moto's
-threaded server on 127.0.0.1 (started here), with endpoint services, load
-balancers and interface endpoints in two accounts (the consumer account via
-STS AssumeRole, as moto separates accounts).
-
-moto 5.2.1 does not implement DescribeVpcEndpointConnections nor
-RejectVpcEndpointConnections. This file adds the two operations to moto's
-EC2 responses, read from and written to moto's own endpoint and service
-records (the owner is the account whose backend holds the endpoint); every
-other call is moto's. moto serializes their answers and botocore parses them
-with the real EC2 service model, so a field named wrong reads as missing and
-fails the tests.
+threaded server on 127.0.0.1 (moto_ec2.py: started here, with the endpoint
+connection calls moto lacks), with endpoint services, load balancers and
+interface endpoints in several accounts.
 Run: python3 -m unittest discover -s assets/endpoints"""
 import os
 import unittest
 
-import boto3
-from moto.ec2.exceptions import EC2ClientError
-from moto.ec2.models import ec2_backends
-from moto.core.responses import ActionResult
-from moto.ec2.responses import EC2Response
-from moto.server import ThreadedMotoServer
+import moto_ec2
+from moto_ec2 import REGION, client, connect, endpoint_service
 
 import revoke_connections as rc
 
-SERVER = None
-URL = None
-REGION = "eu-west-1"
-
-
-def _endpoints(service_name):
-    """(owner account, endpoint) of every interface endpoint to service_name."""
-    for account in list(ec2_backends.keys()):
-        backend = ec2_backends[account].get(REGION)
-        if backend is None:
-            continue
-        for ep in backend.vpc_end_points.values():
-            if ep.service_name == service_name:
-                yield account, ep
-
-
-def _service(self, service_id):
-    svc = self.ec2_backend.configurations.get(service_id)
-    if svc is None:
-        raise EC2ClientError("InvalidVpcEndpointServiceId.NotFound", "The VpcEndpointService Id '%s' does not exist" % service_id)
-    return svc
-
-
-def describe_vpc_endpoint_connections(self):
-    filters = self._filters_from_querystring()
-    items = []
-    for service_id in filters.get("service-id", list(self.ec2_backend.configurations)):
-        svc = _service(self, service_id)
-        for owner, ep in _endpoints(svc.service_name):
-            items.append({"ServiceId": svc.id, "VpcEndpointId": ep.id,
-                          "VpcEndpointOwner": owner, "VpcEndpointState": ep.state})
-    return ActionResult({"VpcEndpointConnections": items})
-
-
-def reject_vpc_endpoint_connections(self):
-    svc = _service(self, self._get_param("ServiceId"))
-    wanted = set(self._get_param("VpcEndpointIds", []))
-    for _, ep in _endpoints(svc.service_name):
-        if ep.id in wanted:
-            ep.state = "rejected"
-            wanted.discard(ep.id)
-    return ActionResult({"Unsuccessful": [
-        {"ResourceId": i, "Error": {"Code": "InvalidVpcEndpointId.NotFound", "Message": "not a connection of " + svc.id}}
-        for i in sorted(wanted)]})
-
 
 def setUpModule():
-    global SERVER, URL
-    EC2Response.describe_vpc_endpoint_connections = describe_vpc_endpoint_connections
-    EC2Response.reject_vpc_endpoint_connections = reject_vpc_endpoint_connections
-    SERVER = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    SERVER.start()
-    host, port = SERVER.get_host_and_port()
-    URL = "http://%s:%d" % (host, port)
+    url = moto_ec2.start()
     os.environ.update({"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                       "AWS_DEFAULT_REGION": REGION, "OBSLINK_EC2_ENDPOINT": URL})
+                       "AWS_DEFAULT_REGION": REGION, "OBSLINK_EC2_ENDPOINT": url})
 
 
 def tearDownModule():
-    SERVER.stop()
-
-
-def client(service, account=None):
-    if account is None:
-        return boto3.client(service, endpoint_url=URL, region_name=REGION)
-    creds = boto3.client("sts", endpoint_url=URL, region_name=REGION).assume_role(
-        RoleArn="arn:aws:iam::%s:role/consumer" % account, RoleSessionName="consumer")["Credentials"]
-    return boto3.client(service, endpoint_url=URL, region_name=REGION, aws_access_key_id=creds["AccessKeyId"],
-                        aws_secret_access_key=creds["SecretAccessKey"], aws_session_token=creds["SessionToken"])
-
-
-def provider_account():
-    return client("sts").get_caller_identity()["Account"]
-
-
-def endpoint_service():
-    ec2, elb = client("ec2"), client("elbv2")
-    vpc = ec2.create_vpc(CidrBlock="10.100.0.0/24")["Vpc"]["VpcId"]
-    sub = ec2.create_subnet(VpcId=vpc, CidrBlock="10.100.0.0/26", AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
-    nlb = elb.create_load_balancer(Name="obslink-%s" % vpc[-6:], Subnets=[sub], Scheme="internal",
-                                   Type="network")["LoadBalancers"][0]["LoadBalancerArn"]
-    return ec2.create_vpc_endpoint_service_configuration(
-        NetworkLoadBalancerArns=[nlb], AcceptanceRequired=False)["ServiceConfiguration"]
-
-
-def connect(account, service):
-    ec2 = client("ec2", account)
-    vpc = ec2.create_vpc(CidrBlock="10.1.0.0/16")["Vpc"]["VpcId"]
-    sub = ec2.create_subnet(VpcId=vpc, CidrBlock="10.1.0.0/24", AvailabilityZone=REGION + "a")["Subnet"]["SubnetId"]
-    return ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=service["ServiceName"], VpcEndpointType="Interface",
-                                   SubnetIds=[sub])["VpcEndpoint"]["VpcEndpointId"]
+    moto_ec2.stop()
 
 
 def states(service):
@@ -204,7 +110,7 @@ class RevokeTest(unittest.TestCase):
         try:
             status, pid, _, _ = rc.handle(event("Delete", {"ServiceId": "vpce-svc-1"}, [], PhysicalResourceId="none"))
         finally:
-            os.environ["OBSLINK_EC2_ENDPOINT"] = URL
+            os.environ["OBSLINK_EC2_ENDPOINT"] = moto_ec2.URL
         self.assertEqual((status, pid), ("SUCCESS", "none"))
 
     def test_states_are_read_in_any_case(self):

@@ -16,6 +16,7 @@
 #   OBSLINK_UPSTREAMS     file of lines "<service> <host> <port>"   (required)
 #   OBSLINK_UPSTREAM_DIR  where obslink-resolve wrote <service>.conf (required)
 #   OBSLINK_HEALTH_URL    nginx's health URL (default http://127.0.0.1:8080/healthz)
+#   OBSLINK_HEALTH_PROXY_PROTOCOL 1: nginx expects a proxy protocol header there, as from the NLB (default 0)
 #   OBSLINK_READY_FILE    written on success (required)
 #   OBSLINK_CONNECT_TIMEOUT seconds per TCP connection attempt (default 2)
 #   OBSLINK_REQUIRE_REACHABLE 1: an ALB that does not answer fails the check (default 0)
@@ -39,7 +40,9 @@ warn() {
     fi
 }
 
-code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$health")
+pp=()
+[ "${OBSLINK_HEALTH_PROXY_PROTOCOL:-0}" = 1 ] && pp=(--haproxy-protocol)
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${pp[@]}" "$health")
 case "$code" in
     200 | 503) ;; # 503: not ready yet, which this check decides
     *) fail "nginx does not answer $health (HTTP $code)" ;;

@@ -91,7 +91,12 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			{"Logs", awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS()},
 			// The bootstrap signals CloudFormation (cfn-signal) after its self-check.
 			{"CloudFormation", awsec2.InterfaceVpcEndpointAwsService_CLOUDFORMATION()},
+			// obslink-consumers lists the endpoint connections (consumer names).
+			{"Ec2", awsec2.InterfaceVpcEndpointAwsService_EC2()},
 		} {
+			if ep.id == "Ec2" && props.Fleet.DisableProxyProtocol {
+				continue
+			}
 			// Open only to the VPC's own CIDR, written as the literal the
 			// topology gives (CDK's default rule references the CIDR token,
 			// which cdk-nag cannot check and warns about on every synth).

@@ -2,6 +2,7 @@ package providerregion_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -100,9 +101,31 @@ func TestProviderVpcHasNoInternetPath(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), map[string]any{"TrafficType": "ALL", "ResourceType": "VPC"})
 	})
 	cdktest.Check(t, "session manager and S3 endpoints", func() {
-		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(6)) // S3, three for Session Manager, CloudWatch Logs, CloudFormation
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(7)) // S3, three for Session Manager, CloudWatch Logs, CloudFormation, EC2
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{"VpcEndpointType": "Gateway", "ServiceName": assertions.Match_AnyValue()})
 	})
+	// Without proxy protocol the proxies never call EC2: no EC2 endpoint, no proxy protocol on the targets.
+	_, plain := newRegion(t, providerregion.Props{Fleet: proxyfleet.Props{DisableProxyProtocol: true}})
+	cdktest.Check(t, "no EC2 endpoint without proxy protocol", func() {
+		plain.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(6))
+	})
+	for _, tg := range plain.Resources("AWS::ElasticLoadBalancingV2::TargetGroup") {
+		assert.NotContains(t, fmt.Sprint(tg), "proxy_protocol", "target group attributes")
+	}
+}
+
+// TestTargetGroupsUseProxyProtocol: every target group of the NLB sends
+// proxy protocol v2, which nginx (listening with proxy_protocol) expects.
+func TestTargetGroupsUseProxyProtocol(t *testing.T) {
+	r, tpl := newRegion(t, providerregion.Props{})
+	tgs := tpl.Resources("AWS::ElasticLoadBalancingV2::TargetGroup")
+	require.Len(t, tgs, len(r.ListenerPorts()))
+	for id, tg := range tgs {
+		attrs := tg["Properties"].(map[string]any)["TargetGroupAttributes"]
+		assert.Contains(t, fmt.Sprint(attrs), "map[Key:proxy_protocol_v2.enabled Value:true]", id)
+	}
+	assert.True(t, r.Fleet().ProxyProtocol())
+	assert.Contains(t, r.Fleet().NginxConfig(), " proxy_protocol;")
 }
 
 func TestImportedVpc(t *testing.T) {

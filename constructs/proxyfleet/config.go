@@ -54,13 +54,31 @@ type Config struct {
 	// ReadyFile, when set, gates /healthz: it answers 503 until
 	// obslink-selfcheck has written this file once. Default: "" (no gate).
 	ReadyFile string
+	// ProxyProtocol makes every listener, the health port's too, expect the
+	// NLB's proxy protocol v2 header, and logs the consumer it names: the
+	// agent's address, its VPC endpoint id and the consumer's name (from
+	// ConsumerMap). It needs nginx >= 1.23.2 (the AWS TLV variables).
+	// Default: false.
+	ProxyProtocol bool
+	// ConsumerMap is the file of "vpce-... name;" lines obslink-consumers
+	// writes (ProxyProtocol only). Default: /etc/nginx/obslink-consumers.map.
+	ConsumerMap string
+	// ConsumerHeader passes the consumer's name to the ALBs in
+	// X-Obslink-Consumer (ProxyProtocol only). Without it, or without
+	// ProxyProtocol, the header is removed from what agents send, so it can
+	// never be forged. Default: false.
+	ConsumerHeader bool
 }
+
+// ConsumerHeaderName is the request header that names the consumer to the ALBs.
+const ConsumerHeaderName = "X-Obslink-Consumer"
 
 // Default values of Config.
 const (
 	DefaultHealthPort  = 8080
 	DefaultMaxBodySize = "16m"
 	DefaultUpstreamDir = "/etc/nginx/obslink-upstreams"
+	DefaultConsumerMap = "/etc/nginx/obslink-consumers.map"
 	DefaultResolver    = "169.254.169.253"
 )
 
@@ -74,6 +92,9 @@ type renderData struct {
 	User     string
 	Services []Route
 	Ports    []portGroup
+	// ConsumerHeaderValue is what X-Obslink-Consumer carries to the ALBs:
+	// the consumer's name, or "" (nginx then drops the header).
+	ConsumerHeaderValue string
 }
 
 // Validate reports routes nginx could not serve, naming the route and the fix.
@@ -126,6 +147,9 @@ func (c Config) withDefaults() Config {
 	if c.TempDir == "" {
 		c.TempDir = "/var/lib/nginx/tmp"
 	}
+	if c.ConsumerMap == "" {
+		c.ConsumerMap = DefaultConsumerMap
+	}
 	return c
 }
 
@@ -135,7 +159,10 @@ func (c Config) Render() (string, error) {
 		return "", err
 	}
 	c = c.withDefaults()
-	d := renderData{Config: c, User: "nginx", Services: c.Routes}
+	d := renderData{Config: c, User: "nginx", Services: c.Routes, ConsumerHeaderValue: `""`}
+	if c.ProxyProtocol && c.ConsumerHeader {
+		d.ConsumerHeaderValue = "$obslink_consumer"
+	}
 	if c.User != nil {
 		d.User = *c.User
 	}
@@ -160,22 +187,13 @@ func (c Config) Upstreams() string {
 }
 
 // SelfCheckScript returns obslink-selfcheck, the bootstrap's last check.
-func SelfCheckScript() string {
-	b, err := assets.FS.ReadFile("nginx/obslink-selfcheck.sh")
-	if err != nil {
-		panic(err) // embedded at build time
-	}
-	return string(b)
-}
+func SelfCheckScript() string { return script("nginx/obslink-selfcheck.sh") }
+
+// ConsumersScript returns obslink-consumers, which maps VPC endpoint ids to consumer names.
+func ConsumersScript() string { return script("nginx/obslink-consumers.sh") }
 
 // ResolveScript returns obslink-resolve, the loop that keeps upstream addresses current.
-func ResolveScript() string {
-	b, err := assets.FS.ReadFile("nginx/obslink-resolve.sh")
-	if err != nil {
-		panic(err) // embedded at build time
-	}
-	return string(b)
-}
+func ResolveScript() string { return script("nginx/obslink-resolve.sh") }
 
 // UserDataInput is what the bootstrap script needs besides the nginx config.
 type UserDataInput struct {
@@ -190,6 +208,10 @@ type UserDataInput struct {
 	// group the bootstrap signals (cfn-signal) after its self-check.
 	// Default: "" (no signal).
 	SignalStack, SignalResource, SignalRegion string
+	// ConsumerParameters is the SSM path of the consumer table that
+	// obslink-consumers joins with the endpoint connections (the config's
+	// ProxyProtocol only; it needs SignalRegion). Default: "" (no map).
+	ConsumerParameters string
 }
 
 // DefaultReadyFile is where obslink-selfcheck marks an instance ready.
@@ -213,10 +235,31 @@ func (c Config) AgentConfig(accessGroup, errorGroup string) string {
 }
 
 // Logrotate is the logrotate configuration for nginx's logs (by size).
-func Logrotate() string {
-	b, err := assets.FS.ReadFile("nginx/logrotate.conf")
+func Logrotate() string { return asset("nginx/logrotate.conf") }
+
+// script returns an embedded shell script as the instances get it: its
+// comment lines dropped (user data is limited to 16 KiB; they cost about
+// 1 KiB a script there), the shebang and shellcheck directives kept, and a
+// line naming the source.
+// Tests run this text, not the commented file.
+func script(name string) string {
+	lines := strings.SplitAfter(asset(name), "\n")
+	var b strings.Builder
+	b.WriteString(lines[0])
+	b.WriteString("# obslink " + name + " (github.com/obslink/obslink assets/), comments stripped\n")
+	for _, l := range lines[1:] {
+		if t := strings.TrimSpace(l); !strings.HasPrefix(t, "#") || strings.HasPrefix(t, "# shellcheck ") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// asset returns an embedded file; they are embedded at build time.
+func asset(name string) string {
+	b, err := assets.FS.ReadFile(name)
 	if err != nil {
-		panic(err) // embedded at build time
+		panic(err)
 	}
 	return string(b)
 }
@@ -243,7 +286,14 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 	if in.AccessLogGroup != "" {
 		agent = b64(c.AgentConfig(in.AccessLogGroup, in.ErrorLogGroup))
 	}
+	consumers := ""
+	if c.ProxyProtocol && in.ConsumerParameters != "" {
+		consumers = b64(ConsumersScript())
+	}
 	ud, err := execute("userdata/proxy.sh.tmpl", map[string]any{
+		"ConsumersScriptB64": consumers,
+		"ConsumerParameters": in.ConsumerParameters,
+		"ConsumerMap":        c.ConsumerMap,
 		"Resolver":           in.Resolver,
 		"ResolveInterval":    in.ResolveInterval,
 		"HealthPort":         c.HealthPort,

@@ -11,6 +11,8 @@ package proxyfleet
 import (
 	"fmt"
 	"regexp"
+	"sort"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsssm"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -74,6 +77,26 @@ type Props struct {
 	// captures the then-newest Amazon Linux 2023 image at the next deploy and
 	// rolls the fleet onto it. Ignored with ImageID or ImageLatest. Default: 1.
 	ImageGeneration int
+	// Consumers are the accounts and regions whose VPC endpoints connect,
+	// with the names nginx logs and passes to the ALBs in
+	// X-Obslink-Consumer. The table lives in SSM parameters under
+	// /obslink/<stack name>/consumers (a change updates them, never the
+	// instances); each instance joins it every minute with the endpoint
+	// service's connections (EC2 API, so the VPC needs an EC2 interface
+	// endpoint). Default: none (every endpoint is "unknown").
+	Consumers []Consumer
+	// DisableProxyProtocol turns proxy protocol v2 off on the target groups
+	// and nginx: no consumer attribution. Default: false (on).
+	DisableProxyProtocol bool
+	// DisableConsumerHeader stops passing X-Obslink-Consumer to the ALBs
+	// (nginx still logs the consumer). Default: false (passed).
+	DisableConsumerHeader bool
+}
+
+// Consumer is one consumer as nginx names it: the account and region of
+// its VPC endpoint, and its name.
+type Consumer struct {
+	Account, Region, Name string
 }
 
 // NginxProxyFleet is the proxies of one region.
@@ -87,6 +110,7 @@ type NginxProxyFleet struct {
 	accessLogs    awslogs.ILogGroup
 	accessLogName string
 	errorLogName  string
+	proxyProtocol bool
 }
 
 var _ awsec2.IConnectable = (*NginxProxyFleet)(nil)
@@ -105,7 +129,8 @@ const (
 // constructors do on misuse; obslink's topology validation rules these out.
 func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 	p := props.withDefaults()
-	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort, ReadyFile: DefaultReadyFile}
+	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort, ReadyFile: DefaultReadyFile,
+		ProxyProtocol: !p.DisableProxyProtocol, ConsumerHeader: !p.DisableConsumerHeader}
 	conf, err := cfg.Render()
 	if err == nil {
 		err = p.check()
@@ -113,7 +138,8 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 	if err != nil {
 		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
 	}
-	f := &NginxProxyFleet{Construct: constructs.NewConstruct(scope, jsii.String(id)), config: cfg, healthPort: p.HealthPort, nginxConf: conf}
+	f := &NginxProxyFleet{Construct: constructs.NewConstruct(scope, jsii.String(id)), config: cfg, healthPort: p.HealthPort, nginxConf: conf,
+		proxyProtocol: cfg.ProxyProtocol}
 
 	f.sg = awsec2.NewSecurityGroup(f.Construct, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              p.Vpc,
@@ -173,6 +199,11 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"+f.accessLogName+":*",
 		"Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:"+f.errorLogName+":*")
 
+	consumerPath := ""
+	if f.proxyProtocol {
+		consumerPath = f.consumerTable(role, p.Consumers)
+	}
+
 	// The bootstrap signals the group after its self-check; the group's
 	// logical id is known only once it exists, so the user data takes it lazily.
 	groupID := &logicalID{}
@@ -181,7 +212,7 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 	script, err := cfg.UserData(UserDataInput{Resolver: p.Resolver, ResolveInterval: p.ResolveInterval,
 		AccessLogGroup: f.accessLogName, ErrorLogGroup: f.errorLogName,
 		SignalStack: *stack.StackName(), SignalRegion: *stack.Region(),
-		SignalResource: *awscdk.Lazy_String(groupID, nil)})
+		SignalResource: *awscdk.Lazy_String(groupID, nil), ConsumerParameters: consumerPath})
 	if err != nil {
 		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
 	}
@@ -386,6 +417,74 @@ func (p Props) check() error {
 	return nil
 }
 
+// ProxyProtocol reports whether the target groups and nginx use proxy protocol v2.
+func (f *NginxProxyFleet) ProxyProtocol() bool { return f.proxyProtocol }
+
+// consumerTable writes the consumer table into SSM parameters of at most
+// 4,096 characters (the standard tier), <path>/0, <path>/1, ..., lets
+// role read them and list the endpoint connections, and returns <path>.
+func (f *NginxProxyFleet) consumerTable(role awsiam.Role, consumers []Consumer) string {
+	stack := awscdk.Stack_Of(f.Construct)
+	path := "/obslink/" + *stack.StackName() + "/consumers"
+	for i, chunk := range ConsumerTable(consumers) {
+		awsssm.NewStringParameter(f.Construct, jsii.String(fmt.Sprintf("Consumers%d", i)), &awsssm.StringParameterProps{
+			ParameterName: jsii.String(fmt.Sprintf("%s/%d", path, i)),
+			StringValue:   jsii.String(chunk),
+			Tier:          awsssm.ParameterTier_STANDARD,
+			Description:   jsii.String("obslink: consumers' accounts, regions and names, for the proxies' logs and X-Obslink-Consumer"),
+		})
+	}
+	arn := func(suffix string) string {
+		return *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+			"arn:", *awscdk.Aws_PARTITION(), ":ssm:", *stack.Region(), ":", *stack.Account(), ":parameter"+path+suffix))
+	}
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ssm:GetParametersByPath"),
+		Resources: jsii.Strings(arn(""), arn("/*")),
+	}))
+	// DescribeVpcEndpointConnections authorizes no resource type: "*" is the only form IAM takes.
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ec2:DescribeVpcEndpointConnections"),
+		Resources: jsii.Strings("*"),
+	}))
+	nag.Suppress(role, "AwsSolutions-IAM5",
+		"ec2:DescribeVpcEndpointConnections supports no resource-level permission (service authorization reference): it lists this account's endpoint connections, read-only; the SSM statement names the stack's own consumer parameters.",
+		"Resource::*",
+		"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter"+path+"/*",
+		"Resource::arn:<AWS::Partition>:ssm:"+*stack.Region()+":"+*stack.Account()+":parameter"+path+"/*")
+	return path
+}
+
+// MaxParameterChars is the value limit of a standard-tier SSM parameter.
+const MaxParameterChars = 4096
+
+// ConsumerTable renders consumers as "<account> <region> <name>" lines,
+// sorted, in chunks of whole lines of at most MaxParameterChars each
+// (one "# no consumers" chunk when there are none: a parameter cannot be empty).
+func ConsumerTable(consumers []Consumer) []string {
+	lines := make([]string, 0, len(consumers))
+	for _, c := range consumers {
+		lines = append(lines, c.Account+" "+c.Region+" "+c.Name+"\n")
+	}
+	sort.Strings(lines)
+	var chunks []string
+	var b strings.Builder
+	for _, l := range lines {
+		if b.Len()+len(l) > MaxParameterChars {
+			chunks = append(chunks, b.String())
+			b.Reset()
+		}
+		b.WriteString(l)
+	}
+	if b.Len() > 0 || len(chunks) == 0 {
+		if b.Len() == 0 {
+			b.WriteString("# no consumers\n")
+		}
+		chunks = append(chunks, b.String())
+	}
+	return chunks
+}
+
 // AutoScalingGroup is the group of proxies.
 func (f *NginxProxyFleet) AutoScalingGroup() awsautoscaling.AutoScalingGroup { return f.asg }
 
@@ -420,10 +519,21 @@ func (f *NginxProxyFleet) AttachTo(listener awselasticloadbalancingv2.NetworkLis
 		},
 		// Agents batch over long-lived connections: give them time to finish on deregistration.
 		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(60)),
+		// The consumer's VPC endpoint id reaches nginx in the header (health checks carry one too).
+		ProxyProtocolV2: trueOrNil(f.proxyProtocol),
 	})
 	f.Connections().AllowFrom(lb, awsec2.Port_Tcp(jsii.Number(float64(port))), jsii.String(fmt.Sprintf("NLB to proxies on %d", port)))
 	f.Connections().AllowFrom(lb, awsec2.Port_Tcp(jsii.Number(float64(f.healthPort))), jsii.String("NLB health checks"))
 	return tg
+}
+
+// trueOrNil is true, or nil for false: a property left out keeps templates
+// that never set it unchanged.
+func trueOrNil(b bool) *bool {
+	if b {
+		return jsii.Bool(true)
+	}
+	return nil
 }
 
 func upstreamPorts(routes []Route) []int {

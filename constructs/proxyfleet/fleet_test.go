@@ -292,20 +292,47 @@ func TestUserDataStartsWithOneShebang(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(ud, "#!/bin/bash"))
 }
 
-// User data is limited to 16 KiB; twenty services and the agent's
-// configuration still fit.
+// User data is limited to 16 KiB; twenty services, the agent's
+// configuration, the signal and the consumer map (proxy protocol) still
+// fit. The consumer table is not in the user data (SSM parameters), so the
+// number of consumers does not count.
 func TestUserDataFitsWithManyServices(t *testing.T) {
 	var routes []proxyfleet.Route
 	for i := 0; i < 20; i++ {
 		routes = append(routes, proxyfleet.Route{Name: fmt.Sprintf("svc%02d", i), Host: fmt.Sprintf("svc%02d.observability.internal", i),
 			Port: 80, Upstream: fmt.Sprintf("internal-svc%02d-alb-1234567890.eu-west-1.elb.amazonaws.com", i), UpstreamPort: 80})
 	}
-	ud, err := proxyfleet.Config{Routes: routes}.UserData(proxyfleet.UserDataInput{
-		AccessLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/access", ErrorLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/error"})
+	ud, err := proxyfleet.Config{Routes: routes, ProxyProtocol: true, ConsumerHeader: true, ReadyFile: proxyfleet.DefaultReadyFile}.UserData(proxyfleet.UserDataInput{
+		AccessLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/access", ErrorLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/error",
+		SignalStack: "obslink-provider-ap-southeast-1", SignalResource: "ProviderFleetGroupASGB53CD929", SignalRegion: "ap-southeast-1",
+		ConsumerParameters: "/obslink/obslink-provider-ap-southeast-1/consumers"})
 	require.NoError(t, err)
 	assert.Contains(t, ud, "amazon-cloudwatch-agent-ctl", "with the agent's configuration")
+	assert.Contains(t, ud, "obslink-consumers.timer", "with the consumer map")
+	assert.Contains(t, ud, "cfn-signal", "with the signal")
 	assert.Less(t, len(ud), proxyfleet.MaxUserData)
-	t.Logf("20 services and the agent: %d bytes of user data", len(ud))
+	t.Logf("20 services, the agent, the signal and the consumer map: %d of %d bytes of user data", len(ud), proxyfleet.MaxUserData)
+}
+
+// TestConsumerTable: the table is sorted, split in whole lines under the
+// standard tier's 4,096 characters, and never empty.
+func TestConsumerTable(t *testing.T) {
+	assert.Equal(t, []string{"# no consumers\n"}, proxyfleet.ConsumerTable(nil))
+	assert.Equal(t, []string{"111111111111 eu-west-1 b\n222222222222 us-east-1 a\n"},
+		proxyfleet.ConsumerTable([]proxyfleet.Consumer{{"222222222222", "us-east-1", "a"}, {"111111111111", "eu-west-1", "b"}}))
+	var many []proxyfleet.Consumer
+	for i := 0; i < 300; i++ {
+		many = append(many, proxyfleet.Consumer{Account: fmt.Sprintf("%012d", 100000000000+i), Region: "ap-southeast-1", Name: fmt.Sprintf("team-%03d-observability-prod", i)})
+	}
+	chunks := proxyfleet.ConsumerTable(many)
+	lines := 0
+	for _, c := range chunks {
+		assert.LessOrEqual(t, len(c), proxyfleet.MaxParameterChars)
+		assert.True(t, strings.HasSuffix(c, "\n"), "whole lines")
+		lines += strings.Count(c, "\n")
+	}
+	assert.Equal(t, 300, lines)
+	assert.Len(t, chunks, 5, "300 consumers of 56 characters: 16,800 characters in 5 parameters")
 }
 
 // TestUserDataDecodesToTheTestedFiles runs each file-writing pipeline of the

@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -48,6 +49,46 @@ func Require(tb testing.TB, name string, fallbacks ...string) string {
 	}
 	tb.Skip(msg)
 	return ""
+}
+
+// NewNginx returns an nginx of version 1.23.2 or newer (the AWS proxy
+// protocol TLV variables): the one on PATH if it is new enough, else
+// Debian 13's nginx 1.26 from the root `make test` builds with debootstrap
+// (internal/nginxtest/newnginx.sh, in .toolchain/trixie). It skips tb
+// (fails it under OBSLINK_REQUIRE_ALL=1) when there is none.
+func NewNginx(tb testing.TB) string {
+	tb.Helper()
+	if p, err := exec.LookPath("nginx"); err == nil && nginxAtLeast(p, 1, 23, 2) {
+		return p
+	}
+	_, file, _, _ := runtime.Caller(0)
+	wrapper := filepath.Join(filepath.Dir(file), "..", "..", ".toolchain", "trixie", "nginx")
+	if nginxAtLeast(wrapper, 1, 23, 2) {
+		return wrapper
+	}
+	msg := "no nginx >= 1.23.2 (Debian 12 has 1.22): `make test` builds Debian 13's with internal/nginxtest/newnginx.sh (needs root and debootstrap)"
+	if os.Getenv("OBSLINK_REQUIRE_ALL") == "1" {
+		tb.Fatalf("%s; OBSLINK_REQUIRE_ALL=1 forbids skipping", msg)
+	}
+	tb.Skip(msg)
+	return ""
+}
+
+// nginxAtLeast reports whether bin runs and is version major.minor.patch or newer.
+func nginxAtLeast(bin string, major, minor, patch int) bool {
+	out, err := exec.Command(bin, "-v").CombinedOutput()
+	if err != nil {
+		return false
+	}
+	var a, b, c int
+	i := strings.Index(string(out), "nginx/")
+	if i < 0 {
+		return false
+	}
+	if _, err := fmt.Sscanf(string(out[i+len("nginx/"):]), "%d.%d.%d", &a, &b, &c); err != nil {
+		return false
+	}
+	return a > major || a == major && (b > minor || b == minor && c >= patch)
 }
 
 var installHints = map[string]string{
@@ -238,6 +279,8 @@ func (a *ALB) serve(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("X-Alb", a.Name)
 	w.Header().Set("X-Seen-Host", r.Host)
 	w.Header().Set("X-Seen-Proto", r.Proto)
+	w.Header()["X-Seen-Consumer"] = r.Header.Values("X-Obslink-Consumer")
+	w.Header()["X-Seen-Forwarded-For"] = r.Header.Values("X-Forwarded-For")
 	w.Header().Set("X-Body-Bytes", fmt.Sprint(n))
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/grpc") {
 		// A gRPC unary reply: one empty message, then status 0 in the trailers.
@@ -323,7 +366,12 @@ type Nginx struct {
 // listenIP) and writes the resolver's input. It does not start nginx.
 func Prepare(tb testing.TB, cfg proxyfleet.Config, listenIP string, dns *DNS) *Nginx {
 	tb.Helper()
-	bin := Require(tb, "nginx", "/usr/sbin/nginx")
+	var bin string
+	if cfg.ProxyProtocol {
+		bin = NewNginx(tb)
+	} else {
+		bin = Require(tb, "nginx", "/usr/sbin/nginx")
+	}
 	Require(tb, "dig")
 	dir := tb.TempDir()
 	root := "root"
@@ -334,6 +382,7 @@ func Prepare(tb testing.TB, cfg proxyfleet.Config, listenIP string, dns *DNS) *N
 	cfg.AccessLog = filepath.Join(dir, "access.log")
 	cfg.TempDir = filepath.Join(dir, "tmp")
 	cfg.UpstreamDir = filepath.Join(dir, "upstreams")
+	cfg.ConsumerMap = filepath.Join(dir, "consumers.map")
 	for _, d := range []string{cfg.TempDir, cfg.UpstreamDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			tb.Fatal(err)
@@ -345,6 +394,7 @@ func Prepare(tb testing.TB, cfg proxyfleet.Config, listenIP string, dns *DNS) *N
 	}
 	n := &Nginx{Bin: bin, Dir: dir, Conf: filepath.Join(dir, "nginx.conf"), Config: cfg, dns: dns, stderr: &lockedBuffer{}}
 	write(tb, n.Conf, conf)
+	write(tb, cfg.ConsumerMap, "") // as the bootstrap starts it
 	write(tb, filepath.Join(dir, "upstreams.txt"), cfg.Upstreams())
 	write(tb, filepath.Join(dir, "obslink-resolve"), proxyfleet.ResolveScript())
 	write(tb, filepath.Join(dir, "obslink-selfcheck"), proxyfleet.SelfCheckScript())
@@ -431,8 +481,9 @@ func (n *Nginx) Start(tb testing.TB) {
 	n.cmd.Stdout, n.cmd.Stderr = n.stderr, n.stderr
 	Run(tb, n.cmd)
 	health := fmt.Sprintf("http://%s%d/healthz", n.Config.Listen, n.Config.HealthPort)
+	hc := n.Client("", false) // with proxy protocol, as the NLB's health checks: no client, no TLV
 	for i := 0; i < 100; i++ {
-		if resp, err := http.Get(health); err == nil {
+		if resp, err := hc.Get(health); err == nil {
 			resp.Body.Close()
 			return
 		}
@@ -487,4 +538,39 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// Reload makes the running nginx re-read its config (nginx -s reload) and
+// waits until every worker is a new one, so what follows sees the new config.
+func (n *Nginx) Reload(tb testing.TB) {
+	tb.Helper()
+	old := n.workers()
+	if out, err := exec.Command(n.Bin, "-p", n.Dir, "-c", n.Conf, "-s", "reload").CombinedOutput(); err != nil {
+		tb.Fatalf("nginx -s reload: %v\n%s", err, out)
+	}
+	for i := 0; i < 200; i++ {
+		now := n.workers()
+		fresh := len(now) > 0
+		for p := range now {
+			if old[p] {
+				fresh = false
+			}
+		}
+		if fresh {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("nginx did not replace its workers after a reload; error log:\n%s", n.ErrorLog())
+}
+
+// workers returns the pids of the master's children.
+func (n *Nginx) workers() map[string]bool {
+	pid := n.cmd.Process.Pid
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	out := map[string]bool{}
+	for _, f := range strings.Fields(string(b)) {
+		out[f] = true
+	}
+	return out
 }
