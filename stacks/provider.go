@@ -104,8 +104,10 @@ func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *
 			CPUPercent:        derefInt(m.CPUPercent),
 			EvaluationMinutes: derefInt(m.EvaluationMinutes),
 			UpstreamErrors:    derefInt(m.UpstreamErrors),
+			NetworkPercent:    derefInt(m.NetworkPercent),
 		},
-		AccessLogGroup: p.Fleet().AccessLogGroup(),
+		NetworkBaselineMbps: derefInt(m.NetworkBaselineMbps),
+		AccessLogGroup:      p.Fleet().AccessLogGroup(),
 	}
 	for _, s := range t.Services {
 		props.Services = append(props.Services, s.Name)

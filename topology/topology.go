@@ -101,6 +101,14 @@ type Monitoring struct {
 	// UpstreamErrors: more requests of one service answered 5xx by its ALB,
 	// or not at all, in 5 minutes alarm. Default: 10.
 	UpstreamErrors *int `yaml:"upstreamErrors"`
+	// NetworkPercent: a proxy's average network traffic (the larger of in
+	// and out) above this share of its instance type's baseline bandwidth
+	// alarms. Default: 80.
+	NetworkPercent *int `yaml:"networkPercent"`
+	// NetworkBaselineMbps is the proxies' instance type's baseline network
+	// bandwidth. Default: obslink's table (t3, t3a and t4g); for other
+	// types, no network alarm unless it is given.
+	NetworkBaselineMbps *int `yaml:"networkBaselineMbps"`
 }
 
 // AlarmTopicArnIn is the alarm topic's ARN in region: the same account and

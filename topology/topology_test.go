@@ -249,6 +249,7 @@ func TestParseInvalid(t *testing.T) {
 		}, path: "proxy.imageIds", want: "not a mapping"},
 		{name: "bad alarm topic", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"alarmTopicArn": "alarms"} }, path: "monitoring.alarmTopicArn", want: `"alarms" is not an SNS topic ARN`},
 		{name: "threshold out of range", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"cpuPercent": 40} }, path: "monitoring.cpuPercent", want: "40 is out of range; use 51 to 100"},
+		{name: "network share out of range", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"networkPercent": 0} }, path: "monitoring.networkPercent", want: "0 is out of range; use 1 to 100"},
 		{name: "min healthy hosts above capacity", patch: func(m map[string]any) { m["monitoring"] = map[string]any{"minHealthyHosts": 3} }, path: "monitoring.minHealthyHosts", want: "3 is above proxy.minCapacity 2"},
 		{name: "no consumers", patch: func(m map[string]any) { delete(m, "consumers") }, path: "consumers", want: "is empty"},
 		{name: "list where a mapping belongs", patch: func(m map[string]any) { m["controlPlane"] = []any{"x"} }, path: "controlPlane", want: "not a mapping"},

@@ -282,6 +282,8 @@ func (v *validator) monitoring(m Monitoring) {
 		{"monitoring.cpuPercent", m.CPUPercent, 51, 100},
 		{"monitoring.evaluationMinutes", m.EvaluationMinutes, 1, 60},
 		{"monitoring.upstreamErrors", m.UpstreamErrors, 1, 1000000},
+		{"monitoring.networkPercent", m.NetworkPercent, 1, 100},
+		{"monitoring.networkBaselineMbps", m.NetworkBaselineMbps, 1, 400000},
 	} {
 		if f.v != nil && (*f.v < f.min || *f.v > f.max) {
 			v.add(f.path, "%d is out of range; use %d to %d, or leave it out for the default", *f.v, f.min, f.max)

@@ -8,6 +8,7 @@ package linkmonitor
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
@@ -38,6 +39,10 @@ type Thresholds struct {
 	// UpstreamErrors: more requests of one service answered 5xx by its ALB,
 	// or not at all, than this in 5 minutes alarms. Default: 10.
 	UpstreamErrors int
+	// NetworkPercent: a proxy's average traffic (the larger of in and out)
+	// above this share of the baseline bandwidth, for three times
+	// EvaluationMinutes, alarms. Default: 80.
+	NetworkPercent int
 }
 
 // Props configures a LinkMonitor.
@@ -52,8 +57,12 @@ type Props struct {
 	ServiceID *string
 	// AutoScalingGroup is the proxies' group. Required.
 	AutoScalingGroup awsautoscaling.AutoScalingGroup
-	// InstanceType of the proxies, named in the CPU alarm. Required.
+	// InstanceType of the proxies, named in the CPU and network alarms. Required.
 	InstanceType string
+	// NetworkBaselineMbps is the instance type's baseline network
+	// bandwidth. Default: BaselineMbps(InstanceType); when that is unknown
+	// too, no network alarm (the dashboard still shows the traffic).
+	NetworkBaselineMbps int
 	// MinCapacity of the group: fewer proxies in service alarms. Required.
 	MinCapacity int
 	// TransitGatewayID is the provider's own gateway (tgw). Default: none
@@ -113,6 +122,12 @@ func (p *Props) withDefaults() Props {
 	}
 	if th.UpstreamErrors == 0 {
 		th.UpstreamErrors = 10
+	}
+	if th.NetworkPercent == 0 {
+		th.NetworkPercent = 80
+	}
+	if out.NetworkBaselineMbps == 0 {
+		out.NetworkBaselineMbps = BaselineMbps(out.InstanceType)
 	}
 	return out
 }
@@ -231,10 +246,7 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 		graph("Endpoints and resets (PrivateLink)", []awscloudwatch.IMetric{endpoints, rst}),
 		graph("Proxies in service (Auto Scaling)", []awscloudwatch.IMetric{inService}),
 		graph(fmt.Sprintf("CPU %% (limit %d)", th.CPUPercent), []awscloudwatch.IMetric{cpu}),
-		graph("Network bytes (EC2)", []awscloudwatch.IMetric{
-			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("NetworkIn"), DimensionsMap: &group, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("in")}),
-			awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("NetworkOut"), DimensionsMap: &group, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("out")}),
-		}),
+		m.network(p, group),
 	}
 	if p.AccessLogGroup != nil {
 		widgets = append(widgets, m.requestMetrics(p)...)
@@ -263,6 +275,63 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 		Widgets:       rows(widgets),
 	})
 	return m
+}
+
+// network alarms when a proxy's average traffic nears its instance type's
+// baseline bandwidth (above it, a burstable type spends network credits and
+// then is held to the baseline), and returns the widget: Mbps per proxy, in
+// and out, with the baseline drawn. The baseline applies to each direction
+// (EC2 User Guide, "Amazon EC2 instance network bandwidth"), so the alarm
+// reads the larger of the two.
+func (m *LinkMonitor) network(p Props, group map[string]*string) awscloudwatch.IWidget {
+	// EC2 publishes NetworkIn/Out every 5 minutes (basic monitoring) as
+	// bytes in the period; Average over the group is bytes per proxy.
+	perProxy := func(name string) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String(name),
+			DimensionsMap: &group, Statistic: jsii.String("Average"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
+	}
+	mbps := func(expr, label string) awscloudwatch.MathExpression {
+		return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression:   jsii.String(expr + " * 8 / 300 / 1000000"),
+			UsingMetrics: &map[string]awscloudwatch.IMetric{"netin": perProxy("NetworkIn"), "netout": perProxy("NetworkOut")},
+			Label:        jsii.String(label),
+			Period:       awscdk.Duration_Minutes(jsii.Number(5)),
+		})
+	}
+	title := fmt.Sprintf("Network per proxy, Mbps (%s)", p.InstanceType)
+	widget := &awscloudwatch.GraphWidgetProps{
+		Title: jsii.String(title), Width: jsii.Number(12), Height: jsii.Number(6),
+		Left: &[]awscloudwatch.IMetric{mbps("netin", "in"), mbps("netout", "out")},
+	}
+	if base := p.NetworkBaselineMbps; base > 0 {
+		limit := float64(base) * float64(p.Thresholds.NetworkPercent) / 100
+		m.alarm(p, "NetworkBaseline", mbps("IF(netin > netout, netin, netout)", "Mbps per proxy, the larger of in and out"), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription: jsii.String(fmt.Sprintf("A proxy's average traffic above %d %% of %s's baseline bandwidth (%d Mbps): burst credits run out, then the instance is held to the baseline. See README, Monitoring.",
+				p.Thresholds.NetworkPercent, p.InstanceType, base)),
+			Threshold:          jsii.Number(limit),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(float64((3*p.Thresholds.EvaluationMinutes + 4) / 5)),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		widget.Title = jsii.String(fmt.Sprintf("%s, baseline %d", title, base))
+		widget.LeftAnnotations = &[]*awscloudwatch.HorizontalAnnotation{
+			{Value: jsii.Number(float64(base)), Label: jsii.String("baseline")},
+			{Value: jsii.Number(limit), Label: jsii.String("alarm")},
+		}
+	}
+	return awscloudwatch.NewGraphWidget(widget)
+}
+
+// BaselineMbps is the baseline network bandwidth of an EC2 instance type
+// in Mbps, for the burstable families t3, t3a and t4g (EC2 User Guide,
+// "Network specifications", general purpose instances: baseline bandwidth
+// in Gbps), or 0 when obslink does not know it.
+func BaselineMbps(instanceType string) int {
+	family, size, ok := strings.Cut(instanceType, ".")
+	if !ok || (family != "t3" && family != "t3a" && family != "t4g") {
+		return 0
+	}
+	return map[string]int{"nano": 32, "micro": 64, "small": 128, "medium": 256, "large": 512, "xlarge": 1024, "2xlarge": 2048}[size]
 }
 
 // requestMetrics turns the access log into metrics (metric filters, one

@@ -65,7 +65,13 @@ func TestAlarmsAndDefaults(t *testing.T) {
 		names = append(names, n)
 	}
 	assert.ElementsMatch(t, []string{"test-HealthyHosts80", "test-UnhealthyHosts80", "test-HealthyHosts4317", "test-UnhealthyHosts4317",
-		"test-TargetResets", "test-InService", "test-Cpu"}, names)
+		"test-TargetResets", "test-InService", "test-Cpu", "test-NetworkBaseline"}, names)
+	net := got["test-NetworkBaseline"]
+	assert.EqualValues(t, 102.4, net["Threshold"], "80 %% of t4g.small's 128 Mbps baseline")
+	assert.EqualValues(t, 3, net["EvaluationPeriods"])
+	assert.Contains(t, js(net["Metrics"]), `"Expression":"IF(netin \u003e netout, netin, netout) * 8 / 300 / 1000000"`)
+	assert.Contains(t, js(net["Metrics"]), `"MetricName":"NetworkOut"`)
+	assert.Contains(t, js(net["Metrics"]), `"Stat":"Average"`, "bytes per proxy, not the group's sum")
 	assert.EqualValues(t, 80, got["test-Cpu"]["Threshold"], "above the scaling target")
 	assert.EqualValues(t, 3, got["test-Cpu"]["EvaluationPeriods"], "three 5-minute periods: EC2 publishes CPU every 5 minutes")
 	assert.Contains(t, js(got["test-Cpu"]["Metrics"]), `"Period":300`)
@@ -101,6 +107,16 @@ func TestThresholdsAndTopic(t *testing.T) {
 	for n, a := range got {
 		assert.Equal(t, `["arn:aws:sns:eu-west-1:111111111111:alarms"]`, js(a["AlarmActions"]), n)
 		assert.Equal(t, `["arn:aws:sns:eu-west-1:111111111111:alarms"]`, js(a["OKActions"]), n)
+	}
+	assert.NotContains(t, got, "test-NetworkBaseline", "m7g.large is not in obslink's table: no network alarm without a baseline")
+	p.NetworkBaselineMbps, p.Thresholds.NetworkPercent = 937, 50
+	got = alarms(region(t, p, ""))
+	assert.EqualValues(t, 468.5, got["test-NetworkBaseline"]["Threshold"], "50 %% of the given 937 Mbps")
+}
+
+func TestBaselineMbps(t *testing.T) {
+	for typ, want := range map[string]int{"t4g.small": 128, "t3.nano": 32, "t3a.2xlarge": 2048, "t4g.medium": 256, "m7g.large": 0, "t4g": 0, "t4g.huge": 0} {
+		assert.Equal(t, want, linkmonitor.BaselineMbps(typ), typ)
 	}
 }
 
