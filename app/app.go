@@ -10,13 +10,13 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/obslink/obslink/internal/assembly"
 	"github.com/obslink/obslink/stacks"
 	"github.com/obslink/obslink/topology"
 )
@@ -90,7 +90,18 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 		props.BuiltinCloudFormationValidation = jsii.Bool(false)
 	}
 	a := awscdk.NewApp(props)
-	set := stacks.Build(a, t)
+	// The StackSet's consumer template is synthesized in an App of its own
+	// (it is not a stack to deploy), with the same flags and checks.
+	templateApp := func(outdir string) awscdk.App {
+		p := *props
+		p.Outdir = jsii.String(outdir)
+		t := awscdk.NewApp(&p)
+		if !opts.NoNag {
+			addNag(t)
+		}
+		return t
+	}
+	set := stacks.Build(a, t, stacks.WithTemplateApp(templateApp))
 	if opts.Refresh != "" {
 		for _, s := range set.Readers() {
 			awscdk.NewCfnOutput(s, jsii.String("ObslinkRefresh"), &awscdk.CfnOutputProps{
@@ -100,12 +111,17 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 		}
 	}
 	if !opts.NoNag {
-		awscdk.Aspects_Of(a).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
-			Verbose: jsii.Bool(true),
-			Reports: jsii.Bool(false),
-		}), nil)
+		addNag(a)
 	}
 	return a, set
+}
+
+// addNag applies the cdk-nag AwsSolutions checks to every stack of a.
+func addNag(a awscdk.App) {
+	awscdk.Aspects_Of(a).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
+		Verbose: jsii.Bool(true),
+		Reports: jsii.Bool(false),
+	}), nil)
 }
 
 // Synth synthesizes t and returns the stack names written. It writes into a
@@ -190,39 +206,8 @@ func synthInto(t *topology.Topology, opts Options, dir string, names *[]string) 
 
 // CheckAssembly returns the error-level metadata the cloud assembly in dir
 // records (cdk-nag findings, construct validation errors), one line each, or
-// nil. CDK writes each stack's metadata to <stack>.metadata.json.
-func CheckAssembly(dir string) error {
-	files, err := filepath.Glob(filepath.Join(dir, "*.metadata.json"))
-	if err != nil {
-		return err
-	}
-	var problems []string
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		var md map[string][]struct {
-			Type string `json:"type"`
-			Data any    `json:"data"`
-		}
-		if err := json.Unmarshal(b, &md); err != nil {
-			return fmt.Errorf("read %s: %w", filepath.Base(f), err)
-		}
-		for path, entries := range md {
-			for _, e := range entries {
-				if e.Type == "aws:cdk:error" {
-					problems = append(problems, fmt.Sprintf("%s: %v", path, e.Data))
-				}
-			}
-		}
-	}
-	if len(problems) == 0 {
-		return nil
-	}
-	sort.Strings(problems)
-	return fmt.Errorf("%d error(s) in the synthesized stacks, nothing written:\n  %s", len(problems), strings.Join(problems, "\n  "))
-}
+// nil (assembly.Check).
+func CheckAssembly(dir string) error { return assembly.Check(dir) }
 
 // jsiiKernelDir is the random directory jsii unpacks aws-cdk-lib into; it
 // appears in the creation stacks aws-cdk-lib records for its validator.

@@ -43,6 +43,9 @@ func Plan(t *topology.Topology) []Planned {
 			out = append(out, Planned{MeshStackName(t, spokes[i]), cp.Account, spokes[i]})
 		}
 	}
+	if t.StackSetsEnabled() {
+		return append(out, Planned{StackSetStackName(t), cp.StackSetAccount(), cp.Region})
+	}
 	consumers := append([]topology.Consumer(nil), t.Consumers...)
 	sort.Slice(consumers, func(i, j int) bool { return consumers[i].Name < consumers[j].Name })
 	for _, c := range consumers {

@@ -28,6 +28,9 @@ type Set struct {
 	ControlPlane *ControlPlaneStack
 	// Mesh holds, by region, the accepter side of full-mesh peerings (tgwMesh: full).
 	Mesh map[string]awscdk.Stack
+	// StackSets holds the consumers' StackSet (consumerDeployment:
+	// stacksets; Consumers is then empty), else nil.
+	StackSets *StackSetStack
 }
 
 // All returns every stack in a stable order: hub, providers by region,
@@ -49,6 +52,9 @@ func (s *Set) All() []awscdk.Stack {
 	for _, k := range sortedKeys(s.Mesh) {
 		out = append(out, s.Mesh[k])
 	}
+	if s.StackSets != nil {
+		out = append(out, s.StackSets.Stack)
+	}
 	for _, k := range sortedKeys(s.Consumers) {
 		out = append(out, s.Consumers[k].Stack)
 	}
@@ -56,7 +62,7 @@ func (s *Set) All() []awscdk.Stack {
 }
 
 // Readers returns the stacks that read provider outputs: the control plane,
-// the mesh stacks and the consumers, in the order of All.
+// the mesh stacks, the StackSet and the consumers, in the order of All.
 func (s *Set) Readers() []awscdk.Stack {
 	var out []awscdk.Stack
 	if s.ControlPlane != nil {
@@ -64,6 +70,9 @@ func (s *Set) Readers() []awscdk.Stack {
 	}
 	for _, k := range sortedKeys(s.Mesh) {
 		out = append(out, s.Mesh[k])
+	}
+	if s.StackSets != nil {
+		out = append(out, s.StackSets.Stack)
 	}
 	for _, k := range sortedKeys(s.Consumers) {
 		out = append(out, s.Consumers[k].Stack)
@@ -83,7 +92,11 @@ func ConsumerStackName(t *topology.Topology, consumer string) string {
 
 // Build creates the stacks of t in app. t must come from topology.Load or
 // topology.Parse (validated, defaults applied).
-func Build(app awscdk.App, t *topology.Topology) *Set {
+func Build(app awscdk.App, t *topology.Topology, opts ...BuildOption) *Set {
+	var o buildOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	setAvailabilityZones(app, t)
 	set := &Set{Providers: map[string]*ProviderStack{}, Consumers: map[string]*ConsumerStack{}}
 	cp := t.ControlPlane
@@ -109,6 +122,14 @@ func Build(app awscdk.App, t *topology.Topology) *Set {
 	}
 	set.ControlPlane = NewControlPlaneStack(app, ControlPlaneStackName(t), t,
 		stackProps(t, cp.Account, cp.Region, "obslink cluster-side routes"), set.Providers, set.Hub)
+	if t.StackSetsEnabled() {
+		template, err := ConsumerTemplate(t, o.templateApp)
+		if err != nil {
+			panic(fmt.Sprintf("stacks.Build: %v", err))
+		}
+		set.StackSets = NewStackSetStack(app, StackSetStackName(t), t, set.Providers, template)
+		return set
+	}
 	for _, c := range t.Consumers {
 		prov, ok := set.Providers[t.ProviderRegionFor(c.Region)]
 		if !ok {
@@ -152,7 +173,9 @@ func setAvailabilityZones(app awscdk.App, t *topology.Topology) {
 		addZones(t.ControlPlane.ProviderAccountID(), r.Region, r.AvailabilityZones)
 	}
 	for _, c := range t.Consumers {
-		addZones(c.Account, c.Region, c.VPC.AvailabilityZones)
+		if !t.StackSetsEnabled() {
+			addZones(c.Account, c.Region, c.VPC.AvailabilityZones)
+		}
 	}
 	for _, key := range sortedKeys(zones) {
 		app.Node().SetContext(jsii.String(key), sortedKeys(zones[key]))

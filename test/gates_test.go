@@ -2,6 +2,7 @@ package test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -50,6 +51,14 @@ func TestCfnLint(t *testing.T) {
 		require.NoError(t, err)
 		require.NotEmpty(t, files)
 		templates = append(templates, files...)
+		// A StackSet's template travels inline: lint it as a template of its own.
+		for _, f := range files {
+			for id, body := range stackSetBodies(t, f) {
+				out := filepath.Join(t.TempDir(), id+".stackset.template.json")
+				require.NoError(t, os.WriteFile(out, []byte(body), 0o644))
+				templates = append(templates, out)
+			}
+		}
 	}
 	add(synthDefault(t))
 	for _, f := range exampleFiles(t) {
@@ -361,4 +370,25 @@ func TestFeatureFlagsConfigured(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, reports, "one feature-flag report")
+}
+
+// stackSetBodies returns the TemplateBody of each StackSet in the template
+// file f, by logical id.
+func stackSetBodies(t *testing.T, f string) map[string]string {
+	b, err := os.ReadFile(f)
+	require.NoError(t, err)
+	var tpl struct {
+		Resources map[string]struct {
+			Type       string
+			Properties map[string]any
+		}
+	}
+	require.NoError(t, json.Unmarshal(b, &tpl))
+	out := map[string]string{}
+	for id, r := range tpl.Resources {
+		if r.Type == "AWS::CloudFormation::StackSet" {
+			out[id] = r.Properties["TemplateBody"].(string)
+		}
+	}
+	return out
 }

@@ -77,7 +77,47 @@ type Topology struct {
 	// Monitoring sets the provider regions' alarm thresholds and where
 	// alarms notify. Default: see Monitoring.
 	Monitoring Monitoring `yaml:"monitoring"`
+	// ConsumerDeployment is how consumers are deployed: stacks (one CDK
+	// stack per consumer, cdk deploy with the CDK bootstrapped in each
+	// account) or stacksets (stack instances of a service-managed
+	// CloudFormation StackSet, no bootstrap in member accounts; needs
+	// controlPlane.organizationId and organizationRootId). Default: stacks.
+	ConsumerDeployment string `yaml:"consumerDeployment"`
+	// StackSets tunes how CloudFormation rolls the StackSet out (stacksets
+	// only). Default: see StackSets.
+	StackSets StackSets `yaml:"stackSets"`
 }
+
+// Consumer deployments a topology file may name in consumerDeployment.
+const (
+	DeployStacks    = "stacks"
+	DeployStackSets = "stacksets"
+)
+
+// StackSetsEnabled reports whether consumers are StackSet instances.
+func (t *Topology) StackSetsEnabled() bool { return t.ConsumerDeployment == DeployStackSets }
+
+// StackSets are the StackSet's operation preferences.
+type StackSets struct {
+	// RegionConcurrency: PARALLEL (every region at once) or SEQUENTIAL.
+	// Default: PARALLEL.
+	RegionConcurrency string `yaml:"regionConcurrency"`
+	// MaxConcurrentPercentage of the accounts deployed at once per region.
+	// Default: 25.
+	MaxConcurrentPercentage *int `yaml:"maxConcurrentPercentage"`
+	// FailureTolerancePercentage of accounts per region that may fail
+	// before CloudFormation stops the operation there. Default: 10.
+	FailureTolerancePercentage *int `yaml:"failureTolerancePercentage"`
+}
+
+// Concurrency is RegionConcurrency after defaults.
+func (s StackSets) Concurrency() string { return orDefault(s.RegionConcurrency, "PARALLEL") }
+
+// MaxConcurrent is MaxConcurrentPercentage after defaults.
+func (s StackSets) MaxConcurrent() int { return derefOr(s.MaxConcurrentPercentage, 25) }
+
+// FailureTolerance is FailureTolerancePercentage after defaults.
+func (s StackSets) FailureTolerance() int { return derefOr(s.FailureTolerancePercentage, 10) }
 
 // Monitoring configures each provider region's alarms and dashboard.
 type Monitoring struct {
@@ -138,7 +178,25 @@ type ControlPlane struct {
 	// roles (constant size); without it, the trust lists every reading
 	// account, which IAM's 2,048-character quota caps. Default: none.
 	OrganizationID string `yaml:"organizationId"`
+	// OrganizationRootID is the organization's root (r-...): with
+	// consumerDeployment stacksets, named consumers' accounts are targeted
+	// through it (service-managed StackSets target accounts within OUs).
+	// Required with stacksets.
+	OrganizationRootID string `yaml:"organizationRootId"`
+	// StackSetAdministrator is the account that holds the StackSet (stacksets
+	// only): a delegated administrator for CloudFormation StackSets, or the
+	// organization's management account. Default: Account.
+	StackSetAdministrator string `yaml:"stackSetAdministrator"`
+	// StackSetCallAs is how that account calls StackSets: DELEGATED_ADMIN or
+	// SELF (the management account). Default: DELEGATED_ADMIN.
+	StackSetCallAs string `yaml:"stackSetCallAs"`
 }
+
+// StackSetAccount is the account of the StackSet stack.
+func (c ControlPlane) StackSetAccount() string { return orDefault(c.StackSetAdministrator, c.Account) }
+
+// CallAs is StackSetCallAs after defaults.
+func (c ControlPlane) CallAs() string { return orDefault(c.StackSetCallAs, "DELEGATED_ADMIN") }
 
 // ProviderAccountID is the account of the provider stacks.
 func (c ControlPlane) ProviderAccountID() string {
@@ -356,6 +414,27 @@ func (t *Topology) ConsumerAccounts(region string) []string {
 // provider in region, sorted.
 func (t *Topology) ConsumerRegions(region string) []string {
 	return t.servedBy(region, func(c Consumer) string { return c.Region })
+}
+
+// ConsumerRegionsAll returns the regions a consumer may be in: the provider
+// regions, or in native mode every region of the consumers and the main
+// region, sorted.
+func (t *Topology) ConsumerRegionsAll() []string {
+	seen := map[string]bool{}
+	for _, r := range t.Regions {
+		seen[r.Region] = true
+	}
+	if t.InterRegion == Native {
+		for _, c := range t.Consumers {
+			seen[c.Region] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for r := range seen {
+		out = append(out, r)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // servedBy returns the distinct values of field over the consumers served by

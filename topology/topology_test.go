@@ -376,3 +376,62 @@ func itoa(i int) string {
 	b, _ := yaml.Marshal(i)
 	return strings.TrimSpace(string(b))
 }
+
+// TestStackSetsValidation: consumerDeployment stacksets needs the
+// organization and its root, existing VPCs, one consumer per account and
+// region; its fields are refused without it. Each error names the field.
+func TestStackSetsValidation(t *testing.T) {
+	example, err := os.ReadFile("../examples/stacksets.yaml")
+	require.NoError(t, err)
+	patch := func(p func(m map[string]any)) []byte {
+		var m map[string]any
+		require.NoError(t, yaml.Unmarshal(example, &m))
+		p(m)
+		out, err := yaml.Marshal(m)
+		require.NoError(t, err)
+		return out
+	}
+	_, err = topology.Parse("ok.yaml", example)
+	require.NoError(t, err)
+	for _, tt := range []struct {
+		name, path, want string
+		data             []byte
+	}{
+		{"no organization", "controlPlane.organizationId", "deploys to your organization's accounts", patch(func(m map[string]any) { delete(at(m, "controlPlane"), "organizationId") })},
+		{"no root", "controlPlane.organizationRootId", "list-roots", patch(func(m map[string]any) { delete(at(m, "controlPlane"), "organizationRootId") })},
+		{"bad root", "controlPlane.organizationRootId", `"ou-a1b2" is not an organization root id`, patch(func(m map[string]any) { at(m, "controlPlane")["organizationRootId"] = "ou-a1b2" })},
+		{"bad caller", "controlPlane.stackSetCallAs", "DELEGATED_ADMIN", patch(func(m map[string]any) { at(m, "controlPlane")["stackSetCallAs"] = "ADMIN" })},
+		{"bad concurrency", "stackSets.regionConcurrency", "PARALLEL or SEQUENTIAL", patch(func(m map[string]any) { at(m, "stackSets")["regionConcurrency"] = "ALL" })},
+		{"bad percentage", "stackSets.maxConcurrentPercentage", "use 1 to 100", patch(func(m map[string]any) { at(m, "stackSets")["maxConcurrentPercentage"] = 0 })},
+		{"new VPC", "consumers[0].vpc.id", "takes an existing VPC", patch(func(m map[string]any) {
+			vpc := at(m, "consumers", 0, "vpc")
+			delete(vpc, "id")
+			delete(vpc, "subnetIds")
+		})},
+		{"two in one account and region", "consumers[1].region", "one stack instance per account and region", patch(func(m map[string]any) {
+			c := at(m, "consumers", 1)
+			c["account"], c["region"] = "222222222222", "eu-west-1"
+			at(m, "consumers", 1, "vpc")["availabilityZones"] = []any{"eu-west-1a", "eu-west-1b"}
+		})},
+		{"management account", "consumers[0].account", "management account", patch(func(m map[string]any) {
+			at(m, "controlPlane")["stackSetCallAs"] = "SELF"
+			at(m, "consumers", 0)["account"] = "444444444444"
+		})},
+		{"bad deployment", "consumerDeployment", "stacks (a CDK stack per consumer) or stacksets", patch(func(m map[string]any) { m["consumerDeployment"] = "cloudformation" })},
+		{"fields without stacksets", "stackSets", "applies to consumerDeployment: stacksets only", patch(func(m map[string]any) { delete(m, "consumerDeployment") })},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := topology.Parse("bad.yaml", tt.data)
+			require.Error(t, err)
+			var errs topology.Errors
+			require.True(t, errors.As(err, &errs))
+			found := false
+			for _, e := range errs {
+				if e.Path == tt.path && strings.Contains(e.Msg, tt.want) {
+					found = true
+				}
+			}
+			assert.True(t, found, "no error at %s containing %q in:\n%v", tt.path, tt.want, err)
+		})
+	}
+}

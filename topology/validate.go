@@ -157,6 +157,7 @@ func (v *validator) validate(t *Topology) {
 	if len(t.Consumers) == 0 {
 		v.add("consumers", "is empty; add at least one consumer VPC (name, account, region, vpc)")
 	}
+	v.stackSets(t)
 	v.readerTrust(t)
 }
 
@@ -429,4 +430,81 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// stackSets checks consumerDeployment and, with stacksets, what a
+// service-managed StackSet needs: the organization, its root, existing
+// consumer VPCs (the StackSet template creates none) and one consumer per
+// account and region (a StackSet has one stack instance there).
+func (v *validator) stackSets(t *Topology) {
+	cp, s := t.ControlPlane, t.StackSets
+	switch t.ConsumerDeployment {
+	case "", DeployStacks:
+		for _, f := range []struct {
+			path string
+			set  bool
+		}{
+			{"controlPlane.organizationRootId", cp.OrganizationRootID != ""},
+			{"controlPlane.stackSetAdministrator", cp.StackSetAdministrator != ""},
+			{"controlPlane.stackSetCallAs", cp.StackSetCallAs != ""},
+			{"stackSets", s != (StackSets{})},
+		} {
+			if f.set {
+				v.add(f.path, "applies to consumerDeployment: stacksets only; remove it or set consumerDeployment: stacksets")
+			}
+		}
+		return
+	case DeployStackSets:
+	default:
+		v.add("consumerDeployment", "%q is not a deployment; use stacks (a CDK stack per consumer) or stacksets (a service-managed CloudFormation StackSet)", t.ConsumerDeployment)
+		return
+	}
+	if cp.OrganizationID == "" {
+		v.add("controlPlane.organizationId", "is missing: consumerDeployment stacksets deploys to your organization's accounts with service-managed permissions; give the organization id (o-...)")
+	}
+	if cp.OrganizationRootID == "" {
+		v.add("controlPlane.organizationRootId", "is missing: a service-managed StackSet targets named accounts within an OU, and obslink uses the organization root; give it (r-..., from `aws organizations list-roots`)")
+	} else if !reRoot.MatchString(cp.OrganizationRootID) {
+		v.add("controlPlane.organizationRootId", "%q is not an organization root id; it looks like r-ab12 (`aws organizations list-roots`)", cp.OrganizationRootID)
+	}
+	if cp.StackSetAdministrator != "" {
+		v.account("controlPlane.stackSetAdministrator", cp.StackSetAdministrator)
+	}
+	switch cp.StackSetCallAs {
+	case "", "DELEGATED_ADMIN", "SELF":
+	default:
+		v.add("controlPlane.stackSetCallAs", "%q is not a caller; use DELEGATED_ADMIN (a delegated administrator for StackSets) or SELF (the management account)", cp.StackSetCallAs)
+	}
+	switch s.RegionConcurrency {
+	case "", "PARALLEL", "SEQUENTIAL":
+	default:
+		v.add("stackSets.regionConcurrency", "%q is not a concurrency; use PARALLEL or SEQUENTIAL", s.RegionConcurrency)
+	}
+	for _, f := range []struct {
+		path string
+		v    *int
+		min  int
+	}{{"stackSets.maxConcurrentPercentage", s.MaxConcurrentPercentage, 1}, {"stackSets.failureTolerancePercentage", s.FailureTolerancePercentage, 0}} {
+		if f.v != nil && (*f.v < f.min || *f.v > 100) {
+			v.add(f.path, "%d is out of range; use %d to 100, or leave it out for the default", *f.v, f.min)
+		}
+	}
+	where := map[string]string{}
+	for i, c := range t.Consumers {
+		p := fmt.Sprintf("consumers[%d]", i)
+		if !c.VPC.Existing() {
+			v.add(p+".vpc.id", "is missing: with consumerDeployment stacksets the StackSet's template takes an existing VPC (its id, subnetIds and cidr); give them, or use consumerDeployment: stacks to have obslink create the VPC")
+		}
+		if len(c.AssociatedVPCIDs) > 0 {
+			v.add(p+".associatedVpcIds", "is not supported with consumerDeployment stacksets yet; associate the zone by hand, or use consumerDeployment: stacks")
+		}
+		if c.Account == t.ControlPlane.StackSetAccount() && t.ControlPlane.CallAs() == "SELF" {
+			v.add(p+".account", "%q is the management account, where a service-managed StackSet deploys no stack instance; move the consumer to a member account", c.Account)
+		}
+		key := c.Account + " " + c.Region
+		if prev, dup := where[key]; dup {
+			v.add(p+".region", "%q: %s already has a consumer in account %s and this region, and a StackSet has one stack instance per account and region; merge the two VPCs' agents into one consumer (associatedVpcIds is not available here) or use consumerDeployment: stacks", c.Region, prev, c.Account)
+		}
+		where[key] = p
+	}
 }

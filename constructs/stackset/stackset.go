@@ -1,0 +1,187 @@
+// Package stackset provides StackSet: a service-managed CloudFormation
+// StackSet (AWS Organizations) on AWS::CloudFormation::StackSet, with stack
+// instances for accounts and organizational units, parameter overrides,
+// automatic deployment and operation preferences. aws-cdk-lib has no L2 for
+// it and cdklabs/cdk-stacksets publishes no Go module.
+//
+// The template travels inline (TemplateBody, at most 51,200 bytes): it must
+// be plain CloudFormation, with no file assets, since member accounts have no
+// CDK bootstrap.
+package stackset
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudformation"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// MaxTemplateBody is CloudFormation's limit on an inline template (bytes).
+const MaxTemplateBody = 51200
+
+// Targets are stack instances in Regions of the accounts Accounts within the
+// organizational units (or organization root) OrganizationalUnitIDs; with
+// no Accounts, of every account in them. Overrides set template parameters
+// for these instances.
+type Targets struct {
+	// OrganizationalUnitIDs (ou-... or the root, r-...). Required: at least one.
+	OrganizationalUnitIDs []string
+	// Accounts limits the targets to these accounts of the OUs
+	// (AccountFilterType INTERSECTION). Default: every account of the OUs.
+	Accounts []string
+	// Regions of the stack instances. Required: at least one.
+	Regions []string
+	// Overrides are parameter values of these instances. Default: none.
+	Overrides map[string]*string
+}
+
+// Props configures a StackSet.
+type Props struct {
+	// StackSetName names the StackSet (letters, digits, hyphens; replaced on change). Required.
+	StackSetName string
+	// Description of the StackSet. Default: none.
+	Description string
+	// TemplateBody is the instances' template, plain CloudFormation JSON or
+	// YAML of at most MaxTemplateBody bytes. Required.
+	TemplateBody string
+	// CallAs is DELEGATED_ADMIN (a delegated administrator account for
+	// StackSets) or SELF (the management account). Default: DELEGATED_ADMIN.
+	CallAs string
+	// Parameters are values of template parameters for every instance
+	// (tokens allowed). Default: none.
+	Parameters map[string]*string
+	// Instances are the stack instance groups. Default: none.
+	Instances []Targets
+	// AutoDeployment deploys to accounts that join a target OU and removes
+	// the instances of accounts that leave it. Default: false.
+	AutoDeployment bool
+	// RegionConcurrency: PARALLEL or SEQUENTIAL. Default: PARALLEL.
+	RegionConcurrency string
+	// MaxConcurrentPercentage of accounts per region at once. Default: 25.
+	MaxConcurrentPercentage int
+	// FailureTolerancePercentage of accounts per region that may fail. Default: 10.
+	FailureTolerancePercentage int
+	// Capabilities the template needs, such as CAPABILITY_IAM. Default: none.
+	Capabilities []string
+}
+
+// StackSet is one service-managed StackSet.
+type StackSet struct {
+	constructs.Construct
+	resource awscloudformation.CfnStackSet
+}
+
+// New creates the StackSet. It panics on props that cannot describe one
+// (like the CDK's own constructors on misuse).
+func New(scope constructs.Construct, id string, props *Props) *StackSet {
+	if err := props.check(); err != nil {
+		panic(fmt.Sprintf("stackset.New(%q): %v", id, err))
+	}
+	p := *props
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&p.MaxConcurrentPercentage, 25)
+	def(&p.FailureTolerancePercentage, 10)
+	if p.RegionConcurrency == "" {
+		p.RegionConcurrency = "PARALLEL"
+	}
+	if p.CallAs == "" {
+		p.CallAs = "DELEGATED_ADMIN"
+	}
+	s := &StackSet{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+
+	var params []any
+	for _, k := range sortedKeys(p.Parameters) {
+		params = append(params, &awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(k), ParameterValue: p.Parameters[k]})
+	}
+	var groups []any
+	for _, g := range p.Instances {
+		targets := &awscloudformation.CfnStackSet_DeploymentTargetsProperty{OrganizationalUnitIds: jsii.Strings(g.OrganizationalUnitIDs...)}
+		if len(g.Accounts) > 0 {
+			targets.Accounts = jsii.Strings(g.Accounts...)
+			targets.AccountFilterType = jsii.String("INTERSECTION")
+		}
+		group := &awscloudformation.CfnStackSet_StackInstancesProperty{DeploymentTargets: targets, Regions: jsii.Strings(g.Regions...)}
+		var overrides []any
+		for _, k := range sortedKeys(g.Overrides) {
+			overrides = append(overrides, &awscloudformation.CfnStackSet_ParameterProperty{ParameterKey: jsii.String(k), ParameterValue: g.Overrides[k]})
+		}
+		if len(overrides) > 0 {
+			group.ParameterOverrides = overrides
+		}
+		groups = append(groups, group)
+	}
+	auto := &awscloudformation.CfnStackSet_AutoDeploymentProperty{Enabled: jsii.Bool(p.AutoDeployment)}
+	if p.AutoDeployment {
+		auto.RetainStacksOnAccountRemoval = jsii.Bool(false)
+	}
+	props2 := &awscloudformation.CfnStackSetProps{
+		StackSetName:     jsii.String(p.StackSetName),
+		PermissionModel:  jsii.String("SERVICE_MANAGED"),
+		CallAs:           jsii.String(p.CallAs),
+		TemplateBody:     jsii.String(p.TemplateBody),
+		AutoDeployment:   auto,
+		ManagedExecution: map[string]any{"Active": true},
+		OperationPreferences: &awscloudformation.CfnStackSet_OperationPreferencesProperty{
+			RegionConcurrencyType:      jsii.String(p.RegionConcurrency),
+			MaxConcurrentPercentage:    jsii.Number(float64(p.MaxConcurrentPercentage)),
+			FailureTolerancePercentage: jsii.Number(float64(p.FailureTolerancePercentage)),
+		},
+	}
+	if p.Description != "" {
+		props2.Description = jsii.String(p.Description)
+	}
+	if len(params) > 0 {
+		props2.Parameters = params
+	}
+	if len(groups) > 0 {
+		props2.StackInstancesGroup = groups
+	}
+	if len(p.Capabilities) > 0 {
+		props2.Capabilities = jsii.Strings(p.Capabilities...)
+	}
+	s.resource = awscloudformation.NewCfnStackSet(s.Construct, jsii.String("Resource"), props2)
+	return s
+}
+
+func (p *Props) check() error {
+	switch {
+	case p == nil:
+		return fmt.Errorf("props are nil")
+	case p.StackSetName == "":
+		return fmt.Errorf("props.StackSetName is empty")
+	case p.TemplateBody == "":
+		return fmt.Errorf("props.TemplateBody is empty")
+	case len(p.TemplateBody) > MaxTemplateBody:
+		return fmt.Errorf("the template is %d bytes, over CloudFormation's %d for an inline template body: use fewer services or regions", len(p.TemplateBody), MaxTemplateBody)
+	case p.CallAs != "" && p.CallAs != "DELEGATED_ADMIN" && p.CallAs != "SELF":
+		return fmt.Errorf("props.CallAs %q: use DELEGATED_ADMIN or SELF", p.CallAs)
+	}
+	for i, g := range p.Instances {
+		if len(g.OrganizationalUnitIDs) == 0 || len(g.Regions) == 0 {
+			return fmt.Errorf("props.Instances[%d]: give at least one OU (or the root) and one region", i)
+		}
+	}
+	return nil
+}
+
+// Resource is the AWS::CloudFormation::StackSet.
+func (s *StackSet) Resource() awscloudformation.CfnStackSet { return s.resource }
+
+// Ref is the StackSet's id (name:uuid).
+func (s *StackSet) Ref() *string { return awscdk.Token_AsString(s.resource.Ref(), nil) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

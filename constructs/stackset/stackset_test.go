@@ -1,0 +1,68 @@
+package stackset_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/constructs/stackset"
+	"github.com/obslink/obslink/internal/cdktest"
+)
+
+const body = `{"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}`
+
+func props(t *testing.T, p stackset.Props) map[string]any {
+	t.Helper()
+	stack := cdktest.Stack("444444444444", "eu-west-1")
+	stackset.New(stack, "Set", &p)
+	tpl := cdktest.Synth(t, stack)
+	sets := tpl.Resources("AWS::CloudFormation::StackSet")
+	require.Len(t, sets, 1)
+	for _, r := range sets {
+		return r["Properties"].(map[string]any)
+	}
+	return nil
+}
+
+func TestOUTargetsWithAutoDeployment(t *testing.T) {
+	p := props(t, stackset.Props{StackSetName: "s", TemplateBody: body, AutoDeployment: true, CallAs: "SELF",
+		Instances: []stackset.Targets{{OrganizationalUnitIDs: []string{"ou-ab12-cdefgh34"}, Regions: []string{"eu-west-1"}}}})
+	assert.Equal(t, map[string]any{"Enabled": true, "RetainStacksOnAccountRemoval": false}, p["AutoDeployment"],
+		"an account that leaves the OU loses its instance")
+	assert.Equal(t, "SELF", p["CallAs"])
+	g := p["StackInstancesGroup"].([]any)[0].(map[string]any)
+	assert.Equal(t, map[string]any{"OrganizationalUnitIds": []any{"ou-ab12-cdefgh34"}}, g["DeploymentTargets"], "the whole OU: no account filter")
+	assert.NotContains(t, g, "ParameterOverrides")
+}
+
+func TestAccountsWithinOUAndOverrides(t *testing.T) {
+	p := props(t, stackset.Props{StackSetName: "s", TemplateBody: body,
+		Parameters: map[string]*string{"B": jsii.String("2"), "A": jsii.String("1")},
+		Instances: []stackset.Targets{{OrganizationalUnitIDs: []string{"r-ab12"}, Accounts: []string{"222222222222"}, Regions: []string{"us-east-1"},
+			Overrides: map[string]*string{"Z": jsii.String("z"), "Y": jsii.String("y")}}}})
+	assert.Equal(t, map[string]any{"Enabled": false}, p["AutoDeployment"])
+	g := p["StackInstancesGroup"].([]any)[0].(map[string]any)
+	assert.Equal(t, "INTERSECTION", g["DeploymentTargets"].(map[string]any)["AccountFilterType"], "named accounts of the OU only")
+	assert.Equal(t, []any{map[string]any{"ParameterKey": "Y", "ParameterValue": "y"}, map[string]any{"ParameterKey": "Z", "ParameterValue": "z"}}, g["ParameterOverrides"], "sorted: stable templates")
+	assert.Equal(t, []any{map[string]any{"ParameterKey": "A", "ParameterValue": "1"}, map[string]any{"ParameterKey": "B", "ParameterValue": "2"}}, p["Parameters"])
+	assert.Equal(t, map[string]any{"RegionConcurrencyType": "PARALLEL", "MaxConcurrentPercentage": 25.0, "FailureTolerancePercentage": 10.0}, p["OperationPreferences"])
+}
+
+func TestMisuse(t *testing.T) {
+	for name, p := range map[string]stackset.Props{
+		"no name":          {TemplateBody: body},
+		"no template":      {StackSetName: "s"},
+		"template too big": {StackSetName: "s", TemplateBody: strings.Repeat(" ", stackset.MaxTemplateBody+1)},
+		"bad caller":       {StackSetName: "s", TemplateBody: body, CallAs: "ADMIN"},
+		"group without region": {StackSetName: "s", TemplateBody: body,
+			Instances: []stackset.Targets{{OrganizationalUnitIDs: []string{"ou-ab12-cdefgh34"}}}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			stack := cdktest.Stack("444444444444", "eu-west-1")
+			assert.Panics(t, func() { stackset.New(stack, "Set", &p) })
+		})
+	}
+}
