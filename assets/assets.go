@@ -10,5 +10,5 @@ import "embed"
 // tgw/accept_peering.py and the endpoint-connection handler
 // endpoints/revoke_connections.py.
 //
-//go:embed nginx userdata tgw/accept_peering.py endpoints/revoke_connections.py
+//go:embed nginx userdata tgw/accept_peering.py endpoints/revoke_connections.py endpoints/admit_connections.py
 var FS embed.FS

@@ -46,7 +46,18 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			supported = append(supported, region)
 		}
 	}
+	var admission *providerregion.Admission
+	if groups := t.GroupsServedBy(r.Region); len(groups) > 0 {
+		admission = &providerregion.Admission{
+			OrganizationReaderRoleArn: "arn:" + topology.Partition(r.Region) + ":iam::" + t.ControlPlane.StackSetAccount() + ":role/" + OrgReaderRoleName(t),
+			RoleName:                  AdmitRoleName(t, r.Region),
+		}
+		for _, g := range groups {
+			admission.OrganizationalUnitIDs = append(admission.OrganizationalUnitIDs, g.OrganizationalUnitIDs...)
+		}
+	}
 	p := providerregion.New(stack, "Provider", &providerregion.Props{
+		Admission:         admission,
 		Cidr:              r.CIDR,
 		AvailabilityZones: r.AvailabilityZones,
 		Routes:            Routes(t),

@@ -8,12 +8,14 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/obslink/obslink/constructs/consumervpc"
 	"github.com/obslink/obslink/constructs/stackset"
 	"github.com/obslink/obslink/internal/assembly"
+	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
 	"github.com/obslink/obslink/topology"
 )
@@ -30,8 +32,19 @@ const (
 // endpoint service name of the provider in region.
 func ServiceNameParam(region string) string { return "ServiceName" + netutil.IDPart(region) }
 
-// StackSetStackName is the name of the stack that holds the consumers' StackSet.
+// StackSetStackName is the name of the stack that holds the consumers'
+// StackSets, and of the StackSet of the named consumers.
 func StackSetStackName(t *topology.Topology) string { return t.Name + "-consumers" }
+
+// GroupStackSetName is the name of the StackSet of the consumer groups.
+func GroupStackSetName(t *topology.Topology) string { return t.Name + "-consumer-groups" }
+
+// OrgReaderRoleName is the role in the StackSet administrator's account
+// through which the providers' admission functions read AWS Organizations.
+func OrgReaderRoleName(t *topology.Topology) string { return t.Name + "-org-reader" }
+
+// AdmitRoleName is the role of the admission function of the provider in region.
+func AdmitRoleName(t *topology.Topology, region string) string { return t.Name + "-admit-" + region }
 
 // BuildOption changes how Build builds.
 type BuildOption func(*buildOptions)
@@ -53,9 +66,14 @@ func WithTemplateApp(f func(outdir string) awscdk.App) BuildOption {
 // administrator's account and the main region.
 type StackSetStack struct {
 	awscdk.Stack
+	// StackSet holds the named consumers, nil without any.
 	StackSet *stackset.StackSet
-	// Template is the consumers' template (plain CloudFormation JSON).
+	// Groups holds the consumer groups, nil without any.
+	Groups *stackset.StackSet
+	// Template is the named consumers' template (plain CloudFormation JSON).
 	Template string
+	// GroupTemplate is the consumer groups' template, whose VPC comes from SSM parameters.
+	GroupTemplate string
 }
 
 // NewStackSetStack creates the StackSet stack: the consumer template from
@@ -63,7 +81,7 @@ type StackSetStack struct {
 // (read across accounts and regions like a consumer stack reads it), and
 // one stack instance per named consumer, targeted within the organization
 // root (AccountFilterType INTERSECTION), with its VPC as overrides.
-func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topology, providers map[string]*ProviderStack, template string) *StackSetStack {
+func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topology, providers map[string]*ProviderStack, template, groupTemplate string) *StackSetStack {
 	cp := t.ControlPlane
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		Env:         &awscdk.Environment{Account: jsii.String(cp.StackSetAccount()), Region: jsii.String(cp.Region)},
@@ -76,6 +94,20 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 		svcID := prov.Read(stack, prov.Provider.ServiceID(), "EndpointServiceId")
 		params[ServiceNameParam(region)] = awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+region+".", *svcID))
 		stack.AddStackDependency(prov.Stack, jsii.String("the endpoint service must exist before the stack instances' endpoints"))
+	}
+	out := &StackSetStack{Stack: stack, Template: template, GroupTemplate: groupTemplate}
+	common := stackset.Props{
+		CallAs:                     cp.CallAs(),
+		Parameters:                 params,
+		RegionConcurrency:          t.StackSets.Concurrency(),
+		MaxConcurrentPercentage:    t.StackSets.MaxConcurrent(),
+		FailureTolerancePercentage: t.StackSets.FailureTolerance(),
+	}
+	if len(t.ConsumerGroups) > 0 {
+		out.Groups = newGroups(stack, t, common, groupTemplate, providers)
+	}
+	if len(t.Consumers) == 0 {
+		return out
 	}
 	var instances []stackset.Targets
 	for _, c := range t.Consumers {
@@ -90,18 +122,65 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 			},
 		})
 	}
-	s := stackset.New(stack, "Consumers", &stackset.Props{
-		StackSetName:               StackSetStackName(t),
-		Description:                "obslink: interface endpoint, security group and private zone in each consumer VPC (topology " + t.Name + ")",
-		TemplateBody:               template,
-		CallAs:                     cp.CallAs(),
-		Parameters:                 params,
-		Instances:                  instances,
-		RegionConcurrency:          t.StackSets.Concurrency(),
-		MaxConcurrentPercentage:    t.StackSets.MaxConcurrent(),
-		FailureTolerancePercentage: t.StackSets.FailureTolerance(),
+	named := common
+	named.StackSetName = StackSetStackName(t)
+	named.Description = "obslink: interface endpoint, security group and private zone in each named consumer's VPC (topology " + t.Name + ")"
+	named.TemplateBody = template
+	named.Instances = instances
+	out.StackSet = stackset.New(stack, "Consumers", &named)
+	return out
+}
+
+// newGroups creates the consumer groups' StackSet (every account of the
+// OUs, with automatic deployment; each account's VPC from the SSM
+// parameters its baseline writes) and the role through which the
+// providers' admission functions read AWS Organizations.
+func newGroups(stack awscdk.Stack, t *topology.Topology, common stackset.Props, template string, providers map[string]*ProviderStack) *stackset.StackSet {
+	var instances []stackset.Targets
+	for _, g := range t.ConsumerGroups {
+		id, subnets, cidr := g.VPCParameters.Names()
+		instances = append(instances, stackset.Targets{
+			OrganizationalUnitIDs: g.OrganizationalUnitIDs,
+			Regions:               g.Regions,
+			Overrides:             map[string]*string{ParamVpcID: jsii.String(id), ParamSubnetIDs: jsii.String(subnets), ParamVpcCidr: jsii.String(cidr)},
+		})
+	}
+	p := common
+	p.StackSetName = GroupStackSetName(t)
+	p.Description = "obslink: interface endpoint, security group and private zone in the VPC of every account of the consumer groups' OUs (topology " + t.Name + ")"
+	p.TemplateBody = template
+	p.Instances = instances
+	p.AutoDeployment = true
+	s := stackset.New(stack, "ConsumerGroups", &p)
+
+	// Admission by OU reads the organization from here (a delegated
+	// administrator may call its read-only APIs): only the admission roles
+	// of the providers that serve groups may assume this role.
+	partition := *awscdk.Aws_PARTITION()
+	var admitters []awsiam.IPrincipal
+	for _, region := range sortedKeys(providers) {
+		if len(t.GroupsServedBy(region)) > 0 {
+			admitters = append(admitters, awsiam.NewArnPrincipal(awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+				"arn:", partition, ":iam::"+t.ControlPlane.ProviderAccountID()+":role/"+AdmitRoleName(t, region)))))
+		}
+	}
+	role := awsiam.NewRole(stack, jsii.String("OrgReader"), &awsiam.RoleProps{
+		RoleName:    jsii.String(OrgReaderRoleName(t)),
+		AssumedBy:   awsiam.NewCompositePrincipal(admitters...),
+		Description: jsii.String("obslink: lets the providers' admission functions find an account's organizational units"),
 	})
-	return &StackSetStack{Stack: stack, StackSet: s, Template: template}
+	org := t.ControlPlane.OrganizationID
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("organizations:ListParents"),
+		Resources: jsii.Strings(
+			*awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", partition, ":organizations::*:account/"+org+"/*")),
+			*awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", partition, ":organizations::*:ou/"+org+"/*"))),
+	}))
+	nag.Suppress(role, "AwsSolutions-IAM5",
+		"The management account's id is part of an Organizations ARN and unknown to obslink; the statement names this organization's accounts and OUs, for one read-only action.",
+		"Resource::arn:<AWS::Partition>:organizations::*:account/"+org+"/*",
+		"Resource::arn:<AWS::Partition>:organizations::*:ou/"+org+"/*")
+	return s
 }
 
 // ConsumerTemplate renders the StackSet's consumer template: ConsumerVpc
@@ -112,7 +191,7 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 // CloudFormation: no bootstrap parameter or rule, no assets, no metadata
 // resource. newApp makes the App it is synthesized in (nil: a plain App);
 // an error-level annotation (a cdk-nag finding) fails it.
-func ConsumerTemplate(t *topology.Topology, newApp func(outdir string) awscdk.App) (string, error) {
+func ConsumerTemplate(t *topology.Topology, newApp func(outdir string) awscdk.App, fromSSM bool) (string, error) {
 	dir, err := os.MkdirTemp("", "obslink-consumer-template-")
 	if err != nil {
 		return "", err
@@ -131,10 +210,22 @@ func ConsumerTemplate(t *topology.Topology, newApp func(outdir string) awscdk.Ap
 	param := func(name, typ, desc string) awscdk.CfnParameter {
 		return awscdk.NewCfnParameter(stack, jsii.String(name), &awscdk.CfnParameterProps{Type: jsii.String(typ), Description: jsii.String(desc)})
 	}
-	vpcID := param(ParamVpcID, "AWS::EC2::VPC::Id", "the consumer VPC")
-	subnets := param(ParamSubnetIDs, "List<AWS::EC2::Subnet::Id>", "subnets of the interface endpoint, one per zone")
-	cidr := param(ParamVpcCidr, "String", "the VPC's CIDR: agents there may reach the endpoint")
-	cidr.SetAllowedPattern(jsii.String(`^(\d{1,3}\.){3}\d{1,3}/\d{1,2}$`))
+	var vpcID, subnets, cidr awscdk.CfnParameter
+	if fromSSM {
+		// Each account's baseline writes its VPC into SSM; these parameters name them.
+		vpcID = param(ParamVpcID, "AWS::SSM::Parameter::Value<AWS::EC2::VPC::Id>", "SSM parameter holding the consumer VPC's id")
+		subnets = param(ParamSubnetIDs, "AWS::SSM::Parameter::Value<List<AWS::EC2::Subnet::Id>>", "SSM parameter holding the endpoint's subnet ids, one per zone")
+		cidr = param(ParamVpcCidr, "AWS::SSM::Parameter::Value<String>", "SSM parameter holding the VPC's CIDR")
+		id, sn, c := topology.VPCParameters{}.Names()
+		vpcID.SetDefault(id)
+		subnets.SetDefault(sn)
+		cidr.SetDefault(c)
+	} else {
+		vpcID = param(ParamVpcID, "AWS::EC2::VPC::Id", "the consumer VPC")
+		subnets = param(ParamSubnetIDs, "List<AWS::EC2::Subnet::Id>", "subnets of the interface endpoint, one per zone")
+		cidr = param(ParamVpcCidr, "String", "the VPC's CIDR: agents there may reach the endpoint")
+		cidr.SetAllowedPattern(jsii.String(`^(\d{1,3}\.){3}\d{1,3}/\d{1,2}$`))
+	}
 
 	var regions []string
 	for _, r := range t.Regions {

@@ -283,6 +283,78 @@ func revokeCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 	return cases
 }
 
+// admitCases covers admission by OU: each admission handler's role accepts
+// and rejects connections on its own service, lists connections and may
+// assume the organization reader role, whose trust admits it (cross-account,
+// both policies evaluated); that role lists an account's or OU's parents in
+// the topology's organization. Denied: another service, another account's
+// role assuming the reader, the reader reading another organization or
+// writing to Organizations.
+func admitCases(t *testing.T, tpls map[string]*iamsim.Template, org string) []iamCase {
+	var reader *iamsim.Role
+	var readerAccount string
+	for _, name := range sortedKeys(tpls) {
+		for _, r := range tpls[name].Roles() {
+			if strings.HasSuffix(r.Name, "-org-reader") {
+				reader, readerAccount = r, tpls[name].Env.Account
+			}
+		}
+	}
+	var cases []iamCase
+	for _, name := range sortedKeys(tpls) {
+		tpl := tpls[name]
+		roles := tpl.Roles()
+		for _, id := range sortedKeys(tpl.Resources) {
+			r := tpl.Resources[id]
+			if r.Type != "Custom::ObslinkAdmitEndpointConnections" {
+				continue
+			}
+			require.NotNil(t, reader, "%s: an admission handler without the organization reader role", name)
+			role := handlerRole(t, tpl, roles, name+"/"+id, r)
+			service := tpl.ResolveString(r.Properties["ServiceId"])
+			region, part, acct := tpl.Env.Region, topology.Partition(tpl.Env.Region), tpl.Env.Account
+			arn := func(svc string) string {
+				return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/%s", part, region, acct, svc)
+			}
+			call := func(what, want, action, resource string) iamCase {
+				return ec2Call(name+"/"+id+": "+what, want, role, region, action, resource, acct)
+			}
+			assume := func(what, want string, caller *iamsim.Role) iamCase {
+				return iamCase{name: name + "/" + id + ": " + what, want: want, Case: iamsim.Case{
+					Principal: caller.Arn, Action: "sts:AssumeRole", Resource: reader.Arn, ResourceAccount: readerAccount,
+					Context: principalContext(caller.Arn, acct, org), IdentityPolicies: caller.Policies, ResourcePolicy: reader.Trust,
+				}}
+			}
+			stranger := &iamsim.Role{Arn: roleArn(region, acct, "intruder"), Policies: []any{iamsim.AdministratorAccess}}
+			cases = append(cases,
+				call("accepts connections to its service", iamsim.Allowed, "ec2:AcceptVpcEndpointConnections", arn(service)),
+				call("rejects connections to its service", iamsim.Allowed, "ec2:RejectVpcEndpointConnections", arn(service)),
+				call("lists connections", iamsim.Allowed, "ec2:DescribeVpcEndpointConnections", "*"),
+				call("accepts connections to another service", "denied", "ec2:AcceptVpcEndpointConnections", arn("vpce-svc-0badbadbadbadbad0")),
+				assume("assumes the organization reader", iamsim.Allowed, role),
+				assume("another role of its account assumes the reader", "denied", stranger),
+			)
+		}
+	}
+	if reader != nil {
+		parents := func(what, want, action, resource string) iamCase {
+			return iamCase{name: "org reader: " + what, want: want, Case: iamsim.Case{
+				// Organizations authorizes a delegated administrator's read-only calls on
+				// its identity policy (no resource policy): evaluated in its own account.
+				Principal: reader.Arn, Action: action, Resource: resource, ResourceAccount: readerAccount,
+				Context: map[string]any{}, IdentityPolicies: reader.Policies,
+			}}
+		}
+		cases = append(cases,
+			parents("lists an account's parents", iamsim.Allowed, "organizations:ListParents", "arn:aws:organizations::999999999999:account/"+org+"/222222222222"),
+			parents("lists an OU's parents", iamsim.Allowed, "organizations:ListParents", "arn:aws:organizations::999999999999:ou/"+org+"/ou-a1b2-c3d4e5f6"),
+			parents("reads another organization", "denied", "organizations:ListParents", "arn:aws:organizations::888888888888:account/o-zzzzzzzzzz/222222222222"),
+			parents("moves an account", "denied", "organizations:MoveAccount", "arn:aws:organizations::999999999999:account/"+org+"/222222222222"),
+		)
+	}
+	return cases
+}
+
 // instanceCases covers what the proxies' instance role does itself: signal
 // its own stack (cfn-signal), write its own log groups, read its own
 // consumer table and list endpoint connections; it may not signal another
@@ -453,6 +525,9 @@ func TestIAMEvaluation(t *testing.T) {
 			tgws := tgwAcceptCases(t, tpls)
 			sdk := sdkCallCases(t, tpls)
 			revokes := revokeCases(t, tpls)
+			admits := admitCases(t, tpls, topo.ControlPlane.OrganizationID)
+			kinds["admit"] += len(admits)
+			revokes = append(revokes, admits...)
 			instances := instanceCases(t, tpls)
 			kinds["instance"] += len(instances)
 			kinds["sdk"] += len(sdk)
@@ -468,7 +543,7 @@ func TestIAMEvaluation(t *testing.T) {
 	}
 	// Each kind of call is exercised somewhere, so a refactor that hides one
 	// (say, a renamed handler type) cannot pass by evaluating nothing.
-	for _, k := range []string{"reads", "peerings", "tgw", "sdk", "revoke", "instance"} {
+	for _, k := range []string{"reads", "peerings", "tgw", "sdk", "revoke", "admit", "instance"} {
 		assert.NotZero(t, kinds[k], "no %s cases were evaluated", k)
 	}
 }

@@ -92,16 +92,32 @@ func TestPrincipalsMatchTheFile(t *testing.T) {
 				perms := tpl.Of("AWS::EC2::VPCEndpointServicePermissions")
 				require.Len(t, perms, 1)
 				var got []string
+				byOU := len(topo.GroupsServedBy(r.Region)) > 0
 				for _, p := range perms {
 					b, _ := json.Marshal(p.Properties["AllowedPrincipals"])
 					var list []any
 					require.NoError(t, json.Unmarshal(b, &list))
 					for _, pr := range list {
+						if byOU {
+							got = append(got, pr.(string))
+							continue
+						}
 						s, _ := json.Marshal(pr)
 						got = append(got, between(string(s), ":iam::", ":root"))
 					}
 				}
 				sort.Strings(got)
+				for _, svc := range tpl.Of("AWS::EC2::VPCEndpointService") {
+					assert.Equal(t, byOU, svc.Properties["AcceptanceRequired"], "%s: acceptance only where the admission function admits by OU", r.Region)
+				}
+				if byOU {
+					// Permissions cannot name an OU: anyone may ask, the admission function answers.
+					assert.Equal(t, []string{"*"}, got, "principals of %s", r.Region)
+					assert.Len(t, tpl.Of("Custom::ObslinkAdmitEndpointConnections"), 1, r.Region)
+					assert.Len(t, tpl.Of("AWS::EC2::VPCEndpointConnectionNotification"), 1, r.Region)
+					continue
+				}
+				assert.Empty(t, tpl.Of("Custom::ObslinkAdmitEndpointConnections"), r.Region)
 				assert.Equal(t, topo.ConsumerAccounts(r.Region), got, "principals of %s", r.Region)
 			}
 		})

@@ -33,12 +33,13 @@ func TestStackSetConsumers(t *testing.T) {
 	assert.Subset(t, art.Dependencies, []string{"obsset-provider-eu-west-1", "obsset-provider-us-east-1"})
 
 	sets := a.Template(t, "obsset-consumers").Of("AWS::CloudFormation::StackSet")
-	require.Len(t, sets, 1)
-	var p map[string]any
+	require.Len(t, sets, 2, "named consumers, and consumer groups")
+	byName := map[string]map[string]any{}
 	for _, r := range sets {
-		p = r.Properties
+		byName[r.Properties["StackSetName"].(string)] = r.Properties
 	}
-	assert.Equal(t, "obsset-consumers", p["StackSetName"])
+	p := byName["obsset-consumers"]
+	require.NotNil(t, p)
 	assert.Equal(t, "SERVICE_MANAGED", p["PermissionModel"])
 	assert.Equal(t, "DELEGATED_ADMIN", p["CallAs"])
 	assert.Equal(t, map[string]any{"Enabled": false}, p["AutoDeployment"], "named accounts only: nothing deploys to accounts that join the root")
@@ -123,4 +124,47 @@ func TestStackSetNativeTemplate(t *testing.T) {
 	assert.Contains(t, body, `"ServiceName":{"Ref":"ServiceNameEuWest1"}`)
 	assert.Contains(t, body, `"ServiceRegion":{"Fn::If":["InMainRegion",{"Ref":"AWS::NoValue"},"eu-west-1"]}`)
 	assert.Contains(t, body, `"Fn::Contains":[["eu-west-1","us-east-1"]`, "consumers' regions are served across regions")
+}
+
+// TestStackSetConsumerGroups: the OU group of examples/stacksets.yaml is a
+// StackSet of its own with automatic deployment, targeting the OUs in the
+// group's regions, whose template reads each account's VPC from SSM; the
+// role through which the providers' admission functions read the
+// organization trusts those functions' roles only.
+func TestStackSetConsumerGroups(t *testing.T) {
+	topo, err := topology.Load("../examples/stacksets.yaml")
+	require.NoError(t, err)
+	a := synth(t, topo)
+	tpl := a.Template(t, "obsset-consumers")
+	var p map[string]any
+	for _, r := range tpl.Of("AWS::CloudFormation::StackSet") {
+		if r.Properties["StackSetName"] == "obsset-consumer-groups" {
+			p = r.Properties
+		}
+	}
+	require.NotNil(t, p)
+	assert.Equal(t, map[string]any{"Enabled": true, "RetainStacksOnAccountRemoval": false}, p["AutoDeployment"],
+		"an account that joins the OU is connected, one that leaves it disconnected, with no change to the file")
+	groups := p["StackInstancesGroup"].([]any)
+	require.Len(t, groups, 1)
+	g := groups[0].(map[string]any)
+	assert.Equal(t, map[string]any{"OrganizationalUnitIds": []any{"ou-a1b2-c3d4e5f6"}}, g["DeploymentTargets"])
+	assert.Equal(t, []any{"eu-west-1", "us-east-1"}, g["Regions"])
+	assert.Equal(t, `[{"ParameterKey":"SubnetIds","ParameterValue":"/obslink/subnet-ids"},{"ParameterKey":"VpcCidr","ParameterValue":"/obslink/vpc-cidr"},{"ParameterKey":"VpcId","ParameterValue":"/obslink/vpc-id"}]`, js(g["ParameterOverrides"]))
+	var body struct{ Parameters map[string]map[string]any }
+	require.NoError(t, json.Unmarshal([]byte(p["TemplateBody"].(string)), &body))
+	assert.Equal(t, "AWS::SSM::Parameter::Value<AWS::EC2::VPC::Id>", body.Parameters["VpcId"]["Type"])
+	assert.Equal(t, "AWS::SSM::Parameter::Value<List<AWS::EC2::Subnet::Id>>", body.Parameters["SubnetIds"]["Type"])
+	assert.Equal(t, "/obslink/vpc-cidr", body.Parameters["VpcCidr"]["Default"])
+
+	roles := tpl.Of("AWS::IAM::Role")
+	require.Len(t, roles, 1)
+	for _, r := range roles {
+		assert.Equal(t, "obsset-org-reader", r.Properties["RoleName"])
+		trust := js(r.Properties["AssumeRolePolicyDocument"])
+		for _, region := range []string{"eu-west-1", "us-east-1"} {
+			assert.Contains(t, trust, ":iam::111111111111:role/obsset-admit-"+region)
+		}
+		assert.NotContains(t, trust, `"AWS":"*"`)
+	}
 }

@@ -246,6 +246,8 @@ var (
 	reAccount  = regexp.MustCompile(`^[0-9]{12}$`)
 	reOrg      = regexp.MustCompile(`^o-[a-z0-9]{10,32}$`)
 	reRoot     = regexp.MustCompile(`^r-[0-9a-z]{4,32}$`)
+	reOU       = regexp.MustCompile(`^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$`)
+	reSSMName  = regexp.MustCompile(`^/[a-zA-Z0-9_.\-/]{1,1000}$`)
 	reAMI      = regexp.MustCompile(`^ami-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reTopicArn = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso|-iso-[a-z])?:sns:[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}$`)
 	reRegion   = regexp.MustCompile(`^[a-z]{2}(-gov|-iso[a-z]?)?-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[0-9]{1,2}$`)

@@ -86,6 +86,63 @@ type Topology struct {
 	// StackSets tunes how CloudFormation rolls the StackSet out (stacksets
 	// only). Default: see StackSets.
 	StackSets StackSets `yaml:"stackSets"`
+	// ConsumerGroups are consumers by organizational unit (stacksets only):
+	// every account of the OUs, now and later, in the listed regions.
+	// Default: none.
+	ConsumerGroups []ConsumerGroup `yaml:"consumerGroups"`
+}
+
+// ConsumerGroup is every account of some organizational units, connected in
+// some regions, each into the VPC its account baseline names in SSM.
+type ConsumerGroup struct {
+	// Name is a DNS label, unique among consumers and groups.
+	Name string `yaml:"name"`
+	// OrganizationalUnitIDs (ou-...): their accounts, and those of their
+	// child OUs, get a stack instance, including accounts that join later.
+	OrganizationalUnitIDs []string `yaml:"organizationalUnitIds"`
+	// Regions where each account connects; each needs a provider (or native).
+	Regions []string `yaml:"regions"`
+	// VPCParameters names the SSM parameters, in each member account and
+	// region, that hold the VPC. Default: see VPCParameters.
+	VPCParameters VPCParameters `yaml:"vpcParameters"`
+}
+
+// VPCParameters are names of SSM parameters an account baseline writes.
+type VPCParameters struct {
+	// VpcID holds the VPC id. Default: /obslink/vpc-id.
+	VpcID string `yaml:"vpcId"`
+	// SubnetIDs holds the endpoint's subnet ids, comma-separated (a
+	// StringList). Default: /obslink/subnet-ids.
+	SubnetIDs string `yaml:"subnetIds"`
+	// CIDR holds the VPC's CIDR. Default: /obslink/vpc-cidr.
+	CIDR string `yaml:"cidr"`
+}
+
+// Default SSM parameter names of VPCParameters.
+const (
+	DefaultVpcIDParameter     = "/obslink/vpc-id"
+	DefaultSubnetIDsParameter = "/obslink/subnet-ids"
+	DefaultCIDRParameter      = "/obslink/vpc-cidr"
+)
+
+// Names are the parameter names after defaults: vpc id, subnet ids, cidr.
+func (v VPCParameters) Names() (vpcID, subnetIDs, cidr string) {
+	return orDefault(v.VpcID, DefaultVpcIDParameter), orDefault(v.SubnetIDs, DefaultSubnetIDsParameter), orDefault(v.CIDR, DefaultCIDRParameter)
+}
+
+// GroupsServedBy returns the consumer groups with a region the provider in
+// region serves.
+func (t *Topology) GroupsServedBy(region string) []ConsumerGroup {
+	var out []ConsumerGroup
+	for _, g := range t.ConsumerGroups {
+		for _, r := range g.Regions {
+			if t.ProviderRegionFor(r) == region {
+				out = append(out, g)
+				break
+			}
+		}
+	}
+	return out
 }
 
 // Consumer deployments a topology file may name in consumerDeployment.
@@ -413,7 +470,25 @@ func (t *Topology) ConsumerAccounts(region string) []string {
 // ConsumerRegions returns the distinct regions of the consumers served by the
 // provider in region, sorted.
 func (t *Topology) ConsumerRegions(region string) []string {
-	return t.servedBy(region, func(c Consumer) string { return c.Region })
+	out := t.servedBy(region, func(c Consumer) string { return c.Region })
+	for _, g := range t.GroupsServedBy(region) {
+		for _, r := range g.Regions {
+			if t.ProviderRegionFor(r) == region && !containsString(out, r) {
+				out = append(out, r)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
 }
 
 // ConsumerRegionsAll returns the regions a consumer may be in: the provider
@@ -427,6 +502,11 @@ func (t *Topology) ConsumerRegionsAll() []string {
 	if t.InterRegion == Native {
 		for _, c := range t.Consumers {
 			seen[c.Region] = true
+		}
+		for _, g := range t.ConsumerGroups {
+			for _, r := range g.Regions {
+				seen[r] = true
+			}
 		}
 	}
 	out := make([]string, 0, len(seen))

@@ -419,6 +419,18 @@ func TestStackSetsValidation(t *testing.T) {
 		})},
 		{"bad deployment", "consumerDeployment", "stacks (a CDK stack per consumer) or stacksets", patch(func(m map[string]any) { m["consumerDeployment"] = "cloudformation" })},
 		{"fields without stacksets", "stackSets", "applies to consumerDeployment: stacksets only", patch(func(m map[string]any) { delete(m, "consumerDeployment") })},
+		{"groups without stacksets", "consumerGroups", "applies to consumerDeployment: stacksets only", patch(func(m map[string]any) { delete(m, "consumerDeployment") })},
+		{"root as a group target", "consumerGroups[0].organizationalUnitIds[0]", "the root is not a group target", patch(func(m map[string]any) {
+			at(m, "consumerGroups", 0)["organizationalUnitIds"] = []any{"r-a1b2"}
+		})},
+		{"group region without provider", "consumerGroups[0].regions[1]", `"ap-south-1" has no provider`, patch(func(m map[string]any) {
+			at(m, "consumerGroups", 0)["regions"] = []any{"eu-west-1", "ap-south-1"}
+		})},
+		{"group named like a consumer", "consumerGroups[0].name", "already the name of consumers[0]", patch(func(m map[string]any) { at(m, "consumerGroups", 0)["name"] = "payments" })},
+		{"bad SSM name", "consumerGroups[0].vpcParameters.vpcId", "not an SSM parameter name", patch(func(m map[string]any) {
+			at(m, "consumerGroups", 0)["vpcParameters"] = map[string]any{"vpcId": "vpc id"}
+		})},
+		{"group without OUs", "consumerGroups[0].organizationalUnitIds", "is empty", patch(func(m map[string]any) { delete(at(m, "consumerGroups", 0), "organizationalUnitIds") })},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := topology.Parse("bad.yaml", tt.data)

@@ -154,7 +154,7 @@ func (v *validator) validate(t *Topology) {
 			seenVPC[id] = true
 		}
 	}
-	if len(t.Consumers) == 0 {
+	if len(t.Consumers) == 0 && len(t.ConsumerGroups) == 0 {
 		v.add("consumers", "is empty; add at least one consumer VPC (name, account, region, vpc)")
 	}
 	v.stackSets(t)
@@ -448,6 +448,7 @@ func (v *validator) stackSets(t *Topology) {
 			{"controlPlane.stackSetAdministrator", cp.StackSetAdministrator != ""},
 			{"controlPlane.stackSetCallAs", cp.StackSetCallAs != ""},
 			{"stackSets", s != (StackSets{})},
+			{"consumerGroups", len(t.ConsumerGroups) > 0},
 		} {
 			if f.set {
 				v.add(f.path, "applies to consumerDeployment: stacksets only; remove it or set consumerDeployment: stacksets")
@@ -506,5 +507,49 @@ func (v *validator) stackSets(t *Topology) {
 			v.add(p+".region", "%q: %s already has a consumer in account %s and this region, and a StackSet has one stack instance per account and region; merge the two VPCs' agents into one consumer (associatedVpcIds is not available here) or use consumerDeployment: stacks", c.Region, prev, c.Account)
 		}
 		where[key] = p
+	}
+	names := map[string]string{}
+	for i, c := range t.Consumers {
+		names[c.Name] = fmt.Sprintf("consumers[%d]", i)
+	}
+	for i, g := range t.ConsumerGroups {
+		p := fmt.Sprintf("consumerGroups[%d]", i)
+		if !reLabel.MatchString(g.Name) || len(g.Name) > 40 {
+			v.add(p+".name", "%q is not a valid group name; use 1-40 lower-case letters, digits and '-'", g.Name)
+		} else if prev, dup := names[g.Name]; dup {
+			v.add(p+".name", "%q is already the name of %s; consumer and group names must be unique", g.Name, prev)
+		}
+		names[g.Name] = p
+		if len(g.OrganizationalUnitIDs) == 0 {
+			v.add(p+".organizationalUnitIds", "is empty; list the OUs whose accounts connect, such as [ou-ab12-cdefgh34] (`aws organizations list-organizational-units-for-parent`)")
+		}
+		for j, ou := range g.OrganizationalUnitIDs {
+			if !reOU.MatchString(ou) {
+				v.add(fmt.Sprintf("%s.organizationalUnitIds[%d]", p, j), "%q is not an OU id; it looks like ou-ab12-cdefgh34 (the root is not a group target: it would connect every account)", ou)
+			}
+		}
+		if len(g.Regions) == 0 {
+			v.add(p+".regions", "is empty; list the regions where the OUs' accounts connect, such as [%s]", orDefault(cp.Region, "eu-west-1"))
+		}
+		seen := map[string]bool{}
+		for j, r := range g.Regions {
+			q := fmt.Sprintf("%s.regions[%d]", p, j)
+			if !v.region(q, r) {
+				continue
+			}
+			if seen[r] {
+				v.add(q, "%q is listed twice; list each region once", r)
+			}
+			seen[r] = true
+			if _, ok := t.Region(t.ProviderRegionFor(r)); !ok && len(t.Regions) > 0 {
+				v.add(q, "%q has no provider: add a regions entry for %s (or use interRegion: native)", r, t.ProviderRegionFor(r))
+			}
+		}
+		id, subnets, cidr := g.VPCParameters.Names()
+		for _, f := range []struct{ path, name string }{{"vpcId", id}, {"subnetIds", subnets}, {"cidr", cidr}} {
+			if !reSSMName.MatchString(f.name) {
+				v.add(p+".vpcParameters."+f.path, "%q is not an SSM parameter name; give a path such as /obslink/%s (letters, digits, _.-/)", f.name, f.path)
+			}
+		}
 	}
 }

@@ -2,8 +2,9 @@
 127.0.0.1 by moto's threaded server, for the tests of the handlers and
 scripts that call them (test_revoke_connections, test_obslink_consumers).
 
-moto 5.2.1 does not implement DescribeVpcEndpointConnections nor
-RejectVpcEndpointConnections. This module adds the two operations to moto's
+moto 5.2.1 does not implement DescribeVpcEndpointConnections,
+AcceptVpcEndpointConnections nor RejectVpcEndpointConnections, and creates
+every endpoint available. This module adds the three operations to moto's
 EC2 responses, read from and written to moto's own endpoint and service
 records (the owner is the account whose backend holds the endpoint, the
 endpoint's region the region of that backend); every other call is moto's.
@@ -64,11 +65,34 @@ def reject_vpc_endpoint_connections(self):
         for i in sorted(wanted)]})
 
 
+def accept_vpc_endpoint_connections(self):
+    svc = _service(self, self._get_param("ServiceId"))
+    wanted = set(self._get_param("VpcEndpointIds", []))
+    for _, _, ep in _endpoints(svc.service_name):
+        if ep.id in wanted and ep.state == "pendingAcceptance":
+            ep.state = "available"
+            wanted.discard(ep.id)
+    return ActionResult({"Unsuccessful": [
+        {"ResourceId": i, "Error": {"Code": "InvalidState", "Message": "not pending acceptance on " + svc.id}}
+        for i in sorted(wanted)]})
+
+
+def pending(endpoint_id):
+    """Marks an endpoint pendingAcceptance, as a service with acceptance required leaves it."""
+    for account in list(ec2_backends.keys()):
+        for backend in list(ec2_backends[account].values()):
+            if endpoint_id in backend.vpc_end_points:
+                backend.vpc_end_points[endpoint_id].state = "pendingAcceptance"
+                return
+    raise KeyError(endpoint_id)
+
+
 def start():
     """Patch moto and start its server; returns the URL."""
     global _SERVER, URL
     EC2Response.describe_vpc_endpoint_connections = describe_vpc_endpoint_connections
     EC2Response.reject_vpc_endpoint_connections = reject_vpc_endpoint_connections
+    EC2Response.accept_vpc_endpoint_connections = accept_vpc_endpoint_connections
     _SERVER = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     _SERVER.start()
     host, port = _SERVER.get_host_and_port()

@@ -57,6 +57,14 @@ class RevokeTest(unittest.TestCase):
         self.assertEqual({s for _, s in states(svc).values()}, {"available"})
         self.assertEqual(set(states(svc)), {a, b})
 
+    def test_star_leaves_admission_to_the_admission_handler(self):
+        # A service that serves consumer groups allows "*": OU members are no strangers here.
+        svc = endpoint_service()
+        connect("444444444444", svc)
+        status, _, data, _ = rc.handle(event("Update", svc, ["*"]))
+        self.assertEqual((status, data), ("SUCCESS", {"Rejected": ""}))
+        self.assertEqual({s for _, s in states(svc).values()}, {"available"})
+
     def test_unknown_account_is_rejected(self):
         # An account that was never in the topology (allowed by hand, say) is a stranger too.
         svc = endpoint_service()

@@ -7,11 +7,14 @@ package providerregion
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -45,7 +48,30 @@ type Props struct {
 	// Fleet sizes the proxies; Vpc, Routes and UpstreamCidrs are filled in by
 	// ProviderRegion. Default: proxyfleet defaults.
 	Fleet proxyfleet.Props
+	// Admission admits consumers by organizational unit too (endpoint
+	// service permissions cannot name an OU): the service allows "*" with
+	// acceptance required, and a function accepts the connections of
+	// AllowedAccounts and of accounts under the OUs, and rejects all others,
+	// on every Connect notification and every deploy. Default: nil (the
+	// allowed accounts only, no acceptance step).
+	Admission *Admission
 }
+
+// Admission is how a ProviderRegion admits accounts by organizational unit.
+type Admission struct {
+	// OrganizationalUnitIDs (ou-...) whose accounts, at any depth, may connect. Required.
+	OrganizationalUnitIDs []string
+	// OrganizationReaderRoleArn is a role in an account that may read AWS
+	// Organizations (the management account or a delegated administrator),
+	// trusting RoleName, allowed organizations:ListParents. Required.
+	OrganizationReaderRoleArn string
+	// RoleName names the admission function's role, which that trust names. Required.
+	RoleName string
+}
+
+// MaxAdmissionEnvironment is what the admission function's environment
+// (settings, named accounts included) may take of Lambda's 4 KB.
+const MaxAdmissionEnvironment = 3500
 
 // ProviderRegion is the VPC, proxies, NLB and endpoint service of one region.
 type ProviderRegion struct {
@@ -179,10 +205,14 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	}
 	// Acceptance is not required: the allowed principals are exactly the consumer
 	// accounts of the topology, and a pending endpoint would stall the consumer's
-	// CloudFormation deploy until someone accepts it by hand.
+	// CloudFormation deploy until someone accepts it by hand. With admission
+	// by OU, any account may ask and the admission function answers.
+	if props.Admission != nil {
+		principals = []awsiam.ArnPrincipal{awsiam.NewArnPrincipal(jsii.String("*"))}
+	}
 	r.service = awsec2.NewVpcEndpointService(r.Construct, jsii.String("EndpointService"), &awsec2.VpcEndpointServiceProps{
 		VpcEndpointServiceLoadBalancers: &[]awsec2.IVpcEndpointServiceLoadBalancer{r.nlb},
-		AcceptanceRequired:              jsii.Bool(false),
+		AcceptanceRequired:              jsii.Bool(props.Admission != nil),
 		AllowedPrincipals:               &principals,
 		AllowedRegions:                  regions,
 	})
@@ -197,8 +227,95 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			AllowedPrincipals: &[]*string{},
 		})
 	}
-	r.revokeStrangers()
+	r.revokeStrangers(props.Admission != nil)
+	if props.Admission != nil {
+		r.admit(*props.Admission)
+	}
 	return r
+}
+
+// admit builds admission by OU: an SNS topic the endpoint service notifies
+// on Connect, and a function (assets/endpoints/admit_connections.py,
+// inline) subscribed to it and run as a custom resource on every deploy.
+func (r *ProviderRegion) admit(a Admission) {
+	stack := awscdk.Stack_Of(r.Construct)
+	serviceArn := *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+		"arn:", *awscdk.Aws_PARTITION(), ":ec2:", *stack.Region(), ":", *stack.Account(), ":vpc-endpoint-service/", *r.service.VpcEndpointServiceId()))
+	role := awsiam.NewRole(r.Construct, jsii.String("AdmitRole"), &awsiam.RoleProps{
+		RoleName:    jsii.String(a.RoleName),
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("obslink: admits endpoint connections by account and organizational unit"),
+		ManagedPolicies: &[]awsiam.IManagedPolicy{
+			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaBasicExecutionRole")),
+		},
+	})
+	nag.Suppress(role, "AwsSolutions-IAM4", "AWSLambdaBasicExecutionRole only lets the function write its own logs.",
+		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
+	fn := inline.PythonFunction(r.Construct, "Admit", "endpoints/admit_connections.py",
+		"obslink: accepts endpoint connections of the topology's accounts and organizational units, rejects the rest", awscdk.Duration_Minutes(jsii.Number(5)), role)
+	ous := strings.Join(sorted(a.OrganizationalUnitIDs), ",")
+	env := map[string]string{"SERVICE_ID": *r.service.VpcEndpointServiceId(), "ALLOWED": strings.Join(r.allowed, ","), "OUS": ous, "ORG_ROLE": a.OrganizationReaderRoleArn}
+	if n := len(env["ALLOWED"]) + len(ous) + len(a.OrganizationReaderRoleArn); n > MaxAdmissionEnvironment {
+		panic(fmt.Sprintf("providerregion: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named accounts are too many beside OU groups; move them into an OU group", n, len(r.allowed)))
+	}
+	for _, k := range sortedKeys(env) {
+		fn.AddEnvironment(jsii.String(k), jsii.String(env[k]), nil)
+	}
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ec2:AcceptVpcEndpointConnections", "ec2:RejectVpcEndpointConnections"),
+		Resources: jsii.Strings(serviceArn),
+	}))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ec2:DescribeVpcEndpointConnections"),
+		Resources: jsii.Strings("*"),
+	}))
+	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("sts:AssumeRole"),
+		Resources: jsii.Strings(a.OrganizationReaderRoleArn),
+	}))
+	nag.Suppress(role, "AwsSolutions-IAM5",
+		"ec2:DescribeVpcEndpointConnections supports no resource-level permissions; the writes (accept, reject) are limited to this endpoint service.",
+		"Resource::*")
+
+	topic := awssns.NewTopic(r.Construct, jsii.String("Connections"), &awssns.TopicProps{
+		DisplayName: jsii.String("obslink endpoint connections"),
+		EnforceSSL:  jsii.Bool(true),
+	})
+	nag.Suppress(topic, "AwsSolutions-SNS2",
+		"The notifications carry endpoint and service ids only; a customer-managed key for vpce.amazonaws.com would cost a key per region for no secret.")
+	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("vpce.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sns:Publish"),
+		Resources:  jsii.Strings(*topic.TopicArn()),
+		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
+	}))
+	topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(fn, nil))
+	notify := awsec2.NewCfnVPCEndpointConnectionNotification(r.Construct, jsii.String("ConnectNotification"), &awsec2.CfnVPCEndpointConnectionNotificationProps{
+		ServiceId:                 r.service.VpcEndpointServiceId(),
+		ConnectionEvents:          jsii.Strings("Connect"),
+		ConnectionNotificationArn: topic.TopicArn(),
+	})
+	notify.Node().AddDependency(topic)
+
+	cr := awscdk.NewCustomResource(r.Construct, jsii.String("AdmitConnections"), &awscdk.CustomResourceProps{
+		ServiceToken: fn.FunctionArn(),
+		ResourceType: jsii.String("Custom::ObslinkAdmitEndpointConnections"),
+		Properties: &map[string]any{
+			"ServiceId":             r.service.VpcEndpointServiceId(),
+			"AllowedAccounts":       r.allowed,
+			"OrganizationalUnitIds": sorted(a.OrganizationalUnitIDs),
+		},
+	})
+	cr.Node().AddDependency(r.service, notify)
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // revokeStrangers rejects, on every deploy that changes the allowed
@@ -209,7 +326,7 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 // account cannot connect again in between. On delete it rejects every open
 // connection, which deleting the service requires. Handler:
 // assets/endpoints/revoke_connections.py, inline.
-func (r *ProviderRegion) revokeStrangers() {
+func (r *ProviderRegion) revokeStrangers(byOU bool) {
 	stack := awscdk.Stack_Of(r.Construct)
 	fn := inline.PythonFunction(r.Construct, "Revoke", "endpoints/revoke_connections.py",
 		"obslink: rejects endpoint connections of accounts the endpoint service no longer allows", awscdk.Duration_Minutes(jsii.Number(5)))
@@ -228,6 +345,9 @@ func (r *ProviderRegion) revokeStrangers() {
 	allowed := r.allowed
 	if allowed == nil {
 		allowed = []string{}
+	}
+	if byOU {
+		allowed = []string{"*"} // the admission function decides who stays
 	}
 	cr := awscdk.NewCustomResource(r.Construct, jsii.String("RevokeStrangers"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.FunctionArn(),

@@ -250,3 +250,68 @@ func TestPermissionsStayWithoutConsumers(t *testing.T) {
 		assert.Contains(t, js(r["DependsOn"]), id)
 	}
 }
+
+// TestAdmitHandlerAgainstMoto runs assets/endpoints/test_admit_connections.py:
+// against moto's EC2, STS and Organizations APIs, the admission handler
+// accepts the connections of accounts under the OUs (nested too) and of
+// named accounts, and rejects another OU's, an outsider's and an account
+// that left.
+func TestAdmitHandlerAgainstMoto(t *testing.T) {
+	nginxtest.PythonUnittest(t, "../../assets/endpoints", "test_admit_connections")
+}
+
+// TestAdmissionByOU: with Admission, the service allows "*" with acceptance
+// required, notifies an SNS topic on Connect, and the admission function
+// (inline, its named role) runs on deploy with the settings it also has in
+// its environment; the revocation resource leaves admission to it.
+func TestAdmissionByOU(t *testing.T) {
+	_, tpl := newRegion(t, providerregion.Props{AllowedAccounts: []string{"222222222222"}, Admission: &providerregion.Admission{
+		OrganizationalUnitIDs:     []string{"ou-ab12-cdefgh34"},
+		OrganizationReaderRoleArn: "arn:aws:iam::444444444444:role/obs-org-reader",
+		RoleName:                  "obs-admit-eu-west-1",
+	}})
+	for _, svc := range tpl.Resources("AWS::EC2::VPCEndpointService") {
+		assert.Equal(t, true, svc["Properties"].(map[string]any)["AcceptanceRequired"])
+	}
+	for _, p := range tpl.Resources("AWS::EC2::VPCEndpointServicePermissions") {
+		assert.Equal(t, []any{"*"}, p["Properties"].(map[string]any)["AllowedPrincipals"])
+	}
+	for _, r := range tpl.Resources("Custom::ObslinkRevokeEndpointConnections") {
+		assert.Equal(t, []any{"*"}, r["Properties"].(map[string]any)["AllowedAccounts"], "revocation leaves admission to the admission function")
+	}
+	admit := tpl.Resources("Custom::ObslinkAdmitEndpointConnections")
+	require.Len(t, admit, 1)
+	for _, r := range admit {
+		p := r["Properties"].(map[string]any)
+		assert.Equal(t, []any{"222222222222"}, p["AllowedAccounts"])
+		assert.Equal(t, []any{"ou-ab12-cdefgh34"}, p["OrganizationalUnitIds"])
+	}
+	notes := tpl.Resources("AWS::EC2::VPCEndpointConnectionNotification")
+	require.Len(t, notes, 1)
+	for _, n := range notes {
+		assert.Equal(t, []any{"Connect"}, n["Properties"].(map[string]any)["ConnectionEvents"])
+	}
+	var env string
+	for _, f := range tpl.Resources("AWS::Lambda::Function") {
+		if strings.Contains(js(f), "admit endpoint connections") || strings.Contains(js(f), "accepts endpoint connections") {
+			env = js(f["Properties"].(map[string]any)["Environment"])
+		}
+	}
+	assert.Contains(t, env, `"ALLOWED":"222222222222"`)
+	assert.Contains(t, env, `"OUS":"ou-ab12-cdefgh34"`)
+	assert.Contains(t, env, `"ORG_ROLE":"arn:aws:iam::444444444444:role/obs-org-reader"`)
+	roles := 0
+	for _, r := range tpl.Resources("AWS::IAM::Role") {
+		if r["Properties"].(map[string]any)["RoleName"] == "obs-admit-eu-west-1" {
+			roles++
+		}
+	}
+	assert.Equal(t, 1, roles, "the role the organization reader's trust names")
+	topicPolicy := tpl.Resources("AWS::SNS::TopicPolicy")
+	require.Len(t, topicPolicy, 1)
+	for _, p := range topicPolicy {
+		doc := js(p["Properties"])
+		assert.Contains(t, doc, `"Service":"vpce.amazonaws.com"`)
+		assert.Contains(t, doc, `"aws:SecureTransport":"false"`, "SSL enforced")
+	}
+}

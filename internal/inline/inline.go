@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -20,10 +21,10 @@ import (
 const MaxInlineCode = 4096
 
 // PythonFunction creates <id>Logs (90 days) and <id>Function running the
-// handler in assets/<asset> (index.handler) inline, on Python 3.14. It panics
-// if the file is missing or too large to inline. The caller adds the
-// function's permissions.
-func PythonFunction(scope constructs.Construct, id, asset, description string, timeout awscdk.Duration) awslambda.Function {
+// handler in assets/<asset> (index.handler) inline, on Python 3.14, with
+// role if given (else CDK's). It panics if the file is missing or too large
+// to inline. The caller adds the function's permissions.
+func PythonFunction(scope constructs.Construct, id, asset, description string, timeout awscdk.Duration, role ...awsiam.IRole) awslambda.Function {
 	code, err := assets.FS.ReadFile(asset)
 	if err != nil {
 		panic(err)
@@ -43,6 +44,7 @@ func PythonFunction(scope constructs.Construct, id, asset, description string, t
 		MemorySize:  jsii.Number(128),
 		LogGroup:    logs,
 		Description: jsii.String(description),
+		Role:        firstRole(role),
 	})
 	nag.Suppress(fn, "AwsSolutions-L1",
 		"python3.14 is the newest runtime the CloudFormation resource schema (cfn-lint 1.51) accepts; aws-cdk-lib also lists python3.15, which cannot be verified here. The handler needs only the standard library and boto3.")
@@ -50,4 +52,11 @@ func PythonFunction(scope constructs.Construct, id, asset, description string, t
 		"AWSLambdaBasicExecutionRole only lets the function write its own logs.",
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 	return fn
+}
+
+func firstRole(roles []awsiam.IRole) awsiam.IRole {
+	if len(roles) == 0 {
+		return nil
+	}
+	return roles[0]
 }
