@@ -73,7 +73,7 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			ImageGeneration: t.Proxy.Generation(),
 			Consumers:       fleetConsumers(t, r.Region),
 			// Proxy protocol and the header: see topology.Proxy.
-			DisableProxyProtocol:  !t.Proxy.Attribution(),
+			ProxyProtocol:         t.Proxy.Attribution(),
 			DisableConsumerHeader: !t.Proxy.Header(),
 		},
 	})

@@ -383,7 +383,9 @@ type Proxy struct {
 	ImageIDs map[string]string `yaml:"imageIds"`
 	// ProxyProtocol turns on proxy protocol v2 between the NLB and the
 	// proxies: nginx learns each request's VPC endpoint id and logs the
-	// consumer's name. Default: true.
+	// consumer's name. Default: false, since switching it on for a running
+	// provider interrupts traffic during the instance refresh; the default
+	// topology and the examples turn it on.
 	ProxyProtocol *bool `yaml:"proxyProtocol"`
 	// ConsumerHeader passes the consumer's name to the ALBs in
 	// X-Obslink-Consumer (needs proxyProtocol). Default: true with
@@ -392,7 +394,7 @@ type Proxy struct {
 }
 
 // Attribution reports whether the proxies learn the consumer (proxy protocol v2).
-func (p Proxy) Attribution() bool { return p.ProxyProtocol == nil || *p.ProxyProtocol }
+func (p Proxy) Attribution() bool { return p.ProxyProtocol != nil && *p.ProxyProtocol }
 
 // Header reports whether the proxies pass X-Obslink-Consumer to the ALBs.
 func (p Proxy) Header() bool {

@@ -220,10 +220,13 @@ func TestParseInvalid(t *testing.T) {
 		{name: "bad ALB ingress", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["albIngress"] = "auto" }, path: "controlPlane.vpc.albIngress", want: `"auto" is not a setting`},
 		{name: "provider subnets too small", patch: func(m map[string]any) {
 			at(m, "regions", 1)["cidr"] = "10.100.1.0/27"
-		}, path: "regions[1].cidr", want: `"10.100.1.0/27" gives each of 2 zones a /28 with 11 usable addresses, but each zone needs 22: 8 for the NLB, 6 for the interface endpoints (Systems Manager, CloudWatch Logs, CloudFormation, EC2), 8 for proxies (2 x maxCapacity 4 during an instance refresh, over 1 zone(s) with one zone out); use a /26 or larger`},
+		}, path: "regions[1].cidr", want: `"10.100.1.0/27" gives each of 2 zones a /28 with 11 usable addresses, but each zone needs 21: 8 for the NLB, 5 for the interface endpoints (Systems Manager, CloudWatch Logs, CloudFormation), 8 for proxies (2 x maxCapacity 4 during an instance refresh, over 1 zone(s) with one zone out); use a /26 or larger`},
+		{name: "provider subnets too small with proxy protocol", patch: func(m map[string]any) {
+			m["proxy"] = map[string]any{"maxCapacity": 60, "proxyProtocol": true}
+		}, path: "regions[0].cidr", want: "each zone needs 134: 8 for the NLB, 6 for the interface endpoints (Systems Manager, CloudWatch Logs, CloudFormation, EC2)"},
 		{name: "provider subnets too small for maxCapacity", patch: func(m map[string]any) {
 			m["proxy"] = map[string]any{"maxCapacity": 60}
-		}, path: "regions[0].cidr", want: "each zone needs 134"},
+		}, path: "regions[0].cidr", want: "each zone needs 133"},
 		{name: "zone id of another region", patch: func(m map[string]any) {
 			at(m, "regions", 1)["availabilityZones"] = []any{"euw1-az1", "euw1-az2"}
 		}, path: "regions[1].availabilityZones[0]", want: `a zone id (use1-az1)`},

@@ -93,8 +93,9 @@ class ConsumersTest(unittest.TestCase):
         got = read(self.map).splitlines()
         for line in want:
             self.assertIn(line, got)
-        for name in ("stranger", "elsewhere"):
-            self.assertNotIn(ids[name], read(self.map), name + " must stay unknown")
+        # Accounts the table does not list (a consumer group's) are named by account.
+        self.assertIn("%s account-555555555555;" % ids["stranger"], got)
+        self.assertIn("%s account-222222222222;" % ids["elsewhere"], got, "a known account in a region the table does not list")
 
     def test_unchanged_map_does_not_reload(self):
         self.world()
@@ -102,6 +103,22 @@ class ConsumersTest(unittest.TestCase):
         code, err, reloaded = run(self.map)
         self.assertEqual(code, 0, err)
         self.assertFalse(reloaded, "nginx reloaded although nothing changed")
+
+    def test_failed_reload_is_tried_again(self):
+        self.world()
+        code, _, _ = run(self.map, reload_cmd="false")
+        self.assertNotEqual(code, 0, "a failed reload is an error")
+        code, err, reloaded = run(self.map)
+        self.assertEqual(code, 0, err)
+        self.assertTrue(reloaded, "the next run reloads, although the map on disk is already the new one")
+
+    def test_names_of_one_account_join_in_one_order(self):
+        _, ids = self.world()
+        # The same table in another chunk order, with a line repeated across chunks.
+        write_table(PATH, ["333333333333 eu-west-1 search-eu\n444444444444 us-east-1 analytics\n",
+                           "333333333333 eu-west-1 search\n222222222222 eu-west-1 payments\n333333333333 eu-west-1 search-eu\n"])
+        self.assertEqual(run(self.map)[0], 0)
+        self.assertIn("%s search+search-eu;" % ids["search"], read(self.map).splitlines())
 
     def test_rejected_endpoint_leaves_the_map(self):
         svc, ids = self.world()
@@ -141,4 +158,5 @@ class ConsumersTest(unittest.TestCase):
         self.assertEqual(code, 0, err)
         with open(os.environ["OBSLINK_TEST_RESULT"], "w") as f:
             json.dump({ids["payments"]: "payments", ids["search"]: "search+search-eu",
-                       ids["analytics"]: "analytics", ids["stranger"]: "unknown"}, f)
+                       ids["analytics"]: "analytics", ids["stranger"]: "account-555555555555",
+                       "vpce-0000000000000000f": "unknown"}, f)

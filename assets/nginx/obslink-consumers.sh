@@ -8,10 +8,13 @@
 # connections (EC2 DescribeVpcEndpointConnections: endpoint id, owner account,
 # the endpoint's region), and writes nginx's map of "vpce-... name;" lines.
 # Accounts with several consumers in one region map to their names joined
-# by "+" (an endpoint connection names no VPC). nginx reloads only when the
-# map changed. On an API error it keeps the map it has and exits 1; the
-# timer runs it again. The map starts empty: until the first run, requests
-# are attributed to "unknown".
+# by "+", sorted (an endpoint connection names no VPC); an endpoint whose
+# account and region the table does not list (a consumer group's account)
+# maps to "account-<id>". nginx reloads only when the map differs from the
+# one it last loaded (OBSLINK_CONSUMER_MAP.loaded), so a failed reload is
+# tried again on the next run. On an API error it keeps the map it has and
+# exits 1; the timer runs it again. The map starts empty: until the first
+# run, requests are attributed to "unknown".
 #
 # Settings (environment, or the file named by OBSLINK_CONSUMERS_ENV):
 #   OBSLINK_REGION               the provider's region (required)
@@ -41,6 +44,9 @@ aws ec2 describe-vpc-endpoint-connections --region "$OBSLINK_REGION" \
     --query 'VpcEndpointConnections[].[VpcEndpointId,VpcEndpointOwner,VpcEndpointRegion]' \
     --output text >"$work/connections"
 
+# The table sorted and without repeats (chunks may overlap while
+# CloudFormation rewrites them), so joined names come out in one order.
+LC_ALL=C sort -u "$work/table" >"$work/table.sorted"
 # An endpoint in the provider's own region may carry no region (None).
 awk -v here="$OBSLINK_REGION" '
     FNR == NR {
@@ -55,9 +61,11 @@ awk -v here="$OBSLINK_REGION" '
         region = ($3 == "" || $3 == "None") ? here : $3
         key = $2 " " region
         if (key in names) printf "%s %s;\n", $1, names[key]
-    }' "$work/table" "$work/connections" | LC_ALL=C sort -u >"$work/map"
+        else if ($2 ~ /^[0-9]+$/) printf "%s account-%s;\n", $1, $2
+    }' "$work/table.sorted" "$work/connections" | LC_ALL=C sort -u >"$work/map"
 
-if [ -f "$OBSLINK_CONSUMER_MAP" ] && cmp -s "$work/map" "$OBSLINK_CONSUMER_MAP"; then
+loaded=$OBSLINK_CONSUMER_MAP.loaded
+if [ -f "$loaded" ] && cmp -s "$work/map" "$loaded" && cmp -s "$work/map" "$OBSLINK_CONSUMER_MAP"; then
     exit 0
 fi
 [ -f "$OBSLINK_CONSUMER_MAP" ] && cp -p "$OBSLINK_CONSUMER_MAP" "$work/previous"
@@ -69,4 +77,5 @@ if ! $nginx_test; then
     exit 1
 fi
 $reload
+cp "$work/map" "$loaded"
 echo "obslink-consumers: $(wc -l <"$work/map") endpoint(s) mapped; nginx reloaded" >&2

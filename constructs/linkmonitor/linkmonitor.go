@@ -284,29 +284,30 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 // (EC2 User Guide, "Amazon EC2 instance network bandwidth"), so the alarm
 // reads the larger of the two.
 func (m *LinkMonitor) network(p Props, group map[string]*string) awscloudwatch.IWidget {
-	// EC2 publishes NetworkIn/Out every 5 minutes (basic monitoring) as
-	// bytes in the period; Average over the group is bytes per proxy.
+	// EC2 publishes NetworkIn/Out as bytes per period (5 minutes with basic
+	// monitoring); Maximum over the group is the busiest proxy (agents hold
+	// long connections, so the NLB's flow hashing can load one proxy more).
 	perProxy := func(name string) awscloudwatch.Metric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String(name),
-			DimensionsMap: &group, Statistic: jsii.String("Average"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
+			DimensionsMap: &group, Statistic: jsii.String("Maximum"), Period: awscdk.Duration_Minutes(jsii.Number(5))})
 	}
 	mbps := func(expr, label string) awscloudwatch.MathExpression {
 		return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-			Expression:   jsii.String(expr + " * 8 / 300 / 1000000"),
+			Expression:   jsii.String(expr + " * 8 / PERIOD(netin) / 1000000"),
 			UsingMetrics: &map[string]awscloudwatch.IMetric{"netin": perProxy("NetworkIn"), "netout": perProxy("NetworkOut")},
 			Label:        jsii.String(label),
 			Period:       awscdk.Duration_Minutes(jsii.Number(5)),
 		})
 	}
-	title := fmt.Sprintf("Network per proxy, Mbps (%s)", p.InstanceType)
+	title := fmt.Sprintf("Network of the busiest proxy, Mbps (%s)", p.InstanceType)
 	widget := &awscloudwatch.GraphWidgetProps{
 		Title: jsii.String(title), Width: jsii.Number(12), Height: jsii.Number(6),
 		Left: &[]awscloudwatch.IMetric{mbps("netin", "in"), mbps("netout", "out")},
 	}
 	if base := p.NetworkBaselineMbps; base > 0 {
 		limit := float64(base) * float64(p.Thresholds.NetworkPercent) / 100
-		m.alarm(p, "NetworkBaseline", mbps("IF(netin > netout, netin, netout)", "Mbps per proxy, the larger of in and out"), &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription: jsii.String(fmt.Sprintf("A proxy's average traffic above %d %% of %s's baseline bandwidth (%d Mbps): burst credits run out, then the instance is held to the baseline. See README, Monitoring.",
+		m.alarm(p, "NetworkBaseline", mbps("IF(netin > netout, netin, netout)", "Mbps of the busiest proxy, the larger of in and out"), &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription: jsii.String(fmt.Sprintf("The busiest proxy's traffic above %d %% of %s's baseline bandwidth (%d Mbps): burst credits run out, then the instance is held to the baseline. See README, Monitoring.",
 				p.Thresholds.NetworkPercent, p.InstanceType, base)),
 			Threshold:          jsii.Number(limit),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,

@@ -69,9 +69,9 @@ func TestAlarmsAndDefaults(t *testing.T) {
 	net := got["test-NetworkBaseline"]
 	assert.EqualValues(t, 102.4, net["Threshold"], "80 %% of t4g.small's 128 Mbps baseline")
 	assert.EqualValues(t, 3, net["EvaluationPeriods"])
-	assert.Contains(t, js(net["Metrics"]), `"Expression":"IF(netin \u003e netout, netin, netout) * 8 / 300 / 1000000"`)
+	assert.Contains(t, js(net["Metrics"]), `"Expression":"IF(netin \u003e netout, netin, netout) * 8 / PERIOD(netin) / 1000000"`)
 	assert.Contains(t, js(net["Metrics"]), `"MetricName":"NetworkOut"`)
-	assert.Contains(t, js(net["Metrics"]), `"Stat":"Average"`, "bytes per proxy, not the group's sum")
+	assert.Contains(t, js(net["Metrics"]), `"Stat":"Maximum"`, "the busiest proxy, not the group's sum or average")
 	assert.EqualValues(t, 80, got["test-Cpu"]["Threshold"], "above the scaling target")
 	assert.EqualValues(t, 3, got["test-Cpu"]["EvaluationPeriods"], "three 5-minute periods: EC2 publishes CPU every 5 minutes")
 	assert.Contains(t, js(got["test-Cpu"]["Metrics"]), `"Period":300`)

@@ -120,7 +120,7 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			// obslink-consumers lists the endpoint connections (consumer names).
 			{"Ec2", awsec2.InterfaceVpcEndpointAwsService_EC2()},
 		} {
-			if ep.id == "Ec2" && props.Fleet.DisableProxyProtocol {
+			if ep.id == "Ec2" && !props.Fleet.ProxyProtocol {
 				continue
 			}
 			// Open only to the VPC's own CIDR, written as the literal the

@@ -101,23 +101,24 @@ func TestProviderVpcHasNoInternetPath(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), map[string]any{"TrafficType": "ALL", "ResourceType": "VPC"})
 	})
 	cdktest.Check(t, "session manager and S3 endpoints", func() {
-		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(7)) // S3, three for Session Manager, CloudWatch Logs, CloudFormation, EC2
+		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(6)) // S3, three for Session Manager, CloudWatch Logs, CloudFormation
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{"VpcEndpointType": "Gateway", "ServiceName": assertions.Match_AnyValue()})
 	})
-	// Without proxy protocol the proxies never call EC2: no EC2 endpoint, no proxy protocol on the targets.
-	_, plain := newRegion(t, providerregion.Props{Fleet: proxyfleet.Props{DisableProxyProtocol: true}})
-	cdktest.Check(t, "no EC2 endpoint without proxy protocol", func() {
-		plain.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(6))
+	// With proxy protocol the proxies list endpoint connections: an EC2 endpoint too.
+	_, pp := newRegion(t, providerregion.Props{Fleet: proxyfleet.Props{ProxyProtocol: true}})
+	cdktest.Check(t, "an EC2 endpoint with proxy protocol", func() {
+		pp.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(7))
 	})
-	for _, tg := range plain.Resources("AWS::ElasticLoadBalancingV2::TargetGroup") {
-		assert.NotContains(t, fmt.Sprint(tg), "proxy_protocol", "target group attributes")
+	for _, tg := range tpl.Resources("AWS::ElasticLoadBalancingV2::TargetGroup") {
+		// Explicitly off: CloudFormation does not reset an attribute left out.
+		assert.Contains(t, fmt.Sprint(tg["Properties"]), "map[Key:proxy_protocol_v2.enabled Value:false]", "target group attributes")
 	}
 }
 
 // TestTargetGroupsUseProxyProtocol: every target group of the NLB sends
 // proxy protocol v2, which nginx (listening with proxy_protocol) expects.
 func TestTargetGroupsUseProxyProtocol(t *testing.T) {
-	r, tpl := newRegion(t, providerregion.Props{})
+	r, tpl := newRegion(t, providerregion.Props{Fleet: proxyfleet.Props{ProxyProtocol: true}})
 	tgs := tpl.Resources("AWS::ElasticLoadBalancingV2::TargetGroup")
 	require.Len(t, tgs, len(r.ListenerPorts()))
 	for id, tg := range tgs {

@@ -291,6 +291,7 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 		consumers = b64(ConsumersScript())
 	}
 	ud, err := execute("userdata/proxy.sh.tmpl", map[string]any{
+		"ProxyProtocol":      c.ProxyProtocol,
 		"ConsumersScriptB64": consumers,
 		"ConsumerParameters": in.ConsumerParameters,
 		"ConsumerMap":        c.ConsumerMap,

@@ -85,9 +85,11 @@ type Props struct {
 	// service's connections (EC2 API, so the VPC needs an EC2 interface
 	// endpoint). Default: none (every endpoint is "unknown").
 	Consumers []Consumer
-	// DisableProxyProtocol turns proxy protocol v2 off on the target groups
-	// and nginx: no consumer attribution. Default: false (on).
-	DisableProxyProtocol bool
+	// ProxyProtocol turns proxy protocol v2 on, on the target groups and in
+	// nginx: consumer attribution. Switching it on for a running fleet
+	// interrupts traffic until the instance refresh has replaced every
+	// proxy (the target groups change first). Default: false.
+	ProxyProtocol bool
 	// DisableConsumerHeader stops passing X-Obslink-Consumer to the ALBs
 	// (nginx still logs the consumer). Default: false (passed).
 	DisableConsumerHeader bool
@@ -130,7 +132,7 @@ const (
 func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 	p := props.withDefaults()
 	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort, ReadyFile: DefaultReadyFile,
-		ProxyProtocol: !p.DisableProxyProtocol, ConsumerHeader: !p.DisableConsumerHeader}
+		ProxyProtocol: p.ProxyProtocol, ConsumerHeader: !p.DisableConsumerHeader}
 	conf, err := cfg.Render()
 	if err == nil {
 		err = p.check()
@@ -519,21 +521,15 @@ func (f *NginxProxyFleet) AttachTo(listener awselasticloadbalancingv2.NetworkLis
 		},
 		// Agents batch over long-lived connections: give them time to finish on deregistration.
 		DeregistrationDelay: awscdk.Duration_Seconds(jsii.Number(60)),
-		// The consumer's VPC endpoint id reaches nginx in the header (health checks carry one too).
-		ProxyProtocolV2: trueOrNil(f.proxyProtocol),
+		// The consumer's VPC endpoint id reaches nginx in the header (health
+		// checks carry one too). Always explicit: CloudFormation does not reset
+		// an attribute removed from the template, so leaving "false" out would
+		// keep the header on after a rollback or a switch back.
+		ProxyProtocolV2: jsii.Bool(f.proxyProtocol),
 	})
 	f.Connections().AllowFrom(lb, awsec2.Port_Tcp(jsii.Number(float64(port))), jsii.String(fmt.Sprintf("NLB to proxies on %d", port)))
 	f.Connections().AllowFrom(lb, awsec2.Port_Tcp(jsii.Number(float64(f.healthPort))), jsii.String("NLB health checks"))
 	return tg
-}
-
-// trueOrNil is true, or nil for false: a property left out keeps templates
-// that never set it unchanged.
-func trueOrNil(b bool) *bool {
-	if b {
-		return jsii.Bool(true)
-	}
-	return nil
 }
 
 func upstreamPorts(routes []Route) []int {

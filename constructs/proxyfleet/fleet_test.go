@@ -358,7 +358,7 @@ func TestUserDataDecodesToTheTestedFiles(t *testing.T) {
 		"/opt/aws/amazon-cloudwatch-agent/etc/obslink.json": cfg.AgentConfig("/obslink/p/proxies/access", "/obslink/p/proxies/error"),
 	}
 	assert.Contains(t, ud, "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s")
-	assert.Contains(t, ud, "dnf install -y nginx bind-utils logrotate amazon-cloudwatch-agent")
+	assert.Contains(t, ud, "dnf install -y nginx bind-utils logrotate diffutils amazon-cloudwatch-agent")
 	var agent map[string]any
 	require.NoError(t, json.Unmarshal([]byte(cfg.AgentConfig("/a", "/e")), &agent))
 	assert.Contains(t, js(agent), `"file_path":"/var/log/nginx/access.log","log_group_name":"/a","log_stream_name":"{instance_id}"`)
