@@ -3,6 +3,7 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/internal/scale"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -215,4 +217,39 @@ func TestNoLogGroupLambdaCreatesItself(t *testing.T) {
 		}
 	}
 	t.Logf("%d named log groups checked", checked)
+}
+
+// TestStackSetScale synthesizes 1,000 named consumer accounts and ten OU
+// groups over six regions as StackSets, and checks every template (the
+// StackSets' inline templates too) against CloudFormation's quotas, and
+// each stack instance group's parameter overrides against the template's.
+// (make bench times the same topology: internal/scale.)
+func TestStackSetScale(t *testing.T) {
+	if testing.Short() {
+		t.Skip("synthesizes 1,000 stack instance groups")
+	}
+	text := scale.StackSets(1000, 10)
+	topo, err := topology.Parse("setscale.yaml", []byte(text))
+	require.NoError(t, err)
+	a := synth(t, topo)
+	assert.Len(t, a.Stacks(), 1+1+len(scale.Regions), "StackSets, control plane and providers: no stack per consumer")
+	checkQuotas(t, a)
+	groups := 0
+	for _, r := range a.Template(t, "setscale-consumers").Of("AWS::CloudFormation::StackSet") {
+		body := r.Properties["TemplateBody"].(string)
+		assert.Less(t, len(body), 51200, "inline template body")
+		var tpl struct{ Parameters map[string]any }
+		require.NoError(t, json.Unmarshal([]byte(body), &tpl))
+		assert.LessOrEqual(t, len(tpl.Parameters), maxParameters)
+		for _, g := range r.Properties["StackInstancesGroup"].([]any) {
+			groups++
+			overrides := g.(map[string]any)["ParameterOverrides"].([]any)
+			assert.LessOrEqual(t, len(overrides), len(tpl.Parameters))
+		}
+		t.Logf("%s: template %d bytes, %d parameters", r.Properties["StackSetName"], len(body), len(tpl.Parameters))
+	}
+	assert.Equal(t, 1000+10, groups, "one stack instance group per named consumer and per group")
+	b, err := os.ReadFile(filepath.Join(a.Dir, "setscale-consumers.template.json"))
+	require.NoError(t, err)
+	t.Logf("setscale-consumers: %d bytes of %d", len(b), maxTemplateBytes)
 }

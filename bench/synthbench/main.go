@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/obslink/obslink/internal/scale"
 )
 
 func main() {
@@ -23,6 +25,7 @@ func main() {
 	bin := flag.String("bin", "", "obslink binary (built by make bench)")
 	floor := flag.String("floor", "", "floor binary (built by make bench)")
 	variants := flag.Bool("variants", true, "also time the largest case without cdk-nag and without aws-cdk-lib's validator")
+	stackSets := flag.String("stacksets", "1000:10", "named consumers:OU groups of the StackSets case (six regions), or \"\" for none")
 	flag.Parse()
 	dir, err := os.MkdirTemp("", "synthbench")
 	check(err)
@@ -79,6 +82,23 @@ func main() {
 				return append(strings.Fields(v.flags), "--topology", file, "--out", out)
 			}, *bin)
 			rows = append(rows, row{name: fmt.Sprintf("%s consumers, %s", parts[0], v.name), stacks: s, wall: w, rssMiB: r})
+		}
+	}
+	if *stackSets != "" {
+		parts := strings.Split(*stackSets, ":")
+		n, _ := strconv.Atoi(parts[0])
+		g, _ := strconv.Atoi(parts[1])
+		file := filepath.Join(dir, "stacksets.yaml")
+		check(os.WriteFile(file, []byte(scale.StackSets(n, g)), 0o644))
+		for _, flags := range []string{"", "--no-validate"} {
+			w, r, s := measure("s", func(out string) []string {
+				return append(strings.Fields(flags), "--topology", file, "--out", out)
+			}, *bin)
+			name := fmt.Sprintf("StackSets: %d named consumers + %d OU groups, %d regions", n, g, len(scale.Regions))
+			if flags != "" {
+				name += ", " + flags
+			}
+			rows = append(rows, row{name: name, stacks: s, wall: w, rssMiB: r})
 		}
 	}
 	fmt.Printf("| case | stacks | wall (s) | x floor | peak RSS Go+Node (MiB) | x floor | marginal ms per added consumer |\n|---|---|---|---|---|---|---|\n")
