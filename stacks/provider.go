@@ -46,13 +46,16 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			supported = append(supported, region)
 		}
 	}
+	// With StackSets every provider admits through its function (acceptance
+	// required), so adding or removing a consumer group never flips
+	// acceptance while the permissions change.
 	var admission *providerregion.Admission
-	if groups := t.GroupsServedBy(r.Region); len(groups) > 0 {
+	if t.StackSetsEnabled() {
 		admission = &providerregion.Admission{
 			OrganizationReaderRoleArn: "arn:" + topology.Partition(r.Region) + ":iam::" + t.ControlPlane.StackSetAccount() + ":role/" + OrgReaderRoleName(t),
 			RoleName:                  AdmitRoleName(t, r.Region),
 		}
-		for _, g := range groups {
+		for _, g := range t.GroupsServedBy(r.Region) {
 			admission.OrganizationalUnitIDs = append(admission.OrganizationalUnitIDs, g.OrganizationalUnitIDs...)
 		}
 	}

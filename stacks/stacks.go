@@ -123,18 +123,11 @@ func Build(app awscdk.App, t *topology.Topology, opts ...BuildOption) *Set {
 	set.ControlPlane = NewControlPlaneStack(app, ControlPlaneStackName(t), t,
 		stackProps(t, cp.Account, cp.Region, "obslink cluster-side routes"), set.Providers, set.Hub)
 	if t.StackSetsEnabled() {
-		var templates [2]string
-		for i, fromSSM := range []bool{false, true} {
-			if (fromSSM && len(t.ConsumerGroups) == 0) || (!fromSSM && len(t.Consumers) == 0) {
-				continue
-			}
-			tpl, err := ConsumerTemplate(t, o.templateApp, fromSSM)
-			if err != nil {
-				panic(fmt.Sprintf("stacks.Build: %v", err))
-			}
-			templates[i] = tpl
+		template, err := ConsumerTemplate(t, o.templateApp)
+		if err != nil {
+			panic(fmt.Sprintf("stacks.Build: %v", err))
 		}
-		set.StackSets = NewStackSetStack(app, StackSetStackName(t), t, set.Providers, templates[0], templates[1])
+		set.StackSets = NewStackSetStack(app, StackSetStackName(t), t, set.Providers, template)
 		return set
 	}
 	for _, c := range t.Consumers {

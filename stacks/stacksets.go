@@ -70,18 +70,16 @@ type StackSetStack struct {
 	StackSet *stackset.StackSet
 	// Groups holds the consumer groups, nil without any.
 	Groups *stackset.StackSet
-	// Template is the named consumers' template (plain CloudFormation JSON).
+	// Template is the consumers' template (plain CloudFormation JSON).
 	Template string
-	// GroupTemplate is the consumer groups' template, whose VPC comes from SSM parameters.
-	GroupTemplate string
 }
 
 // NewStackSetStack creates the StackSet stack: the consumer template from
 // ConsumerTemplate, each provider's service name as a StackSet parameter
 // (read across accounts and regions like a consumer stack reads it), and
-// one stack instance per named consumer, targeted within the organization
-// root (AccountFilterType INTERSECTION), with its VPC as overrides.
-func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topology, providers map[string]*ProviderStack, template, groupTemplate string) *StackSetStack {
+// one stack instance group per region of the named consumers, targeted
+// within the organization root (AccountFilterType INTERSECTION).
+func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topology, providers map[string]*ProviderStack, template string) *StackSetStack {
 	cp := t.ControlPlane
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		Env:         &awscdk.Environment{Account: jsii.String(cp.StackSetAccount()), Region: jsii.String(cp.Region)},
@@ -95,7 +93,7 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 		params[ServiceNameParam(region)] = awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+region+".", *svcID))
 		stack.AddStackDependency(prov.Stack, jsii.String("the endpoint service must exist before the stack instances' endpoints"))
 	}
-	out := &StackSetStack{Stack: stack, Template: template, GroupTemplate: groupTemplate}
+	out := &StackSetStack{Stack: stack, Template: template}
 	common := stackset.Props{
 		CallAs:                     cp.CallAs(),
 		Parameters:                 params,
@@ -104,22 +102,23 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 		FailureTolerancePercentage: t.StackSets.FailureTolerance(),
 	}
 	if len(t.ConsumerGroups) > 0 {
-		out.Groups = newGroups(stack, t, common, groupTemplate, providers)
+		out.Groups = newGroups(stack, t, common, template, providers)
 	}
 	if len(t.Consumers) == 0 {
 		return out
 	}
-	var instances []stackset.Targets
+	// One stack instance group per region: its named accounts within the
+	// organization root, no overrides (their VPCs come from SSM too).
+	byRegion := map[string][]string{}
 	for _, c := range t.Consumers {
+		byRegion[c.Region] = append(byRegion[c.Region], c.Account)
+	}
+	var instances []stackset.Targets
+	for _, region := range sortedKeys(byRegion) {
 		instances = append(instances, stackset.Targets{
 			OrganizationalUnitIDs: []string{cp.OrganizationRootID},
-			Accounts:              []string{c.Account},
-			Regions:               []string{c.Region},
-			Overrides: map[string]*string{
-				ParamVpcID:     jsii.String(c.VPC.ID),
-				ParamSubnetIDs: jsii.String(strings.Join(c.VPC.SubnetIDs, ",")),
-				ParamVpcCidr:   jsii.String(c.VPC.CIDR),
-			},
+			Accounts:              byRegion[region],
+			Regions:               []string{region},
 		})
 	}
 	named := common
@@ -142,7 +141,8 @@ func newGroups(stack awscdk.Stack, t *topology.Topology, common stackset.Props, 
 		instances = append(instances, stackset.Targets{
 			OrganizationalUnitIDs: g.OrganizationalUnitIDs,
 			Regions:               g.Regions,
-			Overrides:             map[string]*string{ParamVpcID: jsii.String(id), ParamSubnetIDs: jsii.String(subnets), ParamVpcCidr: jsii.String(cidr)},
+			// One parameter set per OU: validation keeps each OU in one group.
+			Overrides: map[string]*string{ParamVpcID: jsii.String(id), ParamSubnetIDs: jsii.String(subnets), ParamVpcCidr: jsii.String(cidr)},
 		})
 	}
 	p := common
@@ -156,42 +156,45 @@ func newGroups(stack awscdk.Stack, t *topology.Topology, common stackset.Props, 
 	// Admission by OU reads the organization from here (a delegated
 	// administrator may call its read-only APIs): only the admission roles
 	// of the providers that serve groups may assume this role.
+	// Trusted by ARN condition, not by role principal: IAM binds a role
+	// principal to the role's unique id (a re-created admission role would
+	// lose access) and refuses one that does not exist yet.
 	partition := *awscdk.Aws_PARTITION()
-	var admitters []awsiam.IPrincipal
+	var admitters []string
 	for _, region := range sortedKeys(providers) {
 		if len(t.GroupsServedBy(region)) > 0 {
-			admitters = append(admitters, awsiam.NewArnPrincipal(awscdk.Fn_Join(jsii.String(""), jsii.Strings(
-				"arn:", partition, ":iam::"+t.ControlPlane.ProviderAccountID()+":role/"+AdmitRoleName(t, region)))))
+			admitters = append(admitters, *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+				"arn:", partition, ":iam::"+t.ControlPlane.ProviderAccountID()+":role/"+AdmitRoleName(t, region))))
 		}
 	}
 	role := awsiam.NewRole(stack, jsii.String("OrgReader"), &awsiam.RoleProps{
-		RoleName:    jsii.String(OrgReaderRoleName(t)),
-		AssumedBy:   awsiam.NewCompositePrincipal(admitters...),
-		Description: jsii.String("obslink: lets the providers' admission functions find an account's organizational units"),
+		RoleName: jsii.String(OrgReaderRoleName(t)),
+		AssumedBy: awsiam.NewAccountPrincipal(jsii.String(t.ControlPlane.ProviderAccountID())).WithConditions(&map[string]any{
+			"ArnEquals": map[string]any{"aws:PrincipalArn": admitters},
+		}),
+		Description: jsii.String("obslink: lets the providers' admission functions list the accounts under the consumer groups' OUs"),
 	})
 	org := t.ControlPlane.OrganizationID
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("organizations:ListParents"),
+		Actions: jsii.Strings("organizations:ListAccountsForParent", "organizations:ListOrganizationalUnitsForParent"),
 		Resources: jsii.Strings(
-			*awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", partition, ":organizations::*:account/"+org+"/*")),
 			*awscdk.Fn_Join(jsii.String(""), jsii.Strings("arn:", partition, ":organizations::*:ou/"+org+"/*"))),
 	}))
 	nag.Suppress(role, "AwsSolutions-IAM5",
-		"The management account's id is part of an Organizations ARN and unknown to obslink; the statement names this organization's accounts and OUs, for one read-only action.",
-		"Resource::arn:<AWS::Partition>:organizations::*:account/"+org+"/*",
+		"The management account's id is part of an Organizations ARN and unknown to obslink; the statement names this organization's OUs, for two read-only list actions.",
 		"Resource::arn:<AWS::Partition>:organizations::*:ou/"+org+"/*")
 	return s
 }
 
-// ConsumerTemplate renders the StackSet's consumer template: ConsumerVpc
-// (endpoint, security group, private zone and records) in an existing VPC
-// given by the parameters VpcId, SubnetIds and VpcCidr, with the endpoint
+// ConsumerTemplate renders the StackSets' consumer template: ConsumerVpc
+// (endpoint, security group, private zone and records) in the VPC that the
+// SSM parameters named by VpcId, SubnetIds and VpcCidr hold, with the endpoint
 // service of the instance's region picked from the ServiceName<Region>
 // parameters (native: the main region's, across regions). It is plain
 // CloudFormation: no bootstrap parameter or rule, no assets, no metadata
 // resource. newApp makes the App it is synthesized in (nil: a plain App);
 // an error-level annotation (a cdk-nag finding) fails it.
-func ConsumerTemplate(t *topology.Topology, newApp func(outdir string) awscdk.App, fromSSM bool) (string, error) {
+func ConsumerTemplate(t *topology.Topology, newApp func(outdir string) awscdk.App) (string, error) {
 	dir, err := os.MkdirTemp("", "obslink-consumer-template-")
 	if err != nil {
 		return "", err
@@ -210,22 +213,17 @@ func ConsumerTemplate(t *topology.Topology, newApp func(outdir string) awscdk.Ap
 	param := func(name, typ, desc string) awscdk.CfnParameter {
 		return awscdk.NewCfnParameter(stack, jsii.String(name), &awscdk.CfnParameterProps{Type: jsii.String(typ), Description: jsii.String(desc)})
 	}
-	var vpcID, subnets, cidr awscdk.CfnParameter
-	if fromSSM {
-		// Each account's baseline writes its VPC into SSM; these parameters name them.
-		vpcID = param(ParamVpcID, "AWS::SSM::Parameter::Value<AWS::EC2::VPC::Id>", "SSM parameter holding the consumer VPC's id")
-		subnets = param(ParamSubnetIDs, "AWS::SSM::Parameter::Value<List<AWS::EC2::Subnet::Id>>", "SSM parameter holding the endpoint's subnet ids, one per zone")
-		cidr = param(ParamVpcCidr, "AWS::SSM::Parameter::Value<String>", "SSM parameter holding the VPC's CIDR")
-		id, sn, c := topology.VPCParameters{}.Names()
-		vpcID.SetDefault(id)
-		subnets.SetDefault(sn)
-		cidr.SetDefault(c)
-	} else {
-		vpcID = param(ParamVpcID, "AWS::EC2::VPC::Id", "the consumer VPC")
-		subnets = param(ParamSubnetIDs, "List<AWS::EC2::Subnet::Id>", "subnets of the interface endpoint, one per zone")
-		cidr = param(ParamVpcCidr, "String", "the VPC's CIDR: agents there may reach the endpoint")
-		cidr.SetAllowedPattern(jsii.String(`^(\d{1,3}\.){3}\d{1,3}/\d{1,2}$`))
-	}
+	// Each account's baseline writes its VPC into SSM; these parameters name
+	// them. (Per-account parameter overrides are not an option: the StackSet
+	// resource takes one parameter set per OU, and named accounts share the
+	// organization root.)
+	vpcID := param(ParamVpcID, "AWS::SSM::Parameter::Value<AWS::EC2::VPC::Id>", "SSM parameter holding the consumer VPC's id")
+	subnets := param(ParamSubnetIDs, "AWS::SSM::Parameter::Value<List<AWS::EC2::Subnet::Id>>", "SSM parameter holding the endpoint's subnet ids, one per zone")
+	cidr := param(ParamVpcCidr, "AWS::SSM::Parameter::Value<String>", "SSM parameter holding the VPC's CIDR")
+	id, sn, c := topology.VPCParameters{}.Names()
+	vpcID.SetDefault(jsii.String(id))
+	subnets.SetDefault(jsii.String(sn))
+	cidr.SetDefault(jsii.String(c))
 
 	var regions []string
 	for _, r := range t.Regions {
@@ -275,10 +273,10 @@ func ConsumerTemplate(t *topology.Topology, newApp func(outdir string) awscdk.Ap
 	for _, s := range t.Services {
 		services = append(services, consumervpc.Service{Name: s.Name, Port: s.Port})
 	}
-	c := consumervpc.New(stack, "Consumer", &consumervpc.Props{
+	cv := consumervpc.New(stack, "Consumer", &consumervpc.Props{
 		Vpc: vpc, ServiceName: serviceName, ServiceRegion: serviceRegion, Domain: t.Domain, Services: services,
 	})
-	c.Endpoint().Node().DefaultChild().(awsec2.CfnVPCEndpoint).AddPropertyOverride(jsii.String("SubnetIds"), subnets.ValueAsList())
+	cv.Endpoint().Node().DefaultChild().(awsec2.CfnVPCEndpoint).AddPropertyOverride(jsii.String("SubnetIds"), subnets.ValueAsList())
 
 	asm := a.Synth(nil)
 	if err := assembly.Check(dir); err != nil {

@@ -309,7 +309,6 @@ func admitCases(t *testing.T, tpls map[string]*iamsim.Template, org string) []ia
 			if r.Type != "Custom::ObslinkAdmitEndpointConnections" {
 				continue
 			}
-			require.NotNil(t, reader, "%s: an admission handler without the organization reader role", name)
 			role := handlerRole(t, tpl, roles, name+"/"+id, r)
 			service := tpl.ResolveString(r.Properties["ServiceId"])
 			region, part, acct := tpl.Env.Region, topology.Partition(tpl.Env.Region), tpl.Env.Account
@@ -331,9 +330,13 @@ func admitCases(t *testing.T, tpls map[string]*iamsim.Template, org string) []ia
 				call("rejects connections to its service", iamsim.Allowed, "ec2:RejectVpcEndpointConnections", arn(service)),
 				call("lists connections", iamsim.Allowed, "ec2:DescribeVpcEndpointConnections", "*"),
 				call("accepts connections to another service", "denied", "ec2:AcceptVpcEndpointConnections", arn("vpce-svc-0badbadbadbadbad0")),
-				assume("assumes the organization reader", iamsim.Allowed, role),
-				assume("another role of its account assumes the reader", "denied", stranger),
 			)
+			if ous, _ := r.Properties["OrganizationalUnitIds"].([]any); len(ous) > 0 {
+				require.NotNil(t, reader, "%s: admission by OU without the organization reader role", name)
+				cases = append(cases,
+					assume("assumes the organization reader", iamsim.Allowed, role),
+					assume("another role of its account assumes the reader", "denied", stranger))
+			}
 		}
 	}
 	if reader != nil {
@@ -345,10 +348,12 @@ func admitCases(t *testing.T, tpls map[string]*iamsim.Template, org string) []ia
 				Context: map[string]any{}, IdentityPolicies: reader.Policies,
 			}}
 		}
+		ou := "arn:aws:organizations::999999999999:ou/" + org + "/ou-a1b2-c3d4e5f6"
 		cases = append(cases,
-			parents("lists an account's parents", iamsim.Allowed, "organizations:ListParents", "arn:aws:organizations::999999999999:account/"+org+"/222222222222"),
-			parents("lists an OU's parents", iamsim.Allowed, "organizations:ListParents", "arn:aws:organizations::999999999999:ou/"+org+"/ou-a1b2-c3d4e5f6"),
-			parents("reads another organization", "denied", "organizations:ListParents", "arn:aws:organizations::888888888888:account/o-zzzzzzzzzz/222222222222"),
+			parents("lists an OU's accounts", iamsim.Allowed, "organizations:ListAccountsForParent", ou),
+			parents("lists an OU's OUs", iamsim.Allowed, "organizations:ListOrganizationalUnitsForParent", ou),
+			parents("lists an OU of another organization", "denied", "organizations:ListAccountsForParent", "arn:aws:organizations::888888888888:ou/o-zzzzzzzzzz/ou-a1b2-c3d4e5f6"),
+			parents("lists the root's accounts", "denied", "organizations:ListAccountsForParent", "arn:aws:organizations::999999999999:root/"+org+"/r-a1b2"),
 			parents("moves an account", "denied", "organizations:MoveAccount", "arn:aws:organizations::999999999999:account/"+org+"/222222222222"),
 		)
 	}

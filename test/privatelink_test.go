@@ -107,17 +107,22 @@ func TestPrincipalsMatchTheFile(t *testing.T) {
 					}
 				}
 				sort.Strings(got)
+				admits := topo.StackSetsEnabled()
 				for _, svc := range tpl.Of("AWS::EC2::VPCEndpointService") {
-					assert.Equal(t, byOU, svc.Properties["AcceptanceRequired"], "%s: acceptance only where the admission function admits by OU", r.Region)
+					assert.Equal(t, admits, svc.Properties["AcceptanceRequired"], "%s: acceptance where the admission function admits (stacksets)", r.Region)
+				}
+				if admits {
+					assert.Len(t, tpl.Of("Custom::ObslinkAdmitEndpointConnections"), 1, r.Region)
+					assert.Len(t, tpl.Of("AWS::EC2::VPCEndpointConnectionNotification"), 1, r.Region)
+					assert.Len(t, tpl.Of("AWS::Events::Rule"), 1, "%s: the admission schedule", r.Region)
+				} else {
+					assert.Empty(t, tpl.Of("Custom::ObslinkAdmitEndpointConnections"), r.Region)
 				}
 				if byOU {
 					// Permissions cannot name an OU: anyone may ask, the admission function answers.
 					assert.Equal(t, []string{"*"}, got, "principals of %s", r.Region)
-					assert.Len(t, tpl.Of("Custom::ObslinkAdmitEndpointConnections"), 1, r.Region)
-					assert.Len(t, tpl.Of("AWS::EC2::VPCEndpointConnectionNotification"), 1, r.Region)
 					continue
 				}
-				assert.Empty(t, tpl.Of("Custom::ObslinkAdmitEndpointConnections"), r.Region)
 				assert.Equal(t, topo.ConsumerAccounts(r.Region), got, "principals of %s", r.Region)
 			}
 		})

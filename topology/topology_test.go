@@ -406,15 +406,15 @@ func TestStackSetsValidation(t *testing.T) {
 		{"bad caller", "controlPlane.stackSetCallAs", "DELEGATED_ADMIN", patch(func(m map[string]any) { at(m, "controlPlane")["stackSetCallAs"] = "ADMIN" })},
 		{"bad concurrency", "stackSets.regionConcurrency", "PARALLEL or SEQUENTIAL", patch(func(m map[string]any) { at(m, "stackSets")["regionConcurrency"] = "ALL" })},
 		{"bad percentage", "stackSets.maxConcurrentPercentage", "use 1 to 100", patch(func(m map[string]any) { at(m, "stackSets")["maxConcurrentPercentage"] = 0 })},
-		{"new VPC", "consumers[0].vpc.id", "takes an existing VPC", patch(func(m map[string]any) {
-			vpc := at(m, "consumers", 0, "vpc")
-			delete(vpc, "id")
-			delete(vpc, "subnetIds")
+		{"a VPC on a named consumer", "consumers[0].vpc", "comes from the SSM parameters its baseline writes", patch(func(m map[string]any) {
+			at(m, "consumers", 0)["vpc"] = map[string]any{"id": "vpc-0b1c2d3e4f5a60718", "cidr": "10.20.0.0/16"}
+		})},
+		{"one OU in two groups", "consumerGroups[1].organizationalUnitIds[0]", "already an OU of consumerGroups[0]", patch(func(m map[string]any) {
+			m["consumerGroups"] = append(m["consumerGroups"].([]any), map[string]any{"name": "more", "organizationalUnitIds": []any{"ou-a1b2-c3d4e5f6"}, "regions": []any{"us-east-1"}})
 		})},
 		{"two in one account and region", "consumers[1].region", "one stack instance per account and region", patch(func(m map[string]any) {
 			c := at(m, "consumers", 1)
 			c["account"], c["region"] = "222222222222", "eu-west-1"
-			at(m, "consumers", 1, "vpc")["availabilityZones"] = []any{"eu-west-1a", "eu-west-1b"}
 		})},
 		{"management account", "consumers[0].account", "management account", patch(func(m map[string]any) {
 			at(m, "controlPlane")["stackSetCallAs"] = "SELF"

@@ -140,7 +140,9 @@ func (v *validator) validate(t *Topology) {
 				v.add(p+".region", "%q has no provider: add a regions entry for %s (or use interRegion: native to serve it from %s)", c.Region, want, cp.Region)
 			}
 		}
-		v.consumerVPC(p+".vpc", c)
+		if !t.StackSetsEnabled() {
+			v.consumerVPC(p+".vpc", c)
+		}
 		for j, a := range c.AllowedCIDRs {
 			v.cidr(fmt.Sprintf("%s.allowedCidrs[%d]", p, j), a)
 		}
@@ -493,8 +495,11 @@ func (v *validator) stackSets(t *Topology) {
 	where := map[string]string{}
 	for i, c := range t.Consumers {
 		p := fmt.Sprintf("consumers[%d]", i)
-		if !c.VPC.Existing() {
-			v.add(p+".vpc.id", "is missing: with consumerDeployment stacksets the StackSet's template takes an existing VPC (its id, subnetIds and cidr); give them, or use consumerDeployment: stacks to have obslink create the VPC")
+		if c.VPC.ID != "" || c.VPC.CIDR != "" || len(c.VPC.SubnetIDs) > 0 || len(c.VPC.AvailabilityZones) > 0 {
+			v.add(p+".vpc", "is set, but with consumerDeployment stacksets each account's VPC comes from the SSM parameters its baseline writes (%s, %s, %s): a StackSet takes one parameter set per OU, and named accounts share the organization root; remove vpc, or use consumerDeployment: stacks", DefaultVpcIDParameter, DefaultSubnetIDsParameter, DefaultCIDRParameter)
+		}
+		if len(c.AllowedCIDRs) > 0 {
+			v.add(p+".allowedCidrs", "is not available with consumerDeployment stacksets (agents in the VPC's CIDR reach the endpoint); remove it, or use consumerDeployment: stacks")
 		}
 		if len(c.AssociatedVPCIDs) > 0 {
 			v.add(p+".associatedVpcIds", "is not supported with consumerDeployment stacksets yet; associate the zone by hand, or use consumerDeployment: stacks")
@@ -512,6 +517,7 @@ func (v *validator) stackSets(t *Topology) {
 	for i, c := range t.Consumers {
 		names[c.Name] = fmt.Sprintf("consumers[%d]", i)
 	}
+	ouGroup := map[string]string{}
 	for i, g := range t.ConsumerGroups {
 		p := fmt.Sprintf("consumerGroups[%d]", i)
 		if !reLabel.MatchString(g.Name) || len(g.Name) > 40 {
@@ -520,6 +526,12 @@ func (v *validator) stackSets(t *Topology) {
 			v.add(p+".name", "%q is already the name of %s; consumer and group names must be unique", g.Name, prev)
 		}
 		names[g.Name] = p
+		for j, ou := range g.OrganizationalUnitIDs {
+			if prev, dup := ouGroup[ou]; dup {
+				v.add(fmt.Sprintf("%s.organizationalUnitIds[%d]", p, j), "%q is already an OU of %s: a StackSet takes one parameter set per OU; list each OU in one group, with all its regions", ou, prev)
+			}
+			ouGroup[ou] = p
+		}
 		if len(g.OrganizationalUnitIDs) == 0 {
 			v.add(p+".organizationalUnitIds", "is empty; list the OUs whose accounts connect, such as [ou-ab12-cdefgh34] (`aws organizations list-organizational-units-for-parent`)")
 		}

@@ -1,83 +1,75 @@
 """obslink: accept endpoint connections of named accounts (ALLOWED) and of
-accounts under OUS (Organizations, via ORG_ROLE); reject the rest. Runs on
-Connect notifications (SNS) and deploys (custom resource; Delete: no-op)."""
+accounts under OUS (read via ORG_ROLE), reject the rest; if the organization
+cannot be read, reject no one. Runs on Connect (SNS), a schedule, deploys."""
 import json
 import os
 import urllib.request
 
 import boto3
+from botocore.config import Config
 
 OPEN = {"pendingacceptance", "pending", "available"}
+CFG = Config(retries={"mode": "adaptive", "max_attempts": 10})
 
 
 def client(name, **kw):
-    return boto3.client(name, endpoint_url=os.environ.get("OBSLINK_ENDPOINT") or None, **kw)
+    return boto3.client(name, endpoint_url=os.environ.get("OBSLINK_ENDPOINT") or None, config=CFG, **kw)
 
 
-def org():
-    c = client("sts").assume_role(RoleArn=os.environ["ORG_ROLE"], RoleSessionName="obslink-admit")["Credentials"]
-    return client("organizations", aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
-                  aws_session_token=c["SessionToken"])
-
-
-def under(orgs, account, ous, cache):
-    if account not in cache:
-        seen, child = set(), account
-        try:
-            while True:
-                p = orgs.list_parents(ChildId=child)["Parents"][0]
-                if p["Type"] == "ROOT":
-                    break
-                seen.add(p["Id"])
-                child = p["Id"]
-        except (orgs.exceptions.ChildNotFoundException, orgs.exceptions.AccountNotFoundException):
-            seen = set()  # not in the organization
-        cache[account] = seen
-    return bool(cache[account] & ous)
+def members(ous, orgs=None):
+    try:
+        if not orgs:
+            c = client("sts").assume_role(RoleArn=os.environ["ORG_ROLE"], RoleSessionName="obslink-admit")["Credentials"]
+            orgs = client("organizations", aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                          aws_session_token=c["SessionToken"])
+        out, todo = set(), list(ous)
+        while todo:
+            ou = todo.pop()
+            for p in orgs.get_paginator("list_accounts_for_parent").paginate(ParentId=ou):
+                out |= {a["Id"] for a in p["Accounts"]}
+            for p in orgs.get_paginator("list_organizational_units_for_parent").paginate(ParentId=ou):
+                todo += [o["Id"] for o in p["OrganizationalUnits"]]
+        return out
+    except Exception as e:
+        print(json.dumps({"organizations": "%s: %s" % (type(e).__name__, e)}))
+        return None
 
 
 def reconcile(service, allowed, ous, ec2=None, orgs=None):
     ec2 = ec2 or client("ec2")
-    conns, kw = [], {"Filters": [{"Name": "service-id", "Values": [service]}]}
-    while True:
-        page = ec2.describe_vpc_endpoint_connections(**kw)
-        conns += page.get("VpcEndpointConnections", [])
-        if not page.get("NextToken"):
-            break
-        kw["NextToken"] = page["NextToken"]
-    accept, reject, cache = [], [], {}
+    conns = []
+    for p in ec2.get_paginator("describe_vpc_endpoint_connections").paginate(
+            Filters=[{"Name": "service-id", "Values": [service]}]):
+        conns += p["VpcEndpointConnections"]
+    known = members(ous, orgs) if ous else set()
+    accept, reject = [], []
     for c in conns:
         state, owner = (c.get("VpcEndpointState") or "").lower(), c.get("VpcEndpointOwner")
         if state not in OPEN:
             continue
-        ok = owner in allowed
-        if not ok and ous:
-            orgs = orgs or org()
-            ok = under(orgs, owner, ous, cache)
-        if not ok:
+        if owner in allowed or (known is not None and owner in known):
+            if state == "pendingacceptance":
+                accept.append(c["VpcEndpointId"])
+        elif known is not None:
             reject.append(c["VpcEndpointId"])
-        elif state == "pendingacceptance":
-            accept.append(c["VpcEndpointId"])
     bad = []
     for call, ids in ((ec2.accept_vpc_endpoint_connections, accept), (ec2.reject_vpc_endpoint_connections, reject)):
         ids.sort()
         for i in range(0, len(ids), 100):
-            bad += [u["ResourceId"] for u in call(ServiceId=service, VpcEndpointIds=ids[i:i + 100]).get("Unsuccessful", [])]
-    if bad:
-        raise RuntimeError("could not accept or reject %s on %s" % (", ".join(bad), service))
+            bad += call(ServiceId=service, VpcEndpointIds=ids[i:i + 100]).get("Unsuccessful", [])
+    if bad:  # e.g. another run answered first
+        print(json.dumps({"unsuccessful": bad}, default=str))
     return accept, reject
 
 
 def settings(p):
-    sp = lambda v: set(v) if isinstance(v, list) else set(filter(None, (v or "").split(",")))
-    return p["ServiceId"], sp(p.get("AllowedAccounts")), sp(p.get("OrganizationalUnitIds"))
+    return p["ServiceId"], set(p.get("AllowedAccounts") or []), set(p.get("OrganizationalUnitIds") or [])
 
 
 def handler(event, context, **kw):
-    if "RequestType" not in event:  # SNS: settings from the environment
+    if "RequestType" not in event:  # SNS or schedule
         e = os.environ
-        a, r = reconcile(*settings({"ServiceId": e["SERVICE_ID"], "AllowedAccounts": e.get("ALLOWED"),
-                                    "OrganizationalUnitIds": e.get("OUS")}), **kw)
+        a, r = reconcile(e["SERVICE_ID"], *[set(filter(None, e.get(k, "").split(","))) for k in ("ALLOWED", "OUS")], **kw)
         print(json.dumps({"accepted": a, "rejected": r}))
         return r
     props, status, reason, data = event.get("ResourceProperties", {}), "SUCCESS", "", {}

@@ -65,7 +65,7 @@ class AdmitTest(unittest.TestCase):
         self.assertEqual({got[i] for i in (team, deep, named)}, {"available"})
         self.assertEqual({got[i] for i in (sand, stranger)}, {"rejected"})
 
-    def test_an_account_that_left_the_ou_is_rejected(self):
+    def test_an_account_no_longer_named_is_rejected(self):
         svc = endpoint_service()
         ep = requested(ORG["sand"], svc)
         ac.reconcile(svc["ServiceId"], {ORG["sand"]}, set())  # named: accepted
@@ -73,6 +73,29 @@ class AdmitTest(unittest.TestCase):
         accepted, rejected = ac.reconcile(svc["ServiceId"], set(), {ORG["teams"]})  # no longer named, not in the OU
         self.assertEqual((accepted, rejected), ([], [ep]))
         self.assertEqual(states(svc)[ep], "rejected")
+
+    def test_an_account_that_left_the_ou_is_rejected(self):
+        orgs = client("organizations")
+        mover = orgs.create_account(Email="mover@example.com", AccountName="mover")["CreateAccountStatus"]["AccountId"]
+        orgs.move_account(AccountId=mover, SourceParentId=ORG["root"], DestinationParentId=ORG["teams"])
+        svc = endpoint_service()
+        ep = requested(mover, svc)
+        self.assertEqual(ac.reconcile(svc["ServiceId"], set(), {ORG["teams"]}), ([ep], []))
+        orgs.move_account(AccountId=mover, SourceParentId=ORG["teams"], DestinationParentId=ORG["sandbox"])
+        # The schedule's next run (same code path) closes it.
+        self.assertEqual(ac.reconcile(svc["ServiceId"], set(), {ORG["teams"]}), ([], [ep]))
+        self.assertEqual(states(svc)[ep], "rejected")
+
+    def test_unreadable_organization_rejects_no_one(self):
+        svc = endpoint_service()
+        named, member = requested("222222222222", svc), requested(ORG["team"], svc)
+
+        class Denied:
+            def get_paginator(self, _):
+                raise RuntimeError("AccessDenied")
+        accepted, rejected = ac.reconcile(svc["ServiceId"], {"222222222222"}, {ORG["teams"]}, orgs=Denied())
+        self.assertEqual((accepted, rejected), ([named], []), "named accounts get in; nobody is rejected on an error")
+        self.assertEqual(states(svc)[member], "pendingAcceptance", "left for the next run")
 
     def test_sns_notification_reads_the_environment(self):
         svc = endpoint_service()
@@ -88,7 +111,7 @@ class AdmitTest(unittest.TestCase):
         ep = requested("222222222222", svc)
 
         class NoOrg:
-            def list_parents(self, **_):
+            def __getattr__(self, _):
                 raise AssertionError("Organizations was called")
         self.assertEqual(ac.reconcile(svc["ServiceId"], {"222222222222"}, set(), orgs=NoOrg()), ([ep], []))
 

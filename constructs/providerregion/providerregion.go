@@ -12,7 +12,10 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
@@ -57,13 +60,17 @@ type Props struct {
 	Admission *Admission
 }
 
-// Admission is how a ProviderRegion admits accounts by organizational unit.
+// Admission is how a ProviderRegion admits accounts: the allowed accounts
+// and, with OUs, the accounts under them.
 type Admission struct {
-	// OrganizationalUnitIDs (ou-...) whose accounts, at any depth, may connect. Required.
+	// OrganizationalUnitIDs (ou-...) whose accounts, at any depth, may
+	// connect; then the service allows "*". Default: none (the allowed
+	// accounts only, still with acceptance required).
 	OrganizationalUnitIDs []string
 	// OrganizationReaderRoleArn is a role in an account that may read AWS
 	// Organizations (the management account or a delegated administrator),
-	// trusting RoleName, allowed organizations:ListParents. Required.
+	// trusting RoleName, allowed to list accounts and OUs under a parent.
+	// Required with OrganizationalUnitIDs.
 	OrganizationReaderRoleArn string
 	// RoleName names the admission function's role, which that trust names. Required.
 	RoleName string
@@ -207,7 +214,8 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	// accounts of the topology, and a pending endpoint would stall the consumer's
 	// CloudFormation deploy until someone accepts it by hand. With admission
 	// by OU, any account may ask and the admission function answers.
-	if props.Admission != nil {
+	byOU := props.Admission != nil && len(props.Admission.OrganizationalUnitIDs) > 0
+	if byOU {
 		principals = []awsiam.ArnPrincipal{awsiam.NewArnPrincipal(jsii.String("*"))}
 	}
 	r.service = awsec2.NewVpcEndpointService(r.Construct, jsii.String("EndpointService"), &awsec2.VpcEndpointServiceProps{
@@ -227,7 +235,7 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			AllowedPrincipals: &[]*string{},
 		})
 	}
-	r.revokeStrangers(props.Admission != nil)
+	r.revokeStrangers(byOU)
 	if props.Admission != nil {
 		r.admit(*props.Admission)
 	}
@@ -254,7 +262,10 @@ func (r *ProviderRegion) admit(a Admission) {
 	fn := inline.PythonFunction(r.Construct, "Admit", "endpoints/admit_connections.py",
 		"obslink: accepts endpoint connections of the topology's accounts and organizational units, rejects the rest", awscdk.Duration_Minutes(jsii.Number(5)), role)
 	ous := strings.Join(sorted(a.OrganizationalUnitIDs), ",")
-	env := map[string]string{"SERVICE_ID": *r.service.VpcEndpointServiceId(), "ALLOWED": strings.Join(r.allowed, ","), "OUS": ous, "ORG_ROLE": a.OrganizationReaderRoleArn}
+	env := map[string]string{"SERVICE_ID": *r.service.VpcEndpointServiceId(), "ALLOWED": strings.Join(r.allowed, ","), "OUS": ous}
+	if ous != "" {
+		env["ORG_ROLE"] = a.OrganizationReaderRoleArn
+	}
 	if n := len(env["ALLOWED"]) + len(ous) + len(a.OrganizationReaderRoleArn); n > MaxAdmissionEnvironment {
 		panic(fmt.Sprintf("providerregion: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named accounts are too many beside OU groups; move them into an OU group", n, len(r.allowed)))
 	}
@@ -269,10 +280,21 @@ func (r *ProviderRegion) admit(a Admission) {
 		Actions:   jsii.Strings("ec2:DescribeVpcEndpointConnections"),
 		Resources: jsii.Strings("*"),
 	}))
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("sts:AssumeRole"),
-		Resources: jsii.Strings(a.OrganizationReaderRoleArn),
-	}))
+	if ous != "" {
+		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("sts:AssumeRole"),
+			Resources: jsii.Strings(a.OrganizationReaderRoleArn),
+		}))
+	}
+	// One run at a time (concurrent runs would answer the same connection
+	// twice), and a run every 15 minutes: an account that left an OU loses
+	// its connection without waiting for another account to connect.
+	fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(1))
+	awsevents.NewRule(r.Construct, jsii.String("AdmitSchedule"), &awsevents.RuleProps{
+		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(15))),
+		Description: jsii.String("obslink: re-checks the endpoint connections against the accounts and OUs"),
+		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, nil)},
+	})
 	nag.Suppress(role, "AwsSolutions-IAM5",
 		"ec2:DescribeVpcEndpointConnections supports no resource-level permissions; the writes (accept, reject) are limited to this endpoint service.",
 		"Resource::*")

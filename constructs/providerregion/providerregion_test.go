@@ -308,6 +308,27 @@ func TestAdmissionByOU(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, roles, "the role the organization reader's trust names")
+	rules := tpl.Resources("AWS::Events::Rule")
+	require.Len(t, rules, 1)
+	for _, r := range rules {
+		assert.Equal(t, "rate(15 minutes)", r["Properties"].(map[string]any)["ScheduleExpression"], "departed accounts lose their connection without a new Connect")
+	}
+	for _, f := range tpl.Resources("AWS::Lambda::Function") {
+		if strings.Contains(js(f), "accepts endpoint connections") {
+			assert.EqualValues(t, 1, f["Properties"].(map[string]any)["ReservedConcurrentExecutions"], "one run at a time")
+		}
+	}
+
+	// Named accounts only (StackSets without groups): acceptance still
+	// required, the accounts as principals, no Organizations role.
+	_, named := newRegion(t, providerregion.Props{AllowedAccounts: []string{"222222222222"}, Admission: &providerregion.Admission{RoleName: "obs-admit-eu-west-1"}})
+	for _, svc := range named.Resources("AWS::EC2::VPCEndpointService") {
+		assert.Equal(t, true, svc["Properties"].(map[string]any)["AcceptanceRequired"])
+	}
+	assert.NotContains(t, js(named.JSON), `"*"]`, "no wildcard principal")
+	for _, f := range named.Resources("AWS::Lambda::Function") {
+		assert.NotContains(t, js(f["Properties"].(map[string]any)["Environment"]), "ORG_ROLE", "no Organizations role without OUs")
+	}
 	topicPolicy := tpl.Resources("AWS::SNS::TopicPolicy")
 	require.Len(t, topicPolicy, 1)
 	for _, p := range topicPolicy {

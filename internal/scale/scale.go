@@ -10,8 +10,8 @@ import (
 // Regions are the six regions of the StackSets scale proof.
 var Regions = []string{"eu-west-1", "us-east-1", "ap-southeast-1", "us-west-2", "eu-central-1", "ap-northeast-1"}
 
-// StackSets is n named consumers, each in its own account with
-// an existing VPC, spread over six provider regions, and groups consumer
+// StackSets is n named consumers, each in its own account, spread over six
+// provider regions, and groups consumer
 // groups of two OUs each, in every region: consumerDeployment stacksets.
 func StackSets(n, groups int) string {
 	var b strings.Builder
@@ -38,8 +38,7 @@ regions:
 	b.WriteString("consumers:\n")
 	for i := 0; i < n; i++ {
 		r := Regions[i%len(Regions)]
-		fmt.Fprintf(&b, "  - {name: c%04d, account: \"%012d\", region: %s, vpc: {id: vpc-%017x, cidr: 10.%d.0.0/16, subnetIds: [subnet-%017x, subnet-%017x], availabilityZones: [%sa, %sb]}}\n",
-			i, 200000000000+i, r, i, 1+i%250, 2*i, 2*i+1, r, r)
+		fmt.Fprintf(&b, "  - {name: c%04d, account: \"%012d\", region: %s}\n", i, 200000000000+i, r)
 	}
 	b.WriteString("consumerGroups:\n")
 	for g := 0; g < groups; g++ {
