@@ -129,6 +129,7 @@ func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *
 	if link.gateway != nil && link.attachment != nil {
 		props.TransitGatewayID = link.gateway.ID()
 		props.TransitGatewayAttachmentID = link.attachment.Ref()
+		props.TransitGatewayPeeringAttachmentID = link.peeringAttachment
 	}
 	if arn := m.AlarmTopicArnIn(r.Region); arn != "" {
 		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))

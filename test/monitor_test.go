@@ -230,7 +230,7 @@ func TestMonitoringReadsPublishedMetrics(t *testing.T) {
 			}
 			want := 2*len(ports) + 3 + len(topo.Services) // healthy and unhealthy per port; resets, in service, CPU; upstream errors per service
 			if topo.InterRegion == topology.TGW && r.Region != topo.ControlPlane.Region {
-				want++ // the attachment's drops
+				want += 2 // the attachment's drops, and the peering's with the hub
 			}
 			if linkmonitor.BaselineMbps(topo.Proxy.InstanceType) > 0 || topo.Monitoring.NetworkBaselineMbps != nil {
 				want++ // network against the instance type's baseline

@@ -71,6 +71,9 @@ type Props struct {
 	// TransitGatewayAttachmentID is the provider VPC's attachment to that
 	// gateway. Required with TransitGatewayID. Default: none.
 	TransitGatewayAttachmentID *string
+	// TransitGatewayPeeringAttachmentID is that gateway's peering with the
+	// hub (the link to the main region). Default: none (not watched).
+	TransitGatewayPeeringAttachmentID *string
 	// Thresholds of the alarms. Default: see Thresholds.
 	Thresholds Thresholds
 	// AlarmTopic receives every alarm's and OK's notification. Default: none
@@ -268,6 +271,25 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 		widgets = append(widgets,
 			graph("Transit Gateway attachment bytes", []awscloudwatch.IMetric{tgw("BytesIn", "in"), tgw("BytesOut", "out")}),
 			graph("Transit Gateway attachment drops", []awscloudwatch.IMetric{drops, tgw("PacketDropCountBlackhole", "dropped, blackhole")}))
+		if p.TransitGatewayPeeringAttachmentID != nil {
+			// The inter-region link itself: the gateway's peering with the hub.
+			peer := map[string]*string{"TransitGateway": p.TransitGatewayID, "TransitGatewayAttachment": p.TransitGatewayPeeringAttachmentID}
+			pm := func(name, label string) awscloudwatch.Metric {
+				return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/TransitGateway"), MetricName: jsii.String(name),
+					DimensionsMap: &peer, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(label)})
+			}
+			peerDrops := pm("PacketDropCountNoRoute", "dropped, no route")
+			m.alarm(p, "TgwPeeringNoRoute", peerDrops, &awscloudwatch.CreateAlarmOptions{
+				AlarmDescription:   jsii.String("Packets on the Transit Gateway peering with the hub dropped for lack of a route: a static route for the cluster or this provider's CIDR is missing on one side. See README, Monitoring."),
+				Threshold:          jsii.Number(0),
+				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+				EvaluationPeriods:  jsii.Number(1),
+				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+			})
+			widgets = append(widgets,
+				graph("Peering with the hub: bytes", []awscloudwatch.IMetric{pm("BytesIn", "in"), pm("BytesOut", "out")}),
+				graph("Peering with the hub: drops", []awscloudwatch.IMetric{peerDrops, pm("PacketDropCountBlackhole", "dropped, blackhole")}))
+		}
 	}
 	widgets[0] = awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("obslink alarms"), Alarms: m.alarmRefs(), Width: jsii.Number(24)})
 	m.dashboard = awscloudwatch.NewDashboard(m.Construct, jsii.String("Dashboard"), &awscloudwatch.DashboardProps{
