@@ -255,40 +255,12 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 		widgets = append(widgets, m.requestMetrics(p)...)
 	}
 	if p.TransitGatewayID != nil {
-		att := map[string]*string{"TransitGateway": p.TransitGatewayID, "TransitGatewayAttachment": p.TransitGatewayAttachmentID}
-		tgw := func(name, label string) awscloudwatch.Metric {
-			return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/TransitGateway"), MetricName: jsii.String(name),
-				DimensionsMap: &att, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(label)})
-		}
-		drops := tgw("PacketDropCountNoRoute", "dropped, no route")
-		m.alarm(p, "TgwNoRoute", drops, &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:   jsii.String("Packets from the provider VPC's attachment dropped for lack of a route: a Transit Gateway route or association is missing. See README, Monitoring."),
-			Threshold:          jsii.Number(0),
-			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-			EvaluationPeriods:  jsii.Number(1),
-			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-		})
-		widgets = append(widgets,
-			graph("Transit Gateway attachment bytes", []awscloudwatch.IMetric{tgw("BytesIn", "in"), tgw("BytesOut", "out")}),
-			graph("Transit Gateway attachment drops", []awscloudwatch.IMetric{drops, tgw("PacketDropCountBlackhole", "dropped, blackhole")}))
+		widgets = append(widgets, m.tgwAttachment(p, p.TransitGatewayAttachmentID, "TgwNoRoute", "Transit Gateway attachment",
+			"Packets from the provider VPC's attachment dropped for lack of a route: a Transit Gateway route or association is missing. See README, Monitoring.")...)
 		if p.TransitGatewayPeeringAttachmentID != nil {
 			// The inter-region link itself: the gateway's peering with the hub.
-			peer := map[string]*string{"TransitGateway": p.TransitGatewayID, "TransitGatewayAttachment": p.TransitGatewayPeeringAttachmentID}
-			pm := func(name, label string) awscloudwatch.Metric {
-				return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/TransitGateway"), MetricName: jsii.String(name),
-					DimensionsMap: &peer, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(label)})
-			}
-			peerDrops := pm("PacketDropCountNoRoute", "dropped, no route")
-			m.alarm(p, "TgwPeeringNoRoute", peerDrops, &awscloudwatch.CreateAlarmOptions{
-				AlarmDescription:   jsii.String("Packets on the Transit Gateway peering with the hub dropped for lack of a route: a static route for the cluster or this provider's CIDR is missing on one side. See README, Monitoring."),
-				Threshold:          jsii.Number(0),
-				ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-				EvaluationPeriods:  jsii.Number(1),
-				TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-			})
-			widgets = append(widgets,
-				graph("Peering with the hub: bytes", []awscloudwatch.IMetric{pm("BytesIn", "in"), pm("BytesOut", "out")}),
-				graph("Peering with the hub: drops", []awscloudwatch.IMetric{peerDrops, pm("PacketDropCountBlackhole", "dropped, blackhole")}))
+			widgets = append(widgets, m.tgwAttachment(p, p.TransitGatewayPeeringAttachmentID, "TgwPeeringNoRoute", "Peering with the hub:",
+				"Packets on the Transit Gateway peering with the hub dropped for lack of a route: a static route for the cluster or this provider's CIDR is missing on one side. See README, Monitoring.")...)
 		}
 	}
 	widgets[0] = awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{Title: jsii.String("obslink alarms"), Alarms: m.alarmRefs(), Width: jsii.Number(24)})
@@ -297,6 +269,28 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 		Widgets:       rows(widgets),
 	})
 	return m
+}
+
+// tgwAttachment alarms on packets an attachment of the region's gateway
+// drops for lack of a route, and returns its bytes and drops widgets.
+func (m *LinkMonitor) tgwAttachment(p Props, attachment *string, alarmID, title, description string) []awscloudwatch.IWidget {
+	dims := map[string]*string{"TransitGateway": p.TransitGatewayID, "TransitGatewayAttachment": attachment}
+	metric := func(name, label string) awscloudwatch.Metric {
+		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/TransitGateway"), MetricName: jsii.String(name),
+			DimensionsMap: &dims, Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String(label)})
+	}
+	drops := metric("PacketDropCountNoRoute", "dropped, no route")
+	m.alarm(p, alarmID, drops, &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String(description),
+		Threshold:          jsii.Number(0),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(1),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+	return []awscloudwatch.IWidget{
+		graph(title+" bytes", []awscloudwatch.IMetric{metric("BytesIn", "in"), metric("BytesOut", "out")}),
+		graph(title+" drops", []awscloudwatch.IMetric{drops, metric("PacketDropCountBlackhole", "dropped, blackhole")}),
+	}
 }
 
 // network alarms when a proxy's average traffic nears its instance type's
