@@ -122,6 +122,7 @@ func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *
 		},
 		NetworkBaselineMbps: derefInt(m.NetworkBaselineMbps),
 		AccessLogGroup:      p.Fleet().AccessLogGroup(),
+		AdmissionFunction:   p.AdmissionFunction(),
 	}
 	for _, s := range t.Services {
 		props.Services = append(props.Services, s.Name)

@@ -41,6 +41,9 @@ var publishedMetrics = map[string]map[string][]string{
 		"NetworkIn":      {"AutoScalingGroupName", "InstanceId"},
 		"NetworkOut":     {"AutoScalingGroupName", "InstanceId"},
 	},
+	"AWS/Lambda": {
+		"Errors": {"FunctionName", "FunctionName,Resource"},
+	},
 	"AWS/TransitGateway": {
 		"BytesIn":                  {"TransitGateway", "TransitGateway,TransitGatewayAttachment"},
 		"BytesOut":                 {"TransitGateway", "TransitGateway,TransitGatewayAttachment"},
@@ -231,6 +234,9 @@ func TestMonitoringReadsPublishedMetrics(t *testing.T) {
 			want := 2*len(ports) + 3 + len(topo.Services) // healthy and unhealthy per port; resets, in service, CPU; upstream errors per service
 			if topo.InterRegion == topology.TGW && r.Region != topo.ControlPlane.Region {
 				want += 2 // the attachment's drops, and the peering's with the hub
+			}
+			if topo.StackSetsEnabled() {
+				want++ // the admission function's errors
 			}
 			if linkmonitor.BaselineMbps(topo.Proxy.InstanceType) > 0 || topo.Monitoring.NetworkBaselineMbps != nil {
 				want++ // network against the instance type's baseline

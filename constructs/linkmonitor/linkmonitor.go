@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatchactions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
@@ -74,6 +75,9 @@ type Props struct {
 	// TransitGatewayPeeringAttachmentID is that gateway's peering with the
 	// hub (the link to the main region). Default: none (not watched).
 	TransitGatewayPeeringAttachmentID *string
+	// AdmissionFunction admits the endpoint's connections (StackSets);
+	// its errors alarm. Default: none.
+	AdmissionFunction awslambda.IFunction
 	// Thresholds of the alarms. Default: see Thresholds.
 	Thresholds Thresholds
 	// AlarmTopic receives every alarm's and OK's notification. Default: none
@@ -253,6 +257,19 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 	}
 	if p.AccessLogGroup != nil {
 		widgets = append(widgets, m.requestMetrics(p)...)
+	}
+	if f := p.AdmissionFunction; f != nil {
+		// A failing admission leaves new consumers pending (and departed ones connected).
+		errs := f.MetricErrors(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(15)),
+			Label: jsii.String("admission errors")})
+		m.alarm(p, "AdmissionErrors", errs, &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String("The function that accepts and rejects endpoint connections failed: new consumers stay pending, departed accounts stay connected. Read its log group. See README, Monitoring."),
+			Threshold:          jsii.Number(0),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		widgets = append(widgets, graph("Admission function errors (Lambda)", []awscloudwatch.IMetric{errs}))
 	}
 	if p.TransitGatewayID != nil {
 		widgets = append(widgets, m.tgwAttachment(p, p.TransitGatewayAttachmentID, "TgwNoRoute", "Transit Gateway attachment",

@@ -92,6 +92,8 @@ type ProviderRegion struct {
 	// targetGroups are the NLB's target groups, one per listener port, in port order.
 	targetGroups []awselasticloadbalancingv2.NetworkTargetGroup
 	ports        []int
+	// admitFn is the admission function (Admission), else nil.
+	admitFn awslambda.IFunction
 }
 
 // New creates a ProviderRegion. It panics on props that cannot describe one.
@@ -290,6 +292,7 @@ func (r *ProviderRegion) admit(a Admission) {
 	// twice), and a run every 15 minutes: an account that left an OU loses
 	// its connection without waiting for another account to connect.
 	fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(1))
+	r.admitFn = fn
 	awsevents.NewRule(r.Construct, jsii.String("AdmitSchedule"), &awsevents.RuleProps{
 		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(15))),
 		Description: jsii.String("obslink: re-checks the endpoint connections against the accounts and OUs"),
@@ -396,6 +399,10 @@ func (p *Props) check() error {
 
 // Vpc is the provider VPC.
 func (r *ProviderRegion) Vpc() awsec2.IVpc { return r.vpc }
+
+// AdmissionFunction is the function that admits endpoint connections
+// (Admission), or nil.
+func (r *ProviderRegion) AdmissionFunction() awslambda.IFunction { return r.admitFn }
 
 // Fleet is the region's proxy fleet.
 func (r *ProviderRegion) Fleet() *proxyfleet.NginxProxyFleet { return r.fleet }
