@@ -76,8 +76,9 @@ type Props struct {
 	// hub (the link to the main region). Default: none (not watched).
 	TransitGatewayPeeringAttachmentID *string
 	// AdmissionFunction admits the endpoint's connections (StackSets);
-	// its errors alarm. Default: none.
-	AdmissionFunction awslambda.IFunction
+	// its errors, and runs that could not read AWS Organizations (its log
+	// lines with an "organizations" field), alarm. Default: none.
+	AdmissionFunction awslambda.Function
 	// Thresholds of the alarms. Default: see Thresholds.
 	Thresholds Thresholds
 	// AlarmTopic receives every alarm's and OK's notification. Default: none
@@ -269,7 +270,25 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 			EvaluationPeriods:  jsii.Number(1),
 			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 		})
-		widgets = append(widgets, graph("Admission function errors (Lambda)", []awscloudwatch.IMetric{errs}))
+		// It does not fail when Organizations cannot be read (it rejects no one
+		// then): its log says so, and a metric filter counts it.
+		awslogs.NewMetricFilter(m.Construct, jsii.String("AdmissionOrgUnreadableFilter"), &awslogs.MetricFilterProps{
+			LogGroup:        f.LogGroup(),
+			FilterPattern:   awslogs.FilterPattern_Exists(jsii.String("$.organizations")),
+			MetricNamespace: jsii.String(MetricNamespace(p.Name)),
+			MetricName:      jsii.String("AdmissionOrgUnreadable"),
+			MetricValue:     jsii.String("1"),
+		})
+		unreadable := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String(MetricNamespace(p.Name)), MetricName: jsii.String("AdmissionOrgUnreadable"),
+			Statistic: jsii.String("Sum"), Period: awscdk.Duration_Minutes(jsii.Number(15)), Label: jsii.String("runs that could not read Organizations")})
+		m.alarm(p, "AdmissionOrgUnreadable", unreadable, &awscloudwatch.CreateAlarmOptions{
+			AlarmDescription:   jsii.String("The admission function could not read AWS Organizations (the <name>-org-reader role, a denial, throttling): it admits named accounts only and rejects no one until it can. See README, Monitoring."),
+			Threshold:          jsii.Number(0),
+			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+			EvaluationPeriods:  jsii.Number(1),
+			TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+		})
+		widgets = append(widgets, graph("Admission: errors, runs without Organizations", []awscloudwatch.IMetric{errs, unreadable}))
 	}
 	if p.TransitGatewayID != nil {
 		widgets = append(widgets, m.tgwAttachment(p, p.TransitGatewayAttachmentID, "TgwNoRoute", "Transit Gateway attachment",

@@ -93,7 +93,7 @@ type ProviderRegion struct {
 	targetGroups []awselasticloadbalancingv2.NetworkTargetGroup
 	ports        []int
 	// admitFn is the admission function (Admission), else nil.
-	admitFn awslambda.IFunction
+	admitFn awslambda.Function
 }
 
 // New creates a ProviderRegion. It panics on props that cannot describe one.
@@ -402,7 +402,7 @@ func (r *ProviderRegion) Vpc() awsec2.IVpc { return r.vpc }
 
 // AdmissionFunction is the function that admits endpoint connections
 // (Admission), or nil.
-func (r *ProviderRegion) AdmissionFunction() awslambda.IFunction { return r.admitFn }
+func (r *ProviderRegion) AdmissionFunction() awslambda.Function { return r.admitFn }
 
 // Fleet is the region's proxy fleet.
 func (r *ProviderRegion) Fleet() *proxyfleet.NginxProxyFleet { return r.fleet }
