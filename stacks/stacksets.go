@@ -20,8 +20,9 @@ import (
 	"github.com/obslink/obslink/topology"
 )
 
-// Parameters of the StackSet's consumer template that each stack instance
-// overrides: the consumer's existing VPC.
+// Parameters of the StackSets' consumer template: each names the SSM
+// parameter (in the member account and region) that holds a property of the
+// account's VPC; consumer groups may override the names.
 const (
 	ParamVpcID     = "VpcId"
 	ParamSubnetIDs = "SubnetIds"
