@@ -357,9 +357,11 @@ func StartRig(tb testing.TB, domain string, opts ...func(*proxyfleet.Config)) *R
 type Nginx struct {
 	Bin, Dir, Conf string
 	Config         proxyfleet.Config
-	dns            *DNS
-	cmd            *exec.Cmd
-	stderr         *lockedBuffer
+	// Env is added to nginx's environment when it starts (NAME=value).
+	Env    []string
+	dns    *DNS
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
 }
 
 // Prepare renders cfg (paths moved into a temporary directory, listening on
@@ -478,6 +480,9 @@ func (n *Nginx) Start(tb testing.TB) {
 		tb.Fatalf("nginx -t: %v\n%s", err, out)
 	}
 	n.cmd = exec.Command(n.Bin, "-p", n.Dir, "-c", n.Conf, "-e", filepath.Join(n.Dir, "error.log"), "-g", "daemon off;")
+	if len(n.Env) > 0 {
+		n.cmd.Env = append(os.Environ(), n.Env...)
+	}
 	n.cmd.Stdout, n.cmd.Stderr = n.stderr, n.stderr
 	Run(tb, n.cmd)
 	health := fmt.Sprintf("http://%s%d/healthz", n.Config.Listen, n.Config.HealthPort)
@@ -573,4 +578,29 @@ func (n *Nginx) workers() map[string]bool {
 		out[f] = true
 	}
 	return out
+}
+
+// MinorFaults is the minor page faults of nginx's workers so far.
+func (n *Nginx) MinorFaults() int64 { return n.workerStat(10) }
+
+// CPUTicks is the user and system CPU time of nginx's workers so far, in
+// clock ticks (utime + stime).
+func (n *Nginx) CPUTicks() int64 { return n.workerStat(14) + n.workerStat(15) }
+
+// workerStat sums field (1-based, proc(5)) of /proc/<pid>/stat over the workers.
+func (n *Nginx) workerStat(field int) int64 {
+	var total int64
+	for pid := range n.workers() {
+		b, err := os.ReadFile("/proc/" + pid + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:]) // from field 3 on
+		if i := field - 3; i < len(fields) {
+			v, _ := strconv.ParseInt(fields[i], 10, 64)
+			total += v
+		}
+	}
+	return total
 }
