@@ -250,35 +250,55 @@ func tgwAcceptCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 	return cases
 }
 
-// revokeCases covers every endpoint-connection revocation: the handler's
-// role rejects connections to its own endpoint service and lists
-// connections; it may not reject on another service or another account's.
-func revokeCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
-	var cases []iamCase
+// endpointHandler is a custom resource of one type whose function acts on
+// an endpoint service of its template's account and region.
+type endpointHandler struct {
+	where, service, region, account string
+	res                             iamsim.Resource
+	role                            *iamsim.Role
+}
+
+// endpointHandlers returns every resource of type typ in tpls, with its
+// function's role and the endpoint service it names.
+func endpointHandlers(t *testing.T, tpls map[string]*iamsim.Template, typ string) []endpointHandler {
+	var out []endpointHandler
 	for _, name := range sortedKeys(tpls) {
 		tpl := tpls[name]
 		roles := tpl.Roles()
 		for _, id := range sortedKeys(tpl.Resources) {
 			r := tpl.Resources[id]
-			if r.Type != "Custom::ObslinkRevokeEndpointConnections" {
+			if r.Type != typ {
 				continue
 			}
-			role := handlerRole(t, tpl, roles, name+"/"+id, r)
-			service := tpl.ResolveString(r.Properties["ServiceId"])
-			region, part := tpl.Env.Region, topology.Partition(tpl.Env.Region)
-			arn := func(account, svc string) string {
-				return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/%s", part, region, account, svc)
-			}
-			call := func(what, want, action, resource, account string) iamCase {
-				return ec2Call(name+"/"+id+": "+what, want, role, region, action, resource, account)
-			}
-			cases = append(cases,
-				call("rejects connections to its service", iamsim.Allowed, "ec2:RejectVpcEndpointConnections", arn(tpl.Env.Account, service), tpl.Env.Account),
-				call("lists connections", iamsim.Allowed, "ec2:DescribeVpcEndpointConnections", "*", tpl.Env.Account),
-				call("rejects connections to another service", "denied", "ec2:RejectVpcEndpointConnections", arn(tpl.Env.Account, "vpce-svc-0badbadbadbadbad0"), tpl.Env.Account),
-				call("rejects connections of another account's service", "denied", "ec2:RejectVpcEndpointConnections", arn(outsider, service), outsider),
-			)
+			out = append(out, endpointHandler{where: name + "/" + id, service: tpl.ResolveString(r.Properties["ServiceId"]),
+				region: tpl.Env.Region, account: tpl.Env.Account, res: r, role: handlerRole(t, tpl, roles, name+"/"+id, r)})
 		}
+	}
+	return out
+}
+
+// arn is the ARN of endpoint service svc of account, in the handler's region.
+func (h endpointHandler) arn(account, svc string) string {
+	return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/%s", topology.Partition(h.region), h.region, account, svc)
+}
+
+// call is an EC2 request of the handler's role.
+func (h endpointHandler) call(what, want, action, resource, account string) iamCase {
+	return ec2Call(h.where+": "+what, want, h.role, h.region, action, resource, account)
+}
+
+// revokeCases covers every endpoint-connection revocation: the handler's
+// role rejects connections to its own endpoint service and lists
+// connections; it may not reject on another service or another account's.
+func revokeCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
+	var cases []iamCase
+	for _, h := range endpointHandlers(t, tpls, "Custom::ObslinkRevokeEndpointConnections") {
+		cases = append(cases,
+			h.call("rejects connections to its service", iamsim.Allowed, "ec2:RejectVpcEndpointConnections", h.arn(h.account, h.service), h.account),
+			h.call("lists connections", iamsim.Allowed, "ec2:DescribeVpcEndpointConnections", "*", h.account),
+			h.call("rejects connections to another service", "denied", "ec2:RejectVpcEndpointConnections", h.arn(h.account, "vpce-svc-0badbadbadbadbad0"), h.account),
+			h.call("rejects connections of another account's service", "denied", "ec2:RejectVpcEndpointConnections", h.arn(outsider, h.service), outsider),
+		)
 	}
 	return cases
 }
@@ -301,42 +321,26 @@ func admitCases(t *testing.T, tpls map[string]*iamsim.Template, org string) []ia
 		}
 	}
 	var cases []iamCase
-	for _, name := range sortedKeys(tpls) {
-		tpl := tpls[name]
-		roles := tpl.Roles()
-		for _, id := range sortedKeys(tpl.Resources) {
-			r := tpl.Resources[id]
-			if r.Type != "Custom::ObslinkAdmitEndpointConnections" {
-				continue
-			}
-			role := handlerRole(t, tpl, roles, name+"/"+id, r)
-			service := tpl.ResolveString(r.Properties["ServiceId"])
-			region, part, acct := tpl.Env.Region, topology.Partition(tpl.Env.Region), tpl.Env.Account
-			arn := func(svc string) string {
-				return fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/%s", part, region, acct, svc)
-			}
-			call := func(what, want, action, resource string) iamCase {
-				return ec2Call(name+"/"+id+": "+what, want, role, region, action, resource, acct)
-			}
-			assume := func(what, want string, caller *iamsim.Role) iamCase {
-				return iamCase{name: name + "/" + id + ": " + what, want: want, Case: iamsim.Case{
-					Principal: caller.Arn, Action: "sts:AssumeRole", Resource: reader.Arn, ResourceAccount: readerAccount,
-					Context: principalContext(caller.Arn, acct, org), IdentityPolicies: caller.Policies, ResourcePolicy: reader.Trust,
-				}}
-			}
-			stranger := &iamsim.Role{Arn: roleArn(region, acct, "intruder"), Policies: []any{iamsim.AdministratorAccess}}
+	for _, h := range endpointHandlers(t, tpls, "Custom::ObslinkAdmitEndpointConnections") {
+		assume := func(what, want string, caller *iamsim.Role) iamCase {
+			return iamCase{name: h.where + ": " + what, want: want, Case: iamsim.Case{
+				Principal: caller.Arn, Action: "sts:AssumeRole", Resource: reader.Arn, ResourceAccount: readerAccount,
+				Context: principalContext(caller.Arn, h.account, org), IdentityPolicies: caller.Policies, ResourcePolicy: reader.Trust,
+			}}
+		}
+		own := h.arn(h.account, h.service)
+		cases = append(cases,
+			h.call("accepts connections to its service", iamsim.Allowed, "ec2:AcceptVpcEndpointConnections", own, h.account),
+			h.call("rejects connections to its service", iamsim.Allowed, "ec2:RejectVpcEndpointConnections", own, h.account),
+			h.call("lists connections", iamsim.Allowed, "ec2:DescribeVpcEndpointConnections", "*", h.account),
+			h.call("accepts connections to another service", "denied", "ec2:AcceptVpcEndpointConnections", h.arn(h.account, "vpce-svc-0badbadbadbadbad0"), h.account),
+		)
+		if ous, _ := h.res.Properties["OrganizationalUnitIds"].([]any); len(ous) > 0 {
+			require.NotNil(t, reader, "%s: admission by OU without the organization reader role", h.where)
+			stranger := &iamsim.Role{Arn: roleArn(h.region, h.account, "intruder"), Policies: []any{iamsim.AdministratorAccess}}
 			cases = append(cases,
-				call("accepts connections to its service", iamsim.Allowed, "ec2:AcceptVpcEndpointConnections", arn(service)),
-				call("rejects connections to its service", iamsim.Allowed, "ec2:RejectVpcEndpointConnections", arn(service)),
-				call("lists connections", iamsim.Allowed, "ec2:DescribeVpcEndpointConnections", "*"),
-				call("accepts connections to another service", "denied", "ec2:AcceptVpcEndpointConnections", arn("vpce-svc-0badbadbadbadbad0")),
-			)
-			if ous, _ := r.Properties["OrganizationalUnitIds"].([]any); len(ous) > 0 {
-				require.NotNil(t, reader, "%s: admission by OU without the organization reader role", name)
-				cases = append(cases,
-					assume("assumes the organization reader", iamsim.Allowed, role),
-					assume("another role of its account assumes the reader", "denied", stranger))
-			}
+				assume("assumes the organization reader", iamsim.Allowed, h.role),
+				assume("another role of its account assumes the reader", "denied", stranger))
 		}
 	}
 	if reader != nil {
