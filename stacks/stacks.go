@@ -28,7 +28,7 @@ type Set struct {
 	ControlPlane *ControlPlaneStack
 	// Mesh holds, by region, the accepter side of full-mesh peerings (tgwMesh: full).
 	Mesh map[string]awscdk.Stack
-	// StackSets holds the consumers' StackSet (consumerDeployment:
+	// StackSets holds the consumers' StackSets (consumerDeployment:
 	// stacksets; Consumers is then empty), else nil.
 	StackSets *StackSetStack
 }

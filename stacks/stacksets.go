@@ -62,9 +62,11 @@ func WithTemplateApp(f func(outdir string) awscdk.App) BuildOption {
 	return func(o *buildOptions) { o.templateApp = f }
 }
 
-// StackSetStack holds the service-managed StackSet whose stack instances are
-// the consumers (consumerDeployment: stacksets), in the StackSet
-// administrator's account and the main region.
+// StackSetStack holds the service-managed StackSets whose stack instances
+// are the consumers (consumerDeployment: stacksets), the named consumers'
+// and the consumer groups', and the organization reader role
+// (<name>-org-reader), in the StackSet administrator's account and the main
+// region.
 type StackSetStack struct {
 	awscdk.Stack
 	// StackSet holds the named consumers, nil without any.
@@ -77,9 +79,10 @@ type StackSetStack struct {
 
 // NewStackSetStack creates the StackSet stack: the consumer template from
 // ConsumerTemplate, each provider's service name as a StackSet parameter
-// (read across accounts and regions like a consumer stack reads it), and
-// one stack instance group per region of the named consumers, targeted
-// within the organization root (AccountFilterType INTERSECTION).
+// (read across accounts and regions like a consumer stack reads it), the
+// named consumers' StackSet (one stack instance group per region, targeted
+// within the organization root, AccountFilterType INTERSECTION) and, with
+// consumer groups, theirs and the organization reader role.
 func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topology, providers map[string]*ProviderStack, template string) *StackSetStack {
 	cp := t.ControlPlane
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
@@ -100,7 +103,7 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 		Parameters:                 params,
 		RegionConcurrency:          t.StackSets.Concurrency(),
 		MaxConcurrentPercentage:    t.StackSets.MaxConcurrent(),
-		FailureTolerancePercentage: t.StackSets.FailureTolerance(),
+		FailureTolerancePercentage: ptr(t.StackSets.FailureTolerance()),
 	}
 	if len(t.ConsumerGroups) > 0 {
 		out.Groups = newGroups(stack, t, common, template, providers)

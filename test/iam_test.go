@@ -303,13 +303,13 @@ func revokeCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 	return cases
 }
 
-// admitCases covers admission by OU: each admission handler's role accepts
-// and rejects connections on its own service, lists connections and may
-// assume the organization reader role, whose trust admits it (cross-account,
-// both policies evaluated); that role lists an account's or OU's parents in
-// the topology's organization. Denied: another service, another account's
-// role assuming the reader, the reader reading another organization or
-// writing to Organizations.
+// admitCases covers admission: each admission handler's role accepts and
+// rejects connections on its own service, lists connections and, with OUs,
+// may assume the organization reader role, whose trust admits it
+// (cross-account, both policies evaluated); that role lists the accounts and
+// OUs under an OU of the topology's organization. Denied: another service,
+// another role of the provider account assuming the reader, the reader
+// listing another organization or the root, or writing to Organizations.
 func admitCases(t *testing.T, tpls map[string]*iamsim.Template, org string) []iamCase {
 	var reader *iamsim.Role
 	var readerAccount string

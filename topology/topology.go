@@ -469,8 +469,8 @@ func (t *Topology) ConsumerAccounts(region string) []string {
 	return t.servedBy(region, func(c Consumer) string { return c.Account })
 }
 
-// ConsumerRegions returns the distinct regions of the consumers served by the
-// provider in region, sorted.
+// ConsumerRegions returns the distinct regions of the consumers and consumer
+// groups served by the provider in region, sorted.
 func (t *Topology) ConsumerRegions(region string) []string {
 	out := t.servedBy(region, func(c Consumer) string { return c.Region })
 	for _, g := range t.GroupsServedBy(region) {
@@ -494,8 +494,8 @@ func containsString(list []string, s string) bool {
 }
 
 // ConsumerRegionsAll returns the regions a consumer may be in: the provider
-// regions, or in native mode every region of the consumers and the main
-// region, sorted.
+// regions, and in native mode every region of the consumers and consumer
+// groups, sorted.
 func (t *Topology) ConsumerRegionsAll() []string {
 	seen := map[string]bool{}
 	for _, r := range t.Regions {

@@ -435,9 +435,10 @@ func orDefault(s, def string) string {
 }
 
 // stackSets checks consumerDeployment and, with stacksets, what a
-// service-managed StackSet needs: the organization, its root, existing
-// consumer VPCs (the StackSet template creates none) and one consumer per
-// account and region (a StackSet has one stack instance there).
+// service-managed StackSet needs: the organization and its root, consumers
+// without vpc (it comes from SSM), allowedCidrs or associatedVpcIds, one
+// consumer per account and region (a StackSet has one stack instance
+// there), and consumer groups whose OUs each belong to one group.
 func (v *validator) stackSets(t *Topology) {
 	cp, s := t.ControlPlane, t.StackSets
 	switch t.ConsumerDeployment {

@@ -51,11 +51,11 @@ type Props struct {
 	// Fleet sizes the proxies; Vpc, Routes and UpstreamCidrs are filled in by
 	// ProviderRegion. Default: proxyfleet defaults.
 	Fleet proxyfleet.Props
-	// Admission admits consumers by organizational unit too (endpoint
-	// service permissions cannot name an OU): the service allows "*" with
-	// acceptance required, and a function accepts the connections of
-	// AllowedAccounts and of accounts under the OUs, and rejects all others,
-	// on every Connect notification and every deploy. Default: nil (the
+	// Admission makes the service require acceptance, and a function
+	// accepts the connections of AllowedAccounts and, with OUs, of accounts
+	// under them (the service then allows "*": permissions cannot name an
+	// OU), and rejects all others: on Connect notifications, every 15
+	// minutes, and on deploys that change its settings. Default: nil (the
 	// allowed accounts only, no acceptance step).
 	Admission *Admission
 }
@@ -212,10 +212,11 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	if len(r.regions) > 0 {
 		regions = jsii.Strings(r.regions...)
 	}
-	// Acceptance is not required: the allowed principals are exactly the consumer
-	// accounts of the topology, and a pending endpoint would stall the consumer's
-	// CloudFormation deploy until someone accepts it by hand. With admission
-	// by OU, any account may ask and the admission function answers.
+	// Without Admission, acceptance is not required: the allowed principals
+	// are exactly the consumer accounts of the topology, and a pending
+	// endpoint would stall the consumer's deploy until someone accepts it by
+	// hand. With Admission it is, and the admission function answers (with
+	// OUs, any account may ask).
 	byOU := props.Admission != nil && len(props.Admission.OrganizationalUnitIDs) > 0
 	if byOU {
 		principals = []awsiam.ArnPrincipal{awsiam.NewArnPrincipal(jsii.String("*"))}
@@ -244,9 +245,10 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	return r
 }
 
-// admit builds admission by OU: an SNS topic the endpoint service notifies
-// on Connect, and a function (assets/endpoints/admit_connections.py,
-// inline) subscribed to it and run as a custom resource on every deploy.
+// admit builds admission: an SNS topic the endpoint service notifies on
+// Connect, and a function (assets/endpoints/admit_connections.py, inline)
+// subscribed to it, run every 15 minutes, and run as a custom resource on
+// deploys that change its settings.
 func (r *ProviderRegion) admit(a Admission) {
 	stack := awscdk.Stack_Of(r.Construct)
 	serviceArn := *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
@@ -268,8 +270,8 @@ func (r *ProviderRegion) admit(a Admission) {
 	if ous != "" {
 		env["ORG_ROLE"] = a.OrganizationReaderRoleArn
 	}
-	if n := len(env["ALLOWED"]) + len(ous) + len(a.OrganizationReaderRoleArn); n > MaxAdmissionEnvironment {
-		panic(fmt.Sprintf("providerregion: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named accounts are too many beside OU groups; move them into an OU group", n, len(r.allowed)))
+	if n := len(env["ALLOWED"]) + len(ous) + len(env["ORG_ROLE"]); n > MaxAdmissionEnvironment {
+		panic(fmt.Sprintf("providerregion: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named accounts are too many for one region; move them into an OU group", n, len(r.allowed)))
 	}
 	for _, k := range sortedKeys(env) {
 		fn.AddEnvironment(jsii.String(k), jsii.String(env[k]), nil)

@@ -83,7 +83,8 @@ type Props struct {
 	// /obslink/<stack name>/consumers (a change updates them, never the
 	// instances); each instance joins it every minute with the endpoint
 	// service's connections (EC2 API, so the VPC needs an EC2 interface
-	// endpoint). Default: none (every endpoint is "unknown").
+	// endpoint). Default: none (every connected endpoint is
+	// "account-<id>"; "unknown" until the first map).
 	Consumers []Consumer
 	// ProxyProtocol turns proxy protocol v2 on, on the target groups and in
 	// nginx: consumer attribution. Switching it on for a running fleet

@@ -62,8 +62,9 @@ type Props struct {
 	RegionConcurrency string
 	// MaxConcurrentPercentage of accounts per region at once. Default: 25.
 	MaxConcurrentPercentage int
-	// FailureTolerancePercentage of accounts per region that may fail. Default: 10.
-	FailureTolerancePercentage int
+	// FailureTolerancePercentage of accounts per region that may fail
+	// (0: none). Default: nil, 10.
+	FailureTolerancePercentage *int
 	// Capabilities the template needs, such as CAPABILITY_IAM. Default: none.
 	Capabilities []string
 }
@@ -87,7 +88,10 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 		}
 	}
 	def(&p.MaxConcurrentPercentage, 25)
-	def(&p.FailureTolerancePercentage, 10)
+	tolerance := 10
+	if p.FailureTolerancePercentage != nil {
+		tolerance = *p.FailureTolerancePercentage
+	}
 	if p.RegionConcurrency == "" {
 		p.RegionConcurrency = "PARALLEL"
 	}
@@ -131,7 +135,7 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 		OperationPreferences: &awscloudformation.CfnStackSet_OperationPreferencesProperty{
 			RegionConcurrencyType:      jsii.String(p.RegionConcurrency),
 			MaxConcurrentPercentage:    jsii.Number(float64(p.MaxConcurrentPercentage)),
-			FailureTolerancePercentage: jsii.Number(float64(p.FailureTolerancePercentage)),
+			FailureTolerancePercentage: jsii.Number(float64(tolerance)),
 		},
 	}
 	if p.Description != "" {
