@@ -116,27 +116,18 @@ func (p *Props) withDefaults() Props {
 	}
 	out := *p
 	th := &out.Thresholds
-	if th.MinHealthyHosts == 0 {
-		th.MinHealthyHosts = 1
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
 	}
-	if th.TargetResets == 0 {
-		th.TargetResets = 100
-	}
-	if th.CPUPercent == 0 {
-		th.CPUPercent = 80
-	}
-	if th.EvaluationMinutes == 0 {
-		th.EvaluationMinutes = 5
-	}
-	if th.UpstreamErrors == 0 {
-		th.UpstreamErrors = 10
-	}
-	if th.NetworkPercent == 0 {
-		th.NetworkPercent = 80
-	}
-	if out.NetworkBaselineMbps == 0 {
-		out.NetworkBaselineMbps = BaselineMbps(out.InstanceType)
-	}
+	def(&th.MinHealthyHosts, 1)
+	def(&th.TargetResets, 100)
+	def(&th.CPUPercent, 80)
+	def(&th.EvaluationMinutes, 5)
+	def(&th.UpstreamErrors, 10)
+	def(&th.NetworkPercent, 80)
+	def(&out.NetworkBaselineMbps, BaselineMbps(out.InstanceType))
 	return out
 }
 

@@ -92,9 +92,10 @@ type renderData struct {
 	User     string
 	Services []Route
 	Ports    []portGroup
-	// ConsumerHeaderValue is what X-Obslink-Consumer carries to the ALBs:
-	// the consumer's name, or "" (nginx then drops the header).
-	ConsumerHeaderValue string
+	// ConsumerHeaderName is ConsumerHeaderName; ConsumerHeaderValue is what
+	// it carries to the ALBs: the consumer's name, or "" (nginx then drops
+	// the header).
+	ConsumerHeaderName, ConsumerHeaderValue string
 }
 
 // Validate reports routes nginx could not serve, naming the route and the fix.
@@ -159,7 +160,7 @@ func (c Config) Render() (string, error) {
 		return "", err
 	}
 	c = c.withDefaults()
-	d := renderData{Config: c, User: "nginx", Services: c.Routes, ConsumerHeaderValue: `""`}
+	d := renderData{Config: c, User: "nginx", Services: c.Routes, ConsumerHeaderName: ConsumerHeaderName, ConsumerHeaderValue: `""`}
 	if c.ProxyProtocol && c.ConsumerHeader {
 		d.ConsumerHeaderValue = "$obslink_consumer"
 	}

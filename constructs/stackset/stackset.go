@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudformation"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -179,7 +178,7 @@ func (p *Props) check() error {
 func (s *StackSet) Resource() awscloudformation.CfnStackSet { return s.resource }
 
 // Ref is the StackSet's id (name:uuid).
-func (s *StackSet) Ref() *string { return awscdk.Token_AsString(s.resource.Ref(), nil) }
+func (s *StackSet) Ref() *string { return s.resource.Ref() }
 
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
