@@ -67,11 +67,12 @@ golden: toolchain
 	UPDATE_GOLDEN=1 CDK_VALIDATION=false go test -count=1 -run TestGoldenTemplates ./test
 
 # Benchmarks: synth at scale (1 to 200 consumers, next to an empty-stack
-# floor) and the proxy's data path (obslink's nginx config vs the seed's vs
-# straight to the ALB). Results and how to read them: docs/benchmarks.md.
+# floor) and the proxy's data path (obslink's nginx config vs HAProxy doing
+# the same job vs the seed's vs straight to the ALB, three rounds in turn). Results and how to read them: docs/benchmarks.md.
 BENCH_DIR := $(CURDIR)/.toolchain/bench
 bench: toolchain
-	@command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || { echo "make bench needs nginx and dig: apt-get install nginx-light bind9-dnsutils"; exit 1; }
+	@command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || { echo "make bench needs nginx, HAProxy and dig: apt-get install nginx-light haproxy bind9-dnsutils"; exit 1; }
+	@command -v haproxy >/dev/null || command -v /usr/sbin/haproxy >/dev/null || { echo "make bench needs HAProxy (the peer): apt-get install haproxy"; exit 1; }
 	mkdir -p $(BENCH_DIR)
 	go build -o $(BENCH_DIR)/obslink ./bin
 	go build -o $(BENCH_DIR)/floor ./bench/floor

@@ -46,9 +46,9 @@ http {
 `, dir, listen, port, domain, r.ALBPort)
 }
 
-func startSeed(b *testing.B, r *nginxtest.Rig) int {
+func startSeed(b *testing.B, r *nginxtest.Rig) (port, pid int) {
 	dir := b.TempDir()
-	port := nginxtest.FreePort(b, "127.0.0.7")
+	port = nginxtest.FreePort(b, "127.0.0.7")
 	conf := filepath.Join(dir, "seed.conf")
 	if err := os.WriteFile(conf, []byte(seedConfig(dir, "127.0.0.7", port, r)), 0o644); err != nil {
 		b.Fatal(err)
@@ -58,96 +58,131 @@ func startSeed(b *testing.B, r *nginxtest.Rig) int {
 	for i := 0; i < 100; i++ {
 		if c, err := http.Get(fmt.Sprintf("http://127.0.0.7:%d/", port)); err == nil {
 			c.Body.Close()
-			return port
+			return port, cmd.Process.Pid
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	b.Fatal("seed nginx did not start")
-	return 0
+	return 0, 0
 }
 
+// rounds is how many times BenchmarkProxy measures every target, in turns
+// (round 1 of every target, then round 2, ...), so a slow spell of the shared
+// machine falls on all targets alike; bench/report prints medians and spread.
+const rounds = 3
+
 // BenchmarkProxy sends POSTs through obslink's nginx config, through the
-// seed's sample config, and straight to the stand-in ALB, all on loopback,
-// and reports requests per second and p50/p99 latency. Run with make bench;
-// bench/report turns the output into ratio tables.
+// HAProxy peer (nginxtest.HAProxy: the same routing), through the seed's
+// sample config, and straight to the stand-in ALB, all on loopback, and
+// reports requests per second, p50/p99 latency and each proxy's own CPU time
+// (all its processes and threads) per 1,000 requests and per GiB. Run with
+// make bench; bench/report turns the output into tables and ratios.
 func BenchmarkProxy(b *testing.B) {
 	r := nginxtest.StartRig(b, domain)
-	seedPort := startSeed(b, r)
+	peer := nginxtest.StartHAProxy(b, r)
+	seedPort, seedPid := startSeed(b, r)
 	small := bytes.Repeat([]byte("m"), 1<<10) // a metric batch
 	large := bytes.Repeat([]byte("l"), 1<<20) // a log batch (the seed's nginx caps bodies at 1 MiB)
 	type target struct {
 		name, url, host string
 		client          *http.Client
 		grpc            bool
+		cpu             func() time.Duration // nil: not a proxy
 	}
 	http1 := []target{
-		{"direct", fmt.Sprintf("http://127.0.0.2:%d", r.ALBPort), "metrics." + domain, r.Client, false},
-		{"obslink", r.Nginx.URL(r.HTTPPort), "metrics." + domain, r.Client, false},
-		{"seed", fmt.Sprintf("http://127.0.0.7:%d", seedPort), "metrics." + domain, r.Client, false},
+		{"direct", fmt.Sprintf("http://127.0.0.2:%d", r.ALBPort), "metrics." + domain, r.Client, false, nil},
+		{"obslink", r.Nginx.URL(r.HTTPPort), "metrics." + domain, r.Client, false, r.Nginx.CPU},
+		{"haproxy", peer.URL(peer.HTTPPort), "metrics." + domain, r.Client, false, peer.CPU},
+		{"seed", fmt.Sprintf("http://127.0.0.7:%d", seedPort), "metrics." + domain, r.Client, false, func() time.Duration { return nginxtest.TreeCPU(seedPid) }},
 	}
 	grpc := []target{
-		{"direct", fmt.Sprintf("http://127.0.0.6:%d", r.GRPCALBPort), "traces." + domain, r.GRPCClient, true},
-		{"obslink", r.Nginx.URL(r.GRPCPort), "traces." + domain, r.GRPCClient, true},
+		{"direct", fmt.Sprintf("http://127.0.0.6:%d", r.GRPCALBPort), "traces." + domain, r.GRPCClient, true, nil},
+		{"obslink", r.Nginx.URL(r.GRPCPort), "traces." + domain, r.GRPCClient, true, r.Nginx.CPU},
+		{"haproxy", peer.URL(peer.GRPCPort), "traces." + domain, r.GRPCClient, true, peer.CPU},
 	}
-	for _, c := range []struct {
-		kind    string
-		body    []byte
-		targets []target
-	}{{"http-1KiB", small, http1}, {"http-1MiB", large, http1}, {"grpc-1KiB", small, grpc}} {
-		for _, tg := range c.targets {
-			b.Run(c.kind+"/"+tg.name, func(b *testing.B) {
-				var mu sync.Mutex
-				var lat []time.Duration
-				var failed int
-				var why string
-				b.SetBytes(int64(len(c.body)))
-				b.SetParallelism(4)
-				start := time.Now()
-				b.ResetTimer()
-				b.RunParallel(func(pb *testing.PB) {
-					var mine []time.Duration
-					bad, firstErr := 0, ""
-					for pb.Next() {
-						req, _ := http.NewRequest(http.MethodPost, tg.url+"/push", bytes.NewReader(c.body))
-						req.Host = tg.host
-						if tg.grpc {
-							req.Header.Set("Content-Type", "application/grpc")
-						}
-						t0 := time.Now()
-						resp, err := tg.client.Do(req)
-						if err != nil {
-							bad++
-							firstErr = err.Error()
-							continue
-						}
-						_, _ = io.Copy(io.Discard, resp.Body)
-						resp.Body.Close()
-						if resp.StatusCode != http.StatusOK {
-							bad++
-							firstErr = resp.Status
-						}
-						mine = append(mine, time.Since(t0))
+	for round := 0; round < rounds; round++ {
+		// grpc-1KiB: one agent's connection carrying 8 concurrent calls (an
+		// OpenTelemetry exporter with several consumers); grpc-1KiB-8conns:
+		// 8 agents, a connection each, as 8 agents behind the NLB.
+		for _, c := range []struct {
+			kind     string
+			body     []byte
+			targets  []target
+			ownConns bool
+		}{{"http-1KiB", small, http1, false}, {"http-1MiB", large, http1, false}, {"grpc-1KiB", small, grpc, false}, {"grpc-1KiB-8conns", small, grpc, true}} {
+			for _, tg := range c.targets {
+				// Rounds after the first get testing's "#01", "#02" suffix.
+				b.Run(c.kind+"/"+tg.name, func(b *testing.B) {
+					var mu sync.Mutex
+					var lat []time.Duration
+					var failed int
+					var why string
+					b.SetBytes(int64(len(c.body)))
+					b.SetParallelism(4)
+					var cpu0 time.Duration
+					if tg.cpu != nil {
+						cpu0 = tg.cpu()
 					}
-					mu.Lock()
-					lat = append(lat, mine...)
-					failed += bad
-					if firstErr != "" {
-						why = firstErr
+					start := time.Now()
+					b.ResetTimer()
+					b.RunParallel(func(pb *testing.PB) {
+						var mine []time.Duration
+						bad, firstErr := 0, ""
+						client := tg.client
+						if c.ownConns {
+							var h2c http.Protocols
+							h2c.SetUnencryptedHTTP2(true)
+							tr := &http.Transport{Protocols: &h2c}
+							defer tr.CloseIdleConnections()
+							client = &http.Client{Timeout: 30 * time.Second, Transport: tr}
+						}
+						for pb.Next() {
+							req, _ := http.NewRequest(http.MethodPost, tg.url+"/push", bytes.NewReader(c.body))
+							req.Host = tg.host
+							if tg.grpc {
+								req.Header.Set("Content-Type", "application/grpc")
+							}
+							t0 := time.Now()
+							resp, err := client.Do(req)
+							if err != nil {
+								bad++
+								firstErr = err.Error()
+								continue
+							}
+							_, _ = io.Copy(io.Discard, resp.Body)
+							resp.Body.Close()
+							if resp.StatusCode != http.StatusOK {
+								bad++
+								firstErr = resp.Status
+							}
+							mine = append(mine, time.Since(t0))
+						}
+						mu.Lock()
+						lat = append(lat, mine...)
+						failed += bad
+						if firstErr != "" {
+							why = firstErr
+						}
+						mu.Unlock()
+					})
+					elapsed := time.Since(start)
+					b.StopTimer()
+					if failed > 0 {
+						b.Fatalf("%d requests failed, e.g. %s", failed, why)
 					}
-					mu.Unlock()
+					sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
+					if len(lat) > 0 {
+						b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "req/s")
+						b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+						b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+					}
+					if tg.cpu != nil && len(lat) > 0 {
+						used := (tg.cpu() - cpu0).Seconds()
+						b.ReportMetric(used*1e6/float64(len(lat)), "cpu-ms/1k-req")
+						b.ReportMetric(used/(float64(len(lat))*float64(len(c.body))/(1<<30)), "cpu-s/GiB")
+					}
 				})
-				elapsed := time.Since(start)
-				b.StopTimer()
-				if failed > 0 {
-					b.Fatalf("%d requests failed, e.g. %s", failed, why)
-				}
-				sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-				if len(lat) > 0 {
-					b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "req/s")
-					b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-					b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
-				}
-			})
+			}
 		}
 	}
 }

@@ -98,6 +98,7 @@ var installHints = map[string]string{
 	"python3":    "comes with this machine image",
 	"shellcheck": "Debian: apt-get install shellcheck",
 	"logrotate":  "Debian: apt-get install logrotate",
+	"haproxy":    "Debian: apt-get install haproxy",
 }
 
 // FreePort returns a TCP port free on ip at the time of the call.
@@ -299,6 +300,7 @@ func (a *ALB) serve(w http.ResponseWriter, r *http.Request) {
 // at 127.0.0.2 (its "new address" 127.0.0.3 is up too), logs at 127.0.0.4,
 // traces (gRPC, cleartext HTTP/2) at 127.0.0.6; nginx listens on 127.0.0.5.
 type Rig struct {
+	Domain              string
 	Nginx               *Nginx
 	DNS                 *DNS
 	MetricsA, MetricsB  *ALB
@@ -321,7 +323,7 @@ func RigRoutes(domain string, httpPort, grpcPort, albPort, grpcALBPort int) []pr
 // StartRig starts the stand-ins and nginx with obslink's rendered config.
 func StartRig(tb testing.TB, domain string, opts ...func(*proxyfleet.Config)) *Rig {
 	tb.Helper()
-	r := &Rig{DNS: StartDNS(tb)}
+	r := &Rig{Domain: domain, DNS: StartDNS(tb)}
 	r.ALBPort = FreePort(tb, "127.0.0.2")
 	r.GRPCALBPort = FreePort(tb, "127.0.0.6")
 	r.MetricsA = StartALB(tb, "metrics-a", "127.0.0.2", r.ALBPort)
@@ -339,6 +341,7 @@ func StartRig(tb testing.TB, domain string, opts ...func(*proxyfleet.Config)) *R
 		o(&cfg)
 	}
 	r.Nginx = Prepare(tb, cfg, "127.0.0.5", r.DNS)
+	r.Nginx.Env = []string{FleetEnv}
 	r.Nginx.Start(tb)
 
 	r.Client = &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
@@ -352,6 +355,10 @@ func StartRig(tb testing.TB, domain string, opts ...func(*proxyfleet.Config)) *R
 	})
 	return r
 }
+
+// FleetEnv is what the fleet's systemd drop-in adds to nginx's
+// environment (proxyfleet.MallocTunables); a Rig's nginx runs with it.
+const FleetEnv = "GLIBC_TUNABLES=" + proxyfleet.MallocTunables
 
 // Nginx is a running nginx with a config rendered by proxyfleet.Config.
 type Nginx struct {

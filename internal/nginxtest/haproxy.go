@@ -1,0 +1,185 @@
+package nginxtest
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/obslink/obslink/constructs/proxyfleet"
+)
+
+// HAProxy is the peer obslink's nginx is measured against (issue 16): the
+// proxy a platform team would otherwise run, doing the same job in front of
+// a Rig's stand-in ALBs. What it does the same (TestHAProxyPeerRoutesLikeNginx
+// proves it request by request): routing by Host to the service's ALB, 421
+// for an unknown host, the agent's Host passed on, 413 for a body over the
+// limit, X-Forwarded-For appended, an agent's X-Obslink-Consumer removed,
+// upstream connections reused (HTTP/1.1), gRPC over cleartext HTTP/2 on both
+// sides, and a JSON access line per request. What differs: HAProxy streams
+// request bodies to the ALB where obslink's nginx buffers them (so nginx can
+// resend a body to another ALB address), and it sends to the ALBs' addresses
+// rather than re-resolving their names; both favour HAProxy's CPU.
+type HAProxy struct {
+	Dir                string
+	HTTPPort, GRPCPort int
+	cmd                *exec.Cmd
+	stderr             *lockedBuffer
+}
+
+// HAProxyListen is the address the peer listens on (nginx has 127.0.0.5).
+const HAProxyListen = "127.0.0.8"
+
+// haproxyConfig renders the peer's configuration for a Rig's routes.
+func haproxyConfig(r *Rig, routes []proxyfleet.Route, httpPort, grpcPort int, maxBody int64) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `global
+    # nginx: 8192 connections per worker; HAProxy needs two descriptors per connection.
+    maxconn 8192
+    log stdout format raw local0
+
+defaults
+    mode http
+    log global
+    # One JSON line per request, as nginx's access log.
+    log-format '{"time":"%%tr","service":"%%b","host":"%%[var(txn.host)]","client":"%%ci","method":"%%HM","uri":"%%HU","protocol":"%%HV","status":%%ST,"request_bytes":%%U,"response_bytes":%%B,"request_time":%%Ta,"upstream":"%%si:%%sp","upstream_connect_time":%%Tc,"upstream_response_time":%%Tr}'
+    # Reuse idle ALB connections for any agent, as nginx's upstream keepalive pool.
+    http-reuse always
+    timeout connect 5s
+    timeout http-request 30s
+    timeout client 60s
+    timeout http-keep-alive 300s
+    timeout server 60s
+`)
+	ports := []struct {
+		name string
+		port int
+		grpc bool
+	}{{"http", httpPort, false}, {"grpc", grpcPort, true}}
+	for _, p := range ports {
+		fmt.Fprintf(&b, "\nfrontend %s\n    bind %s:%d%s\n", p.name, HAProxyListen, p.port, map[bool]string{true: " proto h2"}[p.grpc])
+		if !p.grpc { // nginx's gRPC route sets no X-Forwarded-For
+			b.WriteString("    option forwardfor\n")
+		}
+		b.WriteString("    http-request set-var(txn.host) req.hdr(host),field(1,:),lower\n")
+		fmt.Fprintf(&b, "    http-request deny deny_status 413 if { req.hdr_val(content-length) gt %d }\n", maxBody)
+		fmt.Fprintf(&b, "    http-request del-header %s\n", proxyfleet.ConsumerHeaderName)
+		// nginx passes $host on: lower case, no port.
+		b.WriteString("    http-request set-header Host %[var(txn.host)]\n")
+		for _, rt := range routes {
+			if rt.GRPC == p.grpc {
+				fmt.Fprintf(&b, "    use_backend %s if { var(txn.host) -m str %s }\n", rt.Name, strings.ToLower(rt.Host))
+			}
+		}
+		b.WriteString("    default_backend unknown-host\n")
+	}
+	b.WriteString("\nbackend unknown-host\n    http-request return status 421\n")
+	for _, rt := range routes {
+		addr := map[string]string{"metrics": r.MetricsA.Addr, "logs": r.Logs.Addr, "traces": r.Traces.Addr}[rt.Name]
+		fmt.Fprintf(&b, "\nbackend %s\n    server %s %s%s\n", rt.Name, rt.Name, addr, map[bool]string{true: " proto h2"}[rt.GRPC])
+	}
+	return b.String()
+}
+
+// StartHAProxy runs HAProxy (Debian 12's 2.6) with the peer configuration
+// in front of r's stand-in ALBs until tb ends, and returns when it answers.
+// Its access log goes to access.log in its directory.
+func StartHAProxy(tb testing.TB, r *Rig) *HAProxy {
+	tb.Helper()
+	bin := Require(tb, "haproxy", "/usr/sbin/haproxy")
+	h := &HAProxy{Dir: tb.TempDir(), stderr: &lockedBuffer{}}
+	ports := FreePorts(tb, HAProxyListen, 2)
+	h.HTTPPort, h.GRPCPort = ports[0], ports[1]
+	routes := RigRoutes(r.Domain, h.HTTPPort, h.GRPCPort, r.ALBPort, r.GRPCALBPort)
+	conf := filepath.Join(h.Dir, "haproxy.cfg")
+	write(tb, conf, haproxyConfig(r, routes, h.HTTPPort, h.GRPCPort, maxBodyBytes(r.Nginx.Config.MaxBodySize)))
+	if out, err := exec.Command(bin, "-c", "-f", conf).CombinedOutput(); err != nil {
+		tb.Fatalf("haproxy -c: %v\n%s", err, out)
+	}
+	log, err := os.Create(filepath.Join(h.Dir, "access.log"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { log.Close() })
+	h.cmd = exec.Command(bin, "-db", "-f", conf)
+	h.cmd.Stdout, h.cmd.Stderr = log, h.stderr // haproxy writes its log lines straight to the file
+	Run(tb, h.cmd)
+	for i := 0; i < 100; i++ {
+		if resp, err := r.Client.Get(h.URL(h.HTTPPort)); err == nil {
+			resp.Body.Close()
+			return h
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	tb.Fatalf("haproxy did not answer on %s:\n%s", h.URL(h.HTTPPort), h.stderr.String())
+	return nil
+}
+
+// URL is the peer's address for a port.
+func (h *HAProxy) URL(port int) string { return fmt.Sprintf("http://%s:%d", HAProxyListen, port) }
+
+// AccessLog returns the access log lines so far.
+func (h *HAProxy) AccessLog() []string {
+	b, _ := os.ReadFile(filepath.Join(h.Dir, "access.log"))
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// CPU is the CPU time HAProxy has used so far, all its threads.
+func (h *HAProxy) CPU() time.Duration { return TreeCPU(h.cmd.Process.Pid) }
+
+// CPU is the CPU time nginx has used so far: the master and its workers.
+func (n *Nginx) CPU() time.Duration { return TreeCPU(n.cmd.Process.Pid) }
+
+// TreeCPU is the CPU time a process, all its threads and all its
+// descendants have used so far (user and system, from the scheduler's
+// nanosecond counters in /proc/<pid>/task/<tid>/schedstat). A descendant
+// that has exited is not counted.
+func TreeCPU(pid int) time.Duration {
+	var total time.Duration
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*", pid))
+	for _, task := range tasks {
+		if b, err := os.ReadFile(filepath.Join(task, "schedstat")); err == nil {
+			if f := strings.Fields(string(b)); len(f) > 0 {
+				ns, _ := strconv.ParseInt(f[0], 10, 64)
+				total += time.Duration(ns)
+			}
+		}
+		b, _ := os.ReadFile(filepath.Join(task, "children"))
+		for _, c := range strings.Fields(string(b)) {
+			if child, err := strconv.Atoi(c); err == nil {
+				total += TreeCPU(child)
+			}
+		}
+	}
+	return total
+}
+
+// maxBodyBytes turns nginx's client_max_body_size ("16m", "512k", "1048576";
+// "" is the fleet's default) into bytes.
+func maxBodyBytes(s string) int64 {
+	if s == "" {
+		s = proxyfleet.DefaultMaxBodySize
+	}
+	mult := int64(1)
+	switch strings.ToLower(s[len(s)-1:]) {
+	case "k":
+		mult, s = 1<<10, s[:len(s)-1]
+	case "m":
+		mult, s = 1<<20, s[:len(s)-1]
+	case "g":
+		mult, s = 1<<30, s[:len(s)-1]
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		panic(fmt.Sprintf("client_max_body_size %q: %v", s, err))
+	}
+	return n * mult
+}
