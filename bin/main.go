@@ -5,6 +5,7 @@
 //	obslink validate [FILE]                         check a topology file, write nothing
 //	obslink graph [FILE] [--format mermaid|dot|svg] [--out FILE]   draw the topology
 //	obslink diff-stacks [FILE] --deployed LIST      deployed stacks the topology no longer has
+//	obslink plan [FILE] [--gib-per-day N] [--requests-per-second N]   fleet sizes and monthly cost per mode
 //
 // The topology comes from --topology, else the CDK context key "topology"
 // (cdk synth -c topology=FILE), else the embedded default. Output goes to
@@ -18,12 +19,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 
 	"github.com/obslink/obslink/app"
 	"github.com/obslink/obslink/diagram"
+	"github.com/obslink/obslink/internal/plan"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -33,7 +37,7 @@ func main() {
 
 func run(args []string, stdout, stderr io.Writer) int {
 	verb := "synth"
-	if len(args) > 0 && (args[0] == "synth" || args[0] == "validate" || args[0] == "graph" || args[0] == "diff-stacks") {
+	if len(args) > 0 && (args[0] == "synth" || args[0] == "validate" || args[0] == "graph" || args[0] == "diff-stacks" || args[0] == "plan") {
 		verb, args = args[0], args[1:]
 	}
 	fs := flag.NewFlagSet("obslink "+verb, flag.ContinueOnError)
@@ -44,12 +48,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 	noValidate := fs.Bool("no-validate", false, "skip aws-cdk-lib's template validator (about a third of a large synth; cfn-lint in make test covers the same ground)")
 	format := fs.String("format", "mermaid", "graph: mermaid, dot, or svg (needs Graphviz's dot)")
 	deployedList := fs.String("deployed", "", "diff-stacks: the deployed stacks, as the JSON of aws cloudformation describe-stacks or one stack ARN or name per line; - for standard input")
+	gibPerDay := fs.String("gib-per-day", "0", "plan: the agents' total data in GiB per day, shared evenly over the consumers without gibPerDay")
+	requestsPerSecond := fs.String("requests-per-second", "0", "plan: the agents' total requests per second, shared evenly over the consumers without requestsPerSecond")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if (verb == "validate" || verb == "graph" || verb == "diff-stacks") && fs.NArg() == 1 && *file == "" {
+	// A verb that takes a FILE takes its flags before or after it.
+	if (verb == "validate" || verb == "graph" || verb == "diff-stacks" || verb == "plan") && fs.NArg() > 0 && *file == "" {
 		*file = fs.Arg(0)
-	} else if fs.NArg() > 0 {
+		if err := fs.Parse(fs.Args()[1:]); err != nil {
+			return 2
+		}
+	}
+	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "obslink %s: unexpected argument %q; use --topology FILE\n", verb, fs.Arg(0))
 		return 2
 	}
@@ -83,13 +94,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if verb == "diff-stacks" {
 		return diffStacksVerb(t, *deployedList, stdout, stderr)
 	}
+	if verb == "plan" {
+		return planVerb(t, topologyName(*file), *gibPerDay, *requestsPerSecond, stdout, stderr)
+	}
 	if verb == "validate" {
-		name := *file
-		if name == "" {
-			name = topology.DefaultName
-		}
 		fmt.Fprintf(stdout, "%s: valid: %d service(s), %d provider region(s), %d consumer(s), interRegion %s\n",
-			name, len(t.Services), len(t.Regions), len(t.Consumers), t.InterRegion)
+			topologyName(*file), len(t.Services), len(t.Regions), len(t.Consumers), t.InterRegion)
 		return 0
 	}
 
@@ -107,6 +117,53 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if os.Getenv("CDK_OUTDIR") == "" { // the CDK CLI prints its own summary
 		fmt.Fprintf(stdout, "obslink: wrote %d stack(s) to %s\n", len(stacks), dir)
+	}
+	return 0
+}
+
+// topologyName is how output names the topology's file.
+func topologyName(file string) string {
+	if file == "" {
+		return topology.DefaultName
+	}
+	return file
+}
+
+// planVerb prints the fleet sizes and the monthly cost of t in each mode
+// for the total load the flags give.
+func planVerb(t *topology.Topology, name, gibPerDay, requestsPerSecond string, stdout, stderr io.Writer) int {
+	var total plan.Load
+	for _, f := range []struct {
+		flag, value, what, example string
+		into                       *float64
+	}{
+		{"--gib-per-day", gibPerDay, "the agents' total data in GiB per day", "--gib-per-day 500", &total.GiBPerDay},
+		{"--requests-per-second", requestsPerSecond, "the agents' total requests per second", "--requests-per-second 2000", &total.RequestsPerSecond},
+	} {
+		v, err := strconv.ParseFloat(f.value, 64)
+		switch {
+		case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
+			fmt.Fprintf(stderr, "obslink plan: %s %q is not a number; give %s, such as %s\n", f.flag, f.value, f.what, f.example)
+			return 2
+		case v < 0:
+			fmt.Fprintf(stderr, "obslink plan: %s %s is negative; give %s, 0 or more, such as %s\n", f.flag, f.value, f.what, f.example)
+			return 2
+		}
+		*f.into = v
+	}
+	prices, err := plan.EmbeddedPrices()
+	if err != nil {
+		fmt.Fprintf(stderr, "obslink plan: %v\n", err)
+		return 1
+	}
+	r, err := plan.Make(t, plan.Options{Total: total, Capacity: plan.MeasuredCapacity(), Prices: prices})
+	if err != nil {
+		fmt.Fprintf(stderr, "obslink plan: %s: %v\n", name, err)
+		return 1
+	}
+	if err := r.Write(stdout, name); err != nil {
+		fmt.Fprintf(stderr, "obslink plan: %v\n", err)
+		return 1
 	}
 	return 0
 }

@@ -168,3 +168,69 @@ func TestDiffStacks(t *testing.T) {
 	assert.Equal(t, 2, run([]string{"diff-stacks"}, &stdout, &stderr))
 	assert.Contains(t, stderr.String(), "--deployed is missing")
 }
+
+func TestPlan(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"plan", "../topology/default.yaml", "--gib-per-day", "500"}, &stdout, &stderr), stderr.String())
+	out := stdout.String()
+	assert.Contains(t, out, "# obslink plan: obslink (../topology/default.yaml)")
+	// Fleet sizes per provider region and mode.
+	for _, row := range []string{
+		"| peering, tgw | eu-west-1 | 166.67 |",
+		"| peering, tgw | us-east-1 | 166.67 |",
+		"| peering, tgw | ap-southeast-1 | 166.67 |",
+		"| native | eu-west-1 | 500 |",
+	} {
+		assert.Contains(t, out, row)
+	}
+	assert.Equal(t, 4, strings.Count(out, "| 2 (minCapacity) |"), "four fleets of 2 proxies")
+	// A monthly cost per mode, and the cheapest.
+	assert.Contains(t, out, "| item | peering | tgw | native | proxyless |")
+	assert.Contains(t, out, "| **total** | **$1,574.28** | **$2,199.65** | **$1,044.73** | n/a |")
+	assert.Contains(t, out, "proxyless does not apply")
+	assert.Contains(t, out, "Cheapest: **native**")
+
+	// README quotes the cost table (it depends on prices, not on the
+	// measured CPU figures, which leave the default's fleets at minCapacity).
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	table := out[strings.Index(out, "| item | peering"):strings.Index(out, "proxyless does not apply")]
+	assert.Contains(t, string(readme), strings.TrimSpace(table), "README's plan output is stale: paste the cost table of go run ./bin plan topology/default.yaml --gib-per-day 500 into Sizing and cost")
+
+	// Flags after the file or before it; the embedded default without one.
+	stdout.Reset()
+	require.Equal(t, 0, run([]string{"plan", "--gib-per-day", "500"}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "(default.yaml (embedded))")
+	assert.Contains(t, stdout.String(), "**$1,574.28**")
+}
+
+func TestPlanInputErrors(t *testing.T) {
+	unsized := writeFile(t, strings.Replace(string(topology.DefaultYAML()), "instanceType: t4g.small", "instanceType: m7g.large", 1))
+	unpriced := writeFile(t, strings.NewReplacer(
+		"region: ap-southeast-1\n    cidr", "region: sa-east-1\n    cidr",
+		"[ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]", "[sa-east-1a, sa-east-1b, sa-east-1c]",
+		"region: ap-southeast-1\n    vpc", "region: sa-east-1\n    vpc",
+		"[ap-southeast-1a, ap-southeast-1b]", "[sa-east-1a, sa-east-1b]",
+	).Replace(string(topology.DefaultYAML())))
+	tests := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"plan", "--gib-per-day", "-5"}, 2, "--gib-per-day -5 is negative; give the agents' total data in GiB per day, 0 or more, such as --gib-per-day 500"},
+		{[]string{"plan", "--gib-per-day", "lots"}, 2, `--gib-per-day "lots" is not a number; give the agents' total data in GiB per day, such as --gib-per-day 500`},
+		{[]string{"plan", "--requests-per-second", "NaN"}, 2, `--requests-per-second "NaN" is not a number`},
+		{[]string{"plan", "--requests-per-second", "-1"}, 2, "--requests-per-second -1 is negative"},
+		{[]string{"plan", "../topology/default.yaml", "--gib-per-day", "1", "extra"}, 2, `unexpected argument "extra"`},
+		{[]string{"plan", unsized}, 1, `proxy.instanceType: "m7g.large" is not a type obslink plan can size`},
+		{[]string{"plan", unpriced}, 1, "region sa-east-1 (regions[2].region) has no price in internal/plan/prices.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			assert.Equal(t, tt.code, run(tt.args, &stdout, &stderr))
+			assert.Contains(t, stderr.String(), tt.want)
+			assert.Empty(t, stdout.String())
+		})
+	}
+}

@@ -204,6 +204,8 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 			v.add(path, "%s where a single value belongs", describe(n))
 		case (t.Kind() == reflect.Int || t.Kind() == reflect.Int64) && n.Tag != "!!int":
 			v.add(path, "%q is not a whole number; write a number such as 80", n.Value)
+		case t.Kind() == reflect.Float64 && n.Tag != "!!int" && n.Tag != "!!float":
+			v.add(path, "%q is not a number; write a number such as 12.5", n.Value)
 		case t.Kind() == reflect.Bool && n.Tag != "!!bool":
 			v.add(path, "%q is not true or false", n.Value)
 		}

@@ -430,6 +430,15 @@ type Consumer struct {
 	// their CIDRs in allowedCidrs). The private zone is associated with them.
 	// Default: none.
 	AssociatedVPCIDs []string `yaml:"associatedVpcIds"`
+	// GibPerDay is the data the consumer's agents send, in GiB per day;
+	// obslink plan sizes the fleets and prices the traffic with it.
+	// Nothing is deployed from it. Default: none (plan shares its
+	// --gib-per-day evenly over the consumers without a figure).
+	GibPerDay *float64 `yaml:"gibPerDay"`
+	// RequestsPerSecond is the consumer's agents' average request rate, for
+	// obslink plan like GibPerDay. Default: none (plan shares its
+	// --requests-per-second evenly over the consumers without a figure).
+	RequestsPerSecond *float64 `yaml:"requestsPerSecond"`
 }
 
 // ConsumerVPC is either a VPC obslink creates (cidr and availabilityZones) or an

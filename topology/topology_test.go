@@ -187,6 +187,9 @@ func TestParseInvalid(t *testing.T) {
 		{name: "associated vpc twice", patch: func(m map[string]any) {
 			at(m, "consumers", 0)["associatedVpcIds"] = []any{"vpc-0fedcba9876543210", "vpc-0fedcba9876543210"}
 		}, path: "consumers[0].associatedVpcIds[1]", want: "listed twice"},
+		{name: "negative gibPerDay", patch: func(m map[string]any) { at(m, "consumers", 0)["gibPerDay"] = -5 }, path: "consumers[0].gibPerDay", want: "-5 is out of range; give the average GiB per day its agents send, 0 to 1000000"},
+		{name: "gibPerDay not a number", patch: func(m map[string]any) { at(m, "consumers", 0)["gibPerDay"] = "lots" }, path: "consumers[0].gibPerDay", want: `"lots" is not a number`},
+		{name: "requestsPerSecond too large", patch: func(m map[string]any) { at(m, "consumers", 0)["requestsPerSecond"] = 2e6 }, path: "consumers[0].requestsPerSecond", want: "2e+06 is out of range"},
 		{name: "tgw without attachment subnets", patch: func(m map[string]any) { m["interRegion"] = "tgw" }, path: "controlPlane.vpc.subnetIds", want: "one subnet per zone"},
 		{name: "tgw duplicate asn", patch: func(m map[string]any) {
 			m["interRegion"] = "tgw"

@@ -2,6 +2,7 @@ package topology
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"strings"
 )
@@ -146,6 +147,8 @@ func (v *validator) validate(t *Topology) {
 		for j, a := range c.AllowedCIDRs {
 			v.cidr(fmt.Sprintf("%s.allowedCidrs[%d]", p, j), a)
 		}
+		v.load(p+".gibPerDay", c.GibPerDay, "GiB per day its agents send")
+		v.load(p+".requestsPerSecond", c.RequestsPerSecond, "requests per second its agents send")
 		seenVPC := map[string]bool{c.VPC.ID: c.VPC.ID != ""}
 		for j, id := range c.AssociatedVPCIDs {
 			q := fmt.Sprintf("%s.associatedVpcIds[%d]", p, j)
@@ -344,6 +347,20 @@ func (v *validator) consumerVPC(p string, c Consumer) {
 		v.add(p+".subnetIds", "is set but vpc.id is not; set vpc.id to import an existing VPC, or remove subnetIds to create a new one")
 	}
 	v.zones(p+".availabilityZones", c.Region, vpc.AvailabilityZones, 1)
+}
+
+// maxLoad bounds a consumer's gibPerDay and requestsPerSecond: far above
+// any one VPC's telemetry, low enough to catch a unit slip (bytes for GiB).
+const maxLoad = 1e6
+
+// load checks a consumer's optional load figure for obslink plan.
+func (v *validator) load(path string, f *float64, what string) {
+	if f == nil {
+		return
+	}
+	if x := *f; math.IsNaN(x) || x < 0 || x > maxLoad {
+		v.add(path, "%v is out of range; give the average %s, 0 to %.0f, or leave it out to share obslink plan's total evenly", x, what, maxLoad)
+	}
 }
 
 func (v *validator) account(path, a string) {

@@ -8,7 +8,6 @@ package linkmonitor
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsautoscaling"
@@ -21,6 +20,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/obslink/obslink/internal/burstable"
 )
 
 // Thresholds are the alarms' limits.
@@ -149,8 +150,6 @@ func (p Props) check() error {
 	return nil
 }
 
-var minute = awscdk.Duration_Minutes(jsii.Number(1))
-
 // New creates the alarms and the dashboard. It panics on props that cannot
 // describe a provider (programmer misuse, like the CDK's own constructors).
 func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
@@ -161,6 +160,10 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 	m := &LinkMonitor{Construct: constructs.NewConstruct(scope, jsii.String(id))}
 	th := p.Thresholds
 	eval := jsii.Number(float64(th.EvaluationMinutes))
+	// Built here, not in a package variable: a jsii call at package init
+	// starts Node in every program that imports this package, even
+	// obslink validate and plan, which never synthesize.
+	minute := awscdk.Duration_Minutes(jsii.Number(1))
 
 	var healthy, unhealthy []awscloudwatch.IMetric
 	for _, tg := range p.TargetGroups {
@@ -367,16 +370,9 @@ func (m *LinkMonitor) network(p Props, group map[string]*string) awscloudwatch.I
 }
 
 // BaselineMbps is the baseline network bandwidth of an EC2 instance type
-// in Mbps, for the burstable families t3, t3a and t4g (EC2 User Guide,
-// "Network specifications", general purpose instances: baseline bandwidth
-// in Gbps), or 0 when obslink does not know it.
-func BaselineMbps(instanceType string) int {
-	family, size, ok := strings.Cut(instanceType, ".")
-	if !ok || (family != "t3" && family != "t3a" && family != "t4g") {
-		return 0
-	}
-	return map[string]int{"nano": 32, "micro": 64, "small": 128, "medium": 256, "large": 512, "xlarge": 1024, "2xlarge": 2048}[size]
-}
+// in Mbps, for the burstable families t3, t3a and t4g, or 0 when obslink
+// does not know it: burstable.BaselineMbps, for users of this package.
+func BaselineMbps(instanceType string) int { return burstable.BaselineMbps(instanceType) }
 
 // requestMetrics turns the access log into metrics (metric filters, one
 // metric per filter and service: the Service dimension comes from the

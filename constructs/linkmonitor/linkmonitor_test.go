@@ -114,12 +114,6 @@ func TestThresholdsAndTopic(t *testing.T) {
 	assert.EqualValues(t, 468.5, got["test-NetworkBaseline"]["Threshold"], "50 %% of the given 937 Mbps")
 }
 
-func TestBaselineMbps(t *testing.T) {
-	for typ, want := range map[string]int{"t4g.small": 128, "t3.nano": 32, "t3a.2xlarge": 2048, "t4g.medium": 256, "m7g.large": 0, "t4g": 0, "t4g.huge": 0} {
-		assert.Equal(t, want, linkmonitor.BaselineMbps(typ), typ)
-	}
-}
-
 func TestMisuse(t *testing.T) {
 	stack := cdktest.Stack("111111111111", "eu-west-1")
 	defer func() {

@@ -1,0 +1,656 @@
+// Package plan sizes the proxy fleets of a topology and prices it, per
+// month, in each inter-region mode: what `obslink plan` prints.
+//
+// Pure Go and deterministic: the topology, a load, a capacity (CPU per unit
+// of load) and a price table (PriceFile) in, a Result out; no clock, no
+// network, no AWS call.
+package plan
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/obslink/obslink/internal/burstable"
+	"github.com/obslink/obslink/topology"
+)
+
+// Assumptions of every plan; the report prints them.
+const (
+	// HoursPerMonth is AWS's billing month (365 × 24 / 12).
+	HoursPerMonth = 730.0
+	// PeakFactor is the busiest hour's traffic over the day's average.
+	PeakFactor = 2.0
+	// CPUHeadroom is the share of a burstable instance's baseline CPU the
+	// fleet may use at the average load. Burstable types bill surplus CPU
+	// only when the 24-hour average exceeds the baseline: at half the
+	// baseline on average, a peak of PeakFactor (2x) still fits in it, and the
+	// measured CPU figures (loopback, another CPU) keep a 2x margin.
+	CPUHeadroom = 0.5
+	// RootVolumeGiB is the proxies' gp3 root volume (proxyfleet.DefaultRootVolumeGiB).
+	RootVolumeGiB = 16
+	// AssumedZones is the zone count of a consumer whose zones the file
+	// does not give (stacksets: its VPC comes from SSM).
+	AssumedZones = 2
+	// defaultNetworkPercent is monitoring.networkPercent's default: the
+	// share of baseline bandwidth above which the network alarm fires.
+	defaultNetworkPercent = 80
+	// providerEndpoints are the interface endpoints of every provider VPC
+	// (SSM, SSM messages, EC2 messages, CloudWatch Logs, CloudFormation);
+	// proxy protocol adds EC2 (constructs/providerregion).
+	providerEndpoints = 5
+	gib               = 1 << 30
+)
+
+// Mode is an inter-region mode plan prices.
+type Mode string
+
+// The modes, in the order plan reports them. Proxyless is planned, not
+// built yet: an NLB in the cluster VPC targets the ALBs directly and every
+// consumer uses cross-region PrivateLink, with no proxy fleet.
+const (
+	Peering   Mode = Mode(topology.Peering)
+	TGW       Mode = Mode(topology.TGW)
+	Native    Mode = Mode(topology.Native)
+	Proxyless Mode = "proxyless"
+)
+
+// Modes returns every mode, in report order.
+func Modes() []Mode { return []Mode{Peering, TGW, Native, Proxyless} }
+
+// Load is traffic from agents to the cluster.
+type Load struct {
+	GiBPerDay         float64
+	RequestsPerSecond float64
+}
+
+func (l Load) add(o Load) Load {
+	return Load{l.GiBPerDay + o.GiBPerDay, l.RequestsPerSecond + o.RequestsPerSecond}
+}
+
+// bytesPerSecond is the average rate.
+func (l Load) bytesPerSecond() float64 { return l.GiBPerDay * gib / 86400 }
+
+// gbPerMonth is the data of a month, in the GB AWS bills (2^30 bytes).
+func (l Load) gbPerMonth() float64 { return l.GiBPerDay * HoursPerMonth / 24 }
+
+// Options are a plan's inputs besides the topology.
+type Options struct {
+	// Total is shared evenly over the consumers that give no figure of
+	// their own (gibPerDay, requestsPerSecond).
+	Total Load
+	// Capacity is the CPU cost of load. Required: MeasuredCapacity(), or a
+	// test's own figures.
+	Capacity Capacity
+	// Prices is the price table. Required: EmbeddedPrices(), or a test's own.
+	Prices *Prices
+}
+
+// Consumer is one consumer's share of the load.
+type Consumer struct {
+	Name, Region string
+	Load         Load
+	// Zones of its VPC, each with an endpoint network interface.
+	Zones int
+	// ZonesAssumed: the file gives none (AssumedZones).
+	ZonesAssumed bool
+}
+
+// Fleet is the proxy fleet of one provider region.
+type Fleet struct {
+	Region string
+	// Load through the region's proxies.
+	Load Load
+	// AvgMbps and PeakMbps are the traffic each way (in from the NLB, the
+	// same out to the ALBs: responses are small).
+	AvgMbps, PeakMbps float64
+	// CPU is the CPU seconds per second the average load needs.
+	CPU float64
+	// ByCPU and ByNetwork are the instances each needs on its own.
+	ByCPU, ByNetwork int
+	// Needed is max(Min, ByCPU, ByNetwork); plan prices Needed.
+	Needed int
+	// Min and Max are proxy.minCapacity and maxCapacity; Needed above Max
+	// needs a larger group or instance type.
+	Min, Max int
+	// Zones of the provider VPC; ZonesAssumed when the file has no
+	// regions entry for it (peering or tgw planned for a native file).
+	Zones        int
+	ZonesAssumed bool
+}
+
+// OverMax reports whether the fleet needs more proxies than maxCapacity.
+func (f Fleet) OverMax() bool { return f.Needed > f.Max }
+
+// Item is one line of a mode's monthly cost.
+type Item struct {
+	Name   string
+	Detail string
+	USD    float64
+}
+
+// Cost is what one mode costs a month.
+type Cost struct {
+	Mode Mode
+	// Applies is false when the topology cannot use the mode; Why says why.
+	Applies bool
+	Why     string
+	Fleets  []Fleet
+	Items   []Item
+	Total   float64
+}
+
+// Top returns the n largest items, largest first.
+func (c Cost) Top(n int) []Item {
+	items := append([]Item(nil), c.Items...)
+	sort.SliceStable(items, func(i, j int) bool { return items[i].USD > items[j].USD })
+	if len(items) > n {
+		items = items[:n]
+	}
+	return items
+}
+
+// Item returns the item called name, or false.
+func (c Cost) Item(name string) (Item, bool) {
+	for _, it := range c.Items {
+		if it.Name == name {
+			return it, true
+		}
+	}
+	return Item{}, false
+}
+
+// Result is a plan: the load per consumer, the fleets and the monthly
+// cost of each mode, and the assumptions behind them.
+type Result struct {
+	Name string
+	// Mode is the topology's own interRegion.
+	Mode         Mode
+	MainRegion   string
+	InstanceType string
+	Instance     burstable.Spec
+	// MinCapacity and MaxCapacity bound each fleet (proxy.minCapacity, maxCapacity).
+	MinCapacity, MaxCapacity int
+	// UsableCPU is the CPU seconds per second one proxy may spend
+	// (vCPUs × baseline × CPUHeadroom).
+	UsableCPU float64
+	// UsableMbps is the peak Mbps one proxy may carry (baseline × NetworkPercent).
+	UsableMbps     float64
+	NetworkPercent int
+	// PerRequest is the CPU seconds per 1,000 requests used: the larger
+	// figure of the protocols the services speak.
+	PerRequest float64
+	Total      Load
+	Consumers  []Consumer
+	Costs      []Cost
+	Capacity   Capacity
+	PriceDate  string
+	// Notes are what the reader should know about this plan's inputs.
+	Notes []string
+}
+
+// Cost returns the cost of mode.
+func (r *Result) Cost(mode Mode) Cost {
+	for _, c := range r.Costs {
+		if c.Mode == mode {
+			return c
+		}
+	}
+	return Cost{Mode: mode}
+}
+
+// Cheapest returns the applicable modes from the cheapest up.
+func (r *Result) Cheapest() []Cost {
+	var out []Cost
+	for _, c := range r.Costs {
+		if c.Applies {
+			out = append(out, c)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Total < out[j].Total })
+	return out
+}
+
+// Cost item names.
+const (
+	ItemConsumerEndpoints = "interface endpoints in consumer VPCs"
+	ItemPrivateLinkData   = "PrivateLink data processing"
+	ItemProviderEndpoints = "interface endpoints in provider VPCs"
+	ItemNLBHours          = "NLB hours"
+	ItemNLCU              = "NLB capacity units"
+	ItemInstances         = "proxy instances"
+	ItemVolumes           = "proxy root volumes"
+	ItemInterRegion       = "inter-region data transfer"
+	ItemTGWAttachments    = "Transit Gateway attachments"
+	ItemTGWData           = "Transit Gateway data processing"
+	ItemZones             = "Route 53 private zones"
+)
+
+// Make plans topology t.
+func Make(t *topology.Topology, o Options) (*Result, error) {
+	if o.Prices == nil {
+		return nil, fmt.Errorf("plan.Make: Options.Prices is nil; pass EmbeddedPrices()")
+	}
+	spec, ok := burstable.Lookup(t.Proxy.InstanceType)
+	if !ok {
+		return nil, fmt.Errorf("proxy.instanceType: %q is not a type obslink plan can size: it knows the baseline CPU and bandwidth of %s, nano to 2xlarge; plan with one of those, or add the type to internal/burstable",
+			t.Proxy.InstanceType, strings.Join(burstable.Families(), ", "))
+	}
+	if err := checkLoad(o.Total); err != nil {
+		return nil, err
+	}
+	if m := t.Monitoring.NetworkBaselineMbps; m != nil {
+		spec.BaselineMbps = *m
+	}
+	r := &Result{
+		Name: t.Name, Mode: Mode(t.InterRegion), MainRegion: t.ControlPlane.Region,
+		InstanceType: t.Proxy.InstanceType, Instance: spec,
+		MinCapacity: t.Proxy.Min(), MaxCapacity: t.Proxy.Max(),
+		NetworkPercent: defaultNetworkPercent, Total: o.Total,
+		Capacity: o.Capacity, PriceDate: o.Prices.Date,
+	}
+	if m := t.Monitoring.NetworkPercent; m != nil {
+		r.NetworkPercent = *m
+	}
+	if m := t.Monitoring.NetworkBaselineMbps; m != nil {
+		r.Notes = append(r.Notes, fmt.Sprintf("baseline bandwidth %d Mbps from monitoring.networkBaselineMbps", *m))
+	}
+	r.UsableCPU = float64(spec.VCPUs) * spec.BaselineCPU * CPUHeadroom
+	r.UsableMbps = float64(spec.BaselineMbps) * float64(r.NetworkPercent) / 100
+	r.PerRequest = o.Capacity.HTTPPer1000
+	for _, s := range t.Services {
+		if s.Protocol == topology.ProtocolGRPC {
+			r.PerRequest = math.Max(r.PerRequest, o.Capacity.GRPCPer1000)
+		}
+	}
+	if err := r.shareLoad(t, o.Total); err != nil {
+		return nil, err
+	}
+	if len(t.ConsumerGroups) > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d consumer group(s) not counted: their accounts are not in the file; give their load to named consumers or add it to the flags' totals and expect more endpoints and zones", len(t.ConsumerGroups)))
+	}
+	p := &pricer{prices: o.Prices, origin: regionOrigins(t)}
+	for _, mode := range Modes() {
+		r.Costs = append(r.Costs, r.cost(t, mode, p))
+	}
+	if err := p.err(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// checkLoad refuses totals that are not a finite amount of 0 or more.
+func checkLoad(l Load) error {
+	for _, f := range []struct {
+		name string
+		v    float64
+	}{{"gibPerDay", l.GiBPerDay}, {"requestsPerSecond", l.RequestsPerSecond}} {
+		if math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v < 0 {
+			return fmt.Errorf("total %s %v: give a finite figure of 0 or more", f.name, f.v)
+		}
+	}
+	return nil
+}
+
+// shareLoad gives each consumer its own figures, or an even share of the
+// totals among the consumers without one.
+func (r *Result) shareLoad(t *topology.Topology, total Load) error {
+	if len(t.Consumers) == 0 {
+		return fmt.Errorf("consumers: the topology names no consumer to put the load on (consumer groups' accounts are not in the file); name at least one consumer")
+	}
+	var withoutGiB, withoutRPS int
+	for _, c := range t.Consumers {
+		if c.GibPerDay == nil {
+			withoutGiB++
+		}
+		if c.RequestsPerSecond == nil {
+			withoutRPS++
+		}
+	}
+	share := func(own *float64, total float64, without int) float64 {
+		if own != nil {
+			return *own
+		}
+		return total / float64(without)
+	}
+	for _, c := range t.Consumers {
+		zones := len(c.VPC.AvailabilityZones)
+		cl := Consumer{Name: c.Name, Region: c.Region, Zones: zones, Load: Load{
+			GiBPerDay:         share(c.GibPerDay, total.GiBPerDay, withoutGiB),
+			RequestsPerSecond: share(c.RequestsPerSecond, total.RequestsPerSecond, withoutRPS),
+		}}
+		if zones == 0 {
+			cl.Zones, cl.ZonesAssumed = AssumedZones, true
+		}
+		r.Consumers = append(r.Consumers, cl)
+	}
+	if withoutGiB == 0 && total.GiBPerDay > 0 {
+		r.Notes = append(r.Notes, "--gib-per-day not used: every consumer gives gibPerDay")
+	}
+	if withoutRPS == 0 && total.RequestsPerSecond > 0 {
+		r.Notes = append(r.Notes, "--requests-per-second not used: every consumer gives requestsPerSecond")
+	}
+	for _, c := range r.Consumers {
+		if c.ZonesAssumed {
+			r.Notes = append(r.Notes, fmt.Sprintf("consumer %s: no zones in the file (its VPC comes from SSM); counted as %d", c.Name, AssumedZones))
+		}
+	}
+	return nil
+}
+
+// regionOrigins maps each region of the topology to the first field that
+// names it, for errors.
+func regionOrigins(t *topology.Topology) map[string]string {
+	out := map[string]string{t.ControlPlane.Region: "controlPlane.region"}
+	for i, r := range t.Regions {
+		if _, ok := out[r.Region]; !ok {
+			out[r.Region] = fmt.Sprintf("regions[%d].region", i)
+		}
+	}
+	for i, c := range t.Consumers {
+		if _, ok := out[c.Region]; !ok {
+			out[c.Region] = fmt.Sprintf("consumers[%d].region", i)
+		}
+	}
+	return out
+}
+
+// providerRegions are the regions with a proxy fleet in mode, in the
+// file's order: the regions entries, then the consumers' other regions.
+func providerRegions(t *topology.Topology, mode Mode) []string {
+	switch mode {
+	case Native:
+		return []string{t.ControlPlane.Region}
+	case Proxyless:
+		return nil
+	}
+	var out []string
+	seen := map[string]bool{}
+	for _, r := range t.Regions {
+		if !seen[r.Region] {
+			seen[r.Region] = true
+			out = append(out, r.Region)
+		}
+	}
+	var more []string
+	for _, c := range t.Consumers {
+		if !seen[c.Region] {
+			seen[c.Region] = true
+			more = append(more, c.Region)
+		}
+	}
+	sort.Strings(more)
+	return append(out, more...)
+}
+
+// providerZones is the zone count of region's provider VPC: its regions
+// entry's, else the distinct zones of its consumers (at least 2), assumed.
+func providerZones(t *topology.Topology, region string) (int, bool) {
+	if r, ok := t.Region(region); ok {
+		return len(r.AvailabilityZones), false
+	}
+	zones := map[string]bool{}
+	for _, c := range t.Consumers {
+		if c.Region == region {
+			for _, z := range c.VPC.AvailabilityZones {
+				zones[z] = true
+			}
+		}
+	}
+	return max(2, len(zones)), true
+}
+
+// providerFor is the region whose proxies serve a consumer in region.
+func providerFor(t *topology.Topology, mode Mode, region string) string {
+	if mode == Native {
+		return t.ControlPlane.Region
+	}
+	return region
+}
+
+// proxylessApplies reports whether every service has its own port (an
+// NLB routes by port; it cannot read host names).
+func proxylessApplies(t *topology.Topology) (bool, string) {
+	byPort := map[int][]string{}
+	var ports []int
+	for _, s := range t.Services {
+		if len(byPort[s.Port]) == 0 {
+			ports = append(ports, s.Port)
+		}
+		byPort[s.Port] = append(byPort[s.Port], s.Name)
+	}
+	for _, port := range ports {
+		if names := byPort[port]; len(names) > 1 {
+			return false, fmt.Sprintf("services %s share port %d: an NLB routes by port and cannot read host names, so proxyless needs a distinct port per service",
+				strings.Join(names, " and "), port)
+		}
+	}
+	return true, ""
+}
+
+// size sizes the fleet for its load.
+func (r *Result) size(f *Fleet) {
+	bps := f.Load.bytesPerSecond()
+	f.AvgMbps = bps * 8 / 1e6
+	f.PeakMbps = f.AvgMbps * PeakFactor
+	f.CPU = f.Load.RequestsPerSecond*r.PerRequest/1000 + bps*r.Capacity.PerGiB/gib
+	f.ByCPU = ceil(f.CPU / r.UsableCPU)
+	f.ByNetwork = ceil(f.PeakMbps / r.UsableMbps)
+	f.Needed = max(f.Min, f.ByCPU, f.ByNetwork)
+}
+
+// ceil rounds up, forgiving float noise (3.0000000001 is 3).
+func ceil(x float64) int { return int(math.Ceil(x - 1e-9)) }
+
+// cost prices one mode.
+func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
+	c := Cost{Mode: mode, Applies: true}
+	if mode == Proxyless {
+		if ok, why := proxylessApplies(t); !ok {
+			c.Applies, c.Why = false, why
+			return c
+		}
+	}
+	main := t.ControlPlane.Region
+
+	// Consumers: an endpoint network interface per zone, the data through
+	// it, a private hosted zone each (every mode).
+	var epHours, plData, zones float64
+	var zoneEndpoints int
+	for _, cl := range r.Consumers {
+		zoneEndpoints += cl.Zones
+		epHours += float64(cl.Zones) * HoursPerMonth * p.get(itemEndpointHour, cl.Region)
+		plData += cl.Load.gbPerMonth() * p.get(itemEndpointGB, cl.Region)
+		zones += p.get(itemZoneMonth, regionGlobal)
+	}
+	c.add(ItemConsumerEndpoints, fmt.Sprintf("%d VPCs, %d zone-endpoints × %.0f h", len(r.Consumers), zoneEndpoints, HoursPerMonth), epHours)
+	c.add(ItemPrivateLinkData, fmt.Sprintf("%s GB through the endpoints", num(totalGB(r.Consumers))), plData)
+
+	// Provider regions: proxies, NLB, the VPC's own interface endpoints.
+	regions := providerRegions(t, mode)
+	perEP := providerEndpoints
+	if t.Proxy.Attribution() {
+		perEP++
+	}
+	var provEP, nlbHours, nlcu, inst, vols, irData, irGB, tgwData float64
+	var provZoneEPs, proxies int
+	for _, region := range regions {
+		f := Fleet{Region: region, Min: t.Proxy.Min(), Max: t.Proxy.Max()}
+		for _, cl := range r.Consumers {
+			if providerFor(t, mode, cl.Region) == region {
+				f.Load = f.Load.add(cl.Load)
+			}
+		}
+		f.Zones, f.ZonesAssumed = providerZones(t, region)
+		r.size(&f)
+		c.Fleets = append(c.Fleets, f)
+		gb := f.Load.gbPerMonth()
+		provZoneEPs += perEP * f.Zones
+		provEP += float64(perEP*f.Zones) * HoursPerMonth * p.get(itemEndpointHour, region)
+		nlbHours += HoursPerMonth * p.get(itemNLBHour, region)
+		nlcu += gb * p.get(itemNLCUHour, region)
+		proxies += f.Needed
+		inst += float64(f.Needed) * HoursPerMonth * p.ec2(t.Proxy.InstanceType, region)
+		vols += float64(f.Needed*RootVolumeGiB) * p.get(itemGP3, region)
+		if (mode == Peering || mode == TGW) && region != main {
+			irGB += gb
+			irData += gb * p.interRegion(region, main)
+		}
+		if mode == TGW {
+			tgwData += gb * p.get(itemTGWGB, region)
+		}
+	}
+	if mode == Proxyless { // one NLB in the cluster VPC, in front of the ALBs
+		nlbHours = HoursPerMonth * p.get(itemNLBHour, main)
+		nlcu = totalGB(r.Consumers) * p.get(itemNLCUHour, main)
+	}
+	if mode == Native || mode == Proxyless { // cross-region PrivateLink: sent from the consumer's region
+		for _, cl := range r.Consumers {
+			if cl.Region != main {
+				irGB += cl.Load.gbPerMonth()
+				irData += cl.Load.gbPerMonth() * p.interRegion(cl.Region, main)
+			}
+		}
+	}
+	if len(regions) > 0 {
+		c.add(ItemProviderEndpoints, fmt.Sprintf("%d per zone × %d zones in %d region(s)", perEP, provZoneEPs/perEP, len(regions)), provEP)
+	}
+	nlbs := max(len(regions), 1)
+	c.add(ItemNLBHours, fmt.Sprintf("%d NLB(s) × %.0f h", nlbs, HoursPerMonth), nlbHours)
+	c.add(ItemNLCU, fmt.Sprintf("%s GB processed = %s NLCU-hours", num(totalGB(r.Consumers)), num(totalGB(r.Consumers))), nlcu)
+	if len(regions) > 0 {
+		c.add(ItemInstances, fmt.Sprintf("%d × %s × %.0f h", proxies, t.Proxy.InstanceType, HoursPerMonth), inst)
+		c.add(ItemVolumes, fmt.Sprintf("%d × %d GiB gp3", proxies, RootVolumeGiB), vols)
+	}
+	c.add(ItemInterRegion, fmt.Sprintf("%s GB sent to %s, at the sending region's price", num(irGB), main), irData)
+	if mode == TGW {
+		att, n := tgwAttachments(t, regions, p)
+		c.add(ItemTGWAttachments, fmt.Sprintf("%d attachment(s) × %.0f h", n, HoursPerMonth), att)
+		c.add(ItemTGWData, fmt.Sprintf("%s GB from the provider VPCs into their gateways", num(totalGB(r.Consumers))), tgwData)
+	}
+	c.add(ItemZones, fmt.Sprintf("%d zone(s)", len(r.Consumers)), zones)
+	return c
+}
+
+// totalGB is the consumers' data in a month.
+func totalGB(consumers []Consumer) float64 {
+	var sum float64
+	for _, c := range consumers {
+		sum += c.Load.gbPerMonth()
+	}
+	return sum
+}
+
+// tgwAttachments prices the Transit Gateway attachments obslink creates in
+// tgw mode (stacks/links.go, constructs/tgwmesh): on the hub, the cluster
+// VPC's and the main region's provider VPC's; per other region, its
+// provider VPC's on its own gateway and a peering with the hub (billed on
+// both gateways); with tgwMesh full, a peering per pair of other regions.
+func tgwAttachments(t *topology.Topology, regions []string, p *pricer) (float64, int) {
+	main := t.ControlPlane.Region
+	count := map[string]int{main: 1} // the cluster VPC
+	var spokes []string
+	for _, region := range regions {
+		count[region]++ // the provider VPC
+		if region != main {
+			spokes = append(spokes, region)
+			count[region]++ // the peering with the hub, both ends
+			count[main]++
+		}
+	}
+	if t.TGWMesh == topology.MeshFull {
+		for i := range spokes {
+			for j := i + 1; j < len(spokes); j++ {
+				count[spokes[i]]++
+				count[spokes[j]]++
+			}
+		}
+	}
+	var usd float64
+	var n int
+	for _, region := range sortedKeys(count) {
+		n += count[region]
+		usd += float64(count[region]) * HoursPerMonth * p.get(itemTGWAttachment, region)
+	}
+	return usd, n
+}
+
+func (c *Cost) add(name, detail string, usd float64) {
+	c.Items = append(c.Items, Item{Name: name, Detail: detail, USD: usd})
+	c.Total += usd
+}
+
+// pricer looks prices up and collects what is missing, so that one error
+// names every region and item to add.
+type pricer struct {
+	prices  *Prices
+	origin  map[string]string // region -> the field that names it
+	missing map[string][]string
+	types   []string
+}
+
+func (p *pricer) note(region, item string) {
+	if p.missing == nil {
+		p.missing = map[string][]string{}
+	}
+	for _, it := range p.missing[region] {
+		if it == item {
+			return
+		}
+	}
+	p.missing[region] = append(p.missing[region], item)
+}
+
+func (p *pricer) get(item, region string) float64 {
+	v, err := p.prices.get(item, region)
+	if err != nil {
+		p.note(region, item)
+	}
+	return v
+}
+
+func (p *pricer) interRegion(from, to string) float64 {
+	v, err := p.prices.interRegion(from, to)
+	if err != nil {
+		p.note(from, itemInterRegionGB)
+	}
+	return v
+}
+
+func (p *pricer) ec2(instanceType, region string) float64 {
+	if _, ok := p.prices.Items["ec2."+instanceType]; !ok {
+		if _, err := p.prices.ec2(instanceType, region); err != nil && !containsString(p.types, err.Error()) {
+			p.types = append(p.types, err.Error())
+		}
+		return 0
+	}
+	return p.get("ec2."+instanceType, region)
+}
+
+// err is every missing price, by region, or nil.
+func (p *pricer) err() error {
+	var lines []string
+	lines = append(lines, p.types...)
+	for _, region := range sortedKeys(p.missing) {
+		where := ""
+		if o, ok := p.origin[region]; ok {
+			where = " (" + o + ")"
+		}
+		lines = append(lines, fmt.Sprintf("region %s%s has no price in %s for %s; add %s's figures to that file from the source pages it names, or plan without that region",
+			region, where, PriceFile, strings.Join(p.missing[region], ", "), region))
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%s", strings.Join(lines, "\n"))
+}
+
+func containsString(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,401 @@
+package plan_test
+
+import (
+	"bytes"
+	"math"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/internal/plan"
+	"github.com/obslink/obslink/topology"
+)
+
+// testCapacity is this file's own CPU cost of load: the tests check the
+// arithmetic, not obslink's measurement, which changes when make bench
+// is re-run (plan.MeasuredCapacity).
+var testCapacity = plan.Capacity{HTTPPer1000: 0.05, GRPCPer1000: 0.08, PerGiB: 2, Source: "test"}
+
+func prices(t *testing.T) *plan.Prices {
+	t.Helper()
+	p, err := plan.EmbeddedPrices()
+	require.NoError(t, err)
+	return p
+}
+
+func defaultTopology(t *testing.T, edits ...[2]string) *topology.Topology {
+	t.Helper()
+	text := string(topology.DefaultYAML())
+	for _, e := range edits {
+		require.Contains(t, text, e[0])
+		text = strings.Replace(text, e[0], e[1], 1)
+	}
+	topo, err := topology.Parse("default.yaml", []byte(text))
+	require.NoError(t, err)
+	return topo
+}
+
+func make500(t *testing.T, topo *topology.Topology) *plan.Result {
+	t.Helper()
+	r, err := plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 500}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	return r
+}
+
+func item(t *testing.T, r *plan.Result, mode plan.Mode, name string) float64 {
+	t.Helper()
+	it, ok := r.Cost(mode).Item(name)
+	require.True(t, ok, "%s has no item %q", mode, name)
+	return it.USD
+}
+
+// The default topology at 500 GiB/day, checked against figures worked out
+// by hand from internal/plan/prices.yaml (2026-11-28).
+//
+// Load: 3 consumers without figures of their own share 500 GiB/day:
+// 166.667 GiB/day each, 166.667 × 730 / 24 = 5,069.444 GB a month each,
+// 15,208.333 GB in all. Each consumer VPC has 2 zones.
+//
+// Fleet, per provider region in peering and tgw (166.667 GiB/day):
+// 166.667 × 2^30 / 86,400 = 2,071,271.6 bytes/s = 16.570 Mbps average,
+// 33.140 Mbps at the peak (× 2). A t4g.small carries 128 × 80 % = 102.4
+// Mbps: 1 by network. CPU: 2,071,271.6 × 2 / 2^30 = 0.00386 CPU-s/s of
+// 2 vCPU × 20 % × 0.5 = 0.2: 1 by CPU. max(minCapacity 2, 1, 1) = 2.
+// Native puts 500 GiB/day on eu-west-1: 49.71 Mbps, peak 99.42 < 102.4:
+// still 2.
+//
+// peering, USD a month:
+//
+//	consumer endpoints  2 × 730 × (0.011 eu-west-1 + 0.01 us-east-1 + 0.013 ap-southeast-1) = 49.64
+//	PrivateLink data    15,208.333 GB × 0.01                                             = 152.0833
+//	provider endpoints  6 per zone (proxyProtocol) × 730 × (3 × 0.011 + 6 × 0.01 + 3 × 0.013)
+//	                    = 4,380 × 0.132                                                  = 578.16
+//	NLB hours           730 × (0.0252 + 0.0225 + 0.0252)                                 = 53.217
+//	NLCUs               15,208.333 GB × 0.006                                            = 91.25
+//	instances           2 × 730 × (0.0184 + 0.0168 + 0.0212)                             = 82.344
+//	root volumes        2 × 16 GiB × (0.088 + 0.08 + 0.096)                              = 8.448
+//	inter-region        5,069.444 × 0.02 (us-east-1) + 5,069.444 × 0.09 (ap-southeast-1) = 557.6389
+//	Route 53 zones      3 × 0.50                                                         = 1.50
+//	total                                                                                = 1,574.2812
+//
+// tgw: peering's items, plus
+//
+//	attachments   eu-west-1: cluster VPC, provider VPC, 2 peering ends = 4 × 730 × 0.05 = 146.00
+//	              us-east-1: provider VPC, peering end = 2 × 730 × 0.05            = 73.00
+//	              ap-southeast-1: provider VPC, peering end = 2 × 730 × 0.07       = 102.20
+//	                                                                              = 321.20
+//	data          15,208.333 GB × 0.02                                            = 304.1667
+//	total         1,574.2812 + 321.20 + 304.1667                                  = 2,199.6479
+//
+// native: one fleet, NLB and provider VPC, in eu-west-1
+//
+//	consumer endpoints 49.64 + PrivateLink data 152.0833 (as peering)
+//	provider endpoints 6 × 3 × 730 × 0.011 = 144.54
+//	NLB hours          730 × 0.0252        = 18.396
+//	NLCUs              91.25 (as peering)
+//	instances          2 × 730 × 0.0184    = 26.864
+//	root volumes       2 × 16 × 0.088      = 2.816
+//	inter-region       557.6389 (the same bytes and rates, sent from the consumers' regions)
+//	Route 53 zones     1.50
+//	total                                  = 1,044.7282
+//
+// proxyless: metrics and logs share port 80, so it does not apply.
+func TestDefaultTopology500GiBPerDay(t *testing.T) {
+	r := make500(t, defaultTopology(t))
+
+	for _, mode := range []plan.Mode{plan.Peering, plan.TGW} {
+		fleets := r.Cost(mode).Fleets
+		require.Len(t, fleets, 3, mode)
+		for i, region := range []string{"eu-west-1", "us-east-1", "ap-southeast-1"} {
+			f := fleets[i]
+			assert.Equal(t, region, f.Region)
+			assert.InDelta(t, 166.667, f.Load.GiBPerDay, 0.001)
+			assert.InDelta(t, 16.570, f.AvgMbps, 0.001)
+			assert.InDelta(t, 33.140, f.PeakMbps, 0.001)
+			assert.InDelta(t, 0.00386, f.CPU, 0.00001)
+			assert.Equal(t, 1, f.ByCPU)
+			assert.Equal(t, 1, f.ByNetwork)
+			assert.Equal(t, 2, f.Needed, "%s %s: minCapacity", mode, region)
+		}
+	}
+	native := r.Cost(plan.Native).Fleets
+	require.Len(t, native, 1)
+	assert.Equal(t, "eu-west-1", native[0].Region)
+	assert.InDelta(t, 99.42, native[0].PeakMbps, 0.01)
+	assert.Equal(t, 2, native[0].Needed)
+	assert.Empty(t, r.Cost(plan.Proxyless).Fleets)
+
+	peering := map[string]float64{
+		plan.ItemConsumerEndpoints: 49.64,
+		plan.ItemPrivateLinkData:   152.0833,
+		plan.ItemProviderEndpoints: 578.16,
+		plan.ItemNLBHours:          53.217,
+		plan.ItemNLCU:              91.25,
+		plan.ItemInstances:         82.344,
+		plan.ItemVolumes:           8.448,
+		plan.ItemInterRegion:       557.6389,
+		plan.ItemZones:             1.50,
+	}
+	for name, want := range peering {
+		assert.InDelta(t, want, item(t, r, plan.Peering, name), 0.001, name)
+	}
+	assert.InDelta(t, 1574.2812, r.Cost(plan.Peering).Total, 0.001)
+
+	assert.InDelta(t, 321.20, item(t, r, plan.TGW, plan.ItemTGWAttachments), 0.001)
+	assert.InDelta(t, 304.1667, item(t, r, plan.TGW, plan.ItemTGWData), 0.001)
+	assert.InDelta(t, 2199.6479, r.Cost(plan.TGW).Total, 0.001)
+
+	for name, want := range map[string]float64{
+		plan.ItemProviderEndpoints: 144.54,
+		plan.ItemNLBHours:          18.396,
+		plan.ItemInstances:         26.864,
+		plan.ItemVolumes:           2.816,
+		plan.ItemInterRegion:       557.6389,
+	} {
+		assert.InDelta(t, want, item(t, r, plan.Native, name), 0.001, name)
+	}
+	assert.InDelta(t, 1044.7282, r.Cost(plan.Native).Total, 0.001)
+
+	proxyless := r.Cost(plan.Proxyless)
+	assert.False(t, proxyless.Applies)
+	assert.Contains(t, proxyless.Why, "metrics and logs share port 80")
+
+	cheapest := r.Cheapest()
+	require.Len(t, cheapest, 3)
+	assert.Equal(t, plan.Native, cheapest[0].Mode)
+	top := r.Cost(plan.Peering).Top(2)
+	assert.Equal(t, []string{plan.ItemProviderEndpoints, plan.ItemInterRegion}, []string{top[0].Name, top[1].Name})
+}
+
+// With a port per service, proxyless applies: no fleet, no provider VPC,
+// one NLB in the cluster VPC (eu-west-1).
+//
+//	consumer endpoints 49.64 + PrivateLink data 152.0833 (as peering)
+//	NLB hours          730 × 0.0252          = 18.396
+//	NLCUs              15,208.333 × 0.006    = 91.25
+//	inter-region       557.6389 (as native)
+//	Route 53 zones     1.50
+//	total                                    = 870.5082
+func TestProxylessWithAPortPerService(t *testing.T) {
+	topo := defaultTopology(t, [2]string{"upstream: internal-logs-alb-456.eu-west-1.elb.amazonaws.com", "upstream: internal-logs-alb-456.eu-west-1.elb.amazonaws.com\n    port: 81"})
+	r := make500(t, topo)
+	c := r.Cost(plan.Proxyless)
+	require.True(t, c.Applies, c.Why)
+	assert.Empty(t, c.Fleets)
+	_, ok := c.Item(plan.ItemInstances)
+	assert.False(t, ok, "no proxies")
+	assert.InDelta(t, 18.396, item(t, r, plan.Proxyless, plan.ItemNLBHours), 0.001)
+	assert.InDelta(t, 91.25, item(t, r, plan.Proxyless, plan.ItemNLCU), 0.001)
+	assert.InDelta(t, 870.5082, c.Total, 0.001)
+	assert.Equal(t, plan.Proxyless, r.Cheapest()[0].Mode)
+}
+
+// A load large enough to need more than minCapacity on CPU: 30,000
+// requests/s over 3 consumers is 10,000 a region. The services speak http
+// and grpc: the larger figure, 0.08 CPU-s per 1,000 requests, gives
+// 10,000 × 0.08 / 1,000 = 0.8 CPU-s/s; a t4g.small may use 0.2: 4 proxies.
+// Native carries all 30,000 in eu-west-1: 2.4 / 0.2 = 12, above maxCapacity 4.
+func TestSizingByCPU(t *testing.T) {
+	r, err := plan.Make(defaultTopology(t), plan.Options{Total: plan.Load{RequestsPerSecond: 30000}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	assert.InDelta(t, 0.08, r.PerRequest, 1e-9)
+	for _, f := range r.Cost(plan.Peering).Fleets {
+		assert.InDelta(t, 0.8, f.CPU, 1e-9, f.Region)
+		assert.Equal(t, 4, f.ByCPU, f.Region)
+		assert.Equal(t, 0, f.ByNetwork, f.Region)
+		assert.Equal(t, 4, f.Needed, f.Region)
+		assert.False(t, f.OverMax(), f.Region)
+	}
+	n := r.Cost(plan.Native).Fleets[0]
+	assert.Equal(t, 12, n.Needed)
+	assert.True(t, n.OverMax())
+	// The instances are priced at what the load needs: 12 × 730 × 0.0184.
+	assert.InDelta(t, 12*730*0.0184, item(t, r, plan.Native, plan.ItemInstances), 0.001)
+
+	var out bytes.Buffer
+	require.NoError(t, r.Write(&out, "default.yaml"))
+	assert.Contains(t, out.String(), "| native | eu-west-1 | 0 | 0 | 0 | 2.4 | 12 | 0 | 4 (maxCapacity; needs 12) |")
+	assert.Contains(t, out.String(), "WARNING: native, eu-west-1 needs 12 × t4g.small, above proxy.maxCapacity 4: raise maxCapacity to 12 or more")
+	assert.Contains(t, out.String(), "| peering, tgw | us-east-1 | 0 | 0 | 0 | 0.8 | 4 | 0 | 4 (CPU) |")
+}
+
+// A load large enough to need more than minCapacity on network, with a
+// capacity whose CPU cost is small: 6,000 GiB/day over 3 consumers is
+// 2,000 GiB/day a region: 2,000 × 2^30 × 8 / 86,400 / 10^6 = 198.84 Mbps,
+// 397.68 at the peak, / 102.4 = 3.88: 4 proxies. CPU: 24,855,259 bytes/s
+// × 0.1 / 2^30 = 0.0023 CPU-s/s: 1.
+func TestSizingByNetwork(t *testing.T) {
+	light := plan.Capacity{HTTPPer1000: 0.01, GRPCPer1000: 0.01, PerGiB: 0.1}
+	r, err := plan.Make(defaultTopology(t), plan.Options{Total: plan.Load{GiBPerDay: 6000}, Capacity: light, Prices: prices(t)})
+	require.NoError(t, err)
+	for _, f := range r.Cost(plan.TGW).Fleets {
+		assert.InDelta(t, 397.68, f.PeakMbps, 0.01, f.Region)
+		assert.Equal(t, 1, f.ByCPU, f.Region)
+		assert.Equal(t, 4, f.ByNetwork, f.Region)
+		assert.Equal(t, 4, f.Needed, f.Region)
+	}
+
+	// A larger instance type carries more: t4g.large, 512 × 80 % = 409.6 Mbps: 1 (then minCapacity 2).
+	large := defaultTopology(t, [2]string{"instanceType: t4g.small", "instanceType: t4g.large"})
+	r, err = plan.Make(large, plan.Options{Total: plan.Load{GiBPerDay: 6000}, Capacity: light, Prices: prices(t)})
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.Cost(plan.Peering).Fleets[0].ByNetwork)
+	assert.Equal(t, 2, r.Cost(plan.Peering).Fleets[0].Needed)
+
+	// monitoring.networkPercent is the share of the baseline plan fills: at 40 %, 51.2 Mbps a proxy: 397.68 / 51.2 = 7.77: 8.
+	half := defaultTopology(t, [2]string{"consumers:", "monitoring:\n  networkPercent: 40\n\nconsumers:"})
+	r, err = plan.Make(half, plan.Options{Total: plan.Load{GiBPerDay: 6000}, Capacity: light, Prices: prices(t)})
+	require.NoError(t, err)
+	assert.Equal(t, 8, r.Cost(plan.Peering).Fleets[0].ByNetwork)
+}
+
+// Consumers with figures of their own keep them; the flags' totals are
+// shared over the others.
+func TestPerConsumerLoad(t *testing.T) {
+	topo := defaultTopology(t, [2]string{"  - name: payments\n", "  - name: payments\n    gibPerDay: 100\n    requestsPerSecond: 50\n"})
+	r, err := plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 400, RequestsPerSecond: 300}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	got := map[string]plan.Load{}
+	for _, c := range r.Consumers {
+		got[c.Name] = c.Load
+	}
+	assert.Equal(t, map[string]plan.Load{
+		"payments":  {GiBPerDay: 100, RequestsPerSecond: 50},
+		"analytics": {GiBPerDay: 200, RequestsPerSecond: 150},
+		"checkout":  {GiBPerDay: 200, RequestsPerSecond: 150},
+	}, got)
+}
+
+// tgwMesh full adds a peering per pair of regions outside the main one,
+// billed on both gateways. examples/tgw-full-mesh.yaml (main eu-west-1,
+// us-east-1, ap-southeast-2):
+//
+//	eu-west-1       cluster VPC, provider VPC, 2 hub peering ends = 4 × 730 × 0.05 = 146.0
+//	us-east-1       provider VPC, hub peering, mesh peering        = 3 × 730 × 0.05 = 109.5
+//	ap-southeast-2  provider VPC, hub peering, mesh peering        = 3 × 730 × 0.07 = 153.3
+//	                10 attachments                                                  = 408.8
+func TestTGWFullMeshAttachments(t *testing.T) {
+	topo, err := topology.Load("../../examples/tgw-full-mesh.yaml")
+	require.NoError(t, err)
+	r, err := plan.Make(topo, plan.Options{Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	it, ok := r.Cost(plan.TGW).Item(plan.ItemTGWAttachments)
+	require.True(t, ok)
+	assert.InDelta(t, 408.8, it.USD, 0.001)
+	assert.Contains(t, it.Detail, "10 attachment(s)")
+}
+
+// Every example and environment is priced by the embedded table: their
+// regions and instance type are in it.
+func TestExamplesArePriced(t *testing.T) {
+	files, err := filepath.Glob("../../examples/*.yaml")
+	require.NoError(t, err)
+	envs, err := filepath.Glob("../../environments/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range append(files, envs...) {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			topo, err := topology.Load(f)
+			require.NoError(t, err)
+			r, err := plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 100, RequestsPerSecond: 1000}, Capacity: testCapacity, Prices: prices(t)})
+			require.NoError(t, err)
+			for _, c := range r.Costs {
+				if c.Applies {
+					assert.Greater(t, c.Total, 0.0, c.Mode)
+				}
+			}
+		})
+	}
+}
+
+func TestInputErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		edits [][2]string
+		total plan.Load
+		want  []string
+	}{
+		{
+			name:  "instance type plan cannot size",
+			edits: [][2]string{{"instanceType: t4g.small", "instanceType: m7g.large"}},
+			want:  []string{"proxy.instanceType", `"m7g.large"`, "t3, t3a, t4g", "add the type to internal/burstable"},
+		},
+		{
+			name:  "instance type without a price",
+			edits: [][2]string{{"instanceType: t4g.small", "instanceType: t3.nano"}},
+			want:  []string{"internal/plan/prices.yaml has no on-demand price for instance type t3.nano", "add an item ec2.t3.nano", "t4g.small"},
+		},
+		{
+			name: "region without prices",
+			edits: [][2]string{
+				{"region: ap-southeast-1\n    cidr", "region: sa-east-1\n    cidr"},
+				{"availabilityZones: [ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]", "availabilityZones: [sa-east-1a, sa-east-1b, sa-east-1c]"},
+				{"region: ap-southeast-1\n    vpc", "region: sa-east-1\n    vpc"},
+				{"availabilityZones: [ap-southeast-1a, ap-southeast-1b]", "availabilityZones: [sa-east-1a, sa-east-1b]"},
+			},
+			want: []string{"region sa-east-1 (regions[2].region) has no price in internal/plan/prices.yaml for privatelink.endpointHour", "nlb.hour", "ec2.t4g.small", "add sa-east-1's figures to that file"},
+		},
+		{name: "negative total", total: plan.Load{GiBPerDay: -1}, want: []string{"total gibPerDay -1", "0 or more"}},
+		{name: "not a number", total: plan.Load{RequestsPerSecond: math.NaN()}, want: []string{"total requestsPerSecond NaN"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := plan.Make(defaultTopology(t, tt.edits...), plan.Options{Total: tt.total, Capacity: testCapacity, Prices: prices(t)})
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+func TestPriceFile(t *testing.T) {
+	p := prices(t)
+	assert.Equal(t, "2026-11-28", p.Date)
+	for name, it := range p.Items {
+		assert.NotEmpty(t, it.Unit, name)
+		assert.True(t, strings.HasPrefix(it.Source, "https://aws.amazon.com/"), "%s: source %q is an AWS pricing page", name, it.Source)
+		assert.Equal(t, "2026-11-28", it.Date, name)
+		assert.NotEmpty(t, it.Checked, "%s says how its figures were checked", name)
+	}
+
+	_, err := plan.ParsePrices("bad.yaml", []byte("date: x\nitems:\n  nlb.hour:\n    unit: u\n    source: s\n    date: d\n    regions: {us-east-1: -1}\n"))
+	assert.ErrorContains(t, err, "nlb.hour.regions.us-east-1: -1 is negative")
+	_, err = plan.ParsePrices("bad.yaml", []byte("items:\n  nlb.hour:\n    unit: u\n    sauce: s\n"))
+	assert.ErrorContains(t, err, "field sauce not found")
+	_, err = plan.ParsePrices("bad.yaml", []byte("items:\n  nlb.hour:\n    regions: {us-east-1: 1}\n"))
+	assert.ErrorContains(t, err, "nlb.hour.source is missing")
+}
+
+func TestReport(t *testing.T) {
+	r := make500(t, defaultTopology(t))
+	var out bytes.Buffer
+	require.NoError(t, r.Write(&out, "topology/default.yaml"))
+	s := out.String()
+	for _, want := range []string{
+		"| peering, tgw | eu-west-1 | 166.67 | 16.57 | 33.14 | 0.004 | 1 | 1 | 2 (minCapacity) |",
+		"| native | eu-west-1 | 500 | 49.71 | 99.42 | 0.012 | 1 | 1 | 2 (minCapacity) |",
+		"| **total** | **$1,574.28** | **$2,199.65** | **$1,044.73** | n/a |",
+		"proxyless does not apply: services metrics and logs share port 80",
+		"- peering, $1,574.28: interface endpoints in provider VPCs $578.16 (37 %), inter-region data transfer $557.64 (35 %)",
+		"Cheapest: **native** at $1,044.73 a month; then peering $1,574.28 (+51 %), tgw $2,199.65 (+111 %).",
+		"730 hours a month", "peak = 2 × the average", "under 0.5 of its burstable baseline", "prices of 2026-11-28",
+		"Not counted",
+	} {
+		assert.Contains(t, s, want)
+	}
+}
+
+// Large figures get thousands separators: 600,000 GiB/day is
+// 600,000 × 730 / 24 = 18,250,000 GB a month.
+func TestNumbers(t *testing.T) {
+	r, err := plan.Make(defaultTopology(t), plan.Options{Total: plan.Load{GiBPerDay: 600000, RequestsPerSecond: 3000}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, r.Write(&out, "default.yaml"))
+	assert.Contains(t, out.String(), "| payments | eu-west-1 | 200,000 | 1,000 | 2 |")
+	assert.Contains(t, out.String(), "18,250,000 GB through the endpoints")
+}

@@ -1,0 +1,282 @@
+package plan
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+)
+
+// Write prints the plan as Markdown: the load, the fleets, the monthly cost
+// per mode, what dominates it, the cheapest mode and the assumptions.
+func (r *Result) Write(w io.Writer, topologyName string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# obslink plan: %s (%s)\n\n", r.Name, topologyName)
+	fmt.Fprintf(&b, "interRegion %s, main region %s, proxies %s (%s), prices of %s (%s, USD, on-demand).\n\n",
+		r.Mode, r.MainRegion, r.InstanceType, fmt.Sprintf("minCapacity %d, maxCapacity %d", r.MinCapacity, r.MaxCapacity), r.PriceDate, PriceFile)
+
+	b.WriteString("## Load\n\n")
+	b.WriteString("| consumer | region | GiB/day | requests/s | endpoint zones |\n|---|---|---:|---:|---:|\n")
+	var zones int
+	for _, c := range r.Consumers {
+		z := strconv.Itoa(c.Zones)
+		if c.ZonesAssumed {
+			z += " (assumed)"
+		}
+		zones += c.Zones
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Name, c.Region, num(c.Load.GiBPerDay), num(c.Load.RequestsPerSecond), z)
+	}
+	var sum Load
+	for _, c := range r.Consumers {
+		sum = sum.add(c.Load)
+	}
+	fmt.Fprintf(&b, "| total | | %s | %s | %d |\n\n", num(sum.GiBPerDay), num(sum.RequestsPerSecond), zones)
+
+	b.WriteString("## Proxy fleet per provider region\n\n")
+	fmt.Fprintf(&b, "One %s (%d vCPU, baseline %s %% of each, %d Mbps each way) may use %s CPU-seconds a second at the average load "+
+		"(%d × %s %% × headroom %s) and carry %s Mbps at the peak (%d %% of %d Mbps, the network alarm's threshold). "+
+		"Proxies = max(minCapacity, by CPU, by network).\n\n",
+		r.InstanceType, r.Instance.VCPUs, num(r.Instance.BaselineCPU*100), r.Instance.BaselineMbps, num(r.UsableCPU),
+		r.Instance.VCPUs, num(r.Instance.BaselineCPU*100), num(CPUHeadroom), num(r.UsableMbps), r.NetworkPercent, r.Instance.BaselineMbps)
+	b.WriteString("| mode | region | GiB/day | avg Mbps | peak Mbps | CPU-s/s | by CPU | by network | proxies |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n")
+	var warnings []string
+	for _, g := range r.fleetGroups() {
+		if len(g.fleets) == 0 {
+			fmt.Fprintf(&b, "| %s | - | | | | | | | none |\n", g.label)
+			continue
+		}
+		for _, f := range g.fleets {
+			region := f.Region
+			if f.ZonesAssumed {
+				region += fmt.Sprintf(" (%d zones assumed)", f.Zones)
+			}
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %d | %s |\n", g.label, region, num(f.Load.GiBPerDay),
+				num(f.AvgMbps), num(f.PeakMbps), num3(f.CPU), f.ByCPU, f.ByNetwork, proxies(f))
+			if f.OverMax() {
+				warnings = append(warnings, fmt.Sprintf("WARNING: %s, %s needs %d × %s, above proxy.maxCapacity %d: raise maxCapacity to %d or more, or pick a larger proxy.instanceType; the costs count %d.",
+					g.label, f.Region, f.Needed, r.InstanceType, f.Max, f.Needed, f.Needed))
+			}
+		}
+	}
+	b.WriteString("\n")
+	for _, w := range warnings {
+		b.WriteString(w + "\n")
+	}
+	if len(warnings) > 0 {
+		b.WriteString("\n")
+	}
+
+	fmt.Fprintf(&b, "## Monthly cost (USD, %s hours)\n\n", num(HoursPerMonth))
+	b.WriteString("| item |")
+	for _, c := range r.Costs {
+		fmt.Fprintf(&b, " %s |", c.Mode)
+	}
+	b.WriteString("\n|---|")
+	for range r.Costs {
+		b.WriteString("---:|")
+	}
+	b.WriteString("\n")
+	for _, name := range r.itemNames() {
+		fmt.Fprintf(&b, "| %s |", name)
+		for _, c := range r.Costs {
+			it, ok := c.Item(name)
+			switch {
+			case !c.Applies:
+				b.WriteString(" n/a |")
+			case !ok:
+				b.WriteString(" - |")
+			default:
+				fmt.Fprintf(&b, " %s |", money(it.USD))
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| **total** |")
+	for _, c := range r.Costs {
+		if c.Applies {
+			fmt.Fprintf(&b, " **%s** |", money(c.Total))
+		} else {
+			b.WriteString(" n/a |")
+		}
+	}
+	b.WriteString("\n\n")
+	for _, c := range r.Costs {
+		if !c.Applies {
+			fmt.Fprintf(&b, "%s does not apply: %s.\n\n", c.Mode, c.Why)
+		}
+	}
+	if own := r.Cost(r.Mode); own.Applies {
+		fmt.Fprintf(&b, "How %s (this topology's mode) adds up:\n\n", own.Mode)
+		for _, it := range own.Items {
+			fmt.Fprintf(&b, "- %s: %s: %s\n", it.Name, it.Detail, money(it.USD))
+		}
+		b.WriteString("\n")
+	}
+
+	b.WriteString("## What dominates\n\n")
+	for _, c := range r.Costs {
+		if !c.Applies || c.Total == 0 {
+			continue
+		}
+		var parts []string
+		for _, it := range c.Top(2) {
+			parts = append(parts, fmt.Sprintf("%s %s (%s %%)", it.Name, money(it.USD), num0(100*it.USD/c.Total)))
+		}
+		fmt.Fprintf(&b, "- %s, %s: %s\n", c.Mode, money(c.Total), strings.Join(parts, ", "))
+	}
+	if order := r.Cheapest(); len(order) > 0 {
+		cheapest := order[0]
+		var rest []string
+		for _, c := range order[1:] {
+			more := "+0 %"
+			if cheapest.Total > 0 {
+				more = fmt.Sprintf("+%s %%", num0(100*(c.Total-cheapest.Total)/cheapest.Total))
+			}
+			rest = append(rest, fmt.Sprintf("%s %s (%s)", c.Mode, money(c.Total), more))
+		}
+		fmt.Fprintf(&b, "\nCheapest: **%s** at %s a month", cheapest.Mode, money(cheapest.Total))
+		if len(rest) > 0 {
+			fmt.Fprintf(&b, "; then %s", strings.Join(rest, ", "))
+		}
+		b.WriteString(".\n\n")
+	}
+
+	b.WriteString("## Assumptions\n\n")
+	for _, a := range r.assumptions() {
+		b.WriteString("- " + a + "\n")
+	}
+	for _, n := range r.Notes {
+		b.WriteString("- " + n + "\n")
+	}
+	b.WriteString("\nNot counted, being equal in every mode or not obslink's: the cluster and its ALBs; traffic between zones of one region " +
+		"($0.01/GB each way where a hop changes zone, which depends on where agents, endpoints, proxies and ALBs sit); " +
+		"CloudWatch (a dashboard, alarms and log groups per provider region, VPC flow logs, the proxies' access logs: by volume); " +
+		"the small Lambda functions; DNS queries; responses (agents send, the cluster answers little).\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func (r *Result) assumptions() []string {
+	return []string{
+		fmt.Sprintf("%s hours a month; prices of %s from %s: AWS on-demand list prices, first tier, without free tier or discounts (the file says which figures were confirmed and how)", num(HoursPerMonth), r.PriceDate, PriceFile),
+		fmt.Sprintf("load: %s GiB/day and %s requests/s in total (flags), shared evenly over the consumers without gibPerDay or requestsPerSecond of their own; 1 GiB of agent data is counted as 1 billed GB (if AWS counts 10^9 bytes, the per-GB items are 7 %% higher)",
+			num(r.Total.GiBPerDay), num(r.Total.RequestsPerSecond)),
+		fmt.Sprintf("peak = %s × the average; a proxy's CPU at the average load stays under %s of its burstable baseline, so the peak fits in the baseline over a day and the CPU figures keep a %s× margin",
+			num(PeakFactor), num(CPUHeadroom), num(1/CPUHeadroom)),
+		fmt.Sprintf("CPU per unit of load, from %s: %s s per 1,000 requests (1 KiB HTTP: %s, 1 KiB gRPC: %s; the larger of the services' protocols), %s s per GiB (1 MiB HTTP); one instance vCPU does the work of one core of the benchmark machine",
+			r.Capacity.Source, num3(r.PerRequest), num3(r.Capacity.HTTPPer1000), num3(r.Capacity.GRPCPer1000), num3(r.Capacity.PerGiB)),
+		"traffic is one way (agents to the cluster): a proxy carries it in from the NLB and the same out to an ALB, against its bandwidth each way",
+		"peering and tgw: a consumer's traffic goes to its own region's proxies, which send it to the main region (inter-region transfer billed in the provider's region); native: to the main region's proxies over cross-region PrivateLink (standard endpoint and data-processing prices, plus inter-region transfer billed in the consumer's region); proxyless: straight to an NLB in the cluster VPC over cross-region PrivateLink",
+		"NLB: processed bytes dominate its capacity units for TCP (1 NLCU = 1 GB an hour; 800 new connections a second or 100,000 active flows are the other dimensions): NLCU-hours = GB processed",
+		fmt.Sprintf("proxies' root volumes: %d GiB gp3 each (proxyfleet's default); a provider VPC has %d interface endpoints per zone (SSM, SSM messages, EC2 messages, CloudWatch Logs, CloudFormation), and EC2 with proxyProtocol", RootVolumeGiB, providerEndpoints),
+		"tgw: attachments on the hub for the cluster VPC and the main region's provider VPC; per other region, its provider VPC's and a peering with the hub, billed on both gateways (tgwMesh full: a peering per pair of other regions too); data processing for each GB sent from a provider VPC into its gateway",
+	}
+}
+
+type fleetGroup struct {
+	label  string
+	fleets []Fleet
+}
+
+// fleetGroups joins modes with the same fleets (peering and tgw) into one row group.
+func (r *Result) fleetGroups() []fleetGroup {
+	var groups []fleetGroup
+	for _, c := range r.Costs {
+		if !c.Applies {
+			continue
+		}
+		if n := len(groups); n > 0 && sameFleets(groups[n-1].fleets, c.Fleets) {
+			groups[n-1].label += ", " + string(c.Mode)
+			continue
+		}
+		groups = append(groups, fleetGroup{label: string(c.Mode), fleets: c.Fleets})
+	}
+	return groups
+}
+
+func sameFleets(a, b []Fleet) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// itemNames lists the items of every mode, in first-seen order.
+func (r *Result) itemNames() []string {
+	var names []string
+	seen := map[string]bool{}
+	for _, c := range r.Costs {
+		for _, it := range c.Items {
+			if !seen[it.Name] {
+				seen[it.Name] = true
+				names = append(names, it.Name)
+			}
+		}
+	}
+	return names
+}
+
+func proxies(f Fleet) string {
+	switch {
+	case f.OverMax():
+		return fmt.Sprintf("%d (maxCapacity; needs %d)", f.Max, f.Needed)
+	case f.Needed == f.Min && f.ByCPU < f.Min && f.ByNetwork < f.Min:
+		return fmt.Sprintf("%d (minCapacity)", f.Needed)
+	case f.ByCPU >= f.ByNetwork:
+		return fmt.Sprintf("%d (CPU)", f.Needed)
+	default:
+		return fmt.Sprintf("%d (network)", f.Needed)
+	}
+}
+
+// num prints up to 2 decimals, without trailing zeros, with thousands
+// separators: 15,208.33.
+func num(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 2, 64)
+	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	if s == "-0" {
+		return "0"
+	}
+	whole, frac, dot := strings.Cut(s, ".")
+	s = thousands(whole)
+	if dot {
+		s += "." + frac
+	}
+	return s
+}
+
+// thousands puts a comma between each group of three digits of whole.
+func thousands(whole string) string {
+	sign := ""
+	if strings.HasPrefix(whole, "-") {
+		sign, whole = "-", whole[1:]
+	}
+	var b strings.Builder
+	for i, d := range whole {
+		if i > 0 && (len(whole)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(d)
+	}
+	return sign + b.String()
+}
+
+// num3 prints up to 3 decimals, without trailing zeros.
+func num3(x float64) string {
+	s := strconv.FormatFloat(x, 'f', 3, 64)
+	return strings.TrimRight(strings.TrimRight(s, "0"), ".")
+}
+
+// num0 prints a whole number.
+func num0(x float64) string { return strconv.FormatFloat(x, 'f', 0, 64) }
+
+// money prints dollars and cents with thousands separators: $1,234.50.
+func money(x float64) string {
+	whole, cents, _ := strings.Cut(strconv.FormatFloat(x, 'f', 2, 64), ".")
+	return "$" + thousands(whole) + "." + cents
+}
