@@ -6,24 +6,17 @@ package providerregion
 
 import (
 	"fmt"
-	"sort"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/customresources"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/obslink/obslink/constructs/proxyfleet"
-	"github.com/obslink/obslink/internal/inline"
+	"github.com/obslink/obslink/internal/endpointsvc"
 	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
 )
@@ -61,39 +54,24 @@ type Props struct {
 }
 
 // Admission is how a ProviderRegion admits accounts: the allowed accounts
-// and, with OUs, the accounts under them.
-type Admission struct {
-	// OrganizationalUnitIDs (ou-...) whose accounts, at any depth, may
-	// connect; then the service allows "*". Default: none (the allowed
-	// accounts only, still with acceptance required).
-	OrganizationalUnitIDs []string
-	// OrganizationReaderRoleArn is a role in an account that may read AWS
-	// Organizations (the management account or a delegated administrator),
-	// trusting RoleName, allowed to list accounts and OUs under a parent.
-	// Required with OrganizationalUnitIDs.
-	OrganizationReaderRoleArn string
-	// RoleName names the admission function's role, which that trust names. Required.
-	RoleName string
-}
+// and, with OUs, the accounts under them (see endpointsvc.Admission).
+type Admission = endpointsvc.Admission
 
 // MaxAdmissionEnvironment is what the admission function's environment
 // (settings, named accounts included) may take of Lambda's 4 KB.
-const MaxAdmissionEnvironment = 3500
+const MaxAdmissionEnvironment = endpointsvc.MaxAdmissionEnvironment
 
 // ProviderRegion is the VPC, proxies, NLB and endpoint service of one region.
 type ProviderRegion struct {
 	constructs.Construct
-	vpc     awsec2.IVpc
-	fleet   *proxyfleet.NginxProxyFleet
-	nlb     awselasticloadbalancingv2.NetworkLoadBalancer
-	service awsec2.VpcEndpointService
-	allowed []string
-	regions []string
+	vpc   awsec2.IVpc
+	fleet *proxyfleet.NginxProxyFleet
+	nlb   awselasticloadbalancingv2.NetworkLoadBalancer
+	// pub is the endpoint service and who may connect.
+	pub *endpointsvc.Service
 	// targetGroups are the NLB's target groups, one per listener port, in port order.
 	targetGroups []awselasticloadbalancingv2.NetworkTargetGroup
 	ports        []int
-	// admitFn is the admission function (Admission), else nil.
-	admitFn awslambda.Function
 }
 
 // New creates a ProviderRegion. It panics on props that cannot describe one.
@@ -202,189 +180,10 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		r.targetGroups = append(r.targetGroups, r.fleet.AttachTo(l, r.nlb, port))
 	}
 
-	r.allowed, r.regions = sorted(props.AllowedAccounts), sorted(props.SupportedRegions)
-	principals := make([]awsiam.ArnPrincipal, 0, len(r.allowed))
-	partition := *awscdk.Aws_PARTITION() // one jsii call, not one per account
-	for _, a := range r.allowed {
-		principals = append(principals, awsiam.NewArnPrincipal(jsii.String(fmt.Sprintf("arn:%s:iam::%s:root", partition, a))))
-	}
-	var regions *[]*string
-	if len(r.regions) > 0 {
-		regions = jsii.Strings(r.regions...)
-	}
-	// Without Admission, acceptance is not required: the allowed principals
-	// are exactly the consumer accounts of the topology, and a pending
-	// endpoint would stall the consumer's deploy until someone accepts it by
-	// hand. With Admission it is, and the admission function answers (with
-	// OUs, any account may ask).
-	byOU := props.Admission != nil && len(props.Admission.OrganizationalUnitIDs) > 0
-	if byOU {
-		principals = []awsiam.ArnPrincipal{awsiam.NewArnPrincipal(jsii.String("*"))}
-	}
-	r.service = awsec2.NewVpcEndpointService(r.Construct, jsii.String("EndpointService"), &awsec2.VpcEndpointServiceProps{
-		VpcEndpointServiceLoadBalancers: &[]awsec2.IVpcEndpointServiceLoadBalancer{r.nlb},
-		AcceptanceRequired:              jsii.Bool(props.Admission != nil),
-		AllowedPrincipals:               &principals,
-		AllowedRegions:                  regions,
+	r.pub = endpointsvc.Publish(r.Construct, r.nlb, endpointsvc.Props{
+		AllowedAccounts: props.AllowedAccounts, SupportedRegions: props.SupportedRegions, Admission: props.Admission,
 	})
-	if len(principals) == 0 {
-		// CDK emits the permissions only for a non-empty list: when a
-		// region's last consumer leaves, CloudFormation would delete them in
-		// its cleanup, after the revocation ran, and the removed account
-		// could connect in between. An empty list (same logical id) updates
-		// them in place instead.
-		awsec2.NewCfnVPCEndpointServicePermissions(r.service, jsii.String("Permissions"), &awsec2.CfnVPCEndpointServicePermissionsProps{
-			ServiceId:         r.service.VpcEndpointServiceId(),
-			AllowedPrincipals: &[]*string{},
-		})
-	}
-	r.revokeStrangers(byOU)
-	if props.Admission != nil {
-		r.admit(*props.Admission)
-	}
 	return r
-}
-
-// admit builds admission: an SNS topic the endpoint service notifies on
-// Connect, and a function (assets/endpoints/admit_connections.py, inline)
-// subscribed to it, run every 15 minutes, and run as a custom resource on
-// deploys that change its settings.
-func (r *ProviderRegion) admit(a Admission) {
-	stack := awscdk.Stack_Of(r.Construct)
-	serviceArn := *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
-		"arn:", *awscdk.Aws_PARTITION(), ":ec2:", *stack.Region(), ":", *stack.Account(), ":vpc-endpoint-service/", *r.service.VpcEndpointServiceId()))
-	role := awsiam.NewRole(r.Construct, jsii.String("AdmitRole"), &awsiam.RoleProps{
-		RoleName:    jsii.String(a.RoleName),
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("obslink: admits endpoint connections by account and organizational unit"),
-		ManagedPolicies: &[]awsiam.IManagedPolicy{
-			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("service-role/AWSLambdaBasicExecutionRole")),
-		},
-	})
-	nag.Suppress(role, "AwsSolutions-IAM4", "AWSLambdaBasicExecutionRole only lets the function write its own logs.",
-		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
-	fn := inline.PythonFunction(r.Construct, "Admit", "endpoints/admit_connections.py",
-		"obslink: accepts endpoint connections of the topology's accounts and organizational units, rejects the rest", awscdk.Duration_Minutes(jsii.Number(5)), role)
-	ous := strings.Join(sorted(a.OrganizationalUnitIDs), ",")
-	env := map[string]string{"SERVICE_ID": *r.service.VpcEndpointServiceId(), "ALLOWED": strings.Join(r.allowed, ","), "OUS": ous}
-	if ous != "" {
-		env["ORG_ROLE"] = a.OrganizationReaderRoleArn
-	}
-	if n := len(env["ALLOWED"]) + len(ous) + len(env["ORG_ROLE"]); n > MaxAdmissionEnvironment {
-		panic(fmt.Sprintf("providerregion: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named accounts are too many for one region; move them into an OU group", n, len(r.allowed)))
-	}
-	for _, k := range sortedKeys(env) {
-		fn.AddEnvironment(jsii.String(k), jsii.String(env[k]), nil)
-	}
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ec2:AcceptVpcEndpointConnections", "ec2:RejectVpcEndpointConnections"),
-		Resources: jsii.Strings(serviceArn),
-	}))
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ec2:DescribeVpcEndpointConnections"),
-		Resources: jsii.Strings("*"),
-	}))
-	if ous != "" {
-		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("sts:AssumeRole"),
-			Resources: jsii.Strings(a.OrganizationReaderRoleArn),
-		}))
-	}
-	// One run at a time (concurrent runs would answer the same connection
-	// twice), and a run every 15 minutes: an account that left an OU loses
-	// its connection without waiting for another account to connect.
-	fn.Node().DefaultChild().(awslambda.CfnFunction).SetReservedConcurrentExecutions(jsii.Number(1))
-	r.admitFn = fn
-	awsevents.NewRule(r.Construct, jsii.String("AdmitSchedule"), &awsevents.RuleProps{
-		Schedule:    awsevents.Schedule_Rate(awscdk.Duration_Minutes(jsii.Number(15))),
-		Description: jsii.String("obslink: re-checks the endpoint connections against the accounts and OUs"),
-		Targets:     &[]awsevents.IRuleTarget{awseventstargets.NewLambdaFunction(fn, nil)},
-	})
-	nag.Suppress(role, "AwsSolutions-IAM5",
-		"ec2:DescribeVpcEndpointConnections supports no resource-level permissions; the writes (accept, reject) are limited to this endpoint service.",
-		"Resource::*")
-
-	topic := awssns.NewTopic(r.Construct, jsii.String("Connections"), &awssns.TopicProps{
-		DisplayName: jsii.String("obslink endpoint connections"),
-		EnforceSSL:  jsii.Bool(true),
-	})
-	nag.Suppress(topic, "AwsSolutions-SNS2",
-		"The notifications carry endpoint and service ids only; a customer-managed key for vpce.amazonaws.com would cost a key per region for no secret.")
-	topic.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("vpce.amazonaws.com"), nil)},
-		Actions:    jsii.Strings("sns:Publish"),
-		Resources:  jsii.Strings(*topic.TopicArn()),
-		Conditions: &map[string]any{"StringEquals": map[string]any{"aws:SourceAccount": stack.Account()}},
-	}))
-	topic.AddSubscription(awssnssubscriptions.NewLambdaSubscription(fn, nil))
-	notify := awsec2.NewCfnVPCEndpointConnectionNotification(r.Construct, jsii.String("ConnectNotification"), &awsec2.CfnVPCEndpointConnectionNotificationProps{
-		ServiceId:                 r.service.VpcEndpointServiceId(),
-		ConnectionEvents:          jsii.Strings("Connect"),
-		ConnectionNotificationArn: topic.TopicArn(),
-	})
-	notify.Node().AddDependency(topic)
-
-	cr := awscdk.NewCustomResource(r.Construct, jsii.String("AdmitConnections"), &awscdk.CustomResourceProps{
-		ServiceToken: fn.FunctionArn(),
-		ResourceType: jsii.String("Custom::ObslinkAdmitEndpointConnections"),
-		Properties: &map[string]any{
-			"ServiceId":             r.service.VpcEndpointServiceId(),
-			"AllowedAccounts":       r.allowed,
-			"OrganizationalUnitIds": sorted(a.OrganizationalUnitIDs),
-		},
-	})
-	cr.Node().AddDependency(r.service, notify)
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// revokeStrangers rejects, on every deploy that changes the allowed
-// accounts, the endpoint connections of accounts the service no longer
-// allows: PrivateLink keeps existing connections open when an account leaves
-// the allowed principals. It runs after the permissions are updated (the
-// permissions resource always exists, even with no principal), so a removed
-// account cannot connect again in between. On delete it rejects every open
-// connection, which deleting the service requires. Handler:
-// assets/endpoints/revoke_connections.py, inline.
-func (r *ProviderRegion) revokeStrangers(byOU bool) {
-	stack := awscdk.Stack_Of(r.Construct)
-	fn := inline.PythonFunction(r.Construct, "Revoke", "endpoints/revoke_connections.py",
-		"obslink: rejects endpoint connections of accounts the endpoint service no longer allows", awscdk.Duration_Minutes(jsii.Number(5)))
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("ec2:RejectVpcEndpointConnections"),
-		Resources: jsii.Strings(*awscdk.Fn_Join(jsii.String(""), jsii.Strings(
-			"arn:", *awscdk.Aws_PARTITION(), ":ec2:", *stack.Region(), ":", *stack.Account(), ":vpc-endpoint-service/", *r.service.VpcEndpointServiceId()))),
-	}))
-	fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("ec2:DescribeVpcEndpointConnections"),
-		Resources: jsii.Strings("*"),
-	}))
-	nag.Suppress(fn, "AwsSolutions-IAM5",
-		"ec2:DescribeVpcEndpointConnections supports no resource-level permissions; the only write, ec2:RejectVpcEndpointConnections, is limited to this endpoint service.",
-		"Resource::*")
-	allowed := r.allowed
-	if allowed == nil {
-		allowed = []string{}
-	}
-	if byOU {
-		allowed = []string{"*"} // the admission function decides who stays
-	}
-	cr := awscdk.NewCustomResource(r.Construct, jsii.String("RevokeStrangers"), &awscdk.CustomResourceProps{
-		ServiceToken: fn.FunctionArn(),
-		ResourceType: jsii.String("Custom::ObslinkRevokeEndpointConnections"),
-		Properties: &map[string]any{
-			"ServiceId":       r.service.VpcEndpointServiceId(),
-			"AllowedAccounts": allowed,
-		},
-	})
-	cr.Node().AddDependency(r.service)
 }
 
 func (p *Props) check() error {
@@ -404,7 +203,7 @@ func (r *ProviderRegion) Vpc() awsec2.IVpc { return r.vpc }
 
 // AdmissionFunction is the function that admits endpoint connections
 // (Admission), or nil.
-func (r *ProviderRegion) AdmissionFunction() awslambda.Function { return r.admitFn }
+func (r *ProviderRegion) AdmissionFunction() awslambda.Function { return r.pub.AdmissionFunction() }
 
 // Fleet is the region's proxy fleet.
 func (r *ProviderRegion) Fleet() *proxyfleet.NginxProxyFleet { return r.fleet }
@@ -421,20 +220,20 @@ func (r *ProviderRegion) TargetGroups() []awselasticloadbalancingv2.NetworkTarge
 }
 
 // EndpointService is the VPC endpoint service consumers connect to.
-func (r *ProviderRegion) EndpointService() awsec2.VpcEndpointService { return r.service }
+func (r *ProviderRegion) EndpointService() awsec2.VpcEndpointService { return r.pub.EndpointService() }
 
 // ServiceID is the endpoint service id (vpce-svc-...), a plain resource
 // attribute that can cross accounts as a weak reference.
-func (r *ProviderRegion) ServiceID() *string { return r.service.VpcEndpointServiceId() }
+func (r *ProviderRegion) ServiceID() *string { return r.pub.ServiceID() }
 
 // AllowedAccounts are the accounts allowed to connect, sorted.
-func (r *ProviderRegion) AllowedAccounts() []string { return append([]string(nil), r.allowed...) }
+func (r *ProviderRegion) AllowedAccounts() []string { return r.pub.AllowedAccounts() }
 
 // SupportedRegions are the other regions consumers may connect from, sorted.
-func (r *ProviderRegion) SupportedRegions() []string { return append([]string(nil), r.regions...) }
+func (r *ProviderRegion) SupportedRegions() []string { return r.pub.SupportedRegions() }
 
 // ServiceName is com.amazonaws.vpce.<region>.<service id>.
-func (r *ProviderRegion) ServiceName() *string { return r.service.VpcEndpointServiceName() }
+func (r *ProviderRegion) ServiceName() *string { return r.pub.ServiceName() }
 
 func listenerPorts(routes []proxyfleet.Route) []int {
 	all := make([]int, len(routes))
@@ -442,12 +241,6 @@ func listenerPorts(routes []proxyfleet.Route) []int {
 		all[i] = rt.Port
 	}
 	return netutil.Ports(all)
-}
-
-func sorted(s []string) []string {
-	out := append([]string(nil), s...)
-	sort.Strings(out)
-	return out
 }
 
 // s3PrefixList looks up the id of the region's S3 prefix list at deploy time
