@@ -152,15 +152,8 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		Description:      jsii.String("obslink NLB: PrivateLink traffic only, out to the proxies only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	// The NLB's egress rules to the proxies are standalone resources, and CDK
-	// then drops its inline "no traffic" placeholder: the group is created
-	// with EC2's default allow-all rule, which CloudFormation removes only
-	// when the first standalone rule is created (and which nothing removes if
-	// there is none). Pin the placeholder, so the group never allows more
-	// than the standalone rules.
-	nlbSG.Node().DefaultChild().(awsec2.CfnSecurityGroup).AddPropertyOverride(jsii.String("SecurityGroupEgress"), []map[string]any{{
-		"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86,
-	}})
+	// The NLB's egress rules to the proxies are standalone resources.
+	netutil.PinNoEgress(nlbSG)
 	r.nlb = awselasticloadbalancingv2.NewNetworkLoadBalancer(r.Construct, jsii.String("LoadBalancer"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{
 		Vpc:              r.vpc,
 		InternetFacing:   jsii.Bool(false),

@@ -128,3 +128,15 @@ func Ports(ports []int) []int {
 	sort.Ints(out)
 	return out
 }
+
+// PinNoEgress keeps sg's inline "no traffic" egress placeholder. CDK drops
+// it once a group has standalone egress rules, and EC2 then creates the
+// group with its default allow-all rule, which CloudFormation removes only
+// when the first standalone rule is created (and which nothing removes if
+// there is none): with the placeholder pinned, the group never allows more
+// than its standalone rules.
+func PinNoEgress(sg awsec2.SecurityGroup) {
+	sg.Node().DefaultChild().(awsec2.CfnSecurityGroup).AddPropertyOverride(jsii.String("SecurityGroupEgress"), []map[string]any{{
+		"CidrIp": "255.255.255.255/32", "Description": "Disallow all traffic", "IpProtocol": "icmp", "FromPort": 252, "ToPort": 86,
+	}})
+}

@@ -1,0 +1,174 @@
+package proxyless_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/constructs/proxyless"
+	"github.com/obslink/obslink/internal/cdktest"
+)
+
+const (
+	metricsALB = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/metrics/0123456789abcdef"
+	tracesALB  = "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/traces/fedcba9876543210"
+)
+
+func js(v any) string { b, _ := json.Marshal(v); return string(b) }
+
+func newService(t *testing.T, props proxyless.Props) (*proxyless.AlbEndpointService, cdktest.Template) {
+	t.Helper()
+	stack := cdktest.Stack("111111111111", "eu-west-1")
+	props.Vpc = awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Cluster"), &awsec2.VpcAttributes{
+		VpcId:             jsii.String("vpc-0a1b2c3d4e5f60718"),
+		VpcCidrBlock:      jsii.String("10.0.0.0/16"),
+		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
+		PrivateSubnetIds:  jsii.Strings("subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"),
+	})
+	if props.Services == nil {
+		props.Services = []proxyless.Service{
+			{Name: "traces", Port: 4317, AlbArn: tracesALB, AlbPort: 443, TLS: true},
+			{Name: "metrics", Port: 80, AlbArn: metricsALB},
+		}
+	}
+	s := proxyless.New(stack, "Endpoint", &props)
+	return s, cdktest.Synth(t, stack)
+}
+
+// TestNLBForwardsEachPortToItsALB: one TCP listener per service port, each
+// forwarding to an ALB-type target group that holds that service's ALB on
+// the ALB listener's port (AWS: TCP, target group port = listener port).
+func TestNLBForwardsEachPortToItsALB(t *testing.T) {
+	s, tpl := newService(t, proxyless.Props{AllowedAccounts: []string{"222222222222"}})
+	assert.Equal(t, []int{80, 4317}, s.ListenerPorts())
+
+	lb := tpl.Props(t, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+	assert.Equal(t, "network", lb["Type"])
+	assert.Equal(t, "internal", lb["Scheme"])
+	assert.Equal(t, []any{"subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"}, lb["Subnets"])
+	assert.Equal(t, "off", lb["EnforceSecurityGroupInboundRulesOnPrivateLinkTraffic"])
+
+	listeners := tpl.Resources("AWS::ElasticLoadBalancingV2::Listener")
+	require.Len(t, listeners, 2)
+	groups := tpl.Resources("AWS::ElasticLoadBalancingV2::TargetGroup")
+	require.Len(t, groups, 2)
+	byPort := map[float64]map[string]any{}
+	for id, g := range groups {
+		p := g["Properties"].(map[string]any)
+		assert.Equal(t, "alb", p["TargetType"], id)
+		assert.Equal(t, "TCP", p["Protocol"], id)
+		byPort[p["Port"].(float64)] = p
+		var forwarded bool
+		for _, l := range listeners {
+			lp := l["Properties"].(map[string]any)
+			if js(lp["DefaultActions"]) == js([]any{map[string]any{"TargetGroupArn": map[string]any{"Ref": id}, "Type": "forward"}}) {
+				forwarded = true
+				assert.Equal(t, "TCP", lp["Protocol"])
+			}
+		}
+		assert.True(t, forwarded, "a listener forwards to %s", id)
+	}
+	traces, metrics := byPort[443], byPort[80]
+	require.NotNil(t, traces, "traces' group is on the ALB's HTTPS listener port")
+	require.NotNil(t, metrics)
+	assert.JSONEq(t, `[{"Id":"`+tracesALB+`","Port":443}]`, js(traces["Targets"]))
+	assert.JSONEq(t, `[{"Id":"`+metricsALB+`","Port":80}]`, js(metrics["Targets"]))
+	assert.Equal(t, "HTTPS", traces["HealthCheckProtocol"], "the ALB's listener speaks TLS")
+	assert.Equal(t, "HTTP", metrics["HealthCheckProtocol"])
+	assert.Equal(t, "200-499", js2(traces["Matcher"]))
+	assert.Equal(t, "traffic-port", traces["HealthCheckPort"])
+	for _, l := range listeners {
+		lp := l["Properties"].(map[string]any)
+		assert.Contains(t, []any{80.0, 4317.0}, lp["Port"])
+	}
+}
+
+func js2(v any) string {
+	if m, ok := v.(map[string]any); ok {
+		if c, ok := m["HttpCode"].(string); ok {
+			return c
+		}
+	}
+	return js(v)
+}
+
+// TestALBsLetTheNLBIn: the ALBs' groups admit the NLB's group on the ALB
+// ports, the NLB's group sends only there and admits nothing (PrivateLink
+// traffic is not filtered by it).
+func TestALBsLetTheNLBIn(t *testing.T) {
+	_, tpl := newService(t, proxyless.Props{AlbSecurityGroupIDs: []string{"sg-0a1b2c3d4e5f60718"}})
+	ingress := tpl.Resources("AWS::EC2::SecurityGroupIngress")
+	require.Len(t, ingress, 2, "one per ALB port")
+	ports := map[float64]bool{}
+	for _, r := range ingress {
+		p := r["Properties"].(map[string]any)
+		assert.Equal(t, "sg-0a1b2c3d4e5f60718", p["GroupId"])
+		assert.Contains(t, js(p["SourceSecurityGroupId"]), "LoadBalancerSecurityGroup")
+		assert.Equal(t, p["FromPort"], p["ToPort"])
+		ports[p["FromPort"].(float64)] = true
+	}
+	assert.Equal(t, map[float64]bool{80: true, 443: true}, ports, "the ALB listener ports, not the NLB's")
+	egress := tpl.Resources("AWS::EC2::SecurityGroupEgress")
+	require.Len(t, egress, 2)
+	for _, r := range egress {
+		assert.Equal(t, "sg-0a1b2c3d4e5f60718", r["Properties"].(map[string]any)["DestinationSecurityGroupId"])
+	}
+	sg := tpl.Props(t, "AWS::EC2::SecurityGroup")
+	assert.NotContains(t, sg, "SecurityGroupIngress")
+	assert.JSONEq(t, `[{"CidrIp":"255.255.255.255/32","Description":"Disallow all traffic","FromPort":252,"IpProtocol":"icmp","ToPort":86}]`, js(sg["SecurityGroupEgress"]),
+		"no allow-all egress, even before the standalone rules exist")
+}
+
+// TestWithoutALBGroupsTheNLBSendsToTheVPCOnly: albIngress manual: no rule
+// on the ALBs' groups; the NLB's egress is the VPC's CIDR on the ALB ports.
+func TestWithoutALBGroupsTheNLBSendsToTheVPCOnly(t *testing.T) {
+	_, tpl := newService(t, proxyless.Props{})
+	assert.Empty(t, tpl.Resources("AWS::EC2::SecurityGroupIngress"))
+	egress := tpl.Resources("AWS::EC2::SecurityGroupEgress")
+	require.Len(t, egress, 2)
+	for _, r := range egress {
+		assert.Equal(t, "10.0.0.0/16", r["Properties"].(map[string]any)["CidrIp"])
+	}
+}
+
+// TestPublishedForTheConsumersOnly: the endpoint service allows exactly the
+// accounts and regions given, like a provider's.
+func TestPublishedForTheConsumersOnly(t *testing.T) {
+	s, tpl := newService(t, proxyless.Props{AllowedAccounts: []string{"333333333333", "222222222222"}, SupportedRegions: []string{"us-east-1"}})
+	perms := tpl.Props(t, "AWS::EC2::VPCEndpointServicePermissions")
+	assert.JSONEq(t, `[
+		{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::222222222222:root"]]},
+		{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::333333333333:root"]]}
+	]`, js(perms["AllowedPrincipals"]))
+	svc := tpl.Props(t, "AWS::EC2::VPCEndpointService")
+	assert.Equal(t, []any{"us-east-1"}, svc["SupportedRegions"])
+	assert.Equal(t, false, svc["AcceptanceRequired"])
+	assert.Equal(t, []string{"222222222222", "333333333333"}, s.AllowedAccounts())
+	assert.Len(t, tpl.Resources("Custom::ObslinkRevokeEndpointConnections"), 1, "accounts that leave lose their connections")
+}
+
+func TestBadPropsPanicWithTheReason(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		services []proxyless.Service
+		want     string
+	}{
+		{"shared port", []proxyless.Service{{Name: "a", Port: 80, AlbArn: metricsALB}, {Name: "b", Port: 80, AlbArn: tracesALB}}, "routes by port only"},
+		{"no ALB", []proxyless.Service{{Name: "a", Port: 80}}, "AlbArn is required"},
+		{"bad port", []proxyless.Service{{Name: "a", Port: 70000, AlbArn: metricsALB}}, "must be 1-65535"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			defer func() {
+				msg, _ := recover().(string)
+				assert.Contains(t, msg, `proxyless.New("Endpoint"): `)
+				assert.Contains(t, msg, tt.want)
+			}()
+			newService(t, proxyless.Props{Services: tt.services})
+			t.Error("no panic")
+		})
+	}
+}
