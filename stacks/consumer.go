@@ -52,13 +52,13 @@ func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStac
 	}
 
 	providerRegion := *prov.Region()
-	serviceName := prov.Provider.ServiceName()
+	serviceName := prov.Endpoint().ServiceName()
 	if *prov.Account() != c.Account || providerRegion != c.Region {
 		// A strong reference cannot cross accounts or regions; the service name is
 		// a concatenation, which a weak reference refuses, so reference the plain
 		// id and rebuild the name around it.
 		cs.Weak = true
-		id := prov.Read(stack, prov.Provider.ServiceID(), "EndpointServiceId")
+		id := prov.Read(stack, prov.Endpoint().ServiceID(), "EndpointServiceId")
 		serviceName = awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+providerRegion+".", *id))
 	}
 	var serviceRegion string
@@ -105,7 +105,7 @@ type admitted struct {
 
 func (a *admitted) Validate() *[]*string {
 	var errs []*string
-	p := a.provider.Provider
+	p := a.provider.Endpoint()
 	if !contains(p.AllowedAccounts(), a.consumer.Account) {
 		errs = append(errs, jsii.String(fmt.Sprintf("consumer %s: account %s is not an allowed principal of the endpoint service in %s (allowed: %v); the provider's principals must come from the topology's consumers",
 			a.consumer.Name, a.consumer.Account, *a.provider.Region(), p.AllowedAccounts())))

@@ -36,7 +36,9 @@ func Plan(t *topology.Topology) []Planned {
 	for _, r := range regions {
 		out = append(out, Planned{ProviderStackName(t, r), cp.ProviderAccountID(), r})
 	}
-	out = append(out, Planned{ControlPlaneStackName(t), cp.Account, cp.Region})
+	if !t.Proxyless() {
+		out = append(out, Planned{ControlPlaneStackName(t), cp.Account, cp.Region})
+	}
 	if t.InterRegion == topology.TGW && t.TGWMesh == topology.MeshFull {
 		sort.Strings(spokes)
 		for i := 0; i+1 < len(spokes); i++ { // each spoke accepts from those sorting after it

@@ -1,7 +1,10 @@
 package stacks
 
 import (
+	"strconv"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -10,6 +13,7 @@ import (
 	"github.com/obslink/obslink/constructs/linkmonitor"
 	"github.com/obslink/obslink/constructs/providerregion"
 	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/constructs/proxyless"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -24,16 +28,38 @@ type ProviderStackProps struct {
 	Hub *HubStack
 }
 
-// ProviderStack holds the ProviderRegion of one region, in the control plane's account.
+// Endpoint is what consumers need of a provider: its endpoint service and
+// who may connect to it.
+type Endpoint interface {
+	ServiceID() *string
+	ServiceName() *string
+	AllowedAccounts() []string
+	SupportedRegions() []string
+}
+
+// ProviderStack holds the ProviderRegion of one region, in the control
+// plane's account; in proxy.mode none, the AlbEndpointService of the
+// cluster VPC instead (Provider is then nil).
 type ProviderStack struct {
 	awscdk.Stack
 	Provider *providerregion.ProviderRegion
-	link     clusterLink
-	topology *topology.Topology
+	// Proxyless is the cluster VPC's endpoint service in proxy.mode none, else nil.
+	Proxyless *proxyless.AlbEndpointService
+	link      clusterLink
+	topology  *topology.Topology
 	// reader is the output-reader role (organizationId set), else nil.
 	reader awsiam.Role
 	// Monitor holds the region's alarms and dashboard.
 	Monitor *linkmonitor.LinkMonitor
+}
+
+// Endpoint is the stack's endpoint service: the ProviderRegion's, or the
+// AlbEndpointService's in proxy.mode none.
+func (p *ProviderStack) Endpoint() Endpoint {
+	if p.Proxyless != nil {
+		return p.Proxyless
+	}
+	return p.Provider
 }
 
 // NewProviderStack creates the provider stack of one region.
@@ -46,18 +72,9 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			supported = append(supported, region)
 		}
 	}
-	// With StackSets every provider admits through its function (acceptance
-	// required), so adding or removing a consumer group never flips
-	// acceptance while the permissions change.
-	var admission *providerregion.Admission
-	if t.StackSetsEnabled() {
-		admission = &providerregion.Admission{
-			OrganizationReaderRoleArn: "arn:" + topology.Partition(r.Region) + ":iam::" + t.ControlPlane.StackSetAccount() + ":role/" + OrgReaderRoleName(t),
-			RoleName:                  AdmitRoleName(t, r.Region),
-		}
-		for _, g := range t.GroupsServedBy(r.Region) {
-			admission.OrganizationalUnitIDs = append(admission.OrganizationalUnitIDs, g.OrganizationalUnitIDs...)
-		}
+	admission := newAdmission(t, r.Region)
+	if t.Proxyless() {
+		return newProxylessStack(stack, t, r, supported, admission)
 	}
 	p := providerregion.New(stack, "Provider", &providerregion.Props{
 		Admission:         admission,
@@ -80,20 +97,103 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			DisableConsumerHeader: !t.Proxy.Header(),
 		},
 	})
-	// For operators: the name consumers outside this topology would connect to.
-	awscdk.NewCfnOutput(stack, jsii.String("EndpointServiceName"), &awscdk.CfnOutputProps{
-		Value:       p.ServiceName(),
-		Description: jsii.String("obslink endpoint service for consumers of " + r.Region),
-	})
 	ps := &ProviderStack{Stack: stack, Provider: p, topology: t}
-	if t.ControlPlane.OrganizationID != "" {
-		ps.reader = newOutputReader(stack, t, r.Region)
-	}
+	ps.output(p.ServiceName(), r.Region)
 	if t.InterRegion == topology.TGW {
 		stack.AddStackDependency(props.Hub.Stack, jsii.String("the hub gateway must exist before attachments and peerings"))
 	}
 	ps.link = linkToCluster(stack, t, r, p.Vpc(), props.Hub)
 	ps.Monitor = newMonitor(stack, t, r, p, ps.link)
+	return ps
+}
+
+// newAdmission is the admission of the provider in region: with StackSets
+// every provider admits through its function (acceptance required), so
+// adding or removing a consumer group never flips acceptance while the
+// permissions change. Without StackSets, nil.
+func newAdmission(t *topology.Topology, region string) *providerregion.Admission {
+	if !t.StackSetsEnabled() {
+		return nil
+	}
+	a := &providerregion.Admission{
+		OrganizationReaderRoleArn: "arn:" + topology.Partition(region) + ":iam::" + t.ControlPlane.StackSetAccount() + ":role/" + OrgReaderRoleName(t),
+		RoleName:                  AdmitRoleName(t, region),
+	}
+	for _, g := range t.GroupsServedBy(region) {
+		a.OrganizationalUnitIDs = append(a.OrganizationalUnitIDs, g.OrganizationalUnitIDs...)
+	}
+	return a
+}
+
+// output publishes the service name for operators (the name consumers
+// outside this topology would connect to) and, with an organization, the
+// output-reader role.
+func (p *ProviderStack) output(serviceName *string, region string) {
+	awscdk.NewCfnOutput(p.Stack, jsii.String("EndpointServiceName"), &awscdk.CfnOutputProps{
+		Value:       serviceName,
+		Description: jsii.String("obslink endpoint service for consumers of " + region),
+	})
+	if p.topology.ControlPlane.OrganizationID != "" {
+		p.reader = newOutputReader(p.Stack, p.topology, region)
+	}
+}
+
+// newProxylessStack fills the provider stack of proxy.mode none: the
+// cluster VPC's NLB in front of the ALBs, published for every consumer
+// region, watched like a provider (without the fleet's alarms).
+func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Region, supported []string, admission *providerregion.Admission) *ProviderStack {
+	cp := t.ControlPlane
+	var subnets []awsec2.ISubnet
+	for i, id := range cp.VPC.SubnetIDs {
+		subnet := awsec2.Subnet_FromSubnetAttributes(stack, jsii.String("Subnet"+strconv.Itoa(i)), &awsec2.SubnetAttributes{
+			SubnetId: jsii.String(id), AvailabilityZone: jsii.String(cp.VPC.AvailabilityZones[i]),
+		})
+		// obslink adds no routes in the cluster VPC in this mode.
+		awscdk.Annotations_Of(subnet).AcknowledgeWarning(jsii.String("@aws-cdk/aws-ec2:noSubnetRouteTableId"),
+			jsii.String("obslink adds no routes in the cluster VPC in proxy.mode none"))
+		subnets = append(subnets, subnet)
+	}
+	vpc := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("ClusterVpc"), &awsec2.VpcAttributes{
+		VpcId:             jsii.String(cp.VPC.ID),
+		VpcCidrBlock:      jsii.String(cp.VPC.CIDR),
+		AvailabilityZones: jsii.Strings(cp.VPC.AvailabilityZones...),
+	})
+	services := make([]proxyless.Service, 0, len(t.Services))
+	for _, s := range t.Services {
+		services = append(services, proxyless.Service{
+			Name: s.Name, Port: s.Port, AlbArn: s.ALBArn, AlbPort: s.UpstreamPort, TLS: s.UpstreamTLS,
+		})
+	}
+	e := proxyless.New(stack, "Endpoint", &proxyless.Props{
+		Vpc:                 vpc,
+		Subnets:             &awsec2.SubnetSelection{Subnets: &subnets},
+		Services:            services,
+		AlbSecurityGroupIDs: cp.VPC.ALBSecurityGroupIDs,
+		AllowedAccounts:     t.ConsumerAccounts(r.Region),
+		SupportedRegions:    supported,
+		Admission:           admission,
+	})
+	ps := &ProviderStack{Stack: stack, Proxyless: e, topology: t}
+	ps.output(e.ServiceName(), r.Region)
+	m := t.Monitoring
+	props := &linkmonitor.Props{
+		Name:         *stack.StackName(),
+		LoadBalancer: e.LoadBalancer(),
+		ServiceID:    e.ServiceID(),
+		Thresholds: linkmonitor.Thresholds{
+			MinHealthyHosts:   derefInt(m.MinHealthyHosts),
+			TargetResets:      derefInt(m.TargetResets),
+			EvaluationMinutes: derefInt(m.EvaluationMinutes),
+		},
+		AdmissionFunction: e.AdmissionFunction(),
+	}
+	for i, port := range e.ListenerPorts() {
+		props.TargetGroups = append(props.TargetGroups, linkmonitor.TargetGroup{Port: port, Group: e.TargetGroups()[i]})
+	}
+	if arn := m.AlarmTopicArnIn(r.Region); arn != "" {
+		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
+	}
+	ps.Monitor = linkmonitor.New(stack, "Monitor", props)
 	return ps
 }
 

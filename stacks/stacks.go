@@ -24,7 +24,8 @@ type Set struct {
 	// Accepter holds the peering accepter role in the cluster's account
 	// (providerAccount differs from it), else nil.
 	Accepter awscdk.Stack
-	// ControlPlane holds the cluster-side routes, in the main region.
+	// ControlPlane holds the cluster-side routes, in the main region (nil
+	// in proxy.mode none).
 	ControlPlane *ControlPlaneStack
 	// Mesh holds, by region, the accepter side of full-mesh peerings (tgwMesh: full).
 	Mesh map[string]awscdk.Stack
@@ -120,8 +121,10 @@ func Build(app awscdk.App, t *topology.Topology, opts ...BuildOption) *Set {
 	if t.InterRegion == topology.TGW && t.TGWMesh == topology.MeshFull {
 		buildFullMesh(app, t, set)
 	}
-	set.ControlPlane = NewControlPlaneStack(app, ControlPlaneStackName(t), t,
-		stackProps(t, cp.Account, cp.Region, "obslink cluster-side routes"), set.Providers, set.Hub)
+	if !t.Proxyless() { // no provider VPC to route to; the ALBs' rules are in the provider stack
+		set.ControlPlane = NewControlPlaneStack(app, ControlPlaneStackName(t), t,
+			stackProps(t, cp.Account, cp.Region, "obslink cluster-side routes"), set.Providers, set.Hub)
+	}
 	if t.StackSetsEnabled() {
 		template, err := ConsumerTemplate(t, o.templateApp)
 		if err != nil {

@@ -93,7 +93,7 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 	params := map[string]*string{}
 	for _, region := range sortedKeys(providers) {
 		prov := providers[region]
-		svcID := prov.Read(stack, prov.Provider.ServiceID(), "EndpointServiceId")
+		svcID := prov.Read(stack, prov.Endpoint().ServiceID(), "EndpointServiceId")
 		params[ServiceNameParam(region)] = awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+region+".", *svcID))
 		stack.AddStackDependency(prov.Stack, jsii.String("the endpoint service must exist before the stack instances' endpoints"))
 	}

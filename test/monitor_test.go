@@ -213,21 +213,37 @@ func TestMonitoringReadsPublishedMetrics(t *testing.T) {
 					body := tpl.ResolveString(res.Properties["DashboardBody"])
 					dr, searches, widgets := dashboardMetrics(t, name+"/"+id, body)
 					refs = append(refs, dr...)
-					assert.GreaterOrEqual(t, widgets, 10, "%s: dashboard widgets", name)
+					minWidgets, service := 10, `"Service Id"="ref-ProviderEndpointService`
+					if topo.Proxyless() { // no fleet: no in-service, CPU, network or request widgets
+						minWidgets, service = 7, `"Service Id"="ref-EndpointEndpointService`
+					}
+					assert.GreaterOrEqual(t, widgets, minWidgets, "%s: dashboard widgets", name)
 					require.Len(t, searches, 2, "%s: per-endpoint searches", name)
 					for _, s := range searches {
 						assert.Contains(t, s, `{AWS/PrivateLinkServices,"Service Id","VPC Endpoint Id"}`)
-						assert.Contains(t, s, `"Service Id"="ref-ProviderEndpointService`)
+						assert.Contains(t, s, service)
 					}
 				}
 			}
 			require.NotEmpty(t, refs, name)
 			filters := filtersOf(tpl)
 			accessFilters := 5
+			if topo.Proxyless() {
+				accessFilters = 0 // no proxies, no access log
+			}
 			if topo.StackSetsEnabled() {
 				accessFilters++ // and one on the admission function's log
 			}
 			require.Len(t, filters["obslink/"+name], accessFilters, "%s: metric filters of the access log", name)
+			if topo.Proxyless() {
+				// Healthy and unhealthy ALBs per port, resets; no fleet alarms.
+				assert.Equal(t, 2*len(topo.Services)+1, alarms, "%s (%s): alarms", name, filepath.Base(f))
+				assert.Equal(t, 1, dashboards, name)
+				for _, m := range refs {
+					m.check(t, filters)
+				}
+				continue
+			}
 			for _, m := range refs {
 				m.check(t, filters)
 			}

@@ -257,5 +257,7 @@ var (
 	reSubnet   = regexp.MustCompile(`^subnet-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reRTB      = regexp.MustCompile(`^rtb-([0-9a-f]{8}|[0-9a-f]{17})$`)
 	reSG       = regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`)
+	// An ALB's ARN: region and account captured.
+	reALBArn   = regexp.MustCompile(`^arn:aws(?:-cn|-us-gov)?:elasticloadbalancing:([a-z0-9-]+):([0-9]{12}):loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$`)
 	reInstance = regexp.MustCompile(`^[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.[a-z0-9]+$`)
 )

@@ -275,8 +275,13 @@ type ClusterVPC struct {
 	// return routes to the provider CIDRs there (peering, tgw, native).
 	RouteTableIDs []string `yaml:"routeTableIds"`
 	// SubnetIDs are the subnets of the cluster VPC's Transit Gateway
-	// attachment, one per zone. Required for tgw.
+	// attachment (tgw) or of the endpoint service's NLB (proxy.mode none),
+	// one per zone. Required for tgw and proxy.mode none.
 	SubnetIDs []string `yaml:"subnetIds"`
+	// AvailabilityZones are the zones of SubnetIDs, in the same order.
+	// Required in proxy.mode none, where the endpoint service's NLB lives
+	// in those subnets.
+	AvailabilityZones []string `yaml:"availabilityZones"`
 	// ALBSecurityGroupIDs are the ALBs' security groups; obslink adds ingress
 	// rules from the provider CIDRs on the upstream ports. Required unless
 	// ALBIngress is manual.
@@ -308,6 +313,11 @@ type Service struct {
 	// UpstreamTLS makes the proxy speak TLS to the ALB's HTTPS listener.
 	// Required for grpc. Default: false.
 	UpstreamTLS bool `yaml:"upstreamTls"`
+	// ALBArn is the ARN of the service's ALB, in the cluster VPC and
+	// account: proxy.mode none registers it in an ALB-type target group of
+	// the NLB on upstreamPort (the ALB listener's port). Required in
+	// proxy.mode none, unused otherwise.
+	ALBArn string `yaml:"albArn"`
 }
 
 // Host is the name agents use for the service: <name>.<domain>.
@@ -363,6 +373,12 @@ func (t *Topology) TransitGatewayASN(region string) int64 {
 
 // Proxy sizes the nginx reverse-proxy fleet of every provider region.
 type Proxy struct {
+	// Mode is nginx (a proxy fleet per provider region, routing by host
+	// name) or none: no proxies at all, an endpoint service in the cluster
+	// VPC whose NLB forwards each service's port straight to its ALB
+	// (services[].albArn), consumers in every region on cross-region
+	// PrivateLink (needs interRegion: native). Default: nginx.
+	Mode string `yaml:"mode"`
 	// InstanceType of the proxies; Graviton types (t4g, m7g, ...) run arm64. Default: t4g.small.
 	InstanceType string `yaml:"instanceType"`
 	// MinCapacity is the fleet's minimum size. Default: 2.
@@ -392,6 +408,16 @@ type Proxy struct {
 	// proxyProtocol, false without.
 	ConsumerHeader *bool `yaml:"consumerHeader"`
 }
+
+// Proxy modes a topology file may name in proxy.mode.
+const (
+	ProxyModeNginx = "nginx"
+	ProxyModeNone  = "none"
+)
+
+// Proxyless reports whether the topology has no proxies (proxy.mode none):
+// the cluster VPC's NLB targets the ALBs directly.
+func (t *Topology) Proxyless() bool { return t.Proxy.Mode == ProxyModeNone }
 
 // Attribution reports whether the proxies learn the consumer (proxy protocol v2).
 func (p Proxy) Attribution() bool { return p.ProxyProtocol != nil && *p.ProxyProtocol }
@@ -569,6 +595,14 @@ func (t *Topology) applyDefaults() {
 		if s.UpstreamPort == 0 {
 			s.UpstreamPort = s.Port
 		}
+	}
+	if t.Proxy.Mode == "" {
+		t.Proxy.Mode = ProxyModeNginx
+	}
+	if t.Proxyless() && len(t.Regions) == 0 {
+		// The endpoint service lives in the cluster VPC: the main region is
+		// the one provider region (no CIDR: obslink creates no VPC there).
+		t.Regions = []Region{{Region: t.ControlPlane.Region, AvailabilityZones: append([]string(nil), t.ControlPlane.VPC.AvailabilityZones...)}}
 	}
 	if t.Proxy.InstanceType == "" {
 		t.Proxy.InstanceType = DefaultInstanceType

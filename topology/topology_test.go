@@ -453,3 +453,91 @@ func TestStackSetsValidation(t *testing.T) {
 		})
 	}
 }
+
+func TestProxylessValidation(t *testing.T) {
+	example, err := os.ReadFile("../examples/proxyless.yaml")
+	require.NoError(t, err)
+	patch := func(p func(m map[string]any)) []byte {
+		var m map[string]any
+		require.NoError(t, yaml.Unmarshal(example, &m))
+		p(m)
+		out, err := yaml.Marshal(m)
+		require.NoError(t, err)
+		return out
+	}
+	topo, err := topology.Parse("ok.yaml", example)
+	require.NoError(t, err)
+	require.True(t, topo.Proxyless())
+	require.Len(t, topo.Regions, 1, "the main region is the one provider region")
+	assert.Equal(t, "us-east-1", topo.Regions[0].Region)
+	assert.Empty(t, topo.Regions[0].CIDR, "no provider VPC")
+	assert.Equal(t, []string{"us-east-1a", "us-east-1b", "us-east-1c"}, topo.Regions[0].AvailabilityZones)
+	assert.Equal(t, "us-east-1", topo.ProviderRegionFor("ap-northeast-1"))
+
+	arn := func(region, account, kind string) string {
+		return "arn:aws:elasticloadbalancing:" + region + ":" + account + ":loadbalancer/" + kind + "/x/0123456789abcdef"
+	}
+	for _, tt := range []struct {
+		name, path, want string
+		data             []byte
+	}{
+		{"bad mode", "proxy.mode", "use nginx", patch(func(m map[string]any) { at(m, "proxy")["mode"] = "direct" })},
+		{"not native", "proxy.mode", "needs interRegion: native", patch(func(m map[string]any) { m["interRegion"] = "peering" })},
+		{"a provider VPC", "regions", "remove regions", patch(func(m map[string]any) {
+			m["regions"] = []any{map[string]any{"region": "us-east-1", "cidr": "10.100.0.0/24", "availabilityZones": []any{"us-east-1a", "us-east-1b"}}}
+		})},
+		{"another provider account", "controlPlane.providerAccount", "in its account and VPC", patch(func(m map[string]any) { at(m, "controlPlane")["providerAccount"] = "999999999999" })},
+		{"no subnets", "controlPlane.vpc.subnetIds", "puts the endpoint service's NLB in the cluster VPC", patch(func(m map[string]any) { delete(at(m, "controlPlane", "vpc"), "subnetIds") })},
+		{"zones do not match subnets", "controlPlane.vpc.availabilityZones", "2 zone(s) for 3 subnet(s)", patch(func(m map[string]any) {
+			at(m, "controlPlane", "vpc")["availabilityZones"] = []any{"us-east-1a", "us-east-1b"}
+		})},
+		{"zone of another region", "controlPlane.vpc.availabilityZones[2]", "not an availability zone of us-east-1", patch(func(m map[string]any) {
+			at(m, "controlPlane", "vpc")["availabilityZones"] = []any{"us-east-1a", "us-east-1b", "eu-west-1c"}
+		})},
+		{"no ALB", "services[1].albArn", "is missing", patch(func(m map[string]any) { delete(at(m, "services", 1), "albArn") })},
+		{"an NLB as target", "services[1].albArn", "not an Application Load Balancer ARN", patch(func(m map[string]any) {
+			at(m, "services", 1)["albArn"] = arn("us-east-1", "111111111111", "net")
+		})},
+		{"an ALB of another account", "services[1].albArn", "only an ALB in its own VPC and account", patch(func(m map[string]any) {
+			at(m, "services", 1)["albArn"] = arn("us-east-1", "222222222222", "app")
+		})},
+		{"an ALB of another region", "services[1].albArn", "is in eu-west-1", patch(func(m map[string]any) {
+			at(m, "services", 1)["albArn"] = arn("eu-west-1", "111111111111", "app")
+		})},
+		{"shared port", "services[1].port", "is also services[0]'s port", patch(func(m map[string]any) { at(m, "services", 1)["port"] = 80 })},
+		{"shared default port", "services[1].port", "routes by port alone", patch(func(m map[string]any) {
+			delete(at(m, "services", 0), "port")
+			delete(at(m, "services", 1), "port")
+		})},
+		{"three services on one ALB", "services[2].albArn", "at most two NLBs", patch(func(m map[string]any) {
+			one := at(m, "services", 0)["albArn"]
+			at(m, "services", 1)["albArn"] = one
+			m["services"] = append(m["services"].([]any), map[string]any{"name": "more", "port": 9000, "upstreamPort": 80, "albArn": one})
+		})},
+		{"an upstream name", "services[0].upstream", "never resolves it", patch(func(m map[string]any) {
+			at(m, "services", 0)["upstream"] = "internal-metrics-1.us-east-1.elb.amazonaws.com"
+		})},
+		{"proxy sizing", "proxy.instanceType", "runs no proxies", patch(func(m map[string]any) { at(m, "proxy")["instanceType"] = "t4g.small" })},
+		{"proxy protocol", "proxy.proxyProtocol", "no proxy protocol header to an ALB target", patch(func(m map[string]any) { at(m, "proxy")["proxyProtocol"] = true })},
+		{"fleet monitoring", "monitoring.cpuPercent", "watches the proxies", patch(func(m map[string]any) { m["monitoring"] = map[string]any{"cpuPercent": 70} })},
+		{"two healthy ALBs", "monitoring.minHealthyHosts", "at most 1 can be healthy", patch(func(m map[string]any) { m["monitoring"] = map[string]any{"minHealthyHosts": 2} })},
+		{"an ALB ARN with proxies", "services[0].albArn", "remove albArn, or set proxy.mode: none", patch(func(m map[string]any) {
+			delete(m, "proxy")
+			m["regions"] = []any{map[string]any{"region": "us-east-1", "cidr": "10.100.0.0/24", "availabilityZones": []any{"us-east-1a", "us-east-1b"}}}
+		})},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := topology.Parse("bad.yaml", tt.data)
+			require.Error(t, err)
+			var errs topology.Errors
+			require.True(t, errors.As(err, &errs))
+			found := false
+			for _, e := range errs {
+				if e.Path == tt.path && strings.Contains(e.Msg, tt.want) {
+					found = true
+				}
+			}
+			assert.True(t, found, "no error at %s containing %q in:\n%v", tt.path, tt.want, err)
+		})
+	}
+}

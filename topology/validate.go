@@ -72,7 +72,8 @@ func (v *validator) validate(t *Topology) {
 		v.add("controlPlane.vpc.albIngress", "%q is not a setting; use manual (you open the ALBs to the provider CIDRs yourself), or leave it out and list albSecurityGroupIds", cp.VPC.ALBIngress)
 	}
 
-	v.services(t.Services)
+	v.services(t.Services, t.Proxyless())
+	v.proxyless(t)
 
 	// Provider regions: the networks joined to the cluster VPC must not overlap it or each other.
 	type joined struct {
@@ -113,14 +114,14 @@ func (v *validator) validate(t *Topology) {
 	if t.InterRegion == TGW {
 		v.asns(t)
 	}
-	if len(t.Regions) == 0 {
+	if len(t.Regions) == 0 && !t.Proxyless() {
 		v.add("regions", "is empty; add a provider VPC for the main region, such as - {region: %s, cidr: 10.100.0.0/24, availabilityZones: [...]}", orDefault(cp.Region, "eu-west-1"))
 	}
 
 	v.proxy(t.Proxy)
 	v.images(t)
 	v.monitoring(t.Monitoring)
-	if m := t.Monitoring.MinHealthyHosts; m != nil && *m > t.Proxy.Min() {
+	if m := t.Monitoring.MinHealthyHosts; m != nil && *m > t.Proxy.Min() && !t.Proxyless() {
 		v.add("monitoring.minHealthyHosts", "%d is above proxy.minCapacity %d: the alarm would fire whenever the fleet is at its minimum; use %d or less", *m, t.Proxy.Min(), t.Proxy.Min())
 	}
 
@@ -202,7 +203,7 @@ func validASN(a int64) bool {
 	return (a >= 64512 && a <= 65534) || (a >= 4200000000 && a <= 4294967294)
 }
 
-func (v *validator) services(services []Service) {
+func (v *validator) services(services []Service, proxyless bool) {
 	if len(services) == 0 {
 		v.add("services", "is empty; list the cluster's endpoints, such as - {name: metrics, upstream: metrics-alb-123.eu-west-1.elb.amazonaws.com}")
 	}
@@ -218,6 +219,7 @@ func (v *validator) services(services []Service) {
 			seen[s.Name] = p
 		}
 		switch {
+		case s.Upstream == "" && proxyless: // the NLB targets the ALB by its ARN
 		case s.Upstream == "":
 			v.add(p+".upstream", "is missing; give the DNS name of the service's ALB, such as internal-metrics-123.eu-west-1.elb.amazonaws.com")
 		case strings.Contains(s.Upstream, "://") || strings.ContainsAny(s.Upstream, "/:"):
@@ -247,7 +249,7 @@ func (v *validator) services(services []Service) {
 				port = DefaultGRPCPort
 			}
 		}
-		if port == HealthCheckPort {
+		if port == HealthCheckPort && !proxyless {
 			v.add(p+".port", "%d is the proxies' port for NLB health checks; pick another port", port)
 		}
 		if prev, ok := portProto[port]; ok && prev != proto {
@@ -581,5 +583,112 @@ func (v *validator) stackSets(t *Topology) {
 				v.add(p+".vpcParameters."+f.path, "%q is not an SSM parameter name; give a path such as /obslink/%s (letters, digits, _.-/)", f.name, f.path)
 			}
 		}
+	}
+}
+
+// proxyless checks proxy.mode and, in proxy.mode none, what that mode needs
+// (an NLB in the cluster VPC that forwards each service's port to its ALB)
+// and the settings it would ignore, all named.
+func (v *validator) proxyless(t *Topology) {
+	switch t.Proxy.Mode {
+	case "", ProxyModeNginx:
+		for i, s := range t.Services {
+			if s.ALBArn != "" {
+				v.add(fmt.Sprintf("services[%d].albArn", i), "is set, but proxy.mode is nginx: the proxies reach the ALB by its DNS name (upstream); remove albArn, or set proxy.mode: none")
+			}
+		}
+		if len(t.ControlPlane.VPC.AvailabilityZones) > 0 {
+			v.add("controlPlane.vpc.availabilityZones", "is set, but only proxy.mode none uses it (the zones of the NLB's subnets); remove it")
+		}
+		return
+	case ProxyModeNone:
+	default:
+		v.add("proxy.mode", "%q is not a mode; use nginx (a proxy fleet per provider region, the default) or none (the cluster VPC's NLB forwards to the ALBs directly)", t.Proxy.Mode)
+		return
+	}
+	cp := t.ControlPlane
+	if t.InterRegion != Native {
+		v.add("proxy.mode", "none needs interRegion: native (consumers in every region reach the cluster VPC's endpoint service over cross-region PrivateLink); interRegion is %q", orDefault(string(t.InterRegion), string(DefaultInterRegion)))
+	}
+	if len(t.Regions) > 0 {
+		v.add("regions", "lists %d provider VPC(s), but proxy.mode none has none: the endpoint service lives in the cluster VPC (controlPlane.vpc.subnetIds); remove regions", len(t.Regions))
+	}
+	if cp.ProviderAccount != "" && cp.ProviderAccount != cp.Account {
+		v.add("controlPlane.providerAccount", "%q differs from controlPlane.account: in proxy.mode none the NLB targets the ALBs, which must be in its account and VPC; remove providerAccount", cp.ProviderAccount)
+	}
+	switch {
+	case len(cp.VPC.SubnetIDs) == 0:
+		v.add("controlPlane.vpc.subnetIds", "is missing; proxy.mode none puts the endpoint service's NLB in the cluster VPC: list one subnet per zone, in the zones of the ALBs")
+	case len(cp.VPC.AvailabilityZones) != len(cp.VPC.SubnetIDs):
+		v.add("controlPlane.vpc.availabilityZones", "has %d zone(s) for %d subnet(s); give each of controlPlane.vpc.subnetIds its zone, in the same order, such as [%sa, %sb]",
+			len(cp.VPC.AvailabilityZones), len(cp.VPC.SubnetIDs), cp.Region, cp.Region)
+	default:
+		v.zones("controlPlane.vpc.availabilityZones", cp.Region, cp.VPC.AvailabilityZones, 1)
+	}
+	ports := map[int]string{}
+	albs := map[string][]string{}
+	for i, s := range t.Services {
+		p := fmt.Sprintf("services[%d]", i)
+		m := reALBArn.FindStringSubmatch(s.ALBArn)
+		switch {
+		case s.ALBArn == "":
+			v.add(p+".albArn", "is missing; proxy.mode none registers each service's ALB in the NLB's target group: give its ARN, such as arn:aws:elasticloadbalancing:%s:%s:loadbalancer/app/metrics/0123456789abcdef", orDefault(cp.Region, "eu-west-1"), orDefault(cp.Account, "111111111111"))
+		case m == nil:
+			v.add(p+".albArn", "%q is not an Application Load Balancer ARN; use arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id> (a Network Load Balancer cannot be a target)", s.ALBArn)
+		case m[1] != cp.Region || m[2] != cp.Account:
+			v.add(p+".albArn", "%q is in %s, account %s: an NLB can target only an ALB in its own VPC and account (%s, account %s); use the cluster's ALB", s.ALBArn, m[1], m[2], cp.Region, cp.Account)
+		default:
+			albs[s.ALBArn] = append(albs[s.ALBArn], p)
+		}
+		port := s.Port
+		if port == 0 {
+			port = DefaultHTTPPort
+			if s.Protocol == ProtocolGRPC {
+				port = DefaultGRPCPort
+			}
+		}
+		if prev, ok := ports[port]; ok {
+			v.add(p+".port", "%d is also %s's port: in proxy.mode none the NLB routes by port alone (it cannot read host names), so every service needs a port of its own", port, prev)
+		} else {
+			ports[port] = p
+		}
+		if s.Upstream != "" {
+			v.add(p+".upstream", "is set, but proxy.mode none reaches the ALB by albArn and never resolves it; remove upstream")
+		}
+	}
+	for _, arn := range sortedKeys(albs) {
+		if users := albs[arn]; len(users) > 2 {
+			v.add(users[2]+".albArn", "%q also backs %s: AWS lets an ALB be the target of at most two NLBs, each through a target group of its own, and obslink counts every service's target group against that; give this service its own ALB", arn, strings.Join(users[:2], " and "))
+		}
+	}
+	p := t.Proxy
+	ignored := []struct {
+		field string
+		set   bool
+	}{ // each would be ignored
+		{"instanceType", p.InstanceType != ""}, {"minCapacity", p.MinCapacity != nil}, {"maxCapacity", p.MaxCapacity != nil},
+		{"image", p.Image != ""}, {"imageGeneration", p.ImageGeneration != nil}, {"imageIds", len(p.ImageIDs) > 0},
+		{"proxyProtocol", p.ProxyProtocol != nil}, {"consumerHeader", p.ConsumerHeader != nil},
+	}
+	for _, f := range ignored {
+		if f.set {
+			why := "proxy.mode none runs no proxies"
+			if f.field == "proxyProtocol" || f.field == "consumerHeader" {
+				why += ", and an NLB sends no proxy protocol header to an ALB target (no consumer attribution in this mode)"
+			}
+			v.add("proxy."+f.field, "is set, but %s; remove it", why)
+		}
+	}
+	m := t.Monitoring
+	for _, f := range []struct {
+		field string
+		set   bool
+	}{{"cpuPercent", m.CPUPercent != nil}, {"upstreamErrors", m.UpstreamErrors != nil}, {"networkPercent", m.NetworkPercent != nil}, {"networkBaselineMbps", m.NetworkBaselineMbps != nil}} {
+		if f.set {
+			v.add("monitoring."+f.field, "is set, but it watches the proxies, and proxy.mode none has none; remove it")
+		}
+	}
+	if m.MinHealthyHosts != nil && *m.MinHealthyHosts > 1 {
+		v.add("monitoring.minHealthyHosts", "%d: in proxy.mode none each target group holds one ALB, so at most 1 can be healthy; use 1", *m.MinHealthyHosts)
 	}
 }

@@ -57,15 +57,19 @@ type Props struct {
 	TargetGroups []TargetGroup
 	// ServiceID is the endpoint service id (vpce-svc-...). Required.
 	ServiceID *string
-	// AutoScalingGroup is the proxies' group. Required.
+	// AutoScalingGroup is the proxies' group. Default: nil, when the NLB's
+	// targets are ALBs (proxy.mode none): no fleet alarms (in service, CPU,
+	// network), and the target alarms speak of ALBs.
 	AutoScalingGroup awsautoscaling.AutoScalingGroup
-	// InstanceType of the proxies, named in the CPU and network alarms. Required.
+	// InstanceType of the proxies, named in the CPU and network alarms.
+	// Required with AutoScalingGroup.
 	InstanceType string
 	// NetworkBaselineMbps is the instance type's baseline network
 	// bandwidth. Default: BaselineMbps(InstanceType); when that is unknown
 	// too, no network alarm (the dashboard still shows the traffic).
 	NetworkBaselineMbps int
-	// MinCapacity of the group: fewer proxies in service alarms. Required.
+	// MinCapacity of the group: fewer proxies in service alarms. Required
+	// with AutoScalingGroup.
 	MinCapacity int
 	// TransitGatewayID is the provider's own gateway (tgw). Default: none
 	// (no Transit Gateway widgets or alarm).
@@ -136,11 +140,11 @@ func (p Props) check() error {
 	switch {
 	case p.Name == "":
 		return fmt.Errorf("props.Name is empty")
-	case p.LoadBalancer == nil || p.AutoScalingGroup == nil || p.ServiceID == nil:
-		return fmt.Errorf("props.LoadBalancer, AutoScalingGroup and ServiceID are required")
+	case p.LoadBalancer == nil || p.ServiceID == nil:
+		return fmt.Errorf("props.LoadBalancer and ServiceID are required")
 	case len(p.TargetGroups) == 0:
 		return fmt.Errorf("props.TargetGroups is empty")
-	case p.MinCapacity < 1:
+	case p.AutoScalingGroup != nil && p.MinCapacity < 1:
 		return fmt.Errorf("props.MinCapacity is %d; give the group's minimum", p.MinCapacity)
 	case (p.TransitGatewayID == nil) != (p.TransitGatewayAttachmentID == nil):
 		return fmt.Errorf("give both TransitGatewayID and TransitGatewayAttachmentID, or neither")
@@ -165,6 +169,15 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 	// obslink validate and plan, which never synthesize.
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
 
+	// What the NLB's targets are: the proxies, or (proxy.mode none) the ALBs.
+	targets := "proxies"
+	unhealthyText := "A proxy fails the NLB health check on port %d (nginx down or its bootstrap failed); the Auto Scaling group replaces it. See README, Monitoring."
+	resetsText := "More than %d TCP resets from the proxies in 5 minutes: nginx restarts or closes agents' connections. See README, Monitoring."
+	if p.AutoScalingGroup == nil {
+		targets = "ALBs"
+		unhealthyText = "An ALB fails the NLB health check on port %d (an answer of 500 or more, or none: its listener, its security group, which must let the NLB's group in, or its own targets). See README, Monitoring."
+		resetsText = "More than %d TCP resets from the ALBs in 5 minutes: they close agents' connections. See README, Monitoring."
+	}
 	var healthy, unhealthy []awscloudwatch.IMetric
 	for _, tg := range p.TargetGroups {
 		h := tg.Group.Metrics().HealthyHostCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Minimum"), Period: minute,
@@ -173,14 +186,14 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 			Label: jsii.String(fmt.Sprintf("unhealthy, port %d", tg.Port))})
 		healthy, unhealthy = append(healthy, h), append(unhealthy, u)
 		m.alarm(p, fmt.Sprintf("HealthyHosts%d", tg.Port), h, &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:   jsii.String(fmt.Sprintf("Fewer than %d healthy proxies behind the NLB on port %d: agents' connections on it are failing or about to. See README, Monitoring.", th.MinHealthyHosts, tg.Port)),
+			AlarmDescription:   jsii.String(fmt.Sprintf("Fewer than %d healthy %s behind the NLB on port %d: agents' connections on it are failing or about to. See README, Monitoring.", th.MinHealthyHosts, targets, tg.Port)),
 			Threshold:          jsii.Number(float64(th.MinHealthyHosts)),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
 			EvaluationPeriods:  eval,
 			TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
 		})
 		m.alarm(p, fmt.Sprintf("UnhealthyHosts%d", tg.Port), u, &awscloudwatch.CreateAlarmOptions{
-			AlarmDescription:   jsii.String(fmt.Sprintf("A proxy fails the NLB health check on port %d (nginx down or its bootstrap failed); the Auto Scaling group replaces it. See README, Monitoring.", tg.Port)),
+			AlarmDescription:   jsii.String(fmt.Sprintf(unhealthyText, tg.Port)),
 			Threshold:          jsii.Number(0),
 			ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 			EvaluationPeriods:  eval,
@@ -188,37 +201,19 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 		})
 	}
 	resets := p.LoadBalancer.Metrics().TcpTargetResetCount(&awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"),
-		Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("TCP resets from the proxies")})
+		Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("TCP resets from the " + targets)})
 	m.alarm(p, "TargetResets", resets, &awscloudwatch.CreateAlarmOptions{
-		AlarmDescription:   jsii.String(fmt.Sprintf("More than %d TCP resets from the proxies in 5 minutes: nginx restarts or closes agents' connections. See README, Monitoring.", th.TargetResets)),
+		AlarmDescription:   jsii.String(fmt.Sprintf(resetsText, th.TargetResets)),
 		Threshold:          jsii.Number(float64(th.TargetResets)),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
 		EvaluationPeriods:  jsii.Number(1),
 		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
 	})
 
-	group := map[string]*string{"AutoScalingGroupName": p.AutoScalingGroup.AutoScalingGroupName()}
-	inService := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/AutoScaling"), MetricName: jsii.String("GroupInServiceInstances"),
-		DimensionsMap: &group, Statistic: jsii.String("Minimum"), Period: minute, Label: jsii.String("proxies in service")})
-	m.alarm(p, "InService", inService, &awscloudwatch.CreateAlarmOptions{
-		AlarmDescription:   jsii.String(fmt.Sprintf("Fewer than %d proxies (minCapacity) in service: launches are failing (capacity, image, bootstrap). See README, Monitoring.", p.MinCapacity)),
-		Threshold:          jsii.Number(float64(p.MinCapacity)),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
-		EvaluationPeriods:  jsii.Number(float64(2 * th.EvaluationMinutes)),
-		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
-	})
-	// EC2 publishes CPU every 5 minutes without detailed monitoring: a
-	// shorter period would see mostly missing data.
-	cpu := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("CPUUtilization"),
-		DimensionsMap: &group, Statistic: jsii.String("Average"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("CPU %")})
-	m.alarm(p, "Cpu", cpu, &awscloudwatch.CreateAlarmOptions{
-		AlarmDescription: jsii.String(fmt.Sprintf("Average proxy CPU (%s) above %d %% while the group scales at 50 %%: the fleet is at maxCapacity or cannot launch fast enough. See README, Monitoring.",
-			p.InstanceType, th.CPUPercent)),
-		Threshold:          jsii.Number(float64(th.CPUPercent)),
-		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
-		EvaluationPeriods:  jsii.Number(float64((3*th.EvaluationMinutes + 4) / 5)),
-		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
-	})
+	var fleetWidgets []awscloudwatch.IWidget
+	if p.AutoScalingGroup != nil {
+		fleetWidgets = m.fleet(p)
+	}
 
 	service := map[string]*string{"Service Id": p.ServiceID}
 	plMetric := func(name, stat, label string) awscloudwatch.Metric {
@@ -240,16 +235,14 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 
 	widgets := []awscloudwatch.IWidget{
 		nil, // the alarms' status, once every alarm exists
-		graph("Healthy proxies per target group (NLB)", healthy),
-		graph("Unhealthy proxies per target group (NLB)", unhealthy),
-		graph("TCP resets from the proxies (NLB)", []awscloudwatch.IMetric{resets}),
+		graph("Healthy "+targets+" per target group (NLB)", healthy),
+		graph("Unhealthy "+targets+" per target group (NLB)", unhealthy),
+		graph("TCP resets from the "+targets+" (NLB)", []awscloudwatch.IMetric{resets}),
 		graph("Bytes per consumer endpoint (PrivateLink)", []awscloudwatch.IMetric{perEndpoint("BytesProcessed", "bytes")}),
 		graph("New connections per consumer endpoint (PrivateLink)", []awscloudwatch.IMetric{perEndpoint("NewConnections", "connections")}),
 		graph("Endpoints and resets (PrivateLink)", []awscloudwatch.IMetric{endpoints, rst}),
-		graph("Proxies in service (Auto Scaling)", []awscloudwatch.IMetric{inService}),
-		graph(fmt.Sprintf("CPU %% (limit %d)", th.CPUPercent), []awscloudwatch.IMetric{cpu}),
-		m.network(p, group),
 	}
+	widgets = append(widgets, fleetWidgets...)
 	if p.AccessLogGroup != nil {
 		widgets = append(widgets, m.requestMetrics(p)...)
 	}
@@ -299,6 +292,41 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 		Widgets:       rows(widgets),
 	})
 	return m
+}
+
+// fleet alarms on the proxies' group (in service, CPU, network) and returns
+// its widgets.
+func (m *LinkMonitor) fleet(p Props) []awscloudwatch.IWidget {
+	th := p.Thresholds
+	minute := awscdk.Duration_Minutes(jsii.Number(1))
+	group := map[string]*string{"AutoScalingGroupName": p.AutoScalingGroup.AutoScalingGroupName()}
+	inService := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/AutoScaling"), MetricName: jsii.String("GroupInServiceInstances"),
+		DimensionsMap: &group, Statistic: jsii.String("Minimum"), Period: minute, Label: jsii.String("proxies in service")})
+	m.alarm(p, "InService", inService, &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription:   jsii.String(fmt.Sprintf("Fewer than %d proxies (minCapacity) in service: launches are failing (capacity, image, bootstrap). See README, Monitoring.", p.MinCapacity)),
+		Threshold:          jsii.Number(float64(p.MinCapacity)),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_LESS_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(float64(2 * th.EvaluationMinutes)),
+		TreatMissingData:   awscloudwatch.TreatMissingData_BREACHING,
+	})
+	// EC2 publishes CPU every 5 minutes without detailed monitoring: a
+	// shorter period would see mostly missing data.
+	cpu := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/EC2"), MetricName: jsii.String("CPUUtilization"),
+		DimensionsMap: &group, Statistic: jsii.String("Average"), Period: awscdk.Duration_Minutes(jsii.Number(5)), Label: jsii.String("CPU %")})
+	m.alarm(p, "Cpu", cpu, &awscloudwatch.CreateAlarmOptions{
+		AlarmDescription: jsii.String(fmt.Sprintf("Average proxy CPU (%s) above %d %% while the group scales at 50 %%: the fleet is at maxCapacity or cannot launch fast enough. See README, Monitoring.",
+			p.InstanceType, th.CPUPercent)),
+		Threshold:          jsii.Number(float64(th.CPUPercent)),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
+		EvaluationPeriods:  jsii.Number(float64((3*th.EvaluationMinutes + 4) / 5)),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+
+	return []awscloudwatch.IWidget{
+		graph("Proxies in service (Auto Scaling)", []awscloudwatch.IMetric{inService}),
+		graph(fmt.Sprintf("CPU %% (limit %d)", th.CPUPercent), []awscloudwatch.IMetric{cpu}),
+		m.network(p, group),
+	}
 }
 
 // tgwAttachment alarms on packets an attachment of the region's gateway

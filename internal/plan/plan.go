@@ -243,8 +243,12 @@ func Make(t *topology.Topology, o Options) (*Result, error) {
 	if m := t.Monitoring.NetworkBaselineMbps; m != nil {
 		spec.BaselineMbps = *m
 	}
+	mode := Mode(t.InterRegion)
+	if t.Proxyless() {
+		mode = Proxyless
+	}
 	r := &Result{
-		Name: t.Name, Mode: Mode(t.InterRegion), MainRegion: t.ControlPlane.Region,
+		Name: t.Name, Mode: mode, MainRegion: t.ControlPlane.Region,
 		InstanceType: t.Proxy.InstanceType, Instance: spec,
 		MinCapacity: t.Proxy.Min(), MaxCapacity: t.Proxy.Max(),
 		NetworkPercent: defaultNetworkPercent, Total: o.Total,

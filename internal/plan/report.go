@@ -12,8 +12,12 @@ import (
 func (r *Result) Write(w io.Writer, topologyName string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# obslink plan: %s (%s)\n\n", r.Name, topologyName)
-	fmt.Fprintf(&b, "interRegion %s, main region %s, proxies %s (%s), prices of %s (%s, USD, on-demand).\n\n",
-		r.Mode, r.MainRegion, r.InstanceType, fmt.Sprintf("minCapacity %d, maxCapacity %d", r.MinCapacity, r.MaxCapacity), r.PriceDate, PriceFile)
+	mode, fleet := "interRegion "+string(r.Mode), ""
+	if r.Mode == Proxyless {
+		mode, fleet = "proxy.mode none (interRegion native)", "; for the other modes' fleets"
+	}
+	fmt.Fprintf(&b, "%s, main region %s, proxies %s (%s%s), prices of %s (%s, USD, on-demand).\n\n",
+		mode, r.MainRegion, r.InstanceType, fmt.Sprintf("minCapacity %d, maxCapacity %d", r.MinCapacity, r.MaxCapacity), fleet, r.PriceDate, PriceFile)
 
 	b.WriteString("## Load\n\n")
 	b.WriteString("| consumer | region | GiB/day | requests/s | endpoint zones |\n|---|---|---:|---:|---:|\n")
