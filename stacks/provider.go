@@ -95,6 +95,7 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			// Proxy protocol and the header: see topology.Proxy.
 			ProxyProtocol:         t.Proxy.Attribution(),
 			DisableConsumerHeader: !t.Proxy.Header(),
+			TLSPassthrough:        t.TLSPassthrough(),
 		},
 	})
 	ps := &ProviderStack{Stack: stack, Provider: p, topology: t}

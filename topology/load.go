@@ -96,6 +96,7 @@ func Parse(name string, data []byte) (*Topology, error) {
 	if len(v.errs) > 0 {
 		return nil, v.result()
 	}
+	t.applyTLSDefaults()
 	t.applyDefaults()
 	return &t, nil
 }
@@ -105,6 +106,9 @@ type validator struct {
 	lines    map[string]int  // field path -> line of its value
 	reported map[string]bool // paths the shape walk already explained
 	errs     Errors
+	// sniRouted: tls: passthrough, where the proxies route by SNI, so http
+	// and grpc services may share a port.
+	sniRouted bool
 }
 
 // add records a problem at path; a field that is absent from the file gets

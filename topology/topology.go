@@ -58,6 +58,12 @@ type Topology struct {
 	Name string `yaml:"name"`
 	// Domain is the private DNS domain agents use. Default: observability.internal.
 	Domain string `yaml:"domain"`
+	// TLS is passthrough when agents speak TLS to <service>.<domain> and the
+	// proxies route each connection by its SNI to the service's ALB HTTPS
+	// listener without terminating it (every service needs upstreamTls;
+	// ports default to 443; no consumerHeader). Default: "" (agents speak
+	// HTTP to the proxies, which route by Host).
+	TLS string `yaml:"tls"`
 	// InterRegion picks how regions reach the main region. Default: peering.
 	InterRegion InterRegion `yaml:"interRegion"`
 	// TGWMesh picks, for interRegion tgw, how the regions' gateways are peered:

@@ -474,6 +474,14 @@ func TestProxylessValidation(t *testing.T) {
 	assert.Equal(t, []string{"us-east-1a", "us-east-1b", "us-east-1c"}, topo.Regions[0].AvailabilityZones)
 	assert.Equal(t, "us-east-1", topo.ProviderRegionFor("ap-northeast-1"))
 
+	// With tls: passthrough the NLB forwards the agents' TLS to the ALBs'
+	// HTTPS listeners, gRPC included.
+	b, err := os.ReadFile("../examples/proxyless-tls.yaml")
+	require.NoError(t, err)
+	tlsTopo, err := topology.Parse("proxyless-tls.yaml", b)
+	require.NoError(t, err)
+	assert.True(t, tlsTopo.Proxyless() && tlsTopo.TLSPassthrough())
+
 	arn := func(region, account, kind string) string {
 		return "arn:aws:elasticloadbalancing:" + region + ":" + account + ":loadbalancer/" + kind + "/x/0123456789abcdef"
 	}
@@ -521,6 +529,14 @@ func TestProxylessValidation(t *testing.T) {
 		{"proxy protocol", "proxy.proxyProtocol", "no proxy protocol header to an ALB target", patch(func(m map[string]any) { at(m, "proxy")["proxyProtocol"] = true })},
 		{"fleet monitoring", "monitoring.cpuPercent", "watches the proxies", patch(func(m map[string]any) { m["monitoring"] = map[string]any{"cpuPercent": 70} })},
 		{"two healthy ALBs", "monitoring.minHealthyHosts", "at most 1 can be healthy", patch(func(m map[string]any) { m["monitoring"] = map[string]any{"minHealthyHosts": 2} })},
+		{"an HTTPS listener without passthrough", "services[1].upstreamTls", "set tls: passthrough", patch(func(m map[string]any) {
+			at(m, "services", 1)["upstreamTls"] = true
+			at(m, "services", 1)["upstreamPort"] = 443
+		})},
+		{"passthrough with an HTTP listener", "services[0].upstreamTls", "set upstreamTls: true", patch(func(m map[string]any) {
+			m["tls"] = "passthrough"
+			at(m, "services", 1)["upstreamTls"] = true
+		})},
 		{"an ALB ARN with proxies", "services[0].albArn", "remove albArn, or set proxy.mode: none", patch(func(m map[string]any) {
 			delete(m, "proxy")
 			m["regions"] = []any{map[string]any{"region": "us-east-1", "cidr": "10.100.0.0/24", "availabilityZones": []any{"us-east-1a", "us-east-1b"}}}

@@ -9,6 +9,8 @@ import (
 
 // validate checks every rule on the decoded file and records each violation.
 func (v *validator) validate(t *Topology) {
+	v.sniRouted = t.TLSPassthrough()
+	v.tls(t)
 	if t.Name == "" {
 		v.add("name", "is missing; set a short lower-case stack prefix such as name: obslink")
 	} else if !reName.MatchString(t.Name) {
@@ -252,7 +254,7 @@ func (v *validator) services(services []Service, proxyless bool) {
 		if port == HealthCheckPort && !proxyless {
 			v.add(p+".port", "%d is the proxies' port for NLB health checks; pick another port", port)
 		}
-		if prev, ok := portProto[port]; ok && prev != proto {
+		if prev, ok := portProto[port]; ok && prev != proto && !v.sniRouted {
 			v.add(p+".port", "%d is already used by a %s service; http and grpc services need different ports", port, prev)
 		} else {
 			portProto[port] = proto
@@ -654,6 +656,9 @@ func (v *validator) proxyless(t *Topology) {
 		}
 		if s.Upstream != "" {
 			v.add(p+".upstream", "is set, but proxy.mode none reaches the ALB by albArn and never resolves it; remove upstream")
+		}
+		if s.UpstreamTLS && !t.TLSPassthrough() {
+			v.add(p+".upstreamTls", "is true, but in proxy.mode none agents reach the ALB listener themselves (the NLB opens nothing), so they must speak TLS to it: set tls: passthrough and give agents the CA of the ALB's certificate (see README), or point upstreamPort at an HTTP listener and set upstreamTls: false")
 		}
 	}
 	for _, arn := range sortedKeys(albs) {

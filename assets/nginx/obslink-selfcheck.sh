@@ -20,6 +20,15 @@
 #   OBSLINK_READY_FILE    written on success (required)
 #   OBSLINK_CONNECT_TIMEOUT seconds per TCP connection attempt (default 2)
 #   OBSLINK_REQUIRE_REACHABLE 1: an ALB that does not answer fails the check (default 0)
+#   OBSLINK_TLS_ROUTES    tls: passthrough: file of lines "<service> <host> <port>";
+#                         each route must also complete a TLS handshake through
+#                         this proxy (the health URL's address) on <port> with
+#                         <host> as SNI, any HTTP status; where the ALB answers
+#                         directly but not through the proxy, nginx's routing
+#                         is broken: a failure
+# The lines between "# tls-passthrough {" and "# tls-passthrough }" ship only
+# with tls: passthrough (proxyfleet.Config.SelfCheckScript), so the script of
+# every other fleet, and its launch template, stays as it was.
 set -u
 if [ -n "${OBSLINK_RESOLVE_ENV:-}" ]; then
     # shellcheck disable=SC1090
@@ -29,6 +38,10 @@ fi
 : "${OBSLINK_UPSTREAM_DIR:?set OBSLINK_UPSTREAM_DIR}"
 : "${OBSLINK_READY_FILE:?set OBSLINK_READY_FILE}"
 health=${OBSLINK_HEALTH_URL:-http://127.0.0.1:8080/healthz}
+# tls-passthrough {
+proxy=${health#*://}
+proxy=${proxy%%[:/]*}
+# tls-passthrough }
 timeout_s=${OBSLINK_CONNECT_TIMEOUT:-2}
 problems=0
 fail() { echo "obslink-selfcheck: $*" >&2; problems=$((problems + 1)); }
@@ -63,6 +76,21 @@ while read -r name host port; do
             break
         fi
     done
+    # tls-passthrough {
+    route=""
+    [ -z "${OBSLINK_TLS_ROUTES:-}" ] ||
+        route=$(awk -v n="$name" '$1 == n { print $2 ":" $3 }' "$OBSLINK_TLS_ROUTES")
+    if [ -n "$route" ]; then
+        # -k: the instance does not hold the agents' CA; the agents verify.
+        if curl -sk -o /dev/null --max-time 5 "${pp[@]}" --resolve "${route%:*}:${route##*:}:$proxy" "https://$route/"; then
+            continue
+        fi
+        if [ -n "$reached" ]; then
+            fail "$name: $host answers, but a TLS handshake through this proxy with SNI ${route%:*} on port ${route##*:} does not (nginx's stream routing)"
+            continue
+        fi
+    fi
+    # tls-passthrough }
     [ -n "$reached" ] || warn "$name: $host ($(tr '\n' ' ' <<<"$addrs")) does not answer on port $port (ALB security group, listener, route?)"
 done <"$OBSLINK_UPSTREAMS"
 

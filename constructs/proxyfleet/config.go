@@ -68,7 +68,36 @@ type Config struct {
 	// ProxyProtocol, the header is removed from what agents send, so it can
 	// never be forged. Default: false.
 	ConsumerHeader bool
+	// TLSPassthrough routes the agents' TLS connections by the name they
+	// ask for (SNI, read by the stream module's ssl_preread) to each route's
+	// upstream without terminating them: the proxies never see plaintext,
+	// and agents verify the ALB's own certificate. Every route needs
+	// UpstreamTLS (its UpstreamPort is the ALB's HTTPS listener); HTTP and
+	// gRPC routes may share a port; ConsumerHeader cannot be set (no
+	// headers inside TLS). The http block keeps only the health port.
+	// Default: false (HTTP routing by Host).
+	TLSPassthrough bool
+	// StreamModule is the stream module's file, loaded with load_module
+	// (TLSPassthrough only): nginx.conf is obslink's own, so nothing else
+	// loads it. Default: DefaultStreamModule (Amazon Linux 2023's
+	// nginx-mod-stream). Empty string: no load_module (an nginx with the
+	// module built in).
+	StreamModule *string
 }
+
+// DefaultStreamModule is where Amazon Linux 2023's nginx-mod-stream (Fedora's
+// packaging: --with-stream=dynamic, modules in %{_libdir}/nginx/modules)
+// puts the stream module.
+const DefaultStreamModule = "/usr/lib64/nginx/modules/ngx_stream_module.so"
+
+// StreamPackage is the Amazon Linux 2023 package of the stream module,
+// which the bootstrap installs with TLSPassthrough.
+const StreamPackage = "nginx-mod-stream"
+
+// RefusedUpstream is the upstream a TLSPassthrough connection gets when its
+// name (SNI) is unknown or missing: no such upstream exists, so nginx closes
+// the connection and logs `no port in upstream "<this>"` (status 500).
+const RefusedUpstream = "refused-unknown-or-missing-sni"
 
 // ConsumerHeaderName is the request header that names the consumer to the ALBs.
 const ConsumerHeaderName = "X-Obslink-Consumer"
@@ -92,6 +121,12 @@ type renderData struct {
 	User     string
 	Services []Route
 	Ports    []portGroup
+	// With TLSPassthrough: the routes and ports of the stream block (the
+	// http block's Services and Ports are then empty), and the module to load.
+	StreamServices   []Route
+	StreamPorts      []int
+	StreamModulePath string
+	RefusedUpstream  string
 	// ConsumerHeaderName is ConsumerHeaderName; ConsumerHeaderValue is what
 	// it carries to the ALBs: the consumer's name, or "" (nginx then drops
 	// the header).
@@ -117,11 +152,17 @@ func (c Config) Validate() error {
 		case seen[r.Host]:
 			return fmt.Errorf("route %s: host %s is routed twice", r.Name, r.Host)
 		}
-		if g, ok := proto[r.Port]; ok && g != r.GRPC {
+		if g, ok := proto[r.Port]; ok && g != r.GRPC && !c.TLSPassthrough {
 			return fmt.Errorf("route %s: port %d mixes gRPC and HTTP routes; give gRPC its own port", r.Name, r.Port)
+		}
+		if c.TLSPassthrough && !r.UpstreamTLS {
+			return fmt.Errorf("route %s: TLSPassthrough forwards the agents' TLS unopened, so UpstreamPort %d must be the ALB's HTTPS listener; set UpstreamTLS", r.Name, r.UpstreamPort)
 		}
 		seen[r.Host] = true
 		proto[r.Port] = r.GRPC
+	}
+	if c.TLSPassthrough && c.ConsumerHeader {
+		return fmt.Errorf("ConsumerHeader with TLSPassthrough: the proxies never see the requests inside the agents' TLS, so they cannot add a header; turn one off")
 	}
 	return nil
 }
@@ -151,6 +192,10 @@ func (c Config) withDefaults() Config {
 	if c.ConsumerMap == "" {
 		c.ConsumerMap = DefaultConsumerMap
 	}
+	if c.StreamModule == nil {
+		m := DefaultStreamModule
+		c.StreamModule = &m
+	}
 	return c
 }
 
@@ -160,7 +205,8 @@ func (c Config) Render() (string, error) {
 		return "", err
 	}
 	c = c.withDefaults()
-	d := renderData{Config: c, User: "nginx", Services: c.Routes, ConsumerHeaderName: ConsumerHeaderName, ConsumerHeaderValue: `""`}
+	d := renderData{Config: c, User: "nginx", Services: c.Routes, ConsumerHeaderName: ConsumerHeaderName, ConsumerHeaderValue: `""`,
+		RefusedUpstream: RefusedUpstream}
 	if c.ProxyProtocol && c.ConsumerHeader {
 		d.ConsumerHeaderValue = "$obslink_consumer"
 	}
@@ -175,7 +221,31 @@ func (c Config) Render() (string, error) {
 		ports[r.Port] = r.GRPC
 	}
 	sort.Slice(d.Ports, func(i, j int) bool { return d.Ports[i].Port < d.Ports[j].Port })
+	if c.TLSPassthrough {
+		// The services move to the stream block; the http block keeps the health port.
+		d.StreamServices, d.Services = d.Services, nil
+		for _, p := range d.Ports {
+			d.StreamPorts = append(d.StreamPorts, p.Port)
+		}
+		d.Ports = nil
+		d.StreamModulePath = *c.StreamModule
+	}
 	return execute("nginx/nginx.conf.tmpl", d)
+}
+
+// TLSRoutes is what obslink-selfcheck reads with TLSPassthrough to check
+// each route through the proxy: one "<service> <host> <port>" line per
+// route (the name agents send as SNI, the port they connect to); "" without
+// TLSPassthrough.
+func (c Config) TLSRoutes() string {
+	if !c.TLSPassthrough {
+		return ""
+	}
+	var b strings.Builder
+	for _, r := range c.Routes {
+		fmt.Fprintf(&b, "%s %s %d\n", r.Name, r.Host, r.Port)
+	}
+	return b.String()
 }
 
 // Upstreams returns the obslink-resolve input: one "<service> <host> <port>" line per route.
@@ -187,8 +257,12 @@ func (c Config) Upstreams() string {
 	return b.String()
 }
 
-// SelfCheckScript returns obslink-selfcheck, the bootstrap's last check.
-func SelfCheckScript() string { return script("nginx/obslink-selfcheck.sh") }
+// SelfCheckScript returns obslink-selfcheck, the bootstrap's last check;
+// its TLS handshakes through the proxy only with TLSPassthrough.
+func (c Config) SelfCheckScript() string {
+	const name = "nginx/obslink-selfcheck.sh"
+	return stripComments(name, section(asset(name), "tls-passthrough", c.TLSPassthrough))
+}
 
 // ConsumersScript returns obslink-consumers, which maps VPC endpoint ids to consumer names.
 func ConsumersScript() string { return script("nginx/obslink-consumers.sh") }
@@ -254,13 +328,38 @@ func Logrotate() string { return asset("nginx/logrotate.conf") }
 // 1 KiB a script there), the shebang and shellcheck directives kept, and a
 // line naming the source.
 // Tests run this text, not the commented file.
-func script(name string) string {
-	lines := strings.SplitAfter(asset(name), "\n")
+func script(name string) string { return stripComments(name, asset(name)) }
+
+// stripComments is script's work on the text of the script name.
+func stripComments(name, text string) string {
+	lines := strings.SplitAfter(text, "\n")
 	var b strings.Builder
 	b.WriteString(lines[0])
 	b.WriteString("# obslink " + name + " (github.com/obslink/obslink assets/), comments stripped\n")
 	for _, l := range lines[1:] {
 		if t := strings.TrimSpace(l); !strings.HasPrefix(t, "#") || strings.HasPrefix(t, "# shellcheck ") {
+			b.WriteString(l)
+		}
+	}
+	return b.String()
+}
+
+// section keeps or drops the lines between "# <name> {" and "# <name> }"
+// (those marker lines always go): a part of a script that only some fleets
+// ship, so that the others' user data does not change.
+func section(text, name string, keep bool) string {
+	var b strings.Builder
+	in := false
+	for _, l := range strings.SplitAfter(text, "\n") {
+		switch strings.TrimSpace(l) {
+		case "# " + name + " {":
+			in = true
+			continue
+		case "# " + name + " }":
+			in = false
+			continue
+		}
+		if keep || !in {
 			b.WriteString(l)
 		}
 	}
@@ -302,7 +401,13 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 	if c.ProxyProtocol && in.ConsumerParameters != "" {
 		consumers = b64(ConsumersScript())
 	}
+	streamPackage, tlsRoutes := "", ""
+	if c.TLSPassthrough {
+		streamPackage, tlsRoutes = StreamPackage, b64(c.TLSRoutes())
+	}
 	ud, err := execute("userdata/proxy.sh.tmpl", map[string]any{
+		"StreamPackage":      streamPackage,
+		"TLSRoutesB64":       tlsRoutes,
 		"MallocTunables":     MallocTunables,
 		"ProxyProtocol":      c.ProxyProtocol,
 		"ConsumersScriptB64": consumers,
@@ -318,7 +423,7 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 		"UpstreamsB64":       b64(c.Upstreams()),
 		"LogrotateB64":       b64(Logrotate()),
 		"AgentConfigB64":     agent,
-		"SelfCheckScriptB64": b64(SelfCheckScript()),
+		"SelfCheckScriptB64": b64(c.SelfCheckScript()),
 		"ReadyFile":          readyFile,
 		"SignalStack":        in.SignalStack,
 		"SignalResource":     in.SignalResource,

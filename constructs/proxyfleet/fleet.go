@@ -94,6 +94,12 @@ type Props struct {
 	// DisableConsumerHeader stops passing X-Obslink-Consumer to the ALBs
 	// (nginx still logs the consumer). Default: false (passed).
 	DisableConsumerHeader bool
+	// TLSPassthrough forwards the agents' TLS to each route's ALB HTTPS
+	// listener unopened, routed by SNI (see Config.TLSPassthrough): every
+	// route needs UpstreamTLS, the bootstrap installs the stream module, and
+	// no X-Obslink-Consumer is passed (the proxies still log the consumer).
+	// Default: false.
+	TLSPassthrough bool
 }
 
 // Consumer is one consumer as nginx names it: the account and region of
@@ -133,7 +139,8 @@ const (
 func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 	p := props.withDefaults()
 	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort, ReadyFile: DefaultReadyFile,
-		ProxyProtocol: p.ProxyProtocol, ConsumerHeader: !p.DisableConsumerHeader}
+		ProxyProtocol: p.ProxyProtocol, ConsumerHeader: !p.DisableConsumerHeader && !p.TLSPassthrough,
+		TLSPassthrough: p.TLSPassthrough}
 	conf, err := cfg.Render()
 	if err == nil {
 		err = p.check()

@@ -354,7 +354,7 @@ func TestUserDataDecodesToTheTestedFiles(t *testing.T) {
 		"/usr/local/bin/obslink-resolve":                    proxyfleet.ResolveScript(),
 		"/etc/obslink/upstreams":                            cfg.Upstreams(),
 		"/etc/logrotate.d/nginx":                            proxyfleet.Logrotate(),
-		"/usr/local/bin/obslink-selfcheck":                  proxyfleet.SelfCheckScript(),
+		"/usr/local/bin/obslink-selfcheck":                  cfg.SelfCheckScript(),
 		"/opt/aws/amazon-cloudwatch-agent/etc/obslink.json": cfg.AgentConfig("/obslink/p/proxies/access", "/obslink/p/proxies/error"),
 	}
 	assert.Contains(t, ud, "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s")

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # newnginx.sh DIR: a Debian 13 (trixie) root in DIR, made with debootstrap,
 # holding nginx 1.26: the version Amazon Linux 2023 runs, with the features
-# Debian 12's nginx 1.22 lacks (the AWS proxy protocol TLV variables, 1.23.2).
+# Debian 12's nginx 1.22 lacks (the AWS proxy protocol TLV variables, 1.23.2),
+# and its stream module (libnginx-mod-stream, for tls: passthrough).
 # It writes DIR/nginx, a wrapper that runs that nginx on this machine's
 # file system (trixie's loader and libraries, not a chroot), so tests use
 # their own paths and network namespaces. Idempotent; needs root and
@@ -10,7 +11,8 @@
 set -euo pipefail
 dir=${1:?usage: newnginx.sh DIR}
 mirror=${OBSLINK_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-if [ -x "$dir/nginx" ] && "$dir/nginx" -v >/dev/null 2>&1; then
+if [ -x "$dir/nginx" ] && "$dir/nginx" -v >/dev/null 2>&1 &&
+    [ -f "$dir/usr/lib/nginx/modules/ngx_stream_module.so" ]; then
     exit 0
 fi
 if ! command -v debootstrap >/dev/null; then
@@ -24,7 +26,7 @@ fi
 rm -rf "$dir.tmp"
 mkdir -p "$(dirname "$dir")"
 echo "newnginx.sh: debootstrap trixie (nginx) into $dir (a minute or two, once)" >&2
-debootstrap --variant=minbase --include=nginx trixie "$dir.tmp" "$mirror" >"$dir.log" 2>&1 || {
+debootstrap --variant=minbase --include=nginx,libnginx-mod-stream trixie "$dir.tmp" "$mirror" >"$dir.log" 2>&1 || {
     echo "newnginx.sh: debootstrap failed; last lines of $dir.log:" >&2
     tail -n 20 "$dir.log" >&2
     exit 1

@@ -365,10 +365,12 @@ type Nginx struct {
 	Bin, Dir, Conf string
 	Config         proxyfleet.Config
 	// Env is added to nginx's environment when it starts (NAME=value).
-	Env    []string
-	dns    *DNS
-	cmd    *exec.Cmd
-	stderr *lockedBuffer
+	Env []string
+	dns *DNS
+	// tlsRoutes is obslink-selfcheck's file of routes (TLSPassthrough only).
+	tlsRoutes string
+	cmd       *exec.Cmd
+	stderr    *lockedBuffer
 }
 
 // Prepare renders cfg (paths moved into a temporary directory, listening on
@@ -382,6 +384,10 @@ func Prepare(tb testing.TB, cfg proxyfleet.Config, listenIP string, dns *DNS) *N
 		bin = Require(tb, "nginx", "/usr/sbin/nginx")
 	}
 	Require(tb, "dig")
+	if cfg.TLSPassthrough && cfg.StreamModule == nil {
+		mod := StreamModule(tb, bin)
+		cfg.StreamModule = &mod
+	}
 	dir := tb.TempDir()
 	root := "root"
 	cfg.Listen = listenIP + ":"
@@ -405,8 +411,12 @@ func Prepare(tb testing.TB, cfg proxyfleet.Config, listenIP string, dns *DNS) *N
 	write(tb, n.Conf, conf)
 	write(tb, cfg.ConsumerMap, "") // as the bootstrap starts it
 	write(tb, filepath.Join(dir, "upstreams.txt"), cfg.Upstreams())
+	if cfg.TLSPassthrough { // as the bootstrap writes /etc/obslink/tls-routes
+		n.tlsRoutes = filepath.Join(dir, "tls-routes")
+		write(tb, n.tlsRoutes, cfg.TLSRoutes())
+	}
 	write(tb, filepath.Join(dir, "obslink-resolve"), proxyfleet.ResolveScript())
-	write(tb, filepath.Join(dir, "obslink-selfcheck"), proxyfleet.SelfCheckScript())
+	write(tb, filepath.Join(dir, "obslink-selfcheck"), cfg.SelfCheckScript())
 	if err := os.Chmod(filepath.Join(dir, "obslink-selfcheck"), 0o755); err != nil {
 		tb.Fatal(err)
 	}
@@ -452,7 +462,8 @@ func (n *Nginx) SelfCheck(tb testing.TB, readyFile string, env ...string) (strin
 	tb.Helper()
 	cmd := exec.Command(filepath.Join(n.Dir, "obslink-selfcheck"))
 	cmd.Env = append(append(n.resolveEnv(1), "OBSLINK_READY_FILE="+readyFile, "OBSLINK_CONNECT_TIMEOUT=1",
-		fmt.Sprintf("OBSLINK_HEALTH_URL=http://%s%d/healthz", n.Config.Listen, n.Config.HealthPort)), env...)
+		fmt.Sprintf("OBSLINK_HEALTH_URL=http://%s%d/healthz", n.Config.Listen, n.Config.HealthPort),
+		"OBSLINK_TLS_ROUTES="+n.tlsRoutes), env...)
 	out, err := cmd.CombinedOutput()
 	return string(out), err == nil
 }

@@ -54,22 +54,29 @@ func (n *Nginx) Client(vpce string, h2c bool) *http.Client {
 		tr.Protocols = &p
 	}
 	if n.Config.ProxyProtocol {
-		tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
-			if err != nil {
-				return nil, err
-			}
-			src := AgentAddr
-			if vpce == "" {
-				src = netip.AddrPort{}
-			}
-			dst := netip.MustParseAddrPort(addr)
-			if _, err := c.Write(ProxyHeader(src, dst, vpce)); err != nil {
-				c.Close()
-				return nil, err
-			}
-			return c, nil
-		}
+		tr.DialContext = ProxyDialer(vpce)
 	}
 	return &http.Client{Timeout: 30 * time.Second, Transport: tr}
+}
+
+// ProxyDialer dials addr and opens the connection with the proxy protocol
+// header an NLB would send for a consumer behind VPC endpoint vpce
+// (AgentAddr as the client; a LOCAL header when vpce is "").
+func ProxyDialer(vpce string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		src := AgentAddr
+		if vpce == "" {
+			src = netip.AddrPort{}
+		}
+		dst := netip.MustParseAddrPort(addr)
+		if _, err := c.Write(ProxyHeader(src, dst, vpce)); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return c, nil
+	}
 }
