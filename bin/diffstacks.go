@@ -168,6 +168,15 @@ func diffStacks(t *topology.Topology, deployed []deployedStack, stdout io.Writer
 		}
 		fmt.Fprintf(stdout, "  aws cloudformation delete-stack --stack-name %s --region %s%s\n", d.Name, region, where)
 	}
+	for _, d := range gone {
+		if t.Proxyless() && d.Name == stacks.ControlPlaneStackName(t) {
+			// It imports the old provider's peering id, which the proxyless
+			// provider stack no longer exports: CloudFormation refuses the
+			// provider's update while the import exists.
+			fmt.Fprintf(stdout, "proxy.mode none: delete %s BEFORE you deploy the provider stack (it imports an output the proxyless provider no longer has; see README, Proxyless).\n", d.Name)
+			return 3
+		}
+	}
 	fmt.Fprintln(stdout, "Deploy the providers first: a removed consumer's endpoint connections are rejected by the provider's update, so deleting its stack only tidies up.")
 	return 3
 }

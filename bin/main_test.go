@@ -169,6 +169,22 @@ func TestDiffStacks(t *testing.T) {
 	assert.Contains(t, stderr.String(), "--deployed is missing")
 }
 
+// TestDiffStacksProxylessSwitch: a native topology switched to proxy.mode
+// none leaves its control-plane stack, which must go before the provider
+// deploys (it imports the old provider's peering id).
+func TestDiffStacksProxylessSwitch(t *testing.T) {
+	dir := t.TempDir()
+	lines := filepath.Join(dir, "stacks.txt")
+	require.NoError(t, os.WriteFile(lines, []byte("arn:aws:cloudformation:us-east-1:111111111111:stack/obsdirect-control-plane/1\narn:aws:cloudformation:us-east-1:111111111111:stack/obsdirect-provider-us-east-1/2\n"), 0o644))
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 3, run([]string{"diff-stacks", "../examples/proxyless.yaml", "--deployed", lines}, &stdout, &stderr), stderr.String())
+	out := stdout.String()
+	assert.Contains(t, out, "delete-stack --stack-name obsdirect-control-plane --region us-east-1")
+	assert.Contains(t, out, "delete obsdirect-control-plane BEFORE you deploy the provider stack")
+	assert.NotContains(t, out, "Deploy the providers first")
+	assert.NotContains(t, out, "obsdirect-provider-us-east-1 --region", "the provider stays: same name")
+}
+
 func TestPlan(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"plan", "../topology/default.yaml", "--gib-per-day", "500"}, &stdout, &stderr), stderr.String())

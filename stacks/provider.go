@@ -162,7 +162,7 @@ func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Regi
 	services := make([]proxyless.Service, 0, len(t.Services))
 	for _, s := range t.Services {
 		services = append(services, proxyless.Service{
-			Name: s.Name, Port: s.Port, AlbArn: s.ALBArn, AlbPort: s.UpstreamPort, TLS: s.UpstreamTLS,
+			Name: s.Name, Port: s.Port, AlbArn: s.ALBArn, AlbPort: s.UpstreamPort, TLS: s.UpstreamTLS, HealthCheckPath: s.HealthCheckPath,
 		})
 	}
 	e := proxyless.New(stack, "Endpoint", &proxyless.Props{
@@ -176,6 +176,11 @@ func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Regi
 	})
 	ps := &ProviderStack{Stack: stack, Proxyless: e, topology: t}
 	ps.output(e.ServiceName(), r.Region)
+	// With albIngress manual, the operator lets this group into the ALBs.
+	awscdk.NewCfnOutput(stack, jsii.String("LoadBalancerSecurityGroupId"), &awscdk.CfnOutputProps{
+		Value:       e.SecurityGroup().SecurityGroupId(),
+		Description: jsii.String("obslink: the endpoint service NLB's security group, which the ALBs must let in on their listener ports"),
+	})
 	m := t.Monitoring
 	props := &linkmonitor.Props{
 		Name:         *stack.StackName(),

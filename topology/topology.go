@@ -324,7 +324,16 @@ type Service struct {
 	// the NLB on upstreamPort (the ALB listener's port). Required in
 	// proxy.mode none, unused otherwise.
 	ALBArn string `yaml:"albArn"`
+	// HealthCheckPath is what the NLB asks the ALB for in proxy.mode none;
+	// the ALB must answer it with 200-399 (a fixed-response rule does).
+	// Default: "/". Refused with proxies (they answer /healthz themselves).
+	HealthCheckPath string `yaml:"healthCheckPath"`
 }
+
+// MaxProxylessServices is how many services proxy.mode none can serve: an
+// ALB target counts as 100 of an NLB's 500 targets per zone with
+// cross-zone load balancing on (an adjustable AWS quota).
+const MaxProxylessServices = 5
 
 // Host is the name agents use for the service: <name>.<domain>.
 func (s Service) Host(domain string) string { return s.Name + "." + domain }

@@ -2,6 +2,7 @@ package topology_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -517,10 +518,39 @@ func TestProxylessValidation(t *testing.T) {
 			delete(at(m, "services", 0), "port")
 			delete(at(m, "services", 1), "port")
 		})},
-		{"three services on one ALB", "services[2].albArn", "at most two NLBs", patch(func(m map[string]any) {
+		{"three services on one ALB are fine", "", "", patch(func(m map[string]any) {
 			one := at(m, "services", 0)["albArn"]
 			at(m, "services", 1)["albArn"] = one
 			m["services"] = append(m["services"].([]any), map[string]any{"name": "more", "port": 9000, "upstreamPort": 80, "albArn": one})
+		})},
+		{"six services", "services", "at most 5 services", patch(func(m map[string]any) {
+			for i := 0; i < 4; i++ {
+				m["services"] = append(m["services"].([]any), map[string]any{"name": fmt.Sprintf("more%d", i), "port": 9000 + i, "upstreamPort": 80,
+					"albArn": at(m, "services", 0)["albArn"]})
+			}
+		})},
+		{"no ALB listener port", "services[1].upstreamPort", "AWS refuses a target group whose port no listener of the ALB has", patch(func(m map[string]any) { delete(at(m, "services", 1), "upstreamPort") })},
+		{"one subnet", "controlPlane.vpc.subnetIds", "at least 2 zones", patch(func(m map[string]any) {
+			at(m, "controlPlane", "vpc")["subnetIds"] = []any{"subnet-0a1b2c3d4e5f60718"}
+			at(m, "controlPlane", "vpc")["availabilityZones"] = []any{"us-east-1a"}
+		})},
+		{"a subnet twice", "controlPlane.vpc.subnetIds[1]", "one subnet per zone", patch(func(m map[string]any) {
+			at(m, "controlPlane", "vpc")["subnetIds"] = []any{"subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f6071a"}
+		})},
+		{"route tables", "controlPlane.vpc.routeTableIds", "adds no routes", patch(func(m map[string]any) {
+			at(m, "controlPlane", "vpc")["routeTableIds"] = []any{"rtb-0a1b2c3d4e5f60718"}
+		})},
+		{"no ALB groups", "controlPlane.vpc.albSecurityGroupIds", "lets the NLB's security group in", patch(func(m map[string]any) {
+			delete(at(m, "controlPlane", "vpc"), "albSecurityGroupIds")
+		})},
+		{"a health check path that is not one", "services[0].healthCheckPath", "starts with /", patch(func(m map[string]any) { at(m, "services", 0)["healthCheckPath"] = "health" })},
+		{"a health check path with proxies", "services[0].healthCheckPath", "checks the proxies' own /healthz", patch(func(m map[string]any) {
+			delete(m, "proxy")
+			at(m, "services", 0)["healthCheckPath"] = "/health"
+			for i := range m["services"].([]any) {
+				delete(at(m, "services", i), "albArn")
+			}
+			m["regions"] = []any{map[string]any{"region": "us-east-1", "cidr": "10.100.0.0/24", "availabilityZones": []any{"us-east-1a", "us-east-1b"}}}
 		})},
 		{"an upstream name", "services[0].upstream", "never resolves it", patch(func(m map[string]any) {
 			at(m, "services", 0)["upstream"] = "internal-metrics-1.us-east-1.elb.amazonaws.com"
@@ -544,6 +574,10 @@ func TestProxylessValidation(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := topology.Parse("bad.yaml", tt.data)
+			if tt.path == "" {
+				require.NoError(t, err)
+				return
+			}
 			require.Error(t, err)
 			var errs topology.Errors
 			require.True(t, errors.As(err, &errs))

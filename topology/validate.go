@@ -64,6 +64,10 @@ func (v *validator) validate(t *Topology) {
 	switch cp.VPC.ALBIngress {
 	case "":
 		if len(cp.VPC.ALBSecurityGroupIDs) == 0 {
+			if t.Proxyless() {
+				v.add("controlPlane.vpc.albSecurityGroupIds", "is missing: nothing would open the ALBs to the endpoint service's NLB, and every connection would be dropped; list the ALBs' security groups, such as [sg-0123456789abcdef0], so obslink lets the NLB's security group in on the ALB ports, or set controlPlane.vpc.albIngress: manual if you open them yourself (the stack outputs the NLB's group)")
+				break
+			}
 			v.add("controlPlane.vpc.albSecurityGroupIds", "is missing: nothing would open the ALBs to the proxies, whose connections would be dropped while the NLB health checks (answered by nginx) stay green; list the ALBs' security groups, such as [sg-0123456789abcdef0], so obslink adds ingress from the provider CIDRs on the upstream ports, or set controlPlane.vpc.albIngress: manual if you open them yourself")
 		}
 	case ALBIngressManual:
@@ -598,6 +602,9 @@ func (v *validator) proxyless(t *Topology) {
 			if s.ALBArn != "" {
 				v.add(fmt.Sprintf("services[%d].albArn", i), "is set, but proxy.mode is nginx: the proxies reach the ALB by its DNS name (upstream); remove albArn, or set proxy.mode: none")
 			}
+			if s.HealthCheckPath != "" {
+				v.add(fmt.Sprintf("services[%d].healthCheckPath", i), "is set, but proxy.mode is nginx: the NLB checks the proxies' own /healthz; remove it, or set proxy.mode: none")
+			}
 		}
 		if len(t.ControlPlane.VPC.AvailabilityZones) > 0 {
 			v.add("controlPlane.vpc.availabilityZones", "is set, but only proxy.mode none uses it (the zones of the NLB's subnets); remove it")
@@ -618,17 +625,30 @@ func (v *validator) proxyless(t *Topology) {
 	if cp.ProviderAccount != "" && cp.ProviderAccount != cp.Account {
 		v.add("controlPlane.providerAccount", "%q differs from controlPlane.account: in proxy.mode none the NLB targets the ALBs, which must be in its account and VPC; remove providerAccount", cp.ProviderAccount)
 	}
+	seenSubnet := map[string]string{}
+	for i, id := range cp.VPC.SubnetIDs {
+		p := fmt.Sprintf("controlPlane.vpc.subnetIds[%d]", i)
+		if prev, dup := seenSubnet[id]; dup {
+			v.add(p, "%q is also %s; give the NLB one subnet per zone", id, prev)
+		}
+		seenSubnet[id] = p
+	}
+	if len(cp.VPC.RouteTableIDs) > 0 {
+		v.add("controlPlane.vpc.routeTableIds", "is set, but proxy.mode none adds no routes (no provider VPC to reach); remove it")
+	}
 	switch {
-	case len(cp.VPC.SubnetIDs) == 0:
-		v.add("controlPlane.vpc.subnetIds", "is missing; proxy.mode none puts the endpoint service's NLB in the cluster VPC: list one subnet per zone, in the zones of the ALBs")
+	case len(cp.VPC.SubnetIDs) < 2:
+		v.add("controlPlane.vpc.subnetIds", "has %d subnet(s); proxy.mode none puts the endpoint service's NLB in the cluster VPC: list one subnet in each of at least 2 zones, the zones of the ALBs (same-region consumers can use only the NLB's zones)", len(cp.VPC.SubnetIDs))
 	case len(cp.VPC.AvailabilityZones) != len(cp.VPC.SubnetIDs):
 		v.add("controlPlane.vpc.availabilityZones", "has %d zone(s) for %d subnet(s); give each of controlPlane.vpc.subnetIds its zone, in the same order, such as [%sa, %sb]",
 			len(cp.VPC.AvailabilityZones), len(cp.VPC.SubnetIDs), cp.Region, cp.Region)
 	default:
-		v.zones("controlPlane.vpc.availabilityZones", cp.Region, cp.VPC.AvailabilityZones, 1)
+		v.zones("controlPlane.vpc.availabilityZones", cp.Region, cp.VPC.AvailabilityZones, 2)
 	}
 	ports := map[int]string{}
-	albs := map[string][]string{}
+	if n := len(t.Services); n > MaxProxylessServices {
+		v.add("services", "lists %d services, but proxy.mode none registers each service's ALB in a target group of one NLB, and AWS counts an ALB target as 100 of the NLB's 500 targets per zone (cross-zone load balancing on): at most %d services; ask AWS to raise the quota \"Targets per Availability Zone per Network Load Balancer\" first, or use proxy.mode nginx", n, MaxProxylessServices)
+	}
 	for i, s := range t.Services {
 		p := fmt.Sprintf("services[%d]", i)
 		m := reALBArn.FindStringSubmatch(s.ALBArn)
@@ -639,8 +659,9 @@ func (v *validator) proxyless(t *Topology) {
 			v.add(p+".albArn", "%q is not an Application Load Balancer ARN; use arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id> (a Network Load Balancer cannot be a target)", s.ALBArn)
 		case m[1] != cp.Region || m[2] != cp.Account:
 			v.add(p+".albArn", "%q is in %s, account %s: an NLB can target only an ALB in its own VPC and account (%s, account %s); use the cluster's ALB", s.ALBArn, m[1], m[2], cp.Region, cp.Account)
-		default:
-			albs[s.ALBArn] = append(albs[s.ALBArn], p)
+		}
+		if s.UpstreamPort == 0 {
+			v.add(p+".upstreamPort", "is missing; in proxy.mode none the NLB's target group uses the port of an ALB listener that serves the service (AWS refuses a target group whose port no listener of the ALB has), such as 443 for an HTTPS listener")
 		}
 		port := s.Port
 		if port == 0 {
@@ -657,13 +678,11 @@ func (v *validator) proxyless(t *Topology) {
 		if s.Upstream != "" {
 			v.add(p+".upstream", "is set, but proxy.mode none reaches the ALB by albArn and never resolves it; remove upstream")
 		}
+		if s.HealthCheckPath != "" && !strings.HasPrefix(s.HealthCheckPath, "/") {
+			v.add(p+".healthCheckPath", "%q is not a path; use one that starts with /, such as /health, which the ALB answers with 200-399 (a fixed-response rule does)", s.HealthCheckPath)
+		}
 		if s.UpstreamTLS && !t.TLSPassthrough() {
 			v.add(p+".upstreamTls", "is true, but in proxy.mode none agents reach the ALB listener themselves (the NLB opens nothing), so they must speak TLS to it: set tls: passthrough and give agents the CA of the ALB's certificate (see README), or point upstreamPort at an HTTP listener and set upstreamTls: false")
-		}
-	}
-	for _, arn := range sortedKeys(albs) {
-		if users := albs[arn]; len(users) > 2 {
-			v.add(users[2]+".albArn", "%q also backs %s: AWS lets an ALB be the target of at most two NLBs, each through a target group of its own, and obslink counts every service's target group against that; give this service its own ALB", arn, strings.Join(users[:2], " and "))
 		}
 	}
 	p := t.Proxy

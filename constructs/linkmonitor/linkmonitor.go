@@ -175,7 +175,7 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 	resetsText := "More than %d TCP resets from the proxies in 5 minutes: nginx restarts or closes agents' connections. See README, Monitoring."
 	if p.AutoScalingGroup == nil {
 		targets = "ALBs"
-		unhealthyText = "An ALB fails the NLB health check on port %d (an answer of 500 or more, or none: its listener, its security group, which must let the NLB's group in, or its own targets). See README, Monitoring."
+		unhealthyText = "An ALB fails the NLB health check on port %d (no answer of 200-399 on its health check path: its listener, its rules, its security group, which must let the NLB's group in, or its own targets). See README, Monitoring."
 		resetsText = "More than %d TCP resets from the ALBs in 5 minutes: they close agents' connections. See README, Monitoring."
 	}
 	var healthy, unhealthy []awscloudwatch.IMetric

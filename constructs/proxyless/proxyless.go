@@ -42,9 +42,9 @@ type Service struct {
 	// ALB through the NLB, which never terminates it): the NLB's health
 	// checks then use HTTPS. Default: false (HTTP).
 	TLS bool
-	// HealthCheckPath is what the NLB's health checks ask the ALB for; any
-	// answer below 500 counts as healthy (the ALB answered: its default
-	// action may well be 404). Default: "/".
+	// HealthCheckPath is what the NLB's health checks ask the ALB for; the
+	// ALB must answer it with 200-399 (a fixed-response rule does; AWS does
+	// not let an ALB target group change its success codes). Default: "/".
 	HealthCheckPath string
 }
 
@@ -140,13 +140,13 @@ func New(scope constructs.Construct, id string, props *Props) *AlbEndpointServic
 				awselasticloadbalancingv2targets.NewAlbArnTarget(jsii.String(svc.AlbArn), jsii.Number(float64(svc.AlbPort))),
 			},
 			HealthCheck: &awselasticloadbalancingv2.HealthCheck{
-				Protocol:                hc,
-				Path:                    jsii.String(svc.HealthCheckPath),
-				Port:                    jsii.String("traffic-port"),
-				HealthyHttpCodes:        jsii.String("200-499"),
-				Interval:                awscdk.Duration_Seconds(jsii.Number(10)),
-				HealthyThresholdCount:   jsii.Number(2),
-				UnhealthyThresholdCount: jsii.Number(2),
+				Protocol:              hc,
+				Path:                  jsii.String(svc.HealthCheckPath),
+				Port:                  jsii.String("traffic-port"),
+				Interval:              awscdk.Duration_Seconds(jsii.Number(10)),
+				HealthyThresholdCount: jsii.Number(2),
+				// Success codes, unhealthy threshold and timeout are AWS's
+				// for an ALB target: not set.
 			},
 		})
 		s.ports = append(s.ports, svc.Port)

@@ -149,7 +149,7 @@ func (s *Service) admit(scope constructs.Construct, a Admission) {
 		env["ORG_ROLE"] = a.OrganizationReaderRoleArn
 	}
 	if n := len(env["ALLOWED"]) + len(ous) + len(env["ORG_ROLE"]); n > MaxAdmissionEnvironment {
-		panic(fmt.Sprintf("providerregion: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named accounts are too many for one region; move them into an OU group", n, len(s.allowed)))
+		panic(fmt.Sprintf("endpointsvc: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named accounts are too many for one region; move them into an OU group", n, len(s.allowed)))
 	}
 	for _, k := range sortedKeys(env) {
 		fn.AddEnvironment(jsii.String(k), jsii.String(env[k]), nil)
