@@ -142,7 +142,10 @@ func planVerb(t *topology.Topology, name, gibPerDay, requestsPerSecond string, s
 	} {
 		v, err := strconv.ParseFloat(f.value, 64)
 		switch {
-		case err != nil || math.IsNaN(v) || math.IsInf(v, 0):
+		case math.IsInf(v, 0) && (err == nil || errors.Is(err, strconv.ErrRange)):
+			fmt.Fprintf(stderr, "obslink plan: %s %s is out of range; give %s as a finite figure, such as %s\n", f.flag, f.value, f.what, f.example)
+			return 2
+		case err != nil || math.IsNaN(v):
 			fmt.Fprintf(stderr, "obslink plan: %s %q is not a number; give %s, such as %s\n", f.flag, f.value, f.what, f.example)
 			return 2
 		case v < 0:
@@ -159,6 +162,9 @@ func planVerb(t *topology.Topology, name, gibPerDay, requestsPerSecond string, s
 	r, err := plan.Make(t, plan.Options{Total: total, Capacity: plan.MeasuredCapacity(), Prices: prices})
 	if err != nil {
 		fmt.Fprintf(stderr, "obslink plan: %s: %v\n", name, err)
+		if errors.Is(err, plan.ErrNoLoad) {
+			return 2
+		}
 		return 1
 	}
 	if err := r.Write(stdout, name); err != nil {

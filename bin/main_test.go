@@ -2,8 +2,11 @@ package main
 
 import (
 	"bytes"
+	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -202,22 +205,53 @@ func TestPlan(t *testing.T) {
 	assert.Equal(t, 4, strings.Count(out, "| 2 (minCapacity) |"), "four fleets of 2 proxies")
 	// A monthly cost per mode, and the cheapest.
 	assert.Contains(t, out, "| item | peering | tgw | native | proxyless |")
-	assert.Contains(t, out, "| **total** | **$1,574.28** | **$2,199.65** | **$1,044.73** | n/a |")
+	assert.Contains(t, out, "| **total** | **$1,861.55** | **$2,486.92** | **$1,450.28** | n/a |")
 	assert.Contains(t, out, "proxyless does not apply")
 	assert.Contains(t, out, "Cheapest: **native**")
+	// No requests/s given: the output says what that leaves out.
+	assert.Contains(t, out, "NOTE: no requests/s for payments, analytics, checkout")
 
-	// README quotes the cost table (it depends on prices, not on the
-	// measured CPU figures, which leave the default's fleets at minCapacity).
+	// README quotes the fleet table and the cost table, the lines on what
+	// dominates and the cheapest mode, and the mode table's monthly totals.
 	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
-	table := out[strings.Index(out, "| item | peering"):strings.Index(out, "proxyless does not apply")]
-	assert.Contains(t, string(readme), strings.TrimSpace(table), "README's plan output is stale: paste the cost table of go run ./bin plan topology/default.yaml --gib-per-day 500 into Sizing and cost")
+	const paste = "README's plan output is stale: paste the %s of go run ./bin plan topology/default.yaml --gib-per-day 500 into README.md, section Sizing and cost"
+	for _, part := range []struct{ name, from, to string }{
+		{"fleet table", "| mode | region", "\n\nNOTE: no requests/s"},
+		{"cost table", "| item | peering", "\n\nproxyless does not apply"},
+		{"What dominates list", "- peering, $", "\n\nCheapest"},
+		{"Cheapest line", "Cheapest: ", "\n"},
+	} {
+		from := strings.Index(out, part.from)
+		require.GreaterOrEqual(t, from, 0, part.name)
+		to := strings.Index(out[from:], part.to)
+		require.Greater(t, to, 0, part.name)
+		assert.Contains(t, string(readme), strings.TrimSpace(out[from:from+to]), paste, part.name)
+	}
+	var row string
+	for _, line := range strings.Split(string(readme), "\n") {
+		if strings.HasPrefix(line, "| Monthly cost, default topology at 500 GiB a day") {
+			row = line
+		}
+	}
+	require.NotEmpty(t, row, "README's mode table has a Monthly cost row")
+	totals := regexp.MustCompile(`\*\*\$([0-9,.]+)\*\*`).FindAllStringSubmatch(out, -1)
+	require.Len(t, totals, 3, "peering, tgw, native totals")
+	for i, mode := range []string{"peering", "tgw", "native"} {
+		usd, err := strconv.ParseFloat(strings.ReplaceAll(totals[i][1], ",", ""), 64)
+		require.NoError(t, err)
+		whole := strconv.Itoa(int(math.Round(usd)))
+		if len(whole) > 3 {
+			whole = whole[:len(whole)-3] + "," + whole[len(whole)-3:]
+		}
+		assert.Contains(t, row, "$"+whole+":", "README's mode table, Monthly cost row: %s's total is $%s now (go run ./bin plan topology/default.yaml --gib-per-day 500)", mode, whole)
+	}
 
 	// Flags after the file or before it; the embedded default without one.
 	stdout.Reset()
 	require.Equal(t, 0, run([]string{"plan", "--gib-per-day", "500"}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "(default.yaml (embedded))")
-	assert.Contains(t, stdout.String(), "**$1,574.28**")
+	assert.Contains(t, stdout.String(), "**$1,861.55**")
 }
 
 func TestPlanInputErrors(t *testing.T) {
@@ -237,9 +271,15 @@ func TestPlanInputErrors(t *testing.T) {
 		{[]string{"plan", "--gib-per-day", "lots"}, 2, `--gib-per-day "lots" is not a number; give the agents' total data in GiB per day, such as --gib-per-day 500`},
 		{[]string{"plan", "--requests-per-second", "NaN"}, 2, `--requests-per-second "NaN" is not a number`},
 		{[]string{"plan", "--requests-per-second", "-1"}, 2, "--requests-per-second -1 is negative"},
+		{[]string{"plan", "--requests-per-second", "1e400"}, 2, "--requests-per-second 1e400 is out of range; give the agents' total requests per second as a finite figure, such as --requests-per-second 2000"},
+		{[]string{"plan", "--gib-per-day", "-1e400"}, 2, "--gib-per-day -1e400 is out of range"},
+		{[]string{"plan", "--gib-per-day", "+Inf"}, 2, "--gib-per-day +Inf is out of range"},
+		// No data load: refused, naming the flags and the consumers' fields.
+		{[]string{"plan"}, 2, "no data load given: consumer(s) payments, analytics, checkout give no gibPerDay and the total is 0 GiB a day"},
+		{[]string{"plan", "--requests-per-second", "100"}, 2, "give the agents' totals with --gib-per-day N (and --requests-per-second N), shared evenly over the consumers without figures of their own, or each consumer's gibPerDay (and requestsPerSecond) in the file"},
 		{[]string{"plan", "../topology/default.yaml", "--gib-per-day", "1", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"plan", unsized}, 1, `proxy.instanceType: "m7g.large" is not a type obslink plan can size`},
-		{[]string{"plan", unpriced}, 1, "region sa-east-1 (regions[2].region) has no price in internal/plan/prices.yaml"},
+		{[]string{"plan", unpriced, "--gib-per-day", "500"}, 1, "region sa-east-1 (regions[2].region) has no price in internal/plan/prices.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {

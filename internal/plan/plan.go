@@ -7,6 +7,7 @@
 package plan
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -28,6 +29,23 @@ const (
 	// baseline on average, a peak of PeakFactor (2x) still fits in it, and the
 	// measured CPU figures (loopback, another CPU) keep a 2x margin.
 	CPUHeadroom = 0.5
+	// TargetCPU is the average CPU the fleet's Auto Scaling group keeps
+	// (constructs/proxyfleet DefaultTargetCPUPercent, 50 %): below it the
+	// group scales in, down to minCapacity. T3, T3a and T4g launch in
+	// unlimited mode (obslink sets no credit specification), so a group
+	// held above the baseline bills surplus CPU credits.
+	TargetCPU = 0.5
+	// AccessLogLineBytes is one line of the proxies' access log (the
+	// log_format obslink of assets/nginx/nginx.conf.tmpl, one JSON line per
+	// request, newline included), as nginx wrote it in a measurement of
+	// 2026-11-28 (internal/nginxtest's rig, POST /api/v1/push with a 1 MiB
+	// body): 393 B. proxyProtocol adds the vpce, consumer and nlb fields
+	// (AccessLogProxyProtocolBytes: 464 B measured); a gRPC export's longer
+	// path (/opentelemetry.proto.collector.trace.v1.TraceService/Export)
+	// adds AccessLogGRPCBytes (438 and 509 B measured). Rounded up to 5 B.
+	AccessLogLineBytes          = 395
+	AccessLogProxyProtocolBytes = 70
+	AccessLogGRPCBytes          = 45
 	// RootVolumeGiB is the proxies' gp3 root volume (proxyfleet.DefaultRootVolumeGiB).
 	RootVolumeGiB = 16
 	// AssumedZones is the zone count of a consumer whose zones the file
@@ -41,14 +59,20 @@ const (
 	// proxy protocol adds EC2 (constructs/providerregion).
 	providerEndpoints = 5
 	gib               = 1 << 30
+	secondsPerMonth   = HoursPerMonth * 3600
 )
+
+// ErrNoLoad is the error (wrapped) of a plan without a data load: consumers
+// without gibPerDay and no total to share over them.
+var ErrNoLoad = errors.New("no data load given")
 
 // Mode is an inter-region mode plan prices.
 type Mode string
 
-// The modes, in the order plan reports them. Proxyless is planned, not
-// built yet: an NLB in the cluster VPC targets the ALBs directly and every
-// consumer uses cross-region PrivateLink, with no proxy fleet.
+// The modes, in the order plan reports them. Proxyless is proxy.mode none
+// (with interRegion native): an NLB in the cluster VPC targets the ALBs
+// directly and every consumer uses cross-region PrivateLink, with no proxy
+// fleet.
 const (
 	Peering   Mode = Mode(topology.Peering)
 	TGW       Mode = Mode(topology.TGW)
@@ -109,8 +133,18 @@ type Fleet struct {
 	CPU float64
 	// ByCPU and ByNetwork are the instances each needs on its own.
 	ByCPU, ByNetwork int
-	// Needed is max(Min, ByCPU, ByNetwork); plan prices Needed.
+	// Needed is max(Min, max(ByCPU, ByNetwork) + 1 spare) (N+1: losing one
+	// proxy leaves enough for the load); plan prices Needed.
 	Needed int
+	// Held is what the Auto Scaling group holds at the average load with
+	// the file's Min and Max: it scales to keep TargetCPU, not the
+	// baseline. HeldCPU is each proxy's average CPU then (0.36 = 36 % of
+	// each vCPU); above the baseline, unlimited mode bills SurplusVCPUHours
+	// a month, for SurplusUSD.
+	Held             int
+	HeldCPU          float64
+	SurplusVCPUHours float64
+	SurplusUSD       float64
 	// Min and Max are proxy.minCapacity and maxCapacity; Needed above Max
 	// needs a larger group or instance type.
 	Min, Max int
@@ -122,6 +156,10 @@ type Fleet struct {
 
 // OverMax reports whether the fleet needs more proxies than maxCapacity.
 func (f Fleet) OverMax() bool { return f.Needed > f.Max }
+
+// Surplus reports whether the group, as the file sets it, would hold its
+// proxies above their baseline CPU at the average load.
+func (f Fleet) Surplus() bool { return f.SurplusVCPUHours > 0 }
 
 // Item is one line of a mode's monthly cost.
 type Item struct {
@@ -181,11 +219,23 @@ type Result struct {
 	// PerRequest is the CPU seconds per 1,000 requests used: the larger
 	// figure of the protocols the services speak.
 	PerRequest float64
-	Total      Load
-	Consumers  []Consumer
-	Costs      []Cost
-	Capacity   Capacity
-	PriceDate  string
+	// LogLineBytes is one access log line (AccessLogLineBytes, plus the
+	// topology's proxyProtocol and gRPC fields).
+	LogLineBytes int
+	// TLSPassthrough: the proxies log a line per connection, not per request.
+	TLSPassthrough bool
+	// NoRequests names the consumers whose requests/s is 0 because neither
+	// the file nor the flags give one: per-request CPU and access logs are
+	// not counted for them.
+	NoRequests []string
+	// LogPriceMain is the main region's CloudWatch Logs ingestion price per
+	// GB, for the note on NoRequests.
+	LogPriceMain float64
+	Total        Load
+	Consumers    []Consumer
+	Costs        []Cost
+	Capacity     Capacity
+	PriceDate    string
 	// Notes are what the reader should know about this plan's inputs.
 	Notes []string
 }
@@ -221,7 +271,9 @@ const (
 	ItemNLCU              = "NLB capacity units"
 	ItemInstances         = "proxy instances"
 	ItemVolumes           = "proxy root volumes"
+	ItemAccessLogs        = "proxy access logs (CloudWatch Logs ingestion)"
 	ItemInterRegion       = "inter-region data transfer"
+	ItemCrossZone         = "cross-zone data transfer"
 	ItemTGWAttachments    = "Transit Gateway attachments"
 	ItemTGWData           = "Transit Gateway data processing"
 	ItemZones             = "Route 53 private zones"
@@ -263,11 +315,21 @@ func Make(t *topology.Topology, o Options) (*Result, error) {
 	r.UsableCPU = float64(spec.VCPUs) * spec.BaselineCPU * CPUHeadroom
 	r.UsableMbps = float64(spec.BaselineMbps) * float64(r.NetworkPercent) / 100
 	r.PerRequest = o.Capacity.HTTPPer1000
+	r.LogLineBytes = AccessLogLineBytes
+	if t.Proxy.Attribution() {
+		r.LogLineBytes += AccessLogProxyProtocolBytes
+	}
+	grpc := false
 	for _, s := range t.Services {
 		if s.Protocol == topology.ProtocolGRPC {
 			r.PerRequest = math.Max(r.PerRequest, o.Capacity.GRPCPer1000)
+			grpc = true
 		}
 	}
+	if grpc {
+		r.LogLineBytes += AccessLogGRPCBytes
+	}
+	r.TLSPassthrough = t.TLSPassthrough()
 	if err := r.shareLoad(t, o.Total); err != nil {
 		return nil, err
 	}
@@ -275,6 +337,7 @@ func Make(t *topology.Topology, o Options) (*Result, error) {
 		r.Notes = append(r.Notes, fmt.Sprintf("%d consumer group(s) not counted: their accounts are not in the file; give their load to named consumers or add it to the flags' totals and expect more endpoints and zones", len(t.ConsumerGroups)))
 	}
 	p := &pricer{prices: o.Prices, origin: regionOrigins(t)}
+	r.LogPriceMain = p.get(itemLogsIngestGB, r.MainRegion)
 	for _, mode := range Modes() {
 		r.Costs = append(r.Costs, r.cost(t, mode, p))
 	}
@@ -312,6 +375,16 @@ func (r *Result) shareLoad(t *topology.Topology, total Load) error {
 			withoutRPS++
 		}
 	}
+	if withoutGiB > 0 && total.GiBPerDay == 0 {
+		var names []string
+		for _, c := range t.Consumers {
+			if c.GibPerDay == nil {
+				names = append(names, c.Name)
+			}
+		}
+		return fmt.Errorf("%w: consumer(s) %s give no gibPerDay and the total is 0 GiB a day, so the plan would price no traffic; give the agents' totals with --gib-per-day N (and --requests-per-second N), shared evenly over the consumers without figures of their own, or each consumer's gibPerDay (and requestsPerSecond) in the file",
+			ErrNoLoad, strings.Join(names, ", "))
+	}
 	share := func(own *float64, total float64, without int) float64 {
 		if own != nil {
 			return *own
@@ -326,6 +399,9 @@ func (r *Result) shareLoad(t *topology.Topology, total Load) error {
 		}}
 		if zones == 0 {
 			cl.Zones, cl.ZonesAssumed = AssumedZones, true
+		}
+		if c.RequestsPerSecond == nil && total.RequestsPerSecond == 0 {
+			r.NoRequests = append(r.NoRequests, c.Name)
 		}
 		r.Consumers = append(r.Consumers, cl)
 	}
@@ -433,7 +509,8 @@ func proxylessApplies(t *topology.Topology) (bool, string) {
 	return true, ""
 }
 
-// size sizes the fleet for its load.
+// size sizes the fleet for its load: the proxies it needs (N+1) and what
+// the Auto Scaling group, as the file sets it, would hold.
 func (r *Result) size(f *Fleet) {
 	bps := f.Load.bytesPerSecond()
 	f.AvgMbps = bps * 8 / 1e6
@@ -441,11 +518,42 @@ func (r *Result) size(f *Fleet) {
 	f.CPU = f.Load.RequestsPerSecond*r.PerRequest/1000 + bps*r.Capacity.PerGiB/gib
 	f.ByCPU = ceil(f.CPU / r.UsableCPU)
 	f.ByNetwork = ceil(f.PeakMbps / r.UsableMbps)
-	f.Needed = max(f.Min, f.ByCPU, f.ByNetwork)
+	need := max(f.ByCPU, f.ByNetwork)
+	if need > 0 {
+		need++ // a spare: losing one proxy leaves need
+	}
+	f.Needed = max(f.Min, need)
+
+	vcpus := float64(r.Instance.VCPUs)
+	f.Held = min(max(f.Min, ceil(f.CPU/(vcpus*TargetCPU))), f.Max)
+	f.HeldCPU = f.CPU / (float64(f.Held) * vcpus)
+	if over := f.CPU - float64(f.Held)*vcpus*r.Instance.BaselineCPU; over > 1e-9 {
+		f.SurplusVCPUHours = over * HoursPerMonth
+	}
 }
 
 // ceil rounds up, forgiving float noise (3.0000000001 is 3).
 func ceil(x float64) int { return int(math.Ceil(x - 1e-9)) }
+
+// crossZoneShare is the share of a hop's traffic that changes zone when
+// it is spread evenly over zones and balanced across them: 1 - 1/zones.
+func crossZoneShare(zones int) float64 {
+	if zones < 2 {
+		return 0
+	}
+	return 1 - 1/float64(zones)
+}
+
+// proxylessZones is the zone count of the NLB proxyless puts in the
+// cluster VPC: controlPlane.vpc.availabilityZones, else (a topology with
+// proxies, which gives none) the main region's provider VPC's, assumed.
+func proxylessZones(t *topology.Topology) (int, bool) {
+	if n := len(t.ControlPlane.VPC.AvailabilityZones); n > 0 {
+		return n, false
+	}
+	n, _ := providerZones(t, t.ControlPlane.Region)
+	return n, true
+}
 
 // cost prices one mode.
 func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
@@ -471,13 +579,22 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 	c.add(ItemConsumerEndpoints, fmt.Sprintf("%d VPCs, %d zone-endpoints × %.0f h", len(r.Consumers), zoneEndpoints, HoursPerMonth), epHours)
 	c.add(ItemPrivateLinkData, fmt.Sprintf("%s GB through the endpoints", num(totalGB(r.Consumers))), plData)
 
+	// Cross-zone hops: the NLBs balance across zones, so (1 - 1/zones) of
+	// a hop's bytes change zone, billed out of one and into the other.
+	var crossGB, crossUSD float64
+	crossZone := func(gb float64, zones int, region string) {
+		crossed := gb * crossZoneShare(zones)
+		crossGB += crossed
+		crossUSD += crossed * 2 * p.get(itemCrossZoneGB, region)
+	}
+
 	// Provider regions: proxies, NLB, the VPC's own interface endpoints.
 	regions := providerRegions(t, mode)
 	perEP := providerEndpoints
 	if t.Proxy.Attribution() {
 		perEP++
 	}
-	var provEP, nlbHours, nlcu, inst, vols, irData, irGB, tgwData float64
+	var provEP, nlbHours, nlcu, inst, vols, logs, logGB, irData, irGB, tgwData float64
 	var provZoneEPs, proxies int
 	for _, region := range regions {
 		f := Fleet{Region: region, Min: t.Proxy.Min(), Max: t.Proxy.Max()}
@@ -488,6 +605,7 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 		}
 		f.Zones, f.ZonesAssumed = providerZones(t, region)
 		r.size(&f)
+		f.SurplusUSD = f.SurplusVCPUHours * p.get(itemSurplusVCPUHour, region)
 		c.Fleets = append(c.Fleets, f)
 		gb := f.Load.gbPerMonth()
 		provZoneEPs += perEP * f.Zones
@@ -497,6 +615,15 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 		proxies += f.Needed
 		inst += float64(f.Needed) * HoursPerMonth * p.ec2(t.Proxy.InstanceType, region)
 		vols += float64(f.Needed*RootVolumeGiB) * p.get(itemGP3, region)
+		if !r.TLSPassthrough { // with passthrough, a line per connection: not counted
+			g := f.Load.RequestsPerSecond * secondsPerMonth * float64(r.LogLineBytes) / 1e9
+			logGB += g
+			logs += g * p.get(itemLogsIngestGB, region)
+		}
+		crossZone(gb, f.Zones, region) // NLB to proxies
+		if region == main {
+			crossZone(gb, f.Zones, region) // proxies to the ALBs
+		}
 		if (mode == Peering || mode == TGW) && region != main {
 			irGB += gb
 			irData += gb * p.interRegion(region, main)
@@ -505,9 +632,16 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 			tgwData += gb * p.get(itemTGWGB, region)
 		}
 	}
+	hops := "NLB to proxies in each provider region, proxies to ALBs in " + main
 	if mode == Proxyless { // one NLB in the cluster VPC, in front of the ALBs
 		nlbHours = HoursPerMonth * p.get(itemNLBHour, main)
 		nlcu = totalGB(r.Consumers) * p.get(itemNLCUHour, main)
+		z, assumed := proxylessZones(t)
+		if assumed {
+			r.Notes = append(r.Notes, fmt.Sprintf("proxyless: the file gives no controlPlane.vpc.availabilityZones (only proxy.mode none takes them); its NLB is counted in %d zones, the main region's provider VPC's", z))
+		}
+		crossZone(totalGB(r.Consumers), z, main)
+		hops = fmt.Sprintf("NLB to ALBs over %d zones", z)
 	}
 	if mode == Native || mode == Proxyless { // cross-region PrivateLink: sent from the consumer's region
 		for _, cl := range r.Consumers {
@@ -526,8 +660,14 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 	if len(regions) > 0 {
 		c.add(ItemInstances, fmt.Sprintf("%d × %s × %.0f h", proxies, t.Proxy.InstanceType, HoursPerMonth), inst)
 		c.add(ItemVolumes, fmt.Sprintf("%d × %d GiB gp3", proxies, RootVolumeGiB), vols)
+		detail := fmt.Sprintf("%s requests/s × %d B a line = %s GB in the provider regions' log groups", num(totalRPS(r.Consumers)), r.LogLineBytes, num(logGB))
+		if r.TLSPassthrough {
+			detail = "tls passthrough: a line per connection, not per request; not counted"
+		}
+		c.add(ItemAccessLogs, detail, logs)
 	}
 	c.add(ItemInterRegion, fmt.Sprintf("%s GB sent to %s, at the sending region's price", num(irGB), main), irData)
+	c.add(ItemCrossZone, fmt.Sprintf("%s GB change zone (%s), billed out and in", num(crossGB), hops), crossUSD)
 	if mode == TGW {
 		att, n := tgwAttachments(t, regions, p)
 		c.add(ItemTGWAttachments, fmt.Sprintf("%d attachment(s) × %.0f h", n, HoursPerMonth), att)
@@ -535,6 +675,15 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 	}
 	c.add(ItemZones, fmt.Sprintf("%d zone(s)", len(r.Consumers)), zones)
 	return c
+}
+
+// totalRPS is the consumers' requests per second.
+func totalRPS(consumers []Consumer) float64 {
+	var sum float64
+	for _, c := range consumers {
+		sum += c.Load.RequestsPerSecond
+	}
+	return sum
 }
 
 // totalGB is the consumers' data in a month.

@@ -2,6 +2,8 @@ package plan_test
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"math"
 	"path/filepath"
 	"strings"
@@ -63,9 +65,19 @@ func item(t *testing.T, r *plan.Result, mode plan.Mode, name string) float64 {
 // 166.667 × 2^30 / 86,400 = 2,071,271.6 bytes/s = 16.570 Mbps average,
 // 33.140 Mbps at the peak (× 2). A t4g.small carries 128 × 80 % = 102.4
 // Mbps: 1 by network. CPU: 2,071,271.6 × 2 / 2^30 = 0.00386 CPU-s/s of
-// 2 vCPU × 20 % × 0.5 = 0.2: 1 by CPU. max(minCapacity 2, 1, 1) = 2.
+// 2 vCPU × 20 % × 0.5 = 0.2: 1 by CPU. max(minCapacity 2, 1 + 1 spare) = 2.
 // Native puts 500 GiB/day on eu-west-1: 49.71 Mbps, peak 99.42 < 102.4:
 // still 2.
+//
+// Cross-zone transfer: (1 − 1/zones) of each hop, × 0.01 out and 0.01 in.
+// Provider VPCs: eu-west-1 3 zones, us-east-1 6, ap-southeast-1 3.
+//
+//	peering, tgw  NLB to proxies  5,069.444 × (2/3 + 5/6 + 2/3)   = 10,984.0
+//	              proxies to ALBs 5,069.444 × 2/3 (eu-west-1)     =  3,379.630
+//	              14,363.426 GB × 0.02                            = 287.2685
+//	native        15,208.333 × 2/3 × 2 hops = 20,277.778 × 0.02   = 405.5556
+//
+// No requests/s given: the access logs are $0.
 //
 // peering, USD a month:
 //
@@ -78,8 +90,9 @@ func item(t *testing.T, r *plan.Result, mode plan.Mode, name string) float64 {
 //	instances           2 × 730 × (0.0184 + 0.0168 + 0.0212)                             = 82.344
 //	root volumes        2 × 16 GiB × (0.088 + 0.08 + 0.096)                              = 8.448
 //	inter-region        5,069.444 × 0.02 (us-east-1) + 5,069.444 × 0.09 (ap-southeast-1) = 557.6389
+//	cross-zone          (above)                                                          = 287.2685
 //	Route 53 zones      3 × 0.50                                                         = 1.50
-//	total                                                                                = 1,574.2812
+//	total                                                                                = 1,861.5497
 //
 // tgw: peering's items, plus
 //
@@ -88,7 +101,7 @@ func item(t *testing.T, r *plan.Result, mode plan.Mode, name string) float64 {
 //	              ap-southeast-1: provider VPC, peering end = 2 × 730 × 0.07       = 102.20
 //	                                                                              = 321.20
 //	data          15,208.333 GB × 0.02                                            = 304.1667
-//	total         1,574.2812 + 321.20 + 304.1667                                  = 2,199.6479
+//	total         1,861.5497 + 321.20 + 304.1667                                  = 2,486.9164
 //
 // native: one fleet, NLB and provider VPC, in eu-west-1
 //
@@ -99,8 +112,9 @@ func item(t *testing.T, r *plan.Result, mode plan.Mode, name string) float64 {
 //	instances          2 × 730 × 0.0184    = 26.864
 //	root volumes       2 × 16 × 0.088      = 2.816
 //	inter-region       557.6389 (the same bytes and rates, sent from the consumers' regions)
+//	cross-zone         405.5556 (above)
 //	Route 53 zones     1.50
-//	total                                  = 1,044.7282
+//	total                                  = 1,450.2838
 //
 // proxyless: metrics and logs share port 80, so it does not apply.
 func TestDefaultTopology500GiBPerDay(t *testing.T) {
@@ -137,16 +151,19 @@ func TestDefaultTopology500GiBPerDay(t *testing.T) {
 		plan.ItemInstances:         82.344,
 		plan.ItemVolumes:           8.448,
 		plan.ItemInterRegion:       557.6389,
+		plan.ItemCrossZone:         287.2685,
+		plan.ItemAccessLogs:        0,
 		plan.ItemZones:             1.50,
 	}
 	for name, want := range peering {
 		assert.InDelta(t, want, item(t, r, plan.Peering, name), 0.001, name)
 	}
-	assert.InDelta(t, 1574.2812, r.Cost(plan.Peering).Total, 0.001)
+	assert.InDelta(t, 1861.5497, r.Cost(plan.Peering).Total, 0.001)
 
 	assert.InDelta(t, 321.20, item(t, r, plan.TGW, plan.ItemTGWAttachments), 0.001)
 	assert.InDelta(t, 304.1667, item(t, r, plan.TGW, plan.ItemTGWData), 0.001)
-	assert.InDelta(t, 2199.6479, r.Cost(plan.TGW).Total, 0.001)
+	assert.InDelta(t, 287.2685, item(t, r, plan.TGW, plan.ItemCrossZone), 0.001)
+	assert.InDelta(t, 2486.9164, r.Cost(plan.TGW).Total, 0.001)
 
 	for name, want := range map[string]float64{
 		plan.ItemProviderEndpoints: 144.54,
@@ -154,10 +171,12 @@ func TestDefaultTopology500GiBPerDay(t *testing.T) {
 		plan.ItemInstances:         26.864,
 		plan.ItemVolumes:           2.816,
 		plan.ItemInterRegion:       557.6389,
+		plan.ItemCrossZone:         405.5556,
 	} {
 		assert.InDelta(t, want, item(t, r, plan.Native, name), 0.001, name)
 	}
-	assert.InDelta(t, 1044.7282, r.Cost(plan.Native).Total, 0.001)
+	assert.InDelta(t, 1450.2838, r.Cost(plan.Native).Total, 0.001)
+	assert.Equal(t, []string{"payments", "analytics", "checkout"}, r.NoRequests, "no requests/s given")
 
 	proxyless := r.Cost(plan.Proxyless)
 	assert.False(t, proxyless.Applies)
@@ -171,14 +190,16 @@ func TestDefaultTopology500GiBPerDay(t *testing.T) {
 }
 
 // With a port per service, proxyless applies: no fleet, no provider VPC,
-// one NLB in the cluster VPC (eu-west-1).
+// one NLB in the cluster VPC (eu-west-1), no access logs.
 //
 //	consumer endpoints 49.64 + PrivateLink data 152.0833 (as peering)
 //	NLB hours          730 × 0.0252          = 18.396
 //	NLCUs              15,208.333 × 0.006    = 91.25
 //	inter-region       557.6389 (as native)
+//	cross-zone         NLB to ALBs: 15,208.333 × 2/3 × 0.02 = 202.7778 (the file
+//	                   gives no cluster zones: eu-west-1's provider VPC's 3)
 //	Route 53 zones     1.50
-//	total                                    = 870.5082
+//	total                                    = 1,073.2860
 func TestProxylessWithAPortPerService(t *testing.T) {
 	topo := defaultTopology(t, [2]string{"upstream: internal-logs-alb-456.eu-west-1.elb.amazonaws.com", "upstream: internal-logs-alb-456.eu-west-1.elb.amazonaws.com\n    port: 81"})
 	r := make500(t, topo)
@@ -189,44 +210,94 @@ func TestProxylessWithAPortPerService(t *testing.T) {
 	assert.False(t, ok, "no proxies")
 	assert.InDelta(t, 18.396, item(t, r, plan.Proxyless, plan.ItemNLBHours), 0.001)
 	assert.InDelta(t, 91.25, item(t, r, plan.Proxyless, plan.ItemNLCU), 0.001)
-	assert.InDelta(t, 870.5082, c.Total, 0.001)
+	assert.InDelta(t, 202.7778, item(t, r, plan.Proxyless, plan.ItemCrossZone), 0.001)
+	_, ok = c.Item(plan.ItemAccessLogs)
+	assert.False(t, ok, "no proxies, no access logs")
+	assert.InDelta(t, 1073.2860, c.Total, 0.001)
+	assert.Contains(t, strings.Join(r.Notes, "\n"), "its NLB is counted in 3 zones")
 	assert.Equal(t, plan.Proxyless, r.Cheapest()[0].Mode)
 }
 
-// A load large enough to need more than minCapacity on CPU: 30,000
-// requests/s over 3 consumers is 10,000 a region. The services speak http
-// and grpc: the larger figure, 0.08 CPU-s per 1,000 requests, gives
-// 10,000 × 0.08 / 1,000 = 0.8 CPU-s/s; a t4g.small may use 0.2: 4 proxies.
-// Native carries all 30,000 in eu-west-1: 2.4 / 0.2 = 12, above maxCapacity 4.
+// A load large enough to need more than minCapacity on CPU: 18,000
+// requests/s over 3 consumers is 6,000 a region (and 1 GiB/day each, whose
+// CPU this capacity leaves out). The services speak http and grpc: the
+// larger figure, 0.08 CPU-s per 1,000 requests, gives 6,000 × 0.08 / 1,000
+// = 0.48 CPU-s/s; a t4g.small may use 0.2: 3 by CPU, + 1 spare = 4.
+// Native carries all 18,000 in eu-west-1: 1.44 / 0.2 = 7.2: 8 + 1 = 9,
+// above maxCapacity 4.
+//
+// The group, as the file sets it (minCapacity 2), scales to keep 50 % CPU:
+// ceil(0.48 / (2 × 0.5)) = 1, so it holds 2 at 0.48 / 4 = 12 % (under the
+// 20 % baseline); native: ceil(1.44 / 1) = 2, at 1.44 / 4 = 36 %: surplus
+// (1.44 − 2 × 2 × 0.2) × 730 = 467.2 vCPU-hours × 0.04 = 18.688 USD a month.
 func TestSizingByCPU(t *testing.T) {
-	r, err := plan.Make(defaultTopology(t), plan.Options{Total: plan.Load{RequestsPerSecond: 30000}, Capacity: testCapacity, Prices: prices(t)})
+	cpuOnly := plan.Capacity{HTTPPer1000: 0.05, GRPCPer1000: 0.08}
+	r, err := plan.Make(defaultTopology(t), plan.Options{Total: plan.Load{GiBPerDay: 3, RequestsPerSecond: 18000}, Capacity: cpuOnly, Prices: prices(t)})
 	require.NoError(t, err)
 	assert.InDelta(t, 0.08, r.PerRequest, 1e-9)
 	for _, f := range r.Cost(plan.Peering).Fleets {
-		assert.InDelta(t, 0.8, f.CPU, 1e-9, f.Region)
-		assert.Equal(t, 4, f.ByCPU, f.Region)
-		assert.Equal(t, 0, f.ByNetwork, f.Region)
+		assert.InDelta(t, 0.48, f.CPU, 1e-9, f.Region)
+		assert.Equal(t, 3, f.ByCPU, f.Region)
+		assert.Equal(t, 1, f.ByNetwork, f.Region)
 		assert.Equal(t, 4, f.Needed, f.Region)
 		assert.False(t, f.OverMax(), f.Region)
+		assert.Equal(t, 2, f.Held, f.Region)
+		assert.InDelta(t, 0.12, f.HeldCPU, 1e-9, f.Region)
+		assert.False(t, f.Surplus(), f.Region)
 	}
 	n := r.Cost(plan.Native).Fleets[0]
-	assert.Equal(t, 12, n.Needed)
+	assert.Equal(t, 9, n.Needed)
 	assert.True(t, n.OverMax())
-	// The instances are priced at what the load needs: 12 × 730 × 0.0184.
-	assert.InDelta(t, 12*730*0.0184, item(t, r, plan.Native, plan.ItemInstances), 0.001)
+	assert.Equal(t, 2, n.Held)
+	assert.InDelta(t, 0.36, n.HeldCPU, 1e-9)
+	assert.InDelta(t, 467.2, n.SurplusVCPUHours, 1e-6)
+	assert.InDelta(t, 18.688, n.SurplusUSD, 1e-6)
+	// The instances are priced at what the load needs: 9 × 730 × 0.0184.
+	assert.InDelta(t, 9*730*0.0184, item(t, r, plan.Native, plan.ItemInstances), 0.001)
 
 	var out bytes.Buffer
 	require.NoError(t, r.Write(&out, "default.yaml"))
-	assert.Contains(t, out.String(), "| native | eu-west-1 | 0 | 0 | 0 | 2.4 | 12 | 0 | 4 (maxCapacity; needs 12) |")
-	assert.Contains(t, out.String(), "WARNING: native, eu-west-1 needs 12 × t4g.small, above proxy.maxCapacity 4: raise maxCapacity to 12 or more")
-	assert.Contains(t, out.String(), "| peering, tgw | us-east-1 | 0 | 0 | 0 | 0.8 | 4 | 0 | 4 (CPU) |")
+	s := out.String()
+	assert.Contains(t, s, "| native | eu-west-1 | 3 | 0.3 | 0.6 | 1.44 | 8 | 1 | 4 (maxCapacity; needs 9) |")
+	assert.Contains(t, s, "WARNING: native, eu-west-1 needs 9 × t4g.small, above proxy.maxCapacity 4: raise minCapacity and maxCapacity to 9 or more")
+	assert.Contains(t, s, "| peering, tgw | us-east-1 | 1 | 0.1 | 0.2 | 0.48 | 3 | 1 | 4 (CPU + 1) |")
+	assert.Contains(t, s, "WARNING: native, eu-west-1: as the file sets it (minCapacity 2, maxCapacity 4) the Auto Scaling group, which scales to keep 50 % CPU, holds 2 proxies at 36 % CPU each on average, above a t4g.small's 20 % baseline.")
+	assert.Contains(t, s, "surplus CPU credits: 467.2 vCPU-hours a month, $18.69 (not in the costs below, which count 9 proxies). Set minCapacity (and maxCapacity) to 9")
+	assert.Equal(t, 1, strings.Count(s, "surplus CPU credits:"), "peering's fleets stay under the baseline")
+	assert.NotContains(t, s, "NOTE: no requests/s")
+}
+
+// N+1: one proxy more than the load needs, so that losing one leaves
+// enough. 2,400 requests/s on one consumer (payments, eu-west-1) at 0.08:
+// 0.192 CPU-s/s, 1 by CPU: 2 proxies, minCapacity's. At 3,000: 0.24, 2 by
+// CPU: 3 proxies, above minCapacity 2.
+func TestSpareProxy(t *testing.T) {
+	cpuOnly := plan.Capacity{HTTPPer1000: 0.05, GRPCPer1000: 0.08}
+	for _, tt := range []struct {
+		rps    float64
+		byCPU  int
+		needed int
+		label  string
+	}{{2400, 1, 2, "2 (minCapacity)"}, {3000, 2, 3, "3 (CPU + 1)"}} {
+		topo := defaultTopology(t, [2]string{"  - name: payments\n", fmt.Sprintf("  - name: payments\n    gibPerDay: 1\n    requestsPerSecond: %v\n", tt.rps)})
+		r, err := plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 1}, Capacity: cpuOnly, Prices: prices(t)})
+		require.NoError(t, err)
+		f := r.Cost(plan.Peering).Fleets[0]
+		require.Equal(t, "eu-west-1", f.Region)
+		assert.Equal(t, tt.byCPU, f.ByCPU, tt.rps)
+		assert.Equal(t, tt.needed, f.Needed, tt.rps)
+		var out bytes.Buffer
+		require.NoError(t, r.Write(&out, "default.yaml"))
+		assert.Contains(t, out.String(), "| "+tt.label+" |\n", tt.rps)
+		assert.Contains(t, out.String(), "N+1: the proxies counted are one more than CPU or network needs")
+	}
 }
 
 // A load large enough to need more than minCapacity on network, with a
 // capacity whose CPU cost is small: 6,000 GiB/day over 3 consumers is
 // 2,000 GiB/day a region: 2,000 × 2^30 × 8 / 86,400 / 10^6 = 198.84 Mbps,
-// 397.68 at the peak, / 102.4 = 3.88: 4 proxies. CPU: 24,855,259 bytes/s
-// × 0.1 / 2^30 = 0.0023 CPU-s/s: 1.
+// 397.68 at the peak, / 102.4 = 3.88: 4, + 1 spare = 5 proxies, above
+// maxCapacity 4. CPU: 24,855,259 bytes/s × 0.1 / 2^30 = 0.0023 CPU-s/s: 1.
 func TestSizingByNetwork(t *testing.T) {
 	light := plan.Capacity{HTTPPer1000: 0.01, GRPCPer1000: 0.01, PerGiB: 0.1}
 	r, err := plan.Make(defaultTopology(t), plan.Options{Total: plan.Load{GiBPerDay: 6000}, Capacity: light, Prices: prices(t)})
@@ -235,10 +306,11 @@ func TestSizingByNetwork(t *testing.T) {
 		assert.InDelta(t, 397.68, f.PeakMbps, 0.01, f.Region)
 		assert.Equal(t, 1, f.ByCPU, f.Region)
 		assert.Equal(t, 4, f.ByNetwork, f.Region)
-		assert.Equal(t, 4, f.Needed, f.Region)
+		assert.Equal(t, 5, f.Needed, f.Region)
+		assert.True(t, f.OverMax(), f.Region)
 	}
 
-	// A larger instance type carries more: t4g.large, 512 × 80 % = 409.6 Mbps: 1 (then minCapacity 2).
+	// A larger instance type carries more: t4g.large, 512 × 80 % = 409.6 Mbps: 1, + 1 = minCapacity 2.
 	large := defaultTopology(t, [2]string{"instanceType: t4g.small", "instanceType: t4g.large"})
 	r, err = plan.Make(large, plan.Options{Total: plan.Load{GiBPerDay: 6000}, Capacity: light, Prices: prices(t)})
 	require.NoError(t, err)
@@ -280,7 +352,7 @@ func TestPerConsumerLoad(t *testing.T) {
 func TestTGWFullMeshAttachments(t *testing.T) {
 	topo, err := topology.Load("../../examples/tgw-full-mesh.yaml")
 	require.NoError(t, err)
-	r, err := plan.Make(topo, plan.Options{Capacity: testCapacity, Prices: prices(t)})
+	r, err := plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 100}, Capacity: testCapacity, Prices: prices(t)})
 	require.NoError(t, err)
 	it, ok := r.Cost(plan.TGW).Item(plan.ItemTGWAttachments)
 	require.True(t, ok)
@@ -319,6 +391,16 @@ func TestInputErrors(t *testing.T) {
 		want  []string
 	}{
 		{
+			name:  "no load",
+			total: plan.Load{RequestsPerSecond: 100},
+			want:  []string{"no data load given", "consumer(s) payments, analytics, checkout give no gibPerDay", "--gib-per-day N", "--requests-per-second N", "gibPerDay (and requestsPerSecond) in the file"},
+		},
+		{
+			name:  "no load for one consumer",
+			edits: [][2]string{{"  - name: payments\n", "  - name: payments\n    gibPerDay: 10\n"}, {"  - name: analytics\n", "  - name: analytics\n    gibPerDay: 10\n"}},
+			want:  []string{"consumer(s) checkout give no gibPerDay and the total is 0 GiB a day"},
+		},
+		{
 			name:  "instance type plan cannot size",
 			edits: [][2]string{{"instanceType: t4g.small", "instanceType: m7g.large"}},
 			want:  []string{"proxy.instanceType", `"m7g.large"`, "t3, t3a, t4g", "add the type to internal/burstable"},
@@ -343,11 +425,16 @@ func TestInputErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := plan.Make(defaultTopology(t, tt.edits...), plan.Options{Total: tt.total, Capacity: testCapacity, Prices: prices(t)})
+			total := tt.total
+			if total == (plan.Load{}) && !strings.HasPrefix(tt.name, "no load") {
+				total.GiBPerDay = 100
+			}
+			_, err := plan.Make(defaultTopology(t, tt.edits...), plan.Options{Total: total, Capacity: testCapacity, Prices: prices(t)})
 			require.Error(t, err)
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
 			}
+			assert.Equal(t, strings.HasPrefix(tt.name, "no load"), errors.Is(err, plan.ErrNoLoad), "ErrNoLoad")
 		})
 	}
 }
@@ -378,15 +465,66 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"| peering, tgw | eu-west-1 | 166.67 | 16.57 | 33.14 | 0.004 | 1 | 1 | 2 (minCapacity) |",
 		"| native | eu-west-1 | 500 | 49.71 | 99.42 | 0.012 | 1 | 1 | 2 (minCapacity) |",
-		"| **total** | **$1,574.28** | **$2,199.65** | **$1,044.73** | n/a |",
+		"| cross-zone data transfer | $287.27 | $287.27 | $405.56 | n/a |",
+		"| proxy access logs (CloudWatch Logs ingestion) | $0.00 | $0.00 | $0.00 | n/a |",
+		"| **total** | **$1,861.55** | **$2,486.92** | **$1,450.28** | n/a |",
 		"proxyless does not apply: services metrics and logs share port 80",
-		"- peering, $1,574.28: interface endpoints in provider VPCs $578.16 (37 %), inter-region data transfer $557.64 (35 %)",
-		"Cheapest: **native** at $1,044.73 a month; then peering $1,574.28 (+51 %), tgw $2,199.65 (+111 %).",
+		"- peering, $1,861.55: interface endpoints in provider VPCs $578.16 (31 %), inter-region data transfer $557.64 (30 %)",
+		"Cheapest: **native** at $1,450.28 a month; then peering $1,861.55 (+28 %), tgw $2,486.92 (+71 %).",
 		"730 hours a month", "peak = 2 × the average", "under 0.5 of its burstable baseline", "prices of 2026-11-28",
+		"- cross-zone data transfer: 14,363.43 GB change zone (NLB to proxies in each provider region, proxies to ALBs in eu-west-1), billed out and in: $287.27",
+		"with traffic spread evenly over a VPC's Z zones, 1 − 1/Z of each hop changes zone",
+		"one JSON line per request, 510 B",
+		// No requests/s: the report says what is left out, and what it would add.
+		"NOTE: no requests/s for payments, analytics, checkout (neither --requests-per-second nor requestsPerSecond in the file): the CPU column counts bytes only, not per-request CPU (0.08 s per 1,000 requests), and the proxies' access logs are priced at $0",
+		"each 1,000 requests/s adds 1,340.28 GB a month of CloudWatch Logs ingestion, $763.96 at eu-west-1's price",
 		"Not counted",
 	} {
 		assert.Contains(t, s, want)
 	}
+	footer := s[strings.Index(s, "Not counted"):]
+	assert.NotContains(t, footer, "between zones", "counted now")
+	assert.NotContains(t, footer, "access log", "counted now")
+	assert.Contains(t, footer, "the rest of CloudWatch")
+}
+
+// The proxies log a line per request to CloudWatch Logs in their region:
+// 3,000 requests/s over 3 consumers, 1,000 a region: 1,000 × 2,628,000 s
+// × 510 B (proxyProtocol and a gRPC service) / 10^9 = 1,340.28 GB a region.
+//
+//	peering  1,340.28 × (0.57 eu-west-1 + 0.50 us-east-1 + 0.67 ap-southeast-1) = 2,332.0872
+//	native   4,020.84 × 0.57                                                    = 2,291.8788
+func TestAccessLogs(t *testing.T) {
+	r, err := plan.Make(defaultTopology(t), plan.Options{Total: plan.Load{GiBPerDay: 500, RequestsPerSecond: 3000}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	assert.Equal(t, 510, r.LogLineBytes)
+	assert.Empty(t, r.NoRequests)
+	assert.InDelta(t, 2332.0872, item(t, r, plan.Peering, plan.ItemAccessLogs), 0.001)
+	assert.InDelta(t, 2332.0872, item(t, r, plan.TGW, plan.ItemAccessLogs), 0.001)
+	assert.InDelta(t, 2291.8788, item(t, r, plan.Native, plan.ItemAccessLogs), 0.001)
+	it, _ := r.Cost(plan.Native).Item(plan.ItemAccessLogs)
+	assert.Equal(t, "3,000 requests/s × 510 B a line = 4,020.84 GB in the provider regions' log groups", it.Detail)
+
+	// Without proxyProtocol's fields and gRPC's path: 395 B a line.
+	plain := defaultTopology(t, [2]string{"proxyProtocol: true", "proxyProtocol: false"}, [2]string{"    protocol: grpc\n", ""})
+	r, err = plan.Make(plain, plan.Options{Total: plan.Load{GiBPerDay: 500, RequestsPerSecond: 3000}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	assert.Equal(t, 395, r.LogLineBytes)
+
+	// tls passthrough: a line per connection, not per request: not counted.
+	tls, err := topology.Load("../../examples/tls-passthrough.yaml")
+	require.NoError(t, err)
+	r, err = plan.Make(tls, plan.Options{Total: plan.Load{GiBPerDay: 500, RequestsPerSecond: 3000}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	it, _ = r.Cost(plan.Peering).Item(plan.ItemAccessLogs)
+	assert.Zero(t, it.USD)
+	assert.Contains(t, it.Detail, "a line per connection, not per request")
+	r, err = plan.Make(tls, plan.Options{Total: plan.Load{GiBPerDay: 500}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	var out bytes.Buffer
+	require.NoError(t, r.Write(&out, "tls-passthrough.yaml"))
+	assert.Contains(t, out.String(), "not per-request CPU (0.08 s per 1,000 requests). Give --requests-per-second N to count it.")
+	assert.NotContains(t, out.String(), "access logs are priced at $0", "passthrough logs connections, not requests")
 }
 
 // Large figures get thousands separators: 600,000 GiB/day is

@@ -19,16 +19,19 @@ var pricesYAML []byte
 
 // Price items plan reads; ec2 items are "ec2." plus the instance type.
 const (
-	itemEndpointHour  = "privatelink.endpointHour"
-	itemEndpointGB    = "privatelink.dataGB"
-	itemNLBHour       = "nlb.hour"
-	itemNLCUHour      = "nlb.nlcuHour"
-	itemTGWAttachment = "tgw.attachmentHour"
-	itemTGWGB         = "tgw.dataGB"
-	itemInterRegionGB = "transfer.interRegionGB"
-	itemGP3           = "ebs.gp3GBMonth"
-	itemZoneMonth     = "route53.zoneMonth"
-	regionGlobal      = "global"
+	itemEndpointHour    = "privatelink.endpointHour"
+	itemEndpointGB      = "privatelink.dataGB"
+	itemNLBHour         = "nlb.hour"
+	itemNLCUHour        = "nlb.nlcuHour"
+	itemTGWAttachment   = "tgw.attachmentHour"
+	itemTGWGB           = "tgw.dataGB"
+	itemInterRegionGB   = "transfer.interRegionGB"
+	itemGP3             = "ebs.gp3GBMonth"
+	itemZoneMonth       = "route53.zoneMonth"
+	itemCrossZoneGB     = "transfer.crossZoneGB"
+	itemLogsIngestGB    = "cloudwatch.logsIngestGB"
+	itemSurplusVCPUHour = "burstable.surplusVCPUHour"
+	regionGlobal        = "global"
 )
 
 // Prices is a price table: for each item, its unit, source and the value

@@ -39,7 +39,7 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 	b.WriteString("## Proxy fleet per provider region\n\n")
 	fmt.Fprintf(&b, "One %s (%d vCPU, baseline %s %% of each, %d Mbps each way) may use %s CPU-seconds a second at the average load "+
 		"(%d × %s %% × headroom %s) and carry %s Mbps at the peak (%d %% of %d Mbps, the network alarm's threshold). "+
-		"Proxies = max(minCapacity, by CPU, by network).\n\n",
+		"Proxies = max(minCapacity, the larger of by CPU and by network + 1 spare), so that losing one proxy leaves enough.\n\n",
 		r.InstanceType, r.Instance.VCPUs, num(r.Instance.BaselineCPU*100), r.Instance.BaselineMbps, num(r.UsableCPU),
 		r.Instance.VCPUs, num(r.Instance.BaselineCPU*100), num(CPUHeadroom), num(r.UsableMbps), r.NetworkPercent, r.Instance.BaselineMbps)
 	b.WriteString("| mode | region | GiB/day | avg Mbps | peak Mbps | CPU-s/s | by CPU | by network | proxies |\n|---|---|---:|---:|---:|---:|---:|---:|---|\n")
@@ -57,12 +57,34 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %d | %d | %s |\n", g.label, region, num(f.Load.GiBPerDay),
 				num(f.AvgMbps), num(f.PeakMbps), num3(f.CPU), f.ByCPU, f.ByNetwork, proxies(f))
 			if f.OverMax() {
-				warnings = append(warnings, fmt.Sprintf("WARNING: %s, %s needs %d × %s, above proxy.maxCapacity %d: raise maxCapacity to %d or more, or pick a larger proxy.instanceType; the costs count %d.",
+				warnings = append(warnings, fmt.Sprintf("WARNING: %s, %s needs %d × %s, above proxy.maxCapacity %d: raise minCapacity and maxCapacity to %d or more, or pick a larger proxy.instanceType; the costs count %d.",
 					g.label, f.Region, f.Needed, r.InstanceType, f.Max, f.Needed, f.Needed))
+			}
+			if f.Surplus() {
+				raise := ""
+				if f.Needed > f.Max {
+					raise = " (and maxCapacity)"
+				}
+				warnings = append(warnings, fmt.Sprintf("WARNING: %s, %s: as the file sets it (minCapacity %d, maxCapacity %d) the Auto Scaling group, which scales to keep %s %% CPU, holds %d proxies at %s %% CPU each on average, above a %s's %s %% baseline. "+
+					"T3, T3a and T4g launch in unlimited mode (obslink sets no credit specification), so they would bill surplus CPU credits: %s vCPU-hours a month, %s (not in the costs below, which count %d proxies). Set minCapacity%s to %d to stay within the baseline.",
+					g.label, f.Region, f.Min, f.Max, num(TargetCPU*100), f.Held, num(f.HeldCPU*100), r.InstanceType, num(r.Instance.BaselineCPU*100),
+					num(f.SurplusVCPUHours), money(f.SurplusUSD), f.Needed, raise, f.Needed))
 			}
 		}
 	}
 	b.WriteString("\n")
+	if len(r.NoRequests) > 0 {
+		note := fmt.Sprintf("NOTE: no requests/s for %s (neither --requests-per-second nor requestsPerSecond in the file): "+
+			"the CPU column counts bytes only, not per-request CPU (%s s per 1,000 requests)", strings.Join(r.NoRequests, ", "), num3(r.PerRequest))
+		if r.TLSPassthrough {
+			note += ". Give --requests-per-second N to count it."
+		} else {
+			logGBPer1000 := 1000 * secondsPerMonth * float64(r.LogLineBytes) / 1e9
+			note += fmt.Sprintf(", and the proxies' access logs are priced at $0 (one %d B line per request: each 1,000 requests/s adds %s GB a month of CloudWatch Logs ingestion, %s at %s's price). Give --requests-per-second N to count both.",
+				r.LogLineBytes, num(logGBPer1000), money(logGBPer1000*r.LogPriceMain), r.MainRegion)
+		}
+		warnings = append(warnings, note)
+	}
 	for _, w := range warnings {
 		b.WriteString(w + "\n")
 	}
@@ -152,9 +174,8 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 	for _, n := range r.Notes {
 		b.WriteString("- " + n + "\n")
 	}
-	b.WriteString("\nNot counted, being equal in every mode or not obslink's: the cluster and its ALBs; traffic between zones of one region " +
-		"($0.01/GB each way where a hop changes zone, which depends on where agents, endpoints, proxies and ALBs sit); " +
-		"CloudWatch (a dashboard, alarms and log groups per provider region, VPC flow logs, the proxies' access logs: by volume); " +
+	b.WriteString("\nNot counted, being equal in every mode or not obslink's: the cluster and its ALBs; " +
+		"the rest of CloudWatch (a dashboard and alarms per provider region, log storage, the error log, VPC flow logs); " +
 		"the small Lambda functions; DNS queries; responses (agents send, the cluster answers little).\n")
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -167,14 +188,27 @@ func (r *Result) assumptions() []string {
 			num(r.Total.GiBPerDay), num(r.Total.RequestsPerSecond)),
 		fmt.Sprintf("peak = %s × the average; a proxy's CPU at the average load stays under %s of its burstable baseline, so the peak fits in the baseline over a day and the CPU figures keep a %s× margin",
 			num(PeakFactor), num(CPUHeadroom), num(1/CPUHeadroom)),
+		"N+1: the proxies counted are one more than CPU or network needs (unless minCapacity gives more), so that losing one proxy leaves enough for the load; losing a whole zone's proxies is not covered beyond that",
+		fmt.Sprintf("the Auto Scaling group scales to keep %s %% CPU (proxyfleet's target), above the burstable baseline, and never on network: hold the counted proxies with minCapacity; T3, T3a and T4g launch in unlimited mode (obslink sets no credit specification), so plan warns where the file's minCapacity would leave proxies above their baseline at the average load and prices the surplus credits they would bill (%s)",
+			num(TargetCPU*100), PriceFile),
 		fmt.Sprintf("CPU per unit of load, from %s: %s s per 1,000 requests (1 KiB HTTP: %s, 1 KiB gRPC: %s; the larger of the services' protocols), %s s per GiB (1 MiB HTTP); one instance vCPU does the work of one core of the benchmark machine",
 			r.Capacity.Source, num3(r.PerRequest), num3(r.Capacity.HTTPPer1000), num3(r.Capacity.GRPCPer1000), num3(r.Capacity.PerGiB)),
 		"traffic is one way (agents to the cluster): a proxy carries it in from the NLB and the same out to an ALB, against its bandwidth each way",
 		"peering and tgw: a consumer's traffic goes to its own region's proxies, which send it to the main region (inter-region transfer billed in the provider's region); native: to the main region's proxies over cross-region PrivateLink (standard endpoint and data-processing prices, plus inter-region transfer billed in the consumer's region); proxyless: straight to an NLB in the cluster VPC over cross-region PrivateLink",
+		"cross-zone data transfer: both kinds of NLB balance across zones (cross-zone load balancing on), so with traffic spread evenly over a VPC's Z zones, 1 − 1/Z of each hop changes zone, billed out of one zone and into the other (2 × the per-GB price); the hops: the NLB to the proxies in each provider region, the proxies to the ALBs for the traffic proxied in the main region (the ALBs taken to span the provider VPC's zones), in proxyless the NLB to the ALBs (the cluster VPC's zones); hops between regions are inter-region transfer, a consumer endpoint's hop to the NLB is PrivateLink's",
+		r.accessLogs(),
 		"NLB: processed bytes dominate its capacity units for TCP (1 NLCU = 1 GB an hour; 800 new connections a second or 100,000 active flows are the other dimensions): NLCU-hours = GB processed",
 		fmt.Sprintf("proxies' root volumes: %d GiB gp3 each (proxyfleet's default); a provider VPC has %d interface endpoints per zone (SSM, SSM messages, EC2 messages, CloudWatch Logs, CloudFormation), and EC2 with proxyProtocol", RootVolumeGiB, providerEndpoints),
 		"tgw: attachments on the hub for the cluster VPC and the main region's provider VPC; per other region, its provider VPC's and a peering with the hub, billed on both gateways (tgwMesh full: a peering per pair of other regions too); data processing for each GB sent from a provider VPC into its gateway",
 	}
+}
+
+func (r *Result) accessLogs() string {
+	if r.TLSPassthrough {
+		return "access logs: with tls passthrough the proxies log a line per TCP connection, not per request; agents hold connections open, so the log is small and not counted"
+	}
+	return fmt.Sprintf("access logs: the proxies log one JSON line per request, %d B (log_format obslink of assets/nginx/nginx.conf.tmpl, as nginx wrote it for POST /api/v1/push: %d B, +%d with proxyProtocol's vpce, consumer and nlb fields, +%d for a gRPC export's path; the larger of the services' protocols), "+
+		"shipped by the CloudWatch agent to the provider region's log group (Standard class): ingestion per GB of 10^9 bytes", r.LogLineBytes, AccessLogLineBytes, AccessLogProxyProtocolBytes, AccessLogGRPCBytes)
 }
 
 type fleetGroup struct {
@@ -226,15 +260,16 @@ func (r *Result) itemNames() []string {
 }
 
 func proxies(f Fleet) string {
+	need := max(f.ByCPU, f.ByNetwork)
 	switch {
 	case f.OverMax():
 		return fmt.Sprintf("%d (maxCapacity; needs %d)", f.Max, f.Needed)
-	case f.Needed == f.Min && f.ByCPU < f.Min && f.ByNetwork < f.Min:
+	case need == 0 || need+1 <= f.Min:
 		return fmt.Sprintf("%d (minCapacity)", f.Needed)
 	case f.ByCPU >= f.ByNetwork:
-		return fmt.Sprintf("%d (CPU)", f.Needed)
+		return fmt.Sprintf("%d (CPU + 1)", f.Needed)
 	default:
-		return fmt.Sprintf("%d (network)", f.Needed)
+		return fmt.Sprintf("%d (network + 1)", f.Needed)
 	}
 }
 
