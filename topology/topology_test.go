@@ -529,6 +529,14 @@ func TestProxylessValidation(t *testing.T) {
 					"albArn": at(m, "services", 0)["albArn"]})
 			}
 		})},
+		{"default ports with passthrough", "services[1].port", "443 is also services[0]'s port", patch(func(m map[string]any) {
+			m["tls"] = "passthrough"
+			for i := range m["services"].([]any) {
+				delete(at(m, "services", i), "port")
+				at(m, "services", i)["upstreamTls"] = true
+				at(m, "services", i)["upstreamPort"] = 443
+			}
+		})},
 		{"no ALB listener port", "services[1].upstreamPort", "AWS refuses a target group whose port no listener of the ALB has", patch(func(m map[string]any) { delete(at(m, "services", 1), "upstreamPort") })},
 		{"one subnet", "controlPlane.vpc.subnetIds", "at least 2 zones", patch(func(m map[string]any) {
 			at(m, "controlPlane", "vpc")["subnetIds"] = []any{"subnet-0a1b2c3d4e5f60718"}

@@ -248,13 +248,7 @@ func (v *validator) services(services []Service, proxyless bool) {
 		}
 		v.port(p+".port", s.Port)
 		v.port(p+".upstreamPort", s.UpstreamPort)
-		port := s.Port
-		if port == 0 {
-			port = DefaultHTTPPort
-			if proto == ProtocolGRPC {
-				port = DefaultGRPCPort
-			}
-		}
+		port := v.defaultPort(s)
 		if port == HealthCheckPort && !proxyless {
 			v.add(p+".port", "%d is the proxies' port for NLB health checks; pick another port", port)
 		}
@@ -663,13 +657,7 @@ func (v *validator) proxyless(t *Topology) {
 		if s.UpstreamPort == 0 {
 			v.add(p+".upstreamPort", "is missing; in proxy.mode none the NLB's target group uses the port of an ALB listener that serves the service (AWS refuses a target group whose port no listener of the ALB has), such as 443 for an HTTPS listener")
 		}
-		port := s.Port
-		if port == 0 {
-			port = DefaultHTTPPort
-			if s.Protocol == ProtocolGRPC {
-				port = DefaultGRPCPort
-			}
-		}
+		port := v.defaultPort(s)
 		if prev, ok := ports[port]; ok {
 			v.add(p+".port", "%d is also %s's port: in proxy.mode none the NLB routes by port alone (it cannot read host names), so every service needs a port of its own", port, prev)
 		} else {
@@ -715,4 +703,19 @@ func (v *validator) proxyless(t *Topology) {
 	if m.MinHealthyHosts != nil && *m.MinHealthyHosts > 1 {
 		v.add("monitoring.minHealthyHosts", "%d: in proxy.mode none each target group holds one ALB, so at most 1 can be healthy; use 1", *m.MinHealthyHosts)
 	}
+}
+
+// defaultPort is the port a service gets after defaults: its own, 443
+// with tls: passthrough, else 80 (http) or 4317 (grpc), as
+// applyTLSDefaults and applyDefaults give it.
+func (v *validator) defaultPort(s Service) int {
+	switch {
+	case s.Port != 0:
+		return s.Port
+	case v.sniRouted:
+		return DefaultTLSPort
+	case s.Protocol == ProtocolGRPC:
+		return DefaultGRPCPort
+	}
+	return DefaultHTTPPort
 }

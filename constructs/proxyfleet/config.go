@@ -127,6 +127,9 @@ type renderData struct {
 	StreamPorts      []int
 	StreamModulePath string
 	RefusedUpstream  string
+	// HashBucketSize sizes nginx's server-name and map hash buckets when a
+	// key is too long for the default (64); 0 keeps the default.
+	HashBucketSize int
 	// ConsumerHeaderName is ConsumerHeaderName; ConsumerHeaderValue is what
 	// it carries to the ALBs: the consumer's name, or "" (nginx then drops
 	// the header).
@@ -230,7 +233,35 @@ func (c Config) Render() (string, error) {
 		d.Ports = nil
 		d.StreamModulePath = *c.StreamModule
 	}
+	d.HashBucketSize = hashBucketSize(c.Routes, c.TLSPassthrough)
 	return execute("nginx/nginx.conf.tmpl", d)
+}
+
+// hashBucketSize is the hash bucket size nginx needs for the routes' keys:
+// host names (server_name, map $host) and, with TLS passthrough, the
+// stream map's "<port>:<host>". nginx's default of 64 holds keys of up to
+// about 46 bytes (a bucket also stores a length and a pointer per key):
+// longer ones need the next power of two above the key plus that overhead,
+// or nginx refuses the config ("could not build map_hash"). 0: the default
+// does.
+func hashBucketSize(routes []Route, passthrough bool) int {
+	longest := 0
+	for _, r := range routes {
+		n := len(r.Host)
+		if passthrough {
+			n += len(fmt.Sprint(r.Port)) + 1
+		}
+		longest = max(longest, n)
+	}
+	const overhead = 18
+	if longest+overhead <= 64 {
+		return 0
+	}
+	size := 128
+	for size < longest+overhead {
+		size *= 2
+	}
+	return size
 }
 
 // TLSRoutes is what obslink-selfcheck reads with TLSPassthrough to check

@@ -410,3 +410,45 @@ func decoded(t *testing.T, ud, target string) string {
 	t.Fatalf("the user data writes no %s", target)
 	return ""
 }
+
+// TestLongHostNamesPassNginx: a service name of 63 characters (a DNS
+// label's most) under a long domain makes keys far longer than nginx's
+// default hash buckets hold (about 46 bytes); nginx refuses such a config
+// ("could not build map_hash"), which would fail the bootstrap. The
+// rendered config sizes the buckets, with and without passthrough, and the
+// default topology's short names keep nginx's default (no directive).
+func TestLongHostNamesPassNginx(t *testing.T) {
+	long := strings.Repeat("s", 63)
+	longDomain := "observability.platform-team.example-company.internal"
+	routes := []proxyfleet.Route{
+		{Name: "metrics", Host: "metrics." + longDomain, Port: 443, Upstream: "m.test", UpstreamPort: 443, UpstreamTLS: true},
+		{Name: "long", Host: long + "." + longDomain, Port: 443, Upstream: "l.test", UpstreamPort: 443, UpstreamTLS: true},
+		{Name: "traces", Host: "traces." + longDomain, Port: 4317, Upstream: "t.test", UpstreamPort: 443, UpstreamTLS: true, GRPC: true},
+	}
+	dns := nginxtest.StartDNS(t)
+	for _, host := range []string{"m.test", "l.test", "t.test"} {
+		dns.Set(host, 1, "127.0.0.2")
+	}
+	for _, passthrough := range []bool{false, true} {
+		t.Run(fmt.Sprintf("passthrough=%v", passthrough), func(t *testing.T) {
+			cfg := proxyfleet.Config{Routes: routes, TLSPassthrough: passthrough}
+			if passthrough {
+				bin := nginxtest.Require(t, "nginx", "/usr/sbin/nginx")
+				module := nginxtest.StreamModule(t, bin)
+				cfg.StreamModule = &module
+			} else {
+				cfg.Routes[2].Port = 4317 // gRPC keeps its own port without passthrough
+			}
+			n := nginxtest.Prepare(t, cfg, "127.0.0.5", dns)
+			n.Resolve(t)
+			out, err := n.Test()
+			require.NoError(t, err, "nginx -t:\n%s", out)
+			conf, err := cfg.Render()
+			require.NoError(t, err)
+			assert.Contains(t, conf, "map_hash_bucket_size 256;")
+		})
+	}
+	short, err := proxyfleet.Config{Routes: nginxtest.RigRoutes(domain, 80, 4317, 80, 443)}.Render()
+	require.NoError(t, err)
+	assert.NotContains(t, short, "bucket_size", "short names keep nginx's defaults (and the deployed config)")
+}
