@@ -178,6 +178,11 @@ func BenchmarkProxy(b *testing.B) {
 					}
 					if tg.cpu != nil && len(lat) > 0 {
 						used := (tg.cpu() - cpu0).Seconds()
+						if used <= 0 {
+							// /proc/<pid>/task/*/schedstat or .../children missing
+							// (a kernel without CONFIG_SCHED_INFO or CONFIG_PROC_CHILDREN).
+							b.Fatalf("%s used no CPU for %d requests: this kernel does not expose the scheduler's counters", tg.name, len(lat))
+						}
 						b.ReportMetric(used*1e6/float64(len(lat)), "cpu-ms/1k-req")
 						b.ReportMetric(used/(float64(len(lat))*float64(len(c.body))/(1<<30)), "cpu-s/GiB")
 					}
