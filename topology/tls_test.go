@@ -1,9 +1,7 @@
 package topology_test
 
 import (
-	"errors"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -64,20 +62,7 @@ func TestTLSValidation(t *testing.T) {
 			passthrough(t, func(m map[string]any) { m["proxy"] = map[string]any{"proxyProtocol": true, "consumerHeader": true} })},
 		{"mixed port without passthrough", "services[1].port", "need different ports", patched(t, func(m map[string]any) { at(m, "services", 1)["port"] = 80 })},
 	} {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := topology.Parse("bad.yaml", tt.data)
-			require.Error(t, err)
-			var errs topology.Errors
-			require.True(t, errors.As(err, &errs))
-			found := false
-			for _, e := range errs {
-				if e.Path == tt.path && strings.Contains(e.Msg, tt.want) {
-					found = true
-					assert.NotZero(t, e.Line, "the error names a line")
-				}
-			}
-			assert.True(t, found, "no error at %s containing %q in:\n%v", tt.path, tt.want, err)
-		})
+		t.Run(tt.name, func(t *testing.T) { wantFieldError(t, tt.data, tt.path, tt.want) })
 	}
 }
 
