@@ -36,6 +36,15 @@ func (r *rig) send(t *testing.T, method, host string, port int, body []byte) (an
 	req, err := http.NewRequest(method, r.Nginx.URL(port)+"/api/v1/push", bytes.NewReader(body))
 	require.NoError(t, err)
 	req.Host = host
+	// As agents do (exporters retry a batch whose connection failed): a
+	// request sent on a keepalive connection that nginx closed as idle at
+	// the same moment (a reload closes idle connections) is sent again on a
+	// new one. Go's client does that only for replayable requests: a POST
+	// with an Idempotency-Key. Without it TestALBAddressChange failed once
+	// in many CI runs with EOF at the reload.
+	if method == http.MethodPost {
+		req.Header.Set("Idempotency-Key", fmt.Sprint(time.Now().UnixNano()))
+	}
 	resp, err := r.Client.Do(req)
 	if err != nil {
 		return answer{}, err
