@@ -132,9 +132,20 @@ func TestHAProxyPeerRoutesLikeNginx(t *testing.T) {
 			require.NoError(t, err)
 			return strings.TrimSpace(line)
 		}
+		// Each writes its access line for the refusal after answering: wait
+		// for it, so the next request's line count starts from it.
+		settled := func(log func() []string, before int) {
+			for i := 0; i < 100 && len(log()) <= before; i++ {
+				time.Sleep(10 * time.Millisecond)
+			}
+			require.Len(t, log(), before+1, "one access line for the refusal")
+		}
+		n, p := len(nginxLog()), len(haproxyLog())
 		nginxStatus := status(strings.TrimPrefix(r.Nginx.URL(r.HTTPPort), "http://"))
 		assert.Contains(t, nginxStatus, " 413 ")
 		assert.Contains(t, status(strings.TrimPrefix(h.URL(h.HTTPPort), "http://")), " 413 ")
+		settled(nginxLog, n)
+		settled(haproxyLog, p)
 	})
 
 	t.Run("upstream connections are reused", func(t *testing.T) {
