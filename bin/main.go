@@ -98,8 +98,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return planVerb(t, topologyName(*file), *gibPerDay, *requestsPerSecond, stdout, stderr)
 	}
 	if verb == "validate" {
-		fmt.Fprintf(stdout, "%s: valid: %d service(s), %d provider region(s), %d consumer(s), interRegion %s\n",
-			topologyName(*file), len(t.Services), len(t.Regions), len(t.Consumers), t.InterRegion)
+		providers := fmt.Sprintf("%d provider region(s)", len(t.Regions))
+		if t.Proxyless() {
+			providers = "proxy.mode none (endpoint service in the cluster VPC)"
+		}
+		fmt.Fprintf(stdout, "%s: valid: %d service(s), %s, %d consumer(s), interRegion %s\n",
+			topologyName(*file), len(t.Services), providers, len(t.Consumers), t.InterRegion)
 		return 0
 	}
 

@@ -85,6 +85,9 @@ func TestValidateGoodFile(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"validate", file}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "valid: 3 service(s), 3 provider region(s), 3 consumer(s)")
+	stdout.Reset()
+	require.Equal(t, 0, run([]string{"validate", "../examples/proxyless.yaml"}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "valid: 2 service(s), proxy.mode none (endpoint service in the cluster VPC), 3 consumer(s)")
 }
 
 func TestUsageErrors(t *testing.T) {

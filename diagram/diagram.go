@@ -41,8 +41,20 @@ func build(t *topology.Topology) graph {
 	control := group{id: "control", label: fmt.Sprintf("cluster · %s · %s (main region)", cp.Account, cp.Region)}
 	control.nodes = append(control.nodes, node{"cluster", fmt.Sprintf("cluster VPC %s<br/>%s", cp.VPC.ID, cp.VPC.CIDR)})
 	for _, s := range t.Services {
-		control.nodes = append(control.nodes, node{id("alb", s.Name), fmt.Sprintf("%s ALB<br/>%s:%d", s.Name, s.Upstream, s.UpstreamPort)})
+		alb := s.Upstream
+		if t.Proxyless() {
+			alb = s.ALBArn[strings.LastIndex(s.ALBArn, "app/")+len("app/"):] // <name>/<id>
+		}
+		control.nodes = append(control.nodes, node{id("alb", s.Name), fmt.Sprintf("%s ALB<br/>%s:%d", s.Name, alb, s.UpstreamPort)})
 		g.edges = append(g.edges, edge{"cluster", id("alb", s.Name), ""})
+	}
+	if t.Proxyless() {
+		// proxy.mode none: the endpoint service's NLB sits in the cluster VPC
+		// and forwards each service's port to its ALB; no proxies, no link.
+		control.nodes = append(control.nodes, node{id("svc", cp.Region), "endpoint service + NLB<br/>(no proxies)"})
+		for _, s := range t.Services {
+			g.edges = append(g.edges, edge{id("svc", cp.Region), id("alb", s.Name), fmt.Sprintf("port %d", s.Port)})
+		}
 	}
 	if t.InterRegion == topology.TGW {
 		control.nodes = append(control.nodes, node{"hub", fmt.Sprintf("hub Transit Gateway<br/>ASN %d", t.TransitGatewayASN(cp.Region))})
@@ -51,6 +63,9 @@ func build(t *topology.Topology) graph {
 	g.groups = append(g.groups, control)
 
 	for _, r := range t.Regions {
+		if t.Proxyless() {
+			break // the one "region" is the cluster VPC's endpoint service, drawn above
+		}
 		label := fmt.Sprintf("provider · %s · %s", r.Region, r.CIDR)
 		if cp.CrossAccountProviders() {
 			label = fmt.Sprintf("provider · %s · %s · %s", cp.ProviderAccountID(), r.Region, r.CIDR)

@@ -52,6 +52,16 @@ func TestModes(t *testing.T) {
 	native := diagram.Mermaid(load(t, "../examples/native.yaml"))
 	assert.Contains(t, native, `ep_europe -- "cross-region PrivateLink" --> svc_us_east_1`)
 	assert.Equal(t, 1, strings.Count(native, "nginx proxies"), "one fleet, in the main region")
+
+	// proxy.mode none: the cluster VPC's NLB forwards to the ALBs; no
+	// proxies, no peering, no provider VPC.
+	direct := diagram.Mermaid(load(t, "../examples/proxyless.yaml"))
+	assert.Contains(t, direct, `ep_europe -- "cross-region PrivateLink" --> svc_us_east_1`)
+	assert.Contains(t, direct, `svc_us_east_1 -- "port 8080" --> alb_logs`)
+	assert.Contains(t, direct, "logs/fedcba9876543210:80")
+	for _, absent := range []string{"nginx proxies", "peering", "provider ·"} {
+		assert.NotContains(t, direct, absent)
+	}
 }
 
 // The diagram in the README is the one obslink draws for the default topology.

@@ -74,7 +74,10 @@ type Topology struct {
 	ControlPlane ControlPlane `yaml:"controlPlane"`
 	// Services are the cluster's ingestion endpoints, one ALB each. At least one.
 	Services []Service `yaml:"services"`
-	// Regions are the provider VPCs, one per region that has consumers.
+	// Regions are the provider VPCs, one per region that has consumers. In
+	// proxy.mode none the file has none, and after loading this holds one
+	// entry for the main region (its zones: controlPlane.vpc's; no CIDR,
+	// since obslink creates no VPC there).
 	Regions []Region `yaml:"regions"`
 	// Proxy sizes the nginx fleet in each provider region.
 	Proxy Proxy `yaml:"proxy"`
@@ -343,6 +346,7 @@ type Region struct {
 	Region string `yaml:"region"`
 	// CIDR of the provider VPC, split into one subnet per zone; each must
 	// hold the NLB, the endpoints and the proxies (validation computes it).
+	// Empty in the entry proxy.mode none adds (no provider VPC).
 	CIDR string `yaml:"cidr"`
 	// AvailabilityZones of the provider VPC: every zone of the region, as
 	// names (us-east-1a) or, better, zone ids (use1-az1), which name the

@@ -17,14 +17,14 @@ type Capacity struct {
 // MeasuredCapacity is obslink's measured capacity: the one place to update
 // when `make bench` is re-run (docs/benchmarks.md, "The proxy's data path").
 //
-// From the run of 2026-11-28 (medians of three rounds): 24.9 ms of CPU per
-// 1,000 1 KiB HTTP requests; 48.2 ms per 1,000 1 KiB gRPC calls (the larger
-// of the two gRPC shapes: 8 connections; one connection with 8 calls took
-// 42.4); 0.274 s per GiB of 1 MiB HTTP bodies (267.9 ms per 1,000 such
-// requests). They come from the loopback benchmark on this kind of machine
-// (x86, 2 shared cores, nginx 1.22 with the fleet's malloc tunables): CPU
-// time of nginx's master and workers only (not the load generator or the
-// stand-in ALBs).
+// From the run of 2026-11-28 at commit 25fb44b (the tables in
+// docs/benchmarks.md; medians of three rounds): 23.8 ms of CPU per 1,000
+// 1 KiB HTTP requests; 41.4 ms per 1,000 1 KiB gRPC calls (both gRPC
+// shapes: one connection with 8 calls, and 8 connections); 0.290 s per GiB
+// of 1 MiB HTTP bodies (283.2 ms per 1,000 such requests). They come from
+// the loopback benchmark on this kind of machine (x86, 2 shared cores,
+// nginx 1.22 with the fleet's malloc tunables): CPU time of nginx's master
+// and workers only (not the load generator or the stand-in ALBs).
 //
 // How they carry to an instance (the assumption plan makes): one vCPU of
 // the proxy's instance type does the work of one core here. A t4g vCPU
@@ -34,9 +34,9 @@ type Capacity struct {
 // fleet is sized by CPU rather than by minCapacity.
 func MeasuredCapacity() Capacity {
 	return Capacity{
-		HTTPPer1000: 0.0249,
-		GRPCPer1000: 0.0482,
-		PerGiB:      0.274,
-		Source:      "docs/benchmarks.md, run of 2026-11-28: loopback, x86, 2 shared cores",
+		HTTPPer1000: 0.0238,
+		GRPCPer1000: 0.0414,
+		PerGiB:      0.290,
+		Source:      "docs/benchmarks.md, run of 2026-11-28 at 25fb44b: loopback, x86, 2 shared cores",
 	}
 }
