@@ -5,7 +5,9 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -181,43 +183,31 @@ func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Regi
 		Value:       e.SecurityGroup().SecurityGroupId(),
 		Description: jsii.String("obslink: the endpoint service NLB's security group, which the ALBs must let in on their listener ports"),
 	})
-	m := t.Monitoring
-	props := &linkmonitor.Props{
-		Name:         *stack.StackName(),
-		LoadBalancer: e.LoadBalancer(),
-		ServiceID:    e.ServiceID(),
-		Thresholds: linkmonitor.Thresholds{
-			MinHealthyHosts:   derefInt(m.MinHealthyHosts),
-			TargetResets:      derefInt(m.TargetResets),
-			EvaluationMinutes: derefInt(m.EvaluationMinutes),
-		},
-		AdmissionFunction: e.AdmissionFunction(),
-	}
-	for i, port := range e.ListenerPorts() {
-		props.TargetGroups = append(props.TargetGroups, linkmonitor.TargetGroup{Port: port, Group: e.TargetGroups()[i]})
-	}
-	if arn := m.AlarmTopicArnIn(r.Region); arn != "" {
-		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
-	}
-	ps.Monitor = linkmonitor.New(stack, "Monitor", props)
+	// No fleet: the target alarms speak of the ALBs (validation refuses the
+	// fleet's thresholds in this mode).
+	ps.Monitor = linkmonitor.New(stack, "Monitor", monitorProps(stack, t, r, e))
 	return ps
 }
 
-// newMonitor creates the region's alarms and dashboard.
-func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *providerregion.ProviderRegion, link clusterLink) *linkmonitor.LinkMonitor {
+// monitored is what the alarms watch of a provider: its NLB, target groups
+// and endpoint service (a ProviderRegion or an AlbEndpointService).
+type monitored interface {
+	LoadBalancer() awselasticloadbalancingv2.NetworkLoadBalancer
+	ListenerPorts() []int
+	TargetGroups() []awselasticloadbalancingv2.NetworkTargetGroup
+	ServiceID() *string
+	AdmissionFunction() awslambda.Function
+}
+
+// monitorProps are the alarms' settings every provider shares: the NLB and
+// its target groups, the endpoint service, the thresholds, admission and
+// the alarm topic.
+func monitorProps(stack awscdk.Stack, t *topology.Topology, r topology.Region, p monitored) *linkmonitor.Props {
 	m := t.Monitoring
-	var tgs []linkmonitor.TargetGroup
-	for i, port := range p.ListenerPorts() {
-		tgs = append(tgs, linkmonitor.TargetGroup{Port: port, Group: p.TargetGroups()[i]})
-	}
 	props := &linkmonitor.Props{
-		Name:             *stack.StackName(),
-		LoadBalancer:     p.LoadBalancer(),
-		TargetGroups:     tgs,
-		ServiceID:        p.ServiceID(),
-		AutoScalingGroup: p.Fleet().AutoScalingGroup(),
-		InstanceType:     t.Proxy.InstanceType,
-		MinCapacity:      t.Proxy.Min(),
+		Name:         *stack.StackName(),
+		LoadBalancer: p.LoadBalancer(),
+		ServiceID:    p.ServiceID(),
 		Thresholds: linkmonitor.Thresholds{
 			MinHealthyHosts:   derefInt(m.MinHealthyHosts),
 			TargetResets:      derefInt(m.TargetResets),
@@ -226,10 +216,26 @@ func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *
 			UpstreamErrors:    derefInt(m.UpstreamErrors),
 			NetworkPercent:    derefInt(m.NetworkPercent),
 		},
-		NetworkBaselineMbps: derefInt(m.NetworkBaselineMbps),
-		AccessLogGroup:      p.Fleet().AccessLogGroup(),
-		AdmissionFunction:   p.AdmissionFunction(),
+		AdmissionFunction: p.AdmissionFunction(),
 	}
+	groups := p.TargetGroups()
+	for i, port := range p.ListenerPorts() {
+		props.TargetGroups = append(props.TargetGroups, linkmonitor.TargetGroup{Port: port, Group: groups[i]})
+	}
+	if arn := m.AlarmTopicArnIn(r.Region); arn != "" {
+		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
+	}
+	return props
+}
+
+// newMonitor creates the region's alarms and dashboard.
+func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *providerregion.ProviderRegion, link clusterLink) *linkmonitor.LinkMonitor {
+	props := monitorProps(stack, t, r, p)
+	props.AutoScalingGroup = p.Fleet().AutoScalingGroup()
+	props.InstanceType = t.Proxy.InstanceType
+	props.MinCapacity = t.Proxy.Min()
+	props.NetworkBaselineMbps = derefInt(t.Monitoring.NetworkBaselineMbps)
+	props.AccessLogGroup = p.Fleet().AccessLogGroup()
 	for _, s := range t.Services {
 		props.Services = append(props.Services, s.Name)
 	}
@@ -237,9 +243,6 @@ func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *
 		props.TransitGatewayID = link.gateway.ID()
 		props.TransitGatewayAttachmentID = link.attachment.Ref()
 		props.TransitGatewayPeeringAttachmentID = link.peeringAttachment
-	}
-	if arn := m.AlarmTopicArnIn(r.Region); arn != "" {
-		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
 	}
 	return linkmonitor.New(stack, "Monitor", props)
 }

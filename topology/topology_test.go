@@ -53,8 +53,15 @@ consumers:
 // patched decodes base, applies patch to the generic document and re-encodes it.
 func patched(t *testing.T, patch func(m map[string]any)) []byte {
 	t.Helper()
+	return patchYAML(t, []byte(base), patch)
+}
+
+// patchYAML decodes doc, applies patch (if any) to the generic document and
+// re-encodes it.
+func patchYAML(t *testing.T, doc []byte, patch func(m map[string]any)) []byte {
+	t.Helper()
 	var m map[string]any
-	require.NoError(t, yaml.Unmarshal([]byte(base), &m))
+	require.NoError(t, yaml.Unmarshal(doc, &m))
 	if patch != nil {
 		patch(m)
 	}
@@ -390,14 +397,7 @@ func itoa(i int) string {
 func TestStackSetsValidation(t *testing.T) {
 	example, err := os.ReadFile("../examples/stacksets.yaml")
 	require.NoError(t, err)
-	patch := func(p func(m map[string]any)) []byte {
-		var m map[string]any
-		require.NoError(t, yaml.Unmarshal(example, &m))
-		p(m)
-		out, err := yaml.Marshal(m)
-		require.NoError(t, err)
-		return out
-	}
+	patch := func(p func(m map[string]any)) []byte { return patchYAML(t, example, p) }
 	_, err = topology.Parse("ok.yaml", example)
 	require.NoError(t, err)
 	for _, tt := range []struct {
@@ -446,14 +446,7 @@ func TestStackSetsValidation(t *testing.T) {
 func TestProxylessValidation(t *testing.T) {
 	example, err := os.ReadFile("../examples/proxyless.yaml")
 	require.NoError(t, err)
-	patch := func(p func(m map[string]any)) []byte {
-		var m map[string]any
-		require.NoError(t, yaml.Unmarshal(example, &m))
-		p(m)
-		out, err := yaml.Marshal(m)
-		require.NoError(t, err)
-		return out
-	}
+	patch := func(p func(m map[string]any)) []byte { return patchYAML(t, example, p) }
 	topo, err := topology.Parse("ok.yaml", example)
 	require.NoError(t, err)
 	require.True(t, topo.Proxyless())

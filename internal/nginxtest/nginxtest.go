@@ -8,8 +8,10 @@ package nginxtest
 
 import (
 	"bufio"
+	"crypto/tls"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/netip"
@@ -240,6 +242,14 @@ type ALB struct {
 // StartALB serves on ip:port (HTTP/1.1, and cleartext HTTP/2 for gRPC) until tb ends.
 func StartALB(tb testing.TB, name, ip string, port int) *ALB {
 	tb.Helper()
+	return startALB(tb, name, ip, port, nil)
+}
+
+// startALB serves a stand-in ALB on ip:port until tb ends: in cleartext
+// (HTTP/1.1 and HTTP/2) without cert, else as an HTTPS listener presenting
+// cert (HTTP/1.1, and HTTP/2 through ALPN).
+func startALB(tb testing.TB, name, ip string, port int, cert *tls.Certificate) *ALB {
+	tb.Helper()
 	a := &ALB{Name: name, Addr: net.JoinHostPort(ip, fmt.Sprint(port))}
 	l, err := net.Listen("tcp", a.Addr)
 	if err != nil {
@@ -247,7 +257,6 @@ func StartALB(tb testing.TB, name, ip string, port int) *ALB {
 	}
 	var protos http.Protocols
 	protos.SetHTTP1(true)
-	protos.SetUnencryptedHTTP2(true)
 	srv := &http.Server{
 		Handler:   http.HandlerFunc(a.serve),
 		Protocols: &protos,
@@ -258,7 +267,17 @@ func StartALB(tb testing.TB, name, ip string, port int) *ALB {
 		},
 		ReadHeaderTimeout: 10 * time.Second,
 	}
-	go func() { _ = srv.Serve(l) }()
+	serve := func() error { return srv.Serve(l) }
+	if cert == nil {
+		protos.SetUnencryptedHTTP2(true)
+	} else {
+		protos.SetHTTP2(true)
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
+		// Refused handshakes are what some tests want; keep them off stderr.
+		srv.ErrorLog = log.New(io.Discard, "", 0)
+		serve = func() error { return srv.ServeTLS(l, "", "") }
+	}
+	go func() { _ = serve() }()
 	tb.Cleanup(func() { _ = srv.Close() })
 	return a
 }

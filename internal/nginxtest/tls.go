@@ -9,8 +9,6 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"fmt"
-	"io"
-	"log"
 	"math/big"
 	"net"
 	"net/http"
@@ -137,30 +135,7 @@ func (ca *CA) Issue(tb testing.TB, names ...string) tls.Certificate {
 // ALPN for gRPC) until tb ends.
 func StartTLSALB(tb testing.TB, name, ip string, port int, cert tls.Certificate) *ALB {
 	tb.Helper()
-	a := &ALB{Name: name, Addr: net.JoinHostPort(ip, fmt.Sprint(port))}
-	l, err := net.Listen("tcp", a.Addr)
-	if err != nil {
-		tb.Fatalf("alb %s listen %s: %v", name, a.Addr, err)
-	}
-	var protos http.Protocols
-	protos.SetHTTP1(true)
-	protos.SetHTTP2(true)
-	srv := &http.Server{
-		Handler:   http.HandlerFunc(a.serve),
-		Protocols: &protos,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
-		ConnState: func(_ net.Conn, s http.ConnState) {
-			if s == http.StateNew {
-				a.conns.Add(1)
-			}
-		},
-		ReadHeaderTimeout: 10 * time.Second,
-		// Refused handshakes are what some tests want; keep them off stderr.
-		ErrorLog: log.New(io.Discard, "", 0),
-	}
-	go func() { _ = srv.ServeTLS(l, "", "") }()
-	tb.Cleanup(func() { _ = srv.Close() })
-	return a
+	return startALB(tb, name, ip, port, &cert)
 }
 
 // TLSRig is nginx with the rendered tls: passthrough config in front of
