@@ -125,9 +125,10 @@ func addNag(a awscdk.App) {
 }
 
 // Synth synthesizes t and returns the stack names written. It writes into a
-// temporary directory beside opts.Outdir and moves it into place only when no
-// stack carries an error (a cdk-nag finding, a failed validation), so a failed
-// synthesis leaves no half-written or stale assembly behind.
+// temporary directory beside opts.Outdir and moves it into place only when
+// CheckAssembly finds nothing (a cdk-nag finding, a failed validation, a
+// cross-stack reference that would not resolve), so a failed synthesis
+// leaves no half-written or stale assembly behind.
 func Synth(t *topology.Topology, opts Options) (names []string, err error) {
 	out := opts.Outdir
 	if out == "" {
@@ -204,9 +205,12 @@ func synthInto(t *topology.Topology, opts Options, dir string, names *[]string) 
 	return nil
 }
 
-// CheckAssembly returns the error-level metadata the cloud assembly in dir
-// records (cdk-nag findings, construct validation errors), one line each, or
-// nil (assembly.Check).
+// CheckAssembly returns every problem of the cloud assembly in dir, one line
+// each, or nil (assembly.Check): the error-level metadata it records
+// (cdk-nag findings, construct validation errors) and the cross-stack
+// references that would not resolve when their stack deploys (an import
+// without its export, a read of a stack or output that does not exist or
+// that the reading stack does not depend on, a dependency cycle, ...).
 func CheckAssembly(dir string) error { return assembly.Check(dir) }
 
 // jsiiKernelDir is the random directory jsii unpacks aws-cdk-lib into; it
