@@ -60,11 +60,8 @@ func TestCfnLint(t *testing.T) {
 			}
 		}
 	}
-	add(synthDefault(t))
-	for _, f := range exampleFiles(t) {
-		topo, err := topology.Load(f)
-		require.NoError(t, err)
-		add(synth(t, topo))
+	for _, nt := range allTopologies(t) {
+		add(nt.synth(t))
 	}
 	cmd := exec.Command(lint, append([]string{"--config-file", "../.cfnlintrc.yaml", "--"}, templates...)...)
 	out, err := cmd.CombinedOutput()
@@ -307,13 +304,8 @@ func union(a, b map[string]any) map[string]any {
 // example and finds no warning in the cloud assembly: the CDK CLI prints each
 // one on every synth (a cdk-nag rule that cannot read a token warns, for one).
 func TestSynthPrintsNoWarning(t *testing.T) {
-	assemblies := []Assembly{synthDefault(t)}
-	for _, f := range exampleFiles(t) {
-		topo, err := topology.Load(f)
-		require.NoError(t, err)
-		assemblies = append(assemblies, synth(t, topo))
-	}
-	for _, a := range assemblies {
+	for _, nt := range allTopologies(t) {
+		a := nt.synth(t)
 		files, err := filepath.Glob(filepath.Join(a.Dir, "*.metadata.json"))
 		require.NoError(t, err)
 		require.NotEmpty(t, files)

@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -77,9 +79,14 @@ func (a Assembly) Stacks() map[string]Artifact {
 	return out
 }
 
+// synth synthesizes topo into a directory of the test's own.
 func synth(t *testing.T, topo *topology.Topology) Assembly {
 	t.Helper()
-	dir := t.TempDir()
+	return synthInto(t, topo, t.TempDir())
+}
+
+func synthInto(t *testing.T, topo *topology.Topology, dir string) Assembly {
+	t.Helper()
 	_, err := app.Synth(topo, app.Options{Outdir: dir})
 	require.NoError(t, err)
 	a := Assembly{Dir: dir}
@@ -87,11 +94,31 @@ func synth(t *testing.T, topo *topology.Topology) Assembly {
 	return a
 }
 
+// synthDefault returns the default topology's assembly, shared by the tests
+// of this binary (read it, never write into it).
 func synthDefault(t *testing.T) Assembly {
 	t.Helper()
-	topo, err := topology.Default()
+	def, err := topology.Default()
 	require.NoError(t, err)
-	return synth(t, topo)
+	return namedTopology{"default", def}.synth(t)
+}
+
+// shared holds the assemblies of the repository's topologies (the default,
+// examples/ and environments/), each synthesized by the first test that asks
+// for it and read by every test after, in a directory TestMain removes:
+// `go test ./test` synthesizes each topology once, `-run OneTest` only what
+// that test reads.
+var shared struct {
+	mu         sync.Mutex
+	dir        string
+	assemblies map[string]Assembly
+}
+
+func TestMain(m *testing.M) {
+	m.Run()
+	if shared.dir != "" {
+		os.RemoveAll(shared.dir)
+	}
 }
 
 func readJSON(t *testing.T, path string, v any) {
@@ -105,6 +132,26 @@ func readJSON(t *testing.T, path string, v any) {
 type namedTopology struct {
 	file string // "default" for the embedded default
 	topo *topology.Topology
+}
+
+// synth returns the assembly of nt's file, synthesized once per test binary
+// (see shared): read it, never write into it.
+func (nt namedTopology) synth(t *testing.T) Assembly {
+	t.Helper()
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if a, ok := shared.assemblies[nt.file]; ok {
+		return a
+	}
+	if shared.dir == "" {
+		dir, err := os.MkdirTemp("", "obslink-test-assemblies-")
+		require.NoError(t, err)
+		shared.dir, shared.assemblies = dir, map[string]Assembly{}
+	}
+	name := strings.NewReplacer("../", "", "/", "-").Replace(nt.file)
+	a := synthInto(t, nt.topo, filepath.Join(shared.dir, name))
+	shared.assemblies[nt.file] = a
+	return a
 }
 
 // allTopologies loads the default topology and every example and environment.

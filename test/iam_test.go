@@ -529,7 +529,7 @@ func TestIAMEvaluation(t *testing.T) {
 	for _, nt := range allTopologies(t) {
 		topo := nt.topo
 		t.Run(filepath.Base(nt.file), func(t *testing.T) {
-			tpls := templates(t, synth(t, topo))
+			tpls := templates(t, nt.synth(t))
 			reads := outputReadCases(t, tpls, topo.ControlPlane.OrganizationID)
 			peerings := peeringAcceptCases(t, tpls)
 			tgws := tgwAcceptCases(t, tpls)

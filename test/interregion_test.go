@@ -17,7 +17,7 @@ func synthFile(t *testing.T, path string) (*topology.Topology, Assembly) {
 	t.Helper()
 	topo, err := topology.Load(path)
 	require.NoError(t, err)
-	return topo, synth(t, topo)
+	return topo, namedTopology{path, topo}.synth(t)
 }
 
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }

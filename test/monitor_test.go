@@ -194,7 +194,7 @@ func dashboardMetrics(t *testing.T, where, body string) (refs []metricRef, searc
 func TestMonitoringReadsPublishedMetrics(t *testing.T) {
 	for _, nt := range allTopologies(t) {
 		f, topo := nt.file, nt.topo
-		tpls := templates(t, synth(t, topo))
+		tpls := templates(t, nt.synth(t))
 		for _, r := range topo.Regions {
 			name := topo.Name + "-provider-" + r.Region
 			tpl := tpls[name]

@@ -9,8 +9,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/obslink/obslink/topology"
 )
 
 // endpointOf returns the ServiceName of a consumer stack's one interface endpoint.
@@ -75,18 +73,10 @@ func TestConsumersReferenceTheirProvider(t *testing.T) {
 // TestPrincipalsMatchTheFile: each provider's allowed principals are exactly
 // the accounts of the consumers it serves, for the default topology and every example.
 func TestPrincipalsMatchTheFile(t *testing.T) {
-	topos := map[string]*topology.Topology{}
-	def, err := topology.Default()
-	require.NoError(t, err)
-	topos["default"] = def
-	for _, f := range exampleFiles(t) {
-		topo, err := topology.Load(f)
-		require.NoError(t, err)
-		topos[f] = topo
-	}
-	for name, topo := range topos {
-		t.Run(name, func(t *testing.T) {
-			a := synth(t, topo)
+	for _, nt := range allTopologies(t) {
+		topo := nt.topo
+		t.Run(nt.file, func(t *testing.T) {
+			a := nt.synth(t)
 			for _, r := range topo.Regions {
 				tpl := a.Template(t, topo.Name+"-provider-"+r.Region)
 				perms := tpl.Of("AWS::EC2::VPCEndpointServicePermissions")

@@ -154,7 +154,7 @@ func TestReaderTrustModel(t *testing.T) {
 		if topo.ControlPlane.OrganizationID != "" {
 			continue
 		}
-		tpls := templates(t, synth(t, topo))
+		tpls := templates(t, nt.synth(t))
 		for _, r := range topo.Regions {
 			name := topo.Name + "-provider-" + r.Region
 			tpl := tpls[name]
@@ -182,8 +182,8 @@ func TestReaderTrustModel(t *testing.T) {
 func TestNoImplicitEgress(t *testing.T) {
 	groups := 0
 	for _, nt := range allTopologies(t) {
-		f, topo := nt.file, nt.topo
-		for name, tpl := range templates(t, synth(t, topo)) {
+		f := nt.file
+		for name, tpl := range templates(t, nt.synth(t)) {
 			for id, r := range tpl.Resources {
 				if r.Type != "AWS::EC2::SecurityGroup" {
 					continue
@@ -204,8 +204,7 @@ func TestNoImplicitEgress(t *testing.T) {
 func TestNoLogGroupLambdaCreatesItself(t *testing.T) {
 	checked := 0
 	for _, nt := range allTopologies(t) {
-		topo := nt.topo
-		for name, tpl := range templates(t, synth(t, topo)) {
+		for name, tpl := range templates(t, nt.synth(t)) {
 			for id, r := range tpl.Resources {
 				if r.Type != "AWS::Logs::LogGroup" || r.Properties["LogGroupName"] == nil {
 					continue
