@@ -65,8 +65,10 @@ type Report struct {
 // built with Fn::Join and Fn::Sub from strings and the pseudo parameters
 // AWS::AccountId, AWS::Region and AWS::StackName; anything else (a template
 // parameter, Fn::If, Fn::Select, ...) is reported, as it cannot be checked
-// before deploy. A RoleArn may hold such parts anywhere but in its account
-// and role name. The error is for an assembly that cannot be read.
+// before deploy. A RoleArn may hold such parts: where its account is one,
+// the stack is looked up by name and region alone; where its role name is
+// one, the role is not looked up. Nested assemblies (CDK Stages) are not
+// read. The error is for an assembly that cannot be read.
 func References(dir string) (Report, error) {
 	a, err := load(dir)
 	if err != nil {
@@ -106,18 +108,18 @@ type checker struct {
 	*assembly
 	report Report
 	// exports holds the stacks exporting each name, by environment and name.
-	exports map[string][]export
+	exports map[string][]place
 	// reach memoizes the artifacts each artifact depends on, transitively.
 	reach map[string]map[string]bool
 	// roles holds the stack and logical id of each named role, by account
 	// and role name, once a RoleArn needs them.
-	roles map[string]export
+	roles map[string]place
 }
 
-// export is a place in a stack: an output (or a role's logical id).
-type export struct {
-	stack  *stack
-	output string
+// place is a resource or output of a stack, by logical id.
+type place struct {
+	stack *stack
+	id    string
 }
 
 func (c *checker) problem(s *stack, where, format string, args ...any) {
@@ -166,7 +168,7 @@ func (c *checker) dependencies() {
 				if owner == nil {
 					owner = &stack{name: id}
 				}
-				c.problem(owner, "dependencies", "dependency cycle %s: no stack of it can deploy first; remove one of its dependencies (such as %s on %s), and move what that stack reads from the other",
+				c.problem(owner, "dependencies", "dependency cycle %s: none of these stacks can deploy first; remove one dependency (such as %s on %s) and the reference that needs it",
 					strings.Join(cycle, " -> "), id, d)
 			case 0:
 				visit(d)
@@ -188,14 +190,14 @@ func (c *checker) dependsOn(reader, producer *stack) bool {
 	seen, ok := c.reach[reader.id]
 	if !ok {
 		seen = map[string]bool{}
-		stack := []string{reader.id}
-		for len(stack) > 0 {
-			id := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
+		todo := []string{reader.id}
+		for len(todo) > 0 {
+			id := todo[len(todo)-1]
+			todo = todo[:len(todo)-1]
 			for _, d := range c.deps[id] {
 				if !seen[d] {
 					seen[d] = true
-					stack = append(stack, d)
+					todo = append(todo, d)
 				}
 			}
 		}
@@ -205,7 +207,7 @@ func (c *checker) dependsOn(reader, producer *stack) bool {
 }
 
 func (c *checker) indexExports() {
-	c.exports = map[string][]export{}
+	c.exports = map[string][]place{}
 	for _, s := range c.stacks {
 		outputs, _ := s.tpl["Outputs"].(map[string]any)
 		for _, id := range sortedKeys(outputs) {
@@ -223,9 +225,9 @@ func (c *checker) indexExports() {
 			key := s.env() + " " + name
 			for _, other := range c.exports[key] {
 				c.problem(s, where, "export %q is exported by stack %s (Outputs.%s) too, in the same account and region (%s): export names are unique per account and region, so the second stack to deploy fails; rename one export",
-					name, other.stack.name, other.output, s.env())
+					name, other.stack.name, other.id, s.env())
 			}
-			c.exports[key] = append(c.exports[key], export{s, id})
+			c.exports[key] = append(c.exports[key], place{s, id})
 		}
 	}
 }
@@ -245,7 +247,7 @@ func (c *checker) importValue(s *stack, arg any, where string) {
 			env, n, _ := strings.Cut(key, " ")
 			if n == name {
 				for _, e := range c.exports[key] {
-					elsewhere = append(elsewhere, fmt.Sprintf("stack %s (Outputs.%s) in %s", e.stack.name, e.output, env))
+					elsewhere = append(elsewhere, fmt.Sprintf("stack %s (Outputs.%s) in %s", e.stack.name, e.id, env))
 				}
 			}
 		}
@@ -260,10 +262,10 @@ func (c *checker) importValue(s *stack, arg any, where string) {
 	e := exps[0]
 	switch {
 	case e.stack == s:
-		c.problem(s, where, "imports %q, which this stack exports itself (Outputs.%s): an export exists only after its stack deployed; use the value itself (Ref or Fn::GetAtt)", name, e.output)
+		c.problem(s, where, "imports %q, which this stack exports itself (Outputs.%s): an export exists only after its stack deployed; use the value itself (Ref or Fn::GetAtt)", name, e.id)
 	case !c.dependsOn(s, e.stack):
 		c.problem(s, where, "imports %q from stack %s (Outputs.%s), but does not depend on %s, so it may deploy first and fail (No export named %s found): add a dependency on %s (AddStackDependency)",
-			name, e.stack.name, e.output, e.stack.name, name, e.stack.name)
+			name, e.stack.name, e.id, e.stack.name, name, e.stack.name)
 	}
 }
 
@@ -356,7 +358,7 @@ func (c *checker) stackOutput(s *stack, arg any, where string) {
 		c.problem(s, where, "reads output %s of stack %s (%s), but does not depend on it, so it may deploy first and fail to read the output: add a dependency on %s (AddStackDependency)",
 			output, p.name, p.env(), p.name)
 	}
-	if role != "" && p.account != "" {
+	if role != "" {
 		c.readerRole(s, p, where+".RoleArn", role)
 	}
 }
@@ -365,7 +367,7 @@ func (c *checker) stackOutput(s *stack, arg any, where string) {
 // creates the role named role, and that s depends on that stack.
 func (c *checker) readerRole(s, p *stack, where, role string) {
 	if c.roles == nil {
-		c.roles = map[string]export{}
+		c.roles = map[string]place{}
 		for _, o := range c.stacks {
 			resources, _ := o.tpl["Resources"].(map[string]any)
 			for _, id := range sortedKeys(resources) {
@@ -375,7 +377,7 @@ func (c *checker) readerRole(s, p *stack, where, role string) {
 					continue
 				}
 				if name, ok := o.literal(props["RoleName"]); ok {
-					c.roles[o.account+" "+name] = export{o, id}
+					c.roles[o.account+" "+name] = place{o, id}
 				}
 			}
 		}
@@ -385,7 +387,7 @@ func (c *checker) readerRole(s, p *stack, where, role string) {
 	case !ok:
 		c.problem(s, where, "names role %s in account %s, which no stack of the assembly creates (no AWS::IAM::Role with that RoleName), so CloudFormation cannot assume it to read the output: fix the RoleArn, or create the role in the stack that has the output", role, p.account)
 	case r.stack != s && r.stack != p && !c.dependsOn(s, r.stack):
-		c.problem(s, where, "names role %s, which stack %s creates (Resources.%s), but does not depend on %s: add a dependency on it (AddStackDependency)", role, r.stack.name, r.output, r.stack.name)
+		c.problem(s, where, "names role %s, which stack %s creates (Resources.%s), but does not depend on %s: add a dependency on it (AddStackDependency)", role, r.stack.name, r.id, r.stack.name)
 	}
 }
 
