@@ -1,6 +1,6 @@
 # obslink: the two commands are `make synth` and `make test`. Every target
 # installs what it needs on first use (the pinned Node 22 and CDK CLI from npm,
-# Go modules from the module proxy).
+# Go modules from the module proxy, the tests' Debian packages with apt-get).
 SHELL := /bin/bash
 .DEFAULT_GOAL := synth
 
@@ -18,8 +18,11 @@ export CDK_DISABLE_CLI_TELEMETRY := true
 
 TOPOLOGY ?=
 GOFLAGS_TEST ?=
+# make test SKIP_MISSING=1: install nothing; tests whose tool is missing skip.
+SKIP_MISSING ?=
+TESTDEPS := SKIP_MISSING=$(SKIP_MISSING) bash internal/nginxtest/testdeps.sh $(TOOLCHAIN)/trixie
 
-.PHONY: synth test lint golden bench toolchain validate clean newnginx
+.PHONY: synth test lint golden bench toolchain validate clean testdeps
 
 toolchain: $(NODE) $(CDK)
 
@@ -42,15 +45,18 @@ validate:
 
 # All tests: Go hygiene first, then every package (real nginx, cfn-lint, cdk-nag,
 # golden templates included). CDK's own template validator is off in tests
-# (1-2 s per synth); cfn-lint covers the same ground once.
-test: toolchain lint newnginx
-	CDK_VALIDATION=false go test -count=1 $(GOFLAGS_TEST) ./...
+# (1-2 s per synth); cfn-lint covers the same ground once. With SKIP_MISSING=1
+# the list of what was not installed comes again at the end.
+test: toolchain testdeps lint
+	CDK_VALIDATION=false go test -count=1 $(GOFLAGS_TEST) ./...$(if $(filter 1,$(SKIP_MISSING)),; status=$$?; $(TESTDEPS); exit $$status)
 
-# nginx 1.26 from Debian 13 for the tests that need nginx >= 1.23.2 (proxy
-# protocol TLVs; Debian 12 has 1.22): a debootstrap root in .toolchain/trixie,
-# made once (needs root and debootstrap; without them those tests skip).
-newnginx:
-	@bash internal/nginxtest/newnginx.sh $(TOOLCHAIN)/trixie
+# What the tests run: Debian packages (nginx-light, libnginx-mod-stream,
+# haproxy, bind9-dnsutils, shellcheck, graphviz, logrotate, debootstrap) and
+# Debian 13's nginx 1.26 for the proxy protocol tests (Debian 12 has 1.22), in
+# a debootstrap root in .toolchain/trixie. Installs what is missing as root;
+# otherwise names it and the command that installs it, and fails.
+testdeps:
+	@$(TESTDEPS)
 
 # gofmt, go vet, staticcheck and actionlint (pinned in go.mod as tools).
 lint:
@@ -59,8 +65,8 @@ lint:
 	go vet ./...
 	go tool staticcheck ./...
 	go tool actionlint
-	@if command -v shellcheck >/dev/null; then shellcheck .ci/run assets/nginx/*.sh internal/nginxtest/newnginx.sh; \
-	else echo "shellcheck not installed: skipped (CI installs it)"; fi
+	@if command -v shellcheck >/dev/null; then shellcheck .ci/run assets/nginx/*.sh internal/nginxtest/*.sh; \
+	else echo "shellcheck not installed: skipped (make testdeps installs it)"; fi
 
 # Rewrite test/golden/ from the default topology after an intended change.
 golden: toolchain

@@ -56,8 +56,8 @@ func Require(tb testing.TB, name string, fallbacks ...string) string {
 // NewNginx returns an nginx of version 1.23.2 or newer (the AWS proxy
 // protocol TLV variables): the one on PATH if it is new enough, else
 // Debian 13's nginx 1.26 from the root `make test` builds with debootstrap
-// (internal/nginxtest/newnginx.sh, in .toolchain/trixie). It skips tb
-// (fails it under OBSLINK_REQUIRE_ALL=1) when there is none.
+// (internal/nginxtest/newnginx.sh, run by testdeps.sh, in .toolchain/trixie).
+// It skips tb (fails it under OBSLINK_REQUIRE_ALL=1) when there is none.
 func NewNginx(tb testing.TB) string {
 	tb.Helper()
 	if p, err := exec.LookPath("nginx"); err == nil && nginxAtLeast(p, 1, 23, 2) {
@@ -68,7 +68,7 @@ func NewNginx(tb testing.TB) string {
 	if nginxAtLeast(wrapper, 1, 23, 2) {
 		return wrapper
 	}
-	msg := "no nginx >= 1.23.2 (Debian 12 has 1.22): `make test` builds Debian 13's with internal/nginxtest/newnginx.sh (needs root and debootstrap)"
+	msg := "no nginx >= 1.23.2 (Debian 12 has 1.22): `make testdeps` (which make test runs) builds Debian 13's in .toolchain/trixie (needs root)"
 	if os.Getenv("OBSLINK_REQUIRE_ALL") == "1" {
 		tb.Fatalf("%s; OBSLINK_REQUIRE_ALL=1 forbids skipping", msg)
 	}

@@ -52,7 +52,7 @@ func StreamModule(tb testing.TB, bin string) string {
 	}
 	mod := filepath.Join(root, dir, "ngx_stream_module.so")
 	if _, err := os.Stat(mod); err != nil {
-		skipOrFail(tb, fmt.Sprintf("%s's stream module %s is not installed (Debian: apt-get install libnginx-mod-stream; the trixie root: make newnginx)", bin, mod))
+		skipOrFail(tb, fmt.Sprintf("%s's stream module %s is not installed (Debian: apt-get install libnginx-mod-stream; both: make testdeps)", bin, mod))
 	}
 	return mod
 }
