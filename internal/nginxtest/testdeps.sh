@@ -23,7 +23,7 @@ have shellcheck || missing+=(shellcheck)           # make lint, user data
 have dot || missing+=(graphviz)                    # obslink graph --format svg
 built=true
 bash "$here/newnginx.sh" --check "$dir" || built=false
-$built || have debootstrap || missing+=(debootstrap)
+$built || have debootstrap || missing+=(debootstrap)  # only to build DIR
 
 todo=()
 [ ${#missing[@]} -eq 0 ] || todo+=("apt-get install --no-install-recommends ${missing[*]}")
