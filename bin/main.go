@@ -26,6 +26,7 @@ import (
 	"strings"
 
 	"github.com/obslink/obslink/app"
+	"github.com/obslink/obslink/deployment"
 	"github.com/obslink/obslink/diagram"
 	"github.com/obslink/obslink/internal/plan"
 	"github.com/obslink/obslink/topology"
@@ -102,8 +103,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		if t.Proxyless() {
 			providers = "proxy.mode none (endpoint service in the cluster VPC)"
 		}
-		fmt.Fprintf(stdout, "%s: valid: %d service(s), %s, %d consumer(s), interRegion %s\n",
-			topologyName(*file), len(t.Services), providers, len(t.Consumers), t.InterRegion)
+		groups := ""
+		if g := deployment.Resolve(t).GroupSummary(); g != "" {
+			groups = ", " + g
+		}
+		fmt.Fprintf(stdout, "%s: valid: %d service(s), %s, %d consumer(s)%s, interRegion %s\n",
+			topologyName(*file), len(t.Services), providers, len(t.Consumers), groups, t.InterRegion)
 		return 0
 	}
 

@@ -88,6 +88,9 @@ func TestValidateGoodFile(t *testing.T) {
 	stdout.Reset()
 	require.Equal(t, 0, run([]string{"validate", "../examples/proxyless.yaml"}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "valid: 2 service(s), proxy.mode none (endpoint service in the cluster VPC), 3 consumer(s)")
+	stdout.Reset()
+	require.Equal(t, 0, run([]string{"validate", "../examples/stacksets-organization.yaml"}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "0 consumer(s), 3 consumer group(s) in 4 OU(s) and 2 region(s), 2 StackSet(s)", "an organization of groups is not 0 consumers")
 }
 
 func TestUsageErrors(t *testing.T) {

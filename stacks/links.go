@@ -12,6 +12,7 @@ import (
 
 	"github.com/obslink/obslink/constructs/peeringlink"
 	"github.com/obslink/obslink/constructs/tgwmesh"
+	"github.com/obslink/obslink/deployment"
 	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
 	"github.com/obslink/obslink/topology"
@@ -19,7 +20,7 @@ import (
 
 // AccepterStackName is the stack, in the cluster's account, of the role that
 // accepts the providers' peerings when they live in another account.
-func AccepterStackName(t *topology.Topology) string { return t.Name + "-peering-accepter" }
+func AccepterStackName(t *topology.Topology) string { return deployment.AccepterStackName(t) }
 
 // AccepterRoleName is the name of that role; providers name it in PeerRoleArn.
 func AccepterRoleName(t *topology.Topology) string { return t.Name + "-peering-accepter" }
@@ -87,10 +88,10 @@ func execRoleName(account, region string) string {
 }
 
 // HubStackName is the stack of the main region's Transit Gateway (tgw mode).
-func HubStackName(t *topology.Topology) string { return t.Name + "-hub" }
+func HubStackName(t *topology.Topology) string { return deployment.HubStackName(t) }
 
 // ControlPlaneStackName is the stack of the cluster-side routes, in the main region.
-func ControlPlaneStackName(t *topology.Topology) string { return t.Name + "-control-plane" }
+func ControlPlaneStackName(t *topology.Topology) string { return deployment.ControlPlaneStackName(t) }
 
 // HubStack holds the main region's Transit Gateway and the cluster VPC's
 // attachment (tgw mode). It deploys before the providers.
@@ -184,7 +185,9 @@ func linkToCluster(stack awscdk.Stack, t *topology.Topology, r topology.Region, 
 
 // MeshStackName is the stack that completes, in region, the full-mesh
 // peerings other regions requested (tgwMesh: full).
-func MeshStackName(t *topology.Topology, region string) string { return t.Name + "-mesh-" + region }
+func MeshStackName(t *topology.Topology, region string) string {
+	return deployment.MeshStackName(t, region)
+}
 
 // buildFullMesh peers every pair of gateways outside the main region. For a
 // pair, the region whose name sorts later requests the peering from its

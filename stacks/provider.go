@@ -124,6 +124,7 @@ func newAdmission(t *topology.Topology, region string) *providerregion.Admission
 	}
 	for _, g := range t.GroupsServedBy(region) {
 		a.OrganizationalUnitIDs = append(a.OrganizationalUnitIDs, g.OrganizationalUnitIDs...)
+		a.ExcludedAccounts = append(a.ExcludedAccounts, g.ExcludeAccounts...)
 	}
 	return a
 }

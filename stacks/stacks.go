@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/deployment"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -83,12 +84,12 @@ func (s *Set) Readers() []awscdk.Stack {
 
 // ProviderStackName is the stack name of the provider in region.
 func ProviderStackName(t *topology.Topology, region string) string {
-	return t.Name + "-provider-" + region
+	return deployment.ProviderStackName(t, region)
 }
 
 // ConsumerStackName is the stack name of a consumer.
 func ConsumerStackName(t *topology.Topology, consumer string) string {
-	return t.Name + "-consumer-" + consumer
+	return deployment.ConsumerStackName(t, consumer)
 }
 
 // Build creates the stacks of t in app. t must come from topology.Load or
@@ -130,7 +131,7 @@ func Build(app awscdk.App, t *topology.Topology, opts ...BuildOption) *Set {
 		if err != nil {
 			panic(fmt.Sprintf("stacks.Build: %v", err))
 		}
-		set.StackSets = NewStackSetStack(app, StackSetStackName(t), t, set.Providers, template)
+		set.StackSets = NewStackSetStack(app, StackSetStackName(t), t, deployment.Resolve(t), set.Providers, template)
 		return set
 	}
 	for _, c := range t.Consumers {

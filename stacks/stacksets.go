@@ -14,6 +14,7 @@ import (
 
 	"github.com/obslink/obslink/constructs/consumervpc"
 	"github.com/obslink/obslink/constructs/stackset"
+	"github.com/obslink/obslink/deployment"
 	"github.com/obslink/obslink/internal/assembly"
 	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
@@ -22,11 +23,11 @@ import (
 
 // Parameters of the StackSets' consumer template: each names the SSM
 // parameter (in the member account and region) that holds a property of the
-// account's VPC; consumer groups may override the names.
+// account's VPC; each StackSet sets them to its groups' names.
 const (
-	ParamVpcID     = "VpcId"
-	ParamSubnetIDs = "SubnetIds"
-	ParamVpcCidr   = "VpcCidr"
+	ParamVpcID     = deployment.ParamVpcID
+	ParamSubnetIDs = deployment.ParamSubnetIDs
+	ParamVpcCidr   = deployment.ParamVpcCidr
 )
 
 // ServiceNameParam is the consumer template's parameter that carries the
@@ -35,10 +36,11 @@ func ServiceNameParam(region string) string { return "ServiceName" + netutil.IDP
 
 // StackSetStackName is the name of the stack that holds the consumers'
 // StackSets, and of the StackSet of the named consumers.
-func StackSetStackName(t *topology.Topology) string { return t.Name + "-consumers" }
+func StackSetStackName(t *topology.Topology) string { return deployment.StackSetStackName(t) }
 
-// GroupStackSetName is the name of the StackSet of the consumer groups.
-func GroupStackSetName(t *topology.Topology) string { return t.Name + "-consumer-groups" }
+// GroupStackSetName is the name of the StackSet of the consumer groups of
+// the first vpcParameters set (deployment.Resolve names the others).
+func GroupStackSetName(t *topology.Topology) string { return deployment.GroupStackSetName(t) }
 
 // OrgReaderRoleName is the role in the StackSet administrator's account
 // through which the providers' admission functions read AWS Organizations.
@@ -71,8 +73,9 @@ type StackSetStack struct {
 	awscdk.Stack
 	// StackSet holds the named consumers, nil without any.
 	StackSet *stackset.StackSet
-	// Groups holds the consumer groups, nil without any.
-	Groups *stackset.StackSet
+	// Groups holds the consumer groups' StackSets, one per distinct
+	// vpcParameters set, in the model's order; empty without groups.
+	Groups []*stackset.StackSet
 	// Template is the consumers' template (plain CloudFormation JSON).
 	Template string
 }
@@ -80,83 +83,70 @@ type StackSetStack struct {
 // NewStackSetStack creates the StackSet stack: the consumer template from
 // ConsumerTemplate, each provider's service name as a StackSet parameter
 // (read across accounts and regions like a consumer stack reads it), the
-// named consumers' StackSet (one stack instance group per region, targeted
-// within the organization root, AccountFilterType INTERSECTION) and, with
-// consumer groups, theirs and the organization reader role.
-func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topology, providers map[string]*ProviderStack, template string) *StackSetStack {
+// StackSets the deployment model resolves (the named consumers', one
+// instance group per region targeted within the organization root with
+// AccountFilterType INTERSECTION; and one per vpcParameters set of the
+// consumer groups, whose SSM names are the StackSet's own parameters) and,
+// with consumer groups, the organization reader role.
+func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topology, d *deployment.Deployment, providers map[string]*ProviderStack, template string) *StackSetStack {
 	cp := t.ControlPlane
 	stack := awscdk.NewStack(scope, jsii.String(id), &awscdk.StackProps{
 		Env:         &awscdk.Environment{Account: jsii.String(cp.StackSetAccount()), Region: jsii.String(cp.Region)},
 		Description: jsii.String("obslink consumers as a StackSet (topology " + t.Name + ")"),
 		Tags:        &map[string]*string{"obslink:topology": jsii.String(t.Name)},
 	})
-	params := map[string]*string{}
+	serviceNames := map[string]*string{}
 	for _, region := range sortedKeys(providers) {
 		prov := providers[region]
 		svcID := prov.Read(stack, prov.Endpoint().ServiceID(), "EndpointServiceId")
-		params[ServiceNameParam(region)] = awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+region+".", *svcID))
+		serviceNames[ServiceNameParam(region)] = awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+region+".", *svcID))
 		stack.AddStackDependency(prov.Stack, jsii.String("the endpoint service must exist before the stack instances' endpoints"))
 	}
 	out := &StackSetStack{Stack: stack, Template: template}
-	common := stackset.Props{
-		CallAs:                     cp.CallAs(),
-		Parameters:                 params,
-		RegionConcurrency:          t.StackSets.Concurrency(),
-		MaxConcurrentPercentage:    t.StackSets.MaxConcurrent(),
-		FailureTolerancePercentage: ptr(t.StackSets.FailureTolerance()),
+	for _, ds := range d.StackSets {
+		params := map[string]*string{}
+		for k, v := range serviceNames {
+			params[k] = v
+		}
+		for k, v := range ds.Parameters.Values() {
+			params[k] = jsii.String(v)
+		}
+		p := stackset.Props{
+			StackSetName:               ds.Name,
+			CallAs:                     cp.CallAs(),
+			TemplateBody:               template,
+			Parameters:                 params,
+			AutoDeployment:             ds.AutoDeployment,
+			RegionConcurrency:          ds.Preferences.RegionConcurrency,
+			ConcurrencyMode:            ds.Preferences.ConcurrencyMode,
+			MaxConcurrentPercentage:    ds.Preferences.MaxConcurrentPercentage,
+			FailureTolerancePercentage: ptr(ds.Preferences.FailureTolerancePercentage),
+		}
+		for _, in := range ds.Instances {
+			p.Instances = append(p.Instances, stackset.Targets{
+				OrganizationalUnitIDs: in.OrganizationalUnitIDs,
+				Accounts:              in.Accounts,
+				AccountFilterType:     in.Filter,
+				Regions:               in.Regions,
+			})
+		}
+		if ds.Groups == nil {
+			p.Description = "obslink: interface endpoint, security group and private zone in each named consumer's VPC (topology " + t.Name + ")"
+			out.StackSet = stackset.New(stack, ds.ID, &p)
+			continue
+		}
+		p.Description = "obslink: interface endpoint, security group and private zone in the VPC of every account of the OUs of consumer groups " + strings.Join(ds.Groups, ", ") + " (topology " + t.Name + ")"
+		out.Groups = append(out.Groups, stackset.New(stack, ds.ID, &p))
 	}
-	if len(t.ConsumerGroups) > 0 {
-		out.Groups = newGroups(stack, t, common, template, providers)
+	if len(d.Groups) > 0 {
+		newOrgReader(stack, t, providers)
 	}
-	if len(t.Consumers) == 0 {
-		return out
-	}
-	// One stack instance group per region: its named accounts within the
-	// organization root, no overrides (their VPCs come from SSM too).
-	byRegion := map[string][]string{}
-	for _, c := range t.Consumers {
-		byRegion[c.Region] = append(byRegion[c.Region], c.Account)
-	}
-	var instances []stackset.Targets
-	for _, region := range sortedKeys(byRegion) {
-		instances = append(instances, stackset.Targets{
-			OrganizationalUnitIDs: []string{cp.OrganizationRootID},
-			Accounts:              byRegion[region],
-			Regions:               []string{region},
-		})
-	}
-	named := common
-	named.StackSetName = StackSetStackName(t)
-	named.Description = "obslink: interface endpoint, security group and private zone in each named consumer's VPC (topology " + t.Name + ")"
-	named.TemplateBody = template
-	named.Instances = instances
-	out.StackSet = stackset.New(stack, "Consumers", &named)
 	return out
 }
 
-// newGroups creates the consumer groups' StackSet (every account of the
-// OUs, with automatic deployment; each account's VPC from the SSM
-// parameters its baseline writes) and the role through which the
-// providers' admission functions read AWS Organizations.
-func newGroups(stack awscdk.Stack, t *topology.Topology, common stackset.Props, template string, providers map[string]*ProviderStack) *stackset.StackSet {
-	var instances []stackset.Targets
-	for _, g := range t.ConsumerGroups {
-		id, subnets, cidr := g.VPCParameters.Names()
-		instances = append(instances, stackset.Targets{
-			OrganizationalUnitIDs: g.OrganizationalUnitIDs,
-			Regions:               g.Regions,
-			// One parameter set per OU: validation keeps each OU in one group.
-			Overrides: map[string]*string{ParamVpcID: jsii.String(id), ParamSubnetIDs: jsii.String(subnets), ParamVpcCidr: jsii.String(cidr)},
-		})
-	}
-	p := common
-	p.StackSetName = GroupStackSetName(t)
-	p.Description = "obslink: interface endpoint, security group and private zone in the VPC of every account of the consumer groups' OUs (topology " + t.Name + ")"
-	p.TemplateBody = template
-	p.Instances = instances
-	p.AutoDeployment = true
-	s := stackset.New(stack, "ConsumerGroups", &p)
-
+// newOrgReader creates the role through which the providers' admission
+// functions read AWS Organizations.
+func newOrgReader(stack awscdk.Stack, t *topology.Topology, providers map[string]*ProviderStack) {
 	// Admission by OU reads the organization from here (a delegated
 	// administrator may call its read-only APIs): only the admission roles
 	// of the providers that serve groups may assume this role.
@@ -187,7 +177,6 @@ func newGroups(stack awscdk.Stack, t *topology.Topology, common stackset.Props, 
 	nag.Suppress(role, "AwsSolutions-IAM5",
 		"The management account's id is part of an Organizations ARN and unknown to obslink; the statement names this organization's OUs, for two read-only list actions.",
 		"Resource::arn:<AWS::Partition>:organizations::*:ou/"+org+"/*")
-	return s
 }
 
 // ConsumerTemplate renders the StackSets' consumer template: ConsumerVpc

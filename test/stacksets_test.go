@@ -43,7 +43,7 @@ func TestStackSetConsumers(t *testing.T) {
 	assert.Equal(t, "SERVICE_MANAGED", p["PermissionModel"])
 	assert.Equal(t, "DELEGATED_ADMIN", p["CallAs"])
 	assert.Equal(t, map[string]any{"Enabled": false}, p["AutoDeployment"], "named accounts only: nothing deploys to accounts that join the root")
-	assert.Equal(t, map[string]any{"RegionConcurrencyType": "PARALLEL", "MaxConcurrentPercentage": 25.0, "FailureTolerancePercentage": 10.0}, p["OperationPreferences"])
+	assert.Equal(t, map[string]any{"RegionConcurrencyType": "PARALLEL", "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE", "MaxConcurrentPercentage": 25.0, "FailureTolerancePercentage": 10.0}, p["OperationPreferences"])
 
 	// One group per region: its named accounts within the organization root,
 	// no overrides (the StackSet resource takes one parameter set per OU).
@@ -64,7 +64,8 @@ func TestStackSetConsumers(t *testing.T) {
 		pp := pp.(map[string]any)
 		params[pp["ParameterKey"].(string)] = js(pp["ParameterValue"])
 	}
-	require.Len(t, params, 2)
+	require.Len(t, params, 5, "two service names, and the VPC's three SSM names")
+	assert.Equal(t, `"/obslink/vpc-id"`, params["VpcId"], "named accounts read the default names")
 	for key, region := range map[string]string{"ServiceNameEuWest1": "eu-west-1", "ServiceNameUsEast1": "us-east-1"} {
 		assert.Contains(t, params[key], `"com.amazonaws.vpce.`+region+`."`)
 		assert.Contains(t, params[key], `"Fn::GetStackOutput":{"OutputName":"EndpointServiceId","Region":"`+region+`"`)
@@ -121,8 +122,9 @@ func TestStackSetNativeTemplate(t *testing.T) {
 
 // TestStackSetConsumerGroups: the OU group of examples/stacksets.yaml is a
 // StackSet of its own with automatic deployment, targeting the OUs in the
-// group's regions, with the SSM parameter names as the OU's one parameter
-// set; the role through which the providers' admission functions read the
+// group's regions, with the SSM parameter names as the StackSet's own
+// parameters (what automatic deployment gives accounts that join later), no
+// overrides; the role through which the providers' admission functions read the
 // organization trusts those functions' roles only.
 func TestStackSetConsumerGroups(t *testing.T) {
 	topo, err := topology.Load("../examples/stacksets.yaml")
@@ -143,7 +145,9 @@ func TestStackSetConsumerGroups(t *testing.T) {
 	g := groups[0].(map[string]any)
 	assert.Equal(t, map[string]any{"OrganizationalUnitIds": []any{"ou-a1b2-c3d4e5f6"}}, g["DeploymentTargets"])
 	assert.Equal(t, []any{"eu-west-1", "us-east-1"}, g["Regions"])
-	assert.Equal(t, `[{"ParameterKey":"SubnetIds","ParameterValue":"/obslink/subnet-ids"},{"ParameterKey":"VpcCidr","ParameterValue":"/obslink/vpc-cidr"},{"ParameterKey":"VpcId","ParameterValue":"/obslink/vpc-id"}]`, js(g["ParameterOverrides"]))
+	assert.NotContains(t, g, "ParameterOverrides", "overrides never reach accounts that join later")
+	params := parameterList(p["Parameters"])
+	assert.Equal(t, []string{"/obslink/vpc-id", "/obslink/subnet-ids", "/obslink/vpc-cidr"}, []string{params["VpcId"], params["SubnetIds"], params["VpcCidr"]})
 	roles := tpl.Of("AWS::IAM::Role")
 	require.Len(t, roles, 1)
 	for _, r := range roles {

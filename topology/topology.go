@@ -112,8 +112,17 @@ type ConsumerGroup struct {
 	// Regions where each account connects; each needs a provider (or native).
 	Regions []string `yaml:"regions"`
 	// VPCParameters names the SSM parameters, in each member account and
-	// region, that hold the VPC. Default: see VPCParameters.
+	// region, that hold the VPC. Groups with the same names share a
+	// StackSet, whose own parameters they are. Default: see VPCParameters.
 	VPCParameters VPCParameters `yaml:"vpcParameters"`
+	// ExcludeAccounts are accounts of the OUs that get no stack instance
+	// (an existing one is removed) and whose endpoints the providers
+	// reject, while they stay in their OU. Default: none.
+	ExcludeAccounts []string `yaml:"excludeAccounts"`
+	// ExpectedAccounts is how many accounts the OUs hold (each connects in
+	// every region of the group), for obslink plan only. Default: 0, and
+	// plan asks for it.
+	ExpectedAccounts int `yaml:"expectedAccounts"`
 }
 
 // VPCParameters are names of SSM parameters an account baseline writes.

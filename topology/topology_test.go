@@ -438,6 +438,18 @@ func TestStackSetsValidation(t *testing.T) {
 			at(m, "consumerGroups", 0)["vpcParameters"] = map[string]any{"vpcId": "vpc id"}
 		})},
 		{"group without OUs", "consumerGroups[0].organizationalUnitIds", "is empty", patch(func(m map[string]any) { delete(at(m, "consumerGroups", 0), "organizationalUnitIds") })},
+		{"bad excluded account", "consumerGroups[0].excludeAccounts[0]", "not a 12-digit AWS account id", patch(func(m map[string]any) {
+			at(m, "consumerGroups", 0)["excludeAccounts"] = []any{"12345"}
+		})},
+		{"excluded account listed twice", "consumerGroups[0].excludeAccounts[1]", "is listed twice", patch(func(m map[string]any) {
+			at(m, "consumerGroups", 0)["excludeAccounts"] = []any{"210987654321", "210987654321"}
+		})},
+		{"excluded account is a named consumer", "consumerGroups[0].excludeAccounts[0]", "also the account of consumers[0]", patch(func(m map[string]any) {
+			at(m, "consumerGroups", 0)["excludeAccounts"] = []any{"222222222222"}
+		})},
+		{"negative expected accounts", "consumerGroups[0].expectedAccounts", "-3 is negative", patch(func(m map[string]any) {
+			at(m, "consumerGroups", 0)["expectedAccounts"] = -3
+		})},
 	} {
 		t.Run(tt.name, func(t *testing.T) { wantFieldError(t, tt.data, tt.path, tt.want) })
 	}

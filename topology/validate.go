@@ -548,7 +548,7 @@ func (v *validator) stackSets(t *Topology) {
 		names[g.Name] = p
 		for j, ou := range g.OrganizationalUnitIDs {
 			if prev, dup := ouGroup[ou]; dup {
-				v.add(fmt.Sprintf("%s.organizationalUnitIds[%d]", p, j), "%q is already an OU of %s: a StackSet takes one parameter set per OU; list each OU in one group, with all its regions", ou, prev)
+				v.add(fmt.Sprintf("%s.organizationalUnitIds[%d]", p, j), "%q is already an OU of %s: its accounts would get two stack instances per region, two endpoints and two private zones of one name; list each OU in one group, with all its regions", ou, prev)
 			}
 			ouGroup[ou] = p
 		}
@@ -576,6 +576,23 @@ func (v *validator) stackSets(t *Topology) {
 			if _, ok := t.Region(t.ProviderRegionFor(r)); !ok && len(t.Regions) > 0 {
 				v.add(q, "%q has no provider: add a regions entry for %s (or use interRegion: native)", r, t.ProviderRegionFor(r))
 			}
+		}
+		excluded := map[string]bool{}
+		for j, a := range g.ExcludeAccounts {
+			q := fmt.Sprintf("%s.excludeAccounts[%d]", p, j)
+			v.account(q, a)
+			if excluded[a] {
+				v.add(q, "%q is listed twice; list each account once", a)
+			}
+			excluded[a] = true
+			for k, c := range t.Consumers {
+				if c.Account == a {
+					v.add(q, "%q is also the account of consumers[%d] (%s), which the providers must accept; remove one of the two", a, k, c.Name)
+				}
+			}
+		}
+		if g.ExpectedAccounts < 0 {
+			v.add(p+".expectedAccounts", "%d is negative; give how many accounts the OUs hold (for obslink plan), or leave it out", g.ExpectedAccounts)
 		}
 		id, subnets, cidr := g.VPCParameters.Names()
 		for _, f := range []struct{ path, name string }{{"vpcId", id}, {"subnetIds", subnets}, {"cidr", cidr}} {

@@ -1,6 +1,6 @@
-"""obslink: accept endpoint connections of named accounts (ALLOWED) and of
-accounts under OUS (read via ORG_ROLE), reject the rest; if the organization
-cannot be read, reject no one. Runs on Connect (SNS), a schedule, deploys."""
+"""obslink: accept endpoint connections of ALLOWED accounts and of accounts
+under OUS (read via ORG_ROLE) but not EXCLUDED, reject the rest; if the
+organization cannot be read, reject EXCLUDED only. On Connect, each 15 min, deploys."""
 import json
 import os
 import urllib.request
@@ -35,7 +35,7 @@ def members(ous, orgs=None):
         return None
 
 
-def reconcile(service, allowed, ous, ec2=None, orgs=None):
+def reconcile(service, allowed, ous, excluded=frozenset(), ec2=None, orgs=None):
     ec2 = ec2 or client("ec2")
     conns = []
     for p in ec2.get_paginator("describe_vpc_endpoint_connections").paginate(
@@ -47,7 +47,9 @@ def reconcile(service, allowed, ous, ec2=None, orgs=None):
         state, owner = (c.get("VpcEndpointState") or "").lower(), c.get("VpcEndpointOwner")
         if state not in OPEN:
             continue
-        if owner in allowed or (known is not None and owner in known):
+        if owner in excluded:
+            reject.append(c["VpcEndpointId"])
+        elif owner in allowed or (known is not None and owner in known):
             if state == "pendingacceptance":
                 accept.append(c["VpcEndpointId"])
         elif known is not None:
@@ -57,19 +59,20 @@ def reconcile(service, allowed, ous, ec2=None, orgs=None):
         ids.sort()
         for i in range(0, len(ids), 100):
             bad += call(ServiceId=service, VpcEndpointIds=ids[i:i + 100]).get("Unsuccessful", [])
-    if bad:  # e.g. another run answered first
+    if bad:
         print(json.dumps({"unsuccessful": bad}, default=str))
     return accept, reject
 
 
 def settings(p):
-    return p["ServiceId"], set(p.get("AllowedAccounts") or []), set(p.get("OrganizationalUnitIds") or [])
+    return (p["ServiceId"], set(p.get("AllowedAccounts") or []), set(p.get("OrganizationalUnitIds") or []),
+            set(p.get("ExcludedAccounts") or []))
 
 
 def handler(event, context, **kw):
     if "RequestType" not in event:  # SNS or schedule
         e = os.environ
-        a, r = reconcile(e["SERVICE_ID"], *[set(filter(None, e.get(k, "").split(","))) for k in ("ALLOWED", "OUS")], **kw)
+        a, r = reconcile(e["SERVICE_ID"], *[set(filter(None, e.get(k, "").split(","))) for k in ("ALLOWED", "OUS", "EXCLUDED")], **kw)
         print(json.dumps({"accepted": a, "rejected": r}))
         return r
     props, status, reason, data = event.get("ResourceProperties", {}), "SUCCESS", "", {}

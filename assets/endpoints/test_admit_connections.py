@@ -97,6 +97,26 @@ class AdmitTest(unittest.TestCase):
         self.assertEqual((accepted, rejected), ([named], []), "named accounts get in; nobody is rejected on an error")
         self.assertEqual(states(svc)[member], "pendingAcceptance", "left for the next run")
 
+    def test_an_excluded_account_in_the_ou_is_rejected(self):
+        # excludeAccounts: the account stays in its OU; its endpoint is
+        # closed, also while the organization cannot be read.
+        svc = endpoint_service()
+        team, deep = requested(ORG["team"], svc), requested(ORG["deep"], svc)
+        self.assertEqual(ac.reconcile(svc["ServiceId"], set(), {ORG["teams"]}, {ORG["deep"]}), ([team], [deep]))
+        self.assertEqual(states(svc), {team: "available", deep: "rejected"})
+
+        svc = endpoint_service()
+        deep = requested(ORG["deep"], svc)
+
+        class Denied:
+            def get_paginator(self, _):
+                raise RuntimeError("AccessDenied")
+        self.assertEqual(ac.reconcile(svc["ServiceId"], set(), {ORG["teams"]}, {ORG["deep"]}, orgs=Denied()), ([], [deep]))
+
+    def test_custom_resource_passes_the_excluded_accounts(self):
+        self.assertEqual(ac.settings({"ServiceId": "vpce-svc-1", "OrganizationalUnitIds": ["ou-a"], "ExcludedAccounts": ["1"]}),
+                         ("vpce-svc-1", set(), {"ou-a"}, {"1"}))
+
     def test_sns_notification_reads_the_environment(self):
         svc = endpoint_service()
         ok, bad = requested(ORG["team"], svc), requested(ORG["sand"], svc)

@@ -21,6 +21,11 @@ import (
 // MaxTemplateBody is CloudFormation's limit on an inline template (bytes).
 const MaxTemplateBody = 51200
 
+// MaxOrganizationalUnits is how many OUs one StackSet operation
+// (CreateStackInstances, UpdateStackInstances, DeleteStackInstances)
+// accepts; each Targets is one operation per region.
+const MaxOrganizationalUnits = 50
+
 // Targets are stack instances in Regions of the accounts Accounts within the
 // organizational units (or organization root) OrganizationalUnitIDs; with
 // no Accounts, of every account in them. Overrides set template parameters
@@ -28,9 +33,13 @@ const MaxTemplateBody = 51200
 type Targets struct {
 	// OrganizationalUnitIDs (ou-... or the root, r-...). Required: at least one.
 	OrganizationalUnitIDs []string
-	// Accounts limits the targets to these accounts of the OUs
-	// (AccountFilterType INTERSECTION). Default: every account of the OUs.
+	// Accounts filters the accounts of the OUs as AccountFilterType says.
+	// Default: every account of the OUs.
 	Accounts []string
+	// AccountFilterType is INTERSECTION (only Accounts) or DIFFERENCE
+	// (every account of the OUs but Accounts). Default: INTERSECTION when
+	// Accounts is set.
+	AccountFilterType string
 	// Regions of the stack instances. Required: at least one.
 	Regions []string
 	// Overrides are parameter values of these instances. Default: none.
@@ -59,6 +68,10 @@ type Props struct {
 	AutoDeployment bool
 	// RegionConcurrency: PARALLEL or SEQUENTIAL. Default: PARALLEL.
 	RegionConcurrency string
+	// ConcurrencyMode: SOFT_FAILURE_TOLERANCE (concurrency independent of
+	// the failure tolerance) or STRICT_FAILURE_TOLERANCE (at most the
+	// tolerance + 1 accounts at once). Default: SOFT_FAILURE_TOLERANCE.
+	ConcurrencyMode string
 	// MaxConcurrentPercentage of accounts per region at once. Default: 25.
 	MaxConcurrentPercentage int
 	// FailureTolerancePercentage of accounts per region that may fail
@@ -97,6 +110,9 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 	if p.CallAs == "" {
 		p.CallAs = "DELEGATED_ADMIN"
 	}
+	if p.ConcurrencyMode == "" {
+		p.ConcurrencyMode = "SOFT_FAILURE_TOLERANCE"
+	}
 	s := &StackSet{Construct: constructs.NewConstruct(scope, jsii.String(id))}
 
 	var params []any
@@ -107,8 +123,12 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 	for _, g := range p.Instances {
 		targets := &awscloudformation.CfnStackSet_DeploymentTargetsProperty{OrganizationalUnitIds: jsii.Strings(g.OrganizationalUnitIDs...)}
 		if len(g.Accounts) > 0 {
+			filter := g.AccountFilterType
+			if filter == "" {
+				filter = "INTERSECTION"
+			}
 			targets.Accounts = jsii.Strings(g.Accounts...)
-			targets.AccountFilterType = jsii.String("INTERSECTION")
+			targets.AccountFilterType = jsii.String(filter)
 		}
 		group := &awscloudformation.CfnStackSet_StackInstancesProperty{DeploymentTargets: targets, Regions: jsii.Strings(g.Regions...)}
 		var overrides []any
@@ -133,6 +153,7 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 		ManagedExecution: map[string]any{"Active": true},
 		OperationPreferences: &awscloudformation.CfnStackSet_OperationPreferencesProperty{
 			RegionConcurrencyType:      jsii.String(p.RegionConcurrency),
+			ConcurrencyMode:            jsii.String(p.ConcurrencyMode),
 			MaxConcurrentPercentage:    jsii.Number(float64(p.MaxConcurrentPercentage)),
 			FailureTolerancePercentage: jsii.Number(float64(tolerance)),
 		},
@@ -166,9 +187,19 @@ func (p *Props) check() error {
 	case p.CallAs != "" && p.CallAs != "DELEGATED_ADMIN" && p.CallAs != "SELF":
 		return fmt.Errorf("props.CallAs %q: use DELEGATED_ADMIN or SELF", p.CallAs)
 	}
+	if p.ConcurrencyMode != "" && p.ConcurrencyMode != "SOFT_FAILURE_TOLERANCE" && p.ConcurrencyMode != "STRICT_FAILURE_TOLERANCE" {
+		return fmt.Errorf("props.ConcurrencyMode %q: use SOFT_FAILURE_TOLERANCE or STRICT_FAILURE_TOLERANCE", p.ConcurrencyMode)
+	}
 	for i, g := range p.Instances {
-		if len(g.OrganizationalUnitIDs) == 0 || len(g.Regions) == 0 {
+		switch {
+		case len(g.OrganizationalUnitIDs) == 0 || len(g.Regions) == 0:
 			return fmt.Errorf("props.Instances[%d]: give at least one OU (or the root) and one region", i)
+		case len(g.OrganizationalUnitIDs) > MaxOrganizationalUnits:
+			return fmt.Errorf("props.Instances[%d]: %d OUs, over the %d one StackSet operation accepts: split them over several Instances", i, len(g.OrganizationalUnitIDs), MaxOrganizationalUnits)
+		case g.AccountFilterType != "" && g.AccountFilterType != "INTERSECTION" && g.AccountFilterType != "DIFFERENCE":
+			return fmt.Errorf("props.Instances[%d].AccountFilterType %q: use INTERSECTION or DIFFERENCE", i, g.AccountFilterType)
+		case g.AccountFilterType != "" && len(g.Accounts) == 0:
+			return fmt.Errorf("props.Instances[%d].AccountFilterType %q needs Accounts", i, g.AccountFilterType)
 		}
 	}
 	return nil

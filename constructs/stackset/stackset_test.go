@@ -48,7 +48,16 @@ func TestAccountsWithinOUAndOverrides(t *testing.T) {
 	assert.Equal(t, "INTERSECTION", g["DeploymentTargets"].(map[string]any)["AccountFilterType"], "named accounts of the OU only")
 	assert.Equal(t, []any{map[string]any{"ParameterKey": "Y", "ParameterValue": "y"}, map[string]any{"ParameterKey": "Z", "ParameterValue": "z"}}, g["ParameterOverrides"], "sorted: stable templates")
 	assert.Equal(t, []any{map[string]any{"ParameterKey": "A", "ParameterValue": "1"}, map[string]any{"ParameterKey": "B", "ParameterValue": "2"}}, p["Parameters"])
-	assert.Equal(t, map[string]any{"RegionConcurrencyType": "PARALLEL", "MaxConcurrentPercentage": 25.0, "FailureTolerancePercentage": 10.0}, p["OperationPreferences"])
+	assert.Equal(t, map[string]any{"RegionConcurrencyType": "PARALLEL", "ConcurrencyMode": "SOFT_FAILURE_TOLERANCE", "MaxConcurrentPercentage": 25.0, "FailureTolerancePercentage": 10.0}, p["OperationPreferences"],
+		"concurrency independent of the failure tolerance")
+}
+
+func TestExcludedAccounts(t *testing.T) {
+	p := props(t, stackset.Props{StackSetName: "s", TemplateBody: body, AutoDeployment: true,
+		Instances: []stackset.Targets{{OrganizationalUnitIDs: []string{"ou-ab12-cdefgh34"}, Accounts: []string{"222222222222"}, AccountFilterType: "DIFFERENCE", Regions: []string{"eu-west-1"}}}})
+	dt := p["StackInstancesGroup"].([]any)[0].(map[string]any)["DeploymentTargets"]
+	assert.Equal(t, map[string]any{"OrganizationalUnitIds": []any{"ou-ab12-cdefgh34"}, "Accounts": []any{"222222222222"}, "AccountFilterType": "DIFFERENCE"}, dt,
+		"every account of the OU but these")
 }
 
 func TestMisuse(t *testing.T) {
@@ -59,6 +68,11 @@ func TestMisuse(t *testing.T) {
 		"bad caller":       {StackSetName: "s", TemplateBody: body, CallAs: "ADMIN"},
 		"group without region": {StackSetName: "s", TemplateBody: body,
 			Instances: []stackset.Targets{{OrganizationalUnitIDs: []string{"ou-ab12-cdefgh34"}}}},
+		"bad concurrency mode": {StackSetName: "s", TemplateBody: body, ConcurrencyMode: "FAST"},
+		"51 OUs in one operation": {StackSetName: "s", TemplateBody: body,
+			Instances: []stackset.Targets{{OrganizationalUnitIDs: make([]string, stackset.MaxOrganizationalUnits+1), Regions: []string{"eu-west-1"}}}},
+		"filter without accounts": {StackSetName: "s", TemplateBody: body,
+			Instances: []stackset.Targets{{OrganizationalUnitIDs: []string{"ou-ab12-cdefgh34"}, AccountFilterType: "DIFFERENCE", Regions: []string{"eu-west-1"}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			stack := cdktest.Stack("444444444444", "eu-west-1")

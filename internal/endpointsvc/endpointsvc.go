@@ -59,6 +59,10 @@ type Admission struct {
 	OrganizationReaderRoleArn string
 	// RoleName names the admission function's role, which that trust names. Required.
 	RoleName string
+	// ExcludedAccounts are rejected even when they are under one of the
+	// OUs (an account that stays in its OU but leaves the topology).
+	// Default: none.
+	ExcludedAccounts []string
 }
 
 // MaxAdmissionEnvironment is what the admission function's environment
@@ -148,8 +152,12 @@ func (s *Service) admit(scope constructs.Construct, a Admission) {
 	if ous != "" {
 		env["ORG_ROLE"] = a.OrganizationReaderRoleArn
 	}
-	if n := len(env["ALLOWED"]) + len(ous) + len(env["ORG_ROLE"]); n > MaxAdmissionEnvironment {
-		panic(fmt.Sprintf("endpointsvc: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named accounts are too many for one region; move them into an OU group", n, len(s.allowed)))
+	excluded := sorted(a.ExcludedAccounts)
+	if len(excluded) > 0 {
+		env["EXCLUDED"] = strings.Join(excluded, ",")
+	}
+	if n := len(env["ALLOWED"]) + len(ous) + len(env["ORG_ROLE"]) + len(env["EXCLUDED"]); n > MaxAdmissionEnvironment {
+		panic(fmt.Sprintf("endpointsvc: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named and %d excluded accounts are too many for one region; move named accounts into an OU group, and excluded ones out of the groups' OUs", n, len(s.allowed), len(excluded)))
 	}
 	for _, k := range sortedKeys(env) {
 		fn.AddEnvironment(jsii.String(k), jsii.String(env[k]), nil)
@@ -202,14 +210,18 @@ func (s *Service) admit(scope constructs.Construct, a Admission) {
 	})
 	notify.Node().AddDependency(topic)
 
+	crProps := map[string]any{
+		"ServiceId":             s.service.VpcEndpointServiceId(),
+		"AllowedAccounts":       s.allowed,
+		"OrganizationalUnitIds": sorted(a.OrganizationalUnitIDs),
+	}
+	if len(excluded) > 0 {
+		crProps["ExcludedAccounts"] = excluded
+	}
 	cr := awscdk.NewCustomResource(scope, jsii.String("AdmitConnections"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.FunctionArn(),
 		ResourceType: jsii.String("Custom::ObslinkAdmitEndpointConnections"),
-		Properties: &map[string]any{
-			"ServiceId":             s.service.VpcEndpointServiceId(),
-			"AllowedAccounts":       s.allowed,
-			"OrganizationalUnitIds": sorted(a.OrganizationalUnitIDs),
-		},
+		Properties:   &crProps,
 	})
 	cr.Node().AddDependency(s.service, notify)
 }
