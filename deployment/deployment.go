@@ -10,10 +10,11 @@
 package deployment
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 
-	"github.com/obslink/obslink/internal/netutil"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -27,8 +28,8 @@ type Deployment struct {
 	// native (cross-region PrivateLink to the main region's provider) or
 	// none (proxy.mode none: the endpoint service is in the cluster VPC).
 	Link string
-	// Stacks are the CloudFormation stacks, in deploy order's reverse-safe
-	// listing order: links and providers first, consumers last.
+	// Stacks are the CloudFormation stacks, in the order of stacks.Set.All:
+	// links and providers first, consumers last.
 	Stacks []Stack
 	// Providers are the endpoint services, by region.
 	Providers []Provider
@@ -37,7 +38,8 @@ type Deployment struct {
 	// Groups are the consumer groups, in file order (stacksets only).
 	Groups []Group
 	// StackSets are the consumers' StackSets (stacksets only): the named
-	// consumers' first, then one per distinct vpcParameters set of groups.
+	// consumers' first, then one per distinct vpcParameters set of groups
+	// (the default names' first, then by name).
 	StackSets []StackSet
 }
 
@@ -121,10 +123,6 @@ const (
 func (p VPCParameters) Values() map[string]string {
 	return map[string]string{ParamVpcID: p.VpcID, ParamSubnetIDs: p.SubnetIDs, ParamVpcCidr: p.CIDR}
 }
-
-// MaxOUsPerOperation is how many OUs one CreateStackInstances,
-// UpdateStackInstances or DeleteStackInstances call accepts.
-const MaxOUsPerOperation = 50
 
 // StackSet is one service-managed StackSet of consumers.
 type StackSet struct {
@@ -268,9 +266,8 @@ func StackSetStackName(t *topology.Topology) string { return t.Name + "-consumer
 // NamedStackSetName is the StackSet of the named consumers.
 func NamedStackSetName(t *topology.Topology) string { return StackSetStackName(t) }
 
-// GroupStackSetName is the StackSet of the consumer groups whose vpcParameters
-// are the first distinct set in the file; the StackSet of each other set
-// carries the name of its first group (see stackSets).
+// GroupStackSetName is the StackSet of the consumer groups with the default
+// vpcParameters, and the prefix of the others' (see GroupStackSet).
 func GroupStackSetName(t *topology.Topology) string { return t.Name + "-consumer-groups" }
 
 // stacks lists every stack, in the order of stacks.Set.All.
@@ -324,10 +321,8 @@ func sortedRegions(t *topology.Topology) []string {
 // per distinct vpcParameters set, with those names as the StackSet's own
 // parameters: automatic deployment gives an account that joins an OU later
 // the StackSet's values, never an instance group's overrides, so a set's
-// names must be the StackSet's. The first set keeps the name
-// <name>-consumer-groups; each other set is named after its first group.
-// Each group's OUs go into instance groups of at most MaxOUsPerOperation
-// OUs, with its excluded accounts filtered out (DIFFERENCE).
+// names must be the StackSet's. Each group is one instance group, with its
+// excluded accounts filtered out (DIFFERENCE).
 func stackSets(t *topology.Topology) ([]StackSet, []Group) {
 	s := t.StackSets
 	prefs := Preferences{
@@ -356,22 +351,17 @@ func stackSets(t *topology.Topology) ([]StackSet, []Group) {
 		out = append(out, named)
 	}
 	var groups []Group
-	bySet := map[VPCParameters]int{} // index into out
+	bySet := map[VPCParameters]*StackSet{}
+	var sets []*StackSet
 	for _, g := range t.ConsumerGroups {
-		id, subnets, cidr := g.VPCParameters.Names()
-		params := VPCParameters{VpcID: id, SubnetIDs: subnets, CIDR: cidr}
-		i, ok := bySet[params]
-		if !ok {
-			set := StackSet{Name: GroupStackSetName(t), ID: "ConsumerGroups", Parameters: params, AutoDeployment: true, Preferences: prefs}
-			if len(bySet) > 0 {
-				set.Name = GroupStackSetName(t) + "-" + g.Name
-				set.ID = "ConsumerGroups" + netutil.IDPart(g.Name)
-			}
-			out = append(out, set)
-			i = len(out) - 1
-			bySet[params] = i
+		params := groupParameters(g)
+		set := bySet[params]
+		if set == nil {
+			name, id := GroupStackSet(t, g)
+			set = &StackSet{Name: name, ID: id, Parameters: params, AutoDeployment: true, Preferences: prefs}
+			bySet[params] = set
+			sets = append(sets, set)
 		}
-		set := &out[i]
 		set.Groups = append(set.Groups, g.Name)
 		excluded := append([]string(nil), g.ExcludeAccounts...)
 		sort.Strings(excluded)
@@ -379,31 +369,54 @@ func stackSets(t *topology.Topology) ([]StackSet, []Group) {
 		if len(excluded) > 0 {
 			filter = FilterDifference
 		}
-		for _, ous := range chunks(g.OrganizationalUnitIDs, MaxOUsPerOperation) {
-			set.Instances = append(set.Instances, Instances{
-				OrganizationalUnitIDs: ous, Accounts: excluded, Filter: filter, Regions: g.Regions, Group: g.Name,
-			})
-		}
+		set.Instances = append(set.Instances, Instances{
+			OrganizationalUnitIDs: g.OrganizationalUnitIDs, Accounts: excluded, Filter: filter, Regions: g.Regions, Group: g.Name,
+		})
 		groups = append(groups, Group{
 			Name: g.Name, OrganizationalUnitIDs: g.OrganizationalUnitIDs, Regions: g.Regions,
 			ExcludedAccounts: excluded, ExpectedAccounts: g.ExpectedAccounts, Parameters: params, StackSet: set.Name,
 		})
 	}
+	// The default names' StackSet first (the others depend on it), then by name.
+	sort.SliceStable(sets, func(i, j int) bool {
+		if (sets[i].ID == groupStackSetID) != (sets[j].ID == groupStackSetID) {
+			return sets[i].ID == groupStackSetID
+		}
+		return sets[i].Name < sets[j].Name
+	})
+	for _, set := range sets {
+		out = append(out, *set)
+	}
 	return out, groups
+}
+
+const groupStackSetID = "ConsumerGroups"
+
+func groupParameters(g topology.ConsumerGroup) VPCParameters {
+	id, subnets, cidr := g.VPCParameters.Names()
+	return VPCParameters{VpcID: id, SubnetIDs: subnets, CIDR: cidr}
+}
+
+// GroupStackSet returns the StackSet name and construct id of group g's
+// vpcParameters set: <name>-consumer-groups (id ConsumerGroups) for the
+// default SSM names, else <name>-consumer-groups-<hash> (id
+// ConsumerGroups<hash>), where hash is the first 8 hex digits of the
+// SHA-256 of the three names. Neither the file's order nor which groups
+// share the set changes it: a renamed or moved StackSet would create its
+// instances while the old one's still hold private zones of the same name.
+func GroupStackSet(t *topology.Topology, g topology.ConsumerGroup) (name, id string) {
+	p := groupParameters(g)
+	if p == defaultParameters() {
+		return GroupStackSetName(t), groupStackSetID
+	}
+	sum := sha256.Sum256([]byte(p.VpcID + "\n" + p.SubnetIDs + "\n" + p.CIDR))
+	h := hex.EncodeToString(sum[:4])
+	return GroupStackSetName(t) + "-" + h, groupStackSetID + h
 }
 
 func defaultParameters() VPCParameters {
 	id, subnets, cidr := topology.VPCParameters{}.Names()
 	return VPCParameters{VpcID: id, SubnetIDs: subnets, CIDR: cidr}
-}
-
-func chunks(list []string, n int) [][]string {
-	var out [][]string
-	for len(list) > n {
-		out = append(out, list[:n:n])
-		list = list[n:]
-	}
-	return append(out, list)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -1,9 +1,6 @@
 package deployment_test
 
 import (
-	"fmt"
-	"os"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,9 +45,9 @@ func TestStackSetsPerParameterSet(t *testing.T) {
 	require.NoError(t, err)
 	d := deployment.Resolve(topo)
 	require.Len(t, d.StackSets, 2)
-	first, second := d.StackSets[0], d.StackSets[1]
-	assert.Equal(t, "acme-consumer-groups", first.Name, "the first set keeps the name a deployed topology has")
-	assert.Equal(t, "ConsumerGroups", first.ID)
+	second, first := d.StackSets[0], d.StackSets[1] // sorted by name
+	assert.Equal(t, "acme-consumer-groups-84918ba0", first.Name, "named after a hash of its SSM names")
+	assert.Equal(t, "ConsumerGroups84918ba0", first.ID)
 	assert.Equal(t, []string{"platform", "data"}, first.Groups)
 	assert.Equal(t, deployment.VPCParameters{VpcID: "/acme/network/vpc-id", SubnetIDs: "/acme/network/private-subnet-ids", CIDR: "/acme/network/vpc-cidr"}, first.Parameters)
 	assert.True(t, first.AutoDeployment)
@@ -58,12 +55,12 @@ func TestStackSetsPerParameterSet(t *testing.T) {
 	require.Len(t, first.Instances, 2)
 	assert.Equal(t, deployment.Instances{OrganizationalUnitIDs: []string{"ou-ac01-dataeng01", "ou-ac01-analytics"}, Accounts: []string{"210987654321"},
 		Filter: deployment.FilterDifference, Regions: []string{"eu-west-1"}, Group: "data"}, first.Instances[1])
-	assert.Equal(t, "acme-consumer-groups-sandbox", second.Name)
-	assert.Equal(t, "ConsumerGroupsSandbox", second.ID)
+	assert.Equal(t, "acme-consumer-groups-81a561b3", second.Name)
+	assert.Equal(t, "ConsumerGroups81a561b3", second.ID)
 	assert.Equal(t, "/sandbox/vpc/id", second.Parameters.VpcID)
 
 	require.Len(t, d.Groups, 3)
-	assert.Equal(t, "acme-consumer-groups-sandbox", d.Groups[2].StackSet)
+	assert.Equal(t, second.Name, d.Groups[2].StackSet)
 	assert.Equal(t, 8, d.Groups[2].ExpectedAccounts)
 	assert.Equal(t, "3 consumer group(s) in 4 OU(s) and 2 region(s), 2 StackSet(s)", d.GroupSummary())
 	assert.Len(t, d.Stacks, 4, "two providers, the control plane, the StackSets")
@@ -80,19 +77,29 @@ func TestStackSetsPerParameterSet(t *testing.T) {
 	assert.Equal(t, "obsset-consumers", nd.Consumers[0].StackSet)
 }
 
-// TestManyOUsSplit: 120 OUs are three operations of at most 50.
-func TestManyOUsSplit(t *testing.T) {
-	b, err := os.ReadFile("../examples/stacksets-organization.yaml")
+// TestGroupStackSetNames: a set's StackSet depends on its SSM names only,
+// not on the file's order or on which groups share it; the default names
+// keep <name>-consumer-groups.
+func TestGroupStackSetNames(t *testing.T) {
+	topo, err := topology.Load("../examples/stacksets-organization.yaml")
 	require.NoError(t, err)
-	var ous []string
-	for i := range 120 {
-		ous = append(ous, fmt.Sprintf("ou-ac01-many%05d", i))
+	names := func(topo *topology.Topology) map[string]string {
+		out := map[string]string{}
+		for _, g := range deployment.Resolve(topo).Groups {
+			out[g.Name] = g.StackSet
+		}
+		return out
 	}
-	raw := strings.Replace(string(b), "[ou-ac01-sandbox01]", "["+strings.Join(ous, ", ")+"]", 1)
-	topo, err := topology.Parse("many.yaml", []byte(raw))
-	require.NoError(t, err)
-	s := deployment.Resolve(topo).StackSets[1]
-	require.Len(t, s.Instances, 3)
-	assert.Equal(t, []int{50, 50, 20}, []int{len(s.Instances[0].OrganizationalUnitIDs), len(s.Instances[1].OrganizationalUnitIDs), len(s.Instances[2].OrganizationalUnitIDs)})
-	assert.Equal(t, ous[50], s.Instances[1].OrganizationalUnitIDs[0])
+	want := names(topo)
+	reordered := *topo
+	reordered.ConsumerGroups = []topology.ConsumerGroup{topo.ConsumerGroups[2], topo.ConsumerGroups[1], topo.ConsumerGroups[0]}
+	assert.Equal(t, want, names(&reordered), "order does not rename")
+	fewer := *topo
+	fewer.ConsumerGroups = topo.ConsumerGroups[1:]
+	got := names(&fewer)
+	assert.Equal(t, want["data"], got["data"], "removing platform does not rename data's StackSet")
+	def := *topo
+	def.ConsumerGroups = []topology.ConsumerGroup{{Name: "x", OrganizationalUnitIDs: []string{"ou-ac01-xxxxxxxx"}, Regions: []string{"eu-west-1"}}}
+	name, id := deployment.GroupStackSet(&def, def.ConsumerGroups[0])
+	assert.Equal(t, []string{"acme-consumer-groups", "ConsumerGroups"}, []string{name, id}, "a deployed topology's default set keeps its StackSet")
 }

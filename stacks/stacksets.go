@@ -136,7 +136,14 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 			continue
 		}
 		p.Description = "obslink: interface endpoint, security group and private zone in the VPC of every account of the OUs of consumer groups " + strings.Join(ds.Groups, ", ") + " (topology " + t.Name + ")"
-		out.Groups = append(out.Groups, stackset.New(stack, ds.ID, &p))
+		set := stackset.New(stack, ds.ID, &p)
+		if len(out.Groups) > 0 && ds.Name != deployment.GroupStackSetName(t) && out.Groups[0].Name() == deployment.GroupStackSetName(t) {
+			// A group that moves here from the default names' StackSet
+			// loses its instances there first: two private zones of one
+			// name cannot be associated with one VPC.
+			set.Resource().AddDependency(out.Groups[0].Resource())
+		}
+		out.Groups = append(out.Groups, set)
 	}
 	if len(d.Groups) > 0 {
 		newOrgReader(stack, t, providers)

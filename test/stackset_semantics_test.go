@@ -22,9 +22,14 @@ import (
 //     the group's ParameterOverrides; an account that automatic deployment
 //     adds later gets the defaults and the StackSet's Parameters only, never
 //     a group's overrides (UpdateStackInstances API reference);
-//   - operations: the resource handler runs each instance group's targets
-//     per region as one operation, and one CreateStackInstances,
-//     UpdateStackInstances or DeleteStackInstances call takes at most 50 OUs;
+//   - operations: one CreateStackInstances, UpdateStackInstances or
+//     DeleteStackInstances call takes at most 50 OUs. The StackSet
+//     resource's handler (aws-cloudformation-resource-providers-cloudformation,
+//     aws-cloudformation-stackset) picks one of two paths: when any target
+//     has an AccountFilterType, one operation per instance group, OU and
+//     region; otherwise it flattens the groups to (OU, region, overrides)
+//     and merges every OU with the same set of regions and the same
+//     overrides into one call;
 //   - concurrency: percentages round down, a concurrency of 0 is 1, and
 //     under STRICT_FAILURE_TOLERANCE (the API's default when ConcurrencyMode
 //     is absent) at most tolerance + 1 accounts deploy at once.
@@ -145,6 +150,33 @@ func (m ssModel) effective(n int) (concurrent, tolerated int) {
 	return concurrent, tolerated
 }
 
+// maxOUsPerOperation is the most OUs one of the handler's calls carries.
+func (m ssModel) maxOUsPerOperation() int {
+	for _, g := range m.Groups {
+		if g.Filter != "" {
+			return 1 // account-level targeting: an operation per OU and region
+		}
+	}
+	regionsOf := map[string][]string{} // OU + overrides -> regions
+	for _, g := range m.Groups {
+		for _, ou := range g.OUs {
+			key := ou + "\x00" + js(g.Overrides)
+			regionsOf[key] = append(regionsOf[key], g.Regions...)
+		}
+	}
+	calls := map[string]int{} // regions + overrides -> OUs
+	for key, regions := range regionsOf {
+		sort.Strings(regions)
+		overrides := key[strings.IndexByte(key, 0)+1:]
+		calls[strings.Join(regions, ",")+"\x00"+overrides]++
+	}
+	most := 0
+	for _, n := range calls {
+		most = max(most, n)
+	}
+	return most
+}
+
 // groupsIn finds the StackSet and instance groups that target group g's OUs.
 func groupsIn(sets []ssModel, g topology.ConsumerGroup) (ssModel, []ssGroup) {
 	for _, m := range sets {
@@ -184,9 +216,7 @@ func checkGroupSemantics(t *testing.T, file string, topo *topology.Topology, a A
 			c, _ := m.effective(n)
 			assert.GreaterOrEqual(t, c, max(n*topo.StackSets.MaxConcurrent()/100, 1), "%s: StackSet %s: %d accounts in a region deploy %d at a time", file, m.Name, n, c)
 		}
-		for i, g := range m.Groups {
-			assert.LessOrEqual(t, len(g.OUs), 50, "%s: StackSet %s: instance group %d is one operation per region with %d OUs", file, m.Name, i, len(g.OUs))
-		}
+		assert.LessOrEqual(t, m.maxOUsPerOperation(), 50, "%s: StackSet %s: OUs in one StackInstances operation", file, m.Name)
 	}
 	for _, g := range topo.ConsumerGroups {
 		m, found := groupsIn(sets, g)
@@ -246,24 +276,76 @@ func TestStackSetSemantics(t *testing.T) {
 	assert.GreaterOrEqual(t, n, 2, "examples with consumer groups")
 }
 
-// TestStackSetManyOUs: a group of 120 OUs is split into operations of at
-// most 50 OUs, each still with the group's names.
-func TestStackSetManyOUs(t *testing.T) {
+// TestStackSetOUsPerOperation: groups that share vpcParameters share a
+// StackSet, whose handler merges the OUs of groups with the same regions
+// into one operation. 30 + 30 OUs in different regions synthesize into
+// operations of at most 50 OUs; in the same regions validation refuses
+// them, as it refuses one group of 51.
+func TestStackSetOUsPerOperation(t *testing.T) {
 	b, rerr := os.ReadFile("../examples/stacksets-organization.yaml")
 	require.NoError(t, rerr)
-	raw := string(b)
-	var ous []string
-	for i := range 120 {
-		ous = append(ous, fmt.Sprintf("ou-ac01-many%05d", i))
+	ous := func(prefix string, n int) string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("ou-ac01-%s%05d", prefix, i))
+		}
+		return "[" + strings.Join(out, ", ") + "]"
 	}
-	raw = strings.Replace(raw, "organizationalUnitIds: [ou-ac01-sandbox01]", "organizationalUnitIds: ["+strings.Join(ous, ", ")+"]", 1)
-	topo, err := topology.Parse("many-ous.yaml", []byte(raw))
-	require.NoError(t, err)
+	raw := string(b)
+	raw = strings.Replace(raw, "organizationalUnitIds: [ou-ac01-platform1]", "organizationalUnitIds: "+ous("plat", 30), 1)
+	raw = strings.Replace(raw, "organizationalUnitIds: [ou-ac01-dataeng01, ou-ac01-analytics]", "organizationalUnitIds: "+ous("data", 30), 1)
+	raw = strings.Replace(raw, "    excludeAccounts: [\"210987654321\"]\n", "", 1) // the handler's merging path
+	require.NotContains(t, raw, "excludeAccounts")
+
+	topo, err := topology.Parse("sixty-ous.yaml", []byte(raw))
+	require.NoError(t, err, "30 OUs in two regions and 30 in one: two operations")
 	a := synth(t, topo)
-	checkGroupSemantics(t, "many-ous.yaml", topo, a)
+	checkGroupSemantics(t, "sixty-ous.yaml", topo, a)
 	for _, m := range readStackSets(t, a, "acme-consumers") {
-		if m.Name == "acme-consumer-groups-sandbox" {
-			assert.Len(t, m.Groups, 3, "120 OUs: 50 + 50 + 20")
+		if len(m.Groups) == 2 {
+			assert.Equal(t, 30, m.maxOUsPerOperation())
 		}
 	}
+
+	same := strings.Replace(raw, "    regions: [eu-west-1]\n    expectedAccounts: 20", "    regions: [eu-west-1, us-east-1]\n    expectedAccounts: 20", 1)
+	require.NotEqual(t, raw, same)
+	_, err = topology.Parse("sixty-ous-same-regions.yaml", []byte(same))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "consumerGroups[1].organizationalUnitIds: lists 30 OUs with consumerGroups[0]")
+	assert.Contains(t, err.Error(), "60 in all: one StackSet operation takes at most 50 OUs; target their parent OUs")
+
+	one := strings.Replace(raw, "organizationalUnitIds: [ou-ac01-sandbox01]", "organizationalUnitIds: "+ous("sand", 51), 1)
+	_, err = topology.Parse("51-ous.yaml", []byte(one))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "consumerGroups[2].organizationalUnitIds: lists 51 OUs, 51 in all")
+}
+
+// TestGroupStackSetOrder: a StackSet of other SSM names depends on the
+// default names' StackSet, so a group that moves out of it loses its
+// instances there before the new StackSet creates them (two private zones
+// of one name cannot share a VPC).
+func TestGroupStackSetOrder(t *testing.T) {
+	b, err := os.ReadFile("../examples/stacksets.yaml")
+	require.NoError(t, err)
+	raw := string(b) + "  - name: sandbox\n    organizationalUnitIds: [ou-a1b2-sandbox01]\n    regions: [us-east-1]\n    vpcParameters: {vpcId: /sandbox/vpc/id, subnetIds: /sandbox/vpc/subnets, cidr: /sandbox/vpc/cidr}\n"
+	topo, err := topology.Parse("two-sets.yaml", []byte(raw))
+	require.NoError(t, err)
+	a := synth(t, topo)
+	checkGroupSemantics(t, "two-sets.yaml", topo, a)
+	ids := map[string]string{}
+	deps := map[string]any{}
+	for id, r := range a.Template(t, "obsset-consumers").Of("AWS::CloudFormation::StackSet") {
+		ids[r.Properties["StackSetName"].(string)] = id
+		deps[r.Properties["StackSetName"].(string)] = r.DependsOn
+	}
+	require.Len(t, ids, 3)
+	var other string
+	for name := range ids {
+		if strings.HasPrefix(name, "obsset-consumer-groups-") {
+			other = name
+		}
+	}
+	require.NotEmpty(t, other)
+	assert.Contains(t, js(deps[other]), ids["obsset-consumer-groups"])
+	assert.Nil(t, deps["obsset-consumer-groups"])
 }

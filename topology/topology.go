@@ -136,6 +136,13 @@ type VPCParameters struct {
 	CIDR string `yaml:"cidr"`
 }
 
+// MaxOUsPerOperation is how many OUs one CreateStackInstances,
+// UpdateStackInstances or DeleteStackInstances call accepts. The StackSet
+// resource's handler merges the OUs of instance groups with the same
+// regions and parameters into one call, so groups that share
+// vpcParameters and regions count together.
+const MaxOUsPerOperation = 50
+
 // Default SSM parameter names of VPCParameters.
 const (
 	DefaultVpcIDParameter     = "/obslink/vpc-id"

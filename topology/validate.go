@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"sort"
 	"strings"
 )
 
@@ -538,6 +539,7 @@ func (v *validator) stackSets(t *Topology) {
 		names[c.Name] = fmt.Sprintf("consumers[%d]", i)
 	}
 	ouGroup := map[string]string{}
+	ops := map[string][]int{} // groups by SSM names and regions: one StackSet operation's OUs
 	for i, g := range t.ConsumerGroups {
 		p := fmt.Sprintf("consumerGroups[%d]", i)
 		if !reLabel.MatchString(g.Name) || len(g.Name) > 40 {
@@ -593,6 +595,30 @@ func (v *validator) stackSets(t *Topology) {
 		}
 		if g.ExpectedAccounts < 0 {
 			v.add(p+".expectedAccounts", "%d is negative; give how many accounts the OUs hold (for obslink plan), or leave it out", g.ExpectedAccounts)
+		}
+		if ops != nil {
+			id, subnets, cidr := g.VPCParameters.Names()
+			regions := append([]string(nil), g.Regions...)
+			sort.Strings(regions)
+			key := strings.Join([]string{id, subnets, cidr, strings.Join(regions, ",")}, "\n")
+			prev := ops[key]
+			ops[key] = append(prev, i)
+			n := len(g.OrganizationalUnitIDs)
+			for _, k := range prev {
+				n += len(t.ConsumerGroups[k].OrganizationalUnitIDs)
+			}
+			if n > MaxOUsPerOperation {
+				with := ""
+				if len(prev) > 0 {
+					var names []string
+					for _, k := range prev {
+						names = append(names, fmt.Sprintf("consumerGroups[%d]", k))
+					}
+					with = " with " + strings.Join(names, ", ") + " (same vpcParameters and regions: one StackSet, whose handler merges their OUs into one operation)"
+				}
+				v.add(p+".organizationalUnitIds", "lists %d OUs%s, %d in all: one StackSet operation takes at most %d OUs; target their parent OUs instead (a parent's accounts include its child OUs')", len(g.OrganizationalUnitIDs), with, n, MaxOUsPerOperation)
+				ops = nil // once
+			}
 		}
 		id, subnets, cidr := g.VPCParameters.Names()
 		for _, f := range []struct{ path, name string }{{"vpcId", id}, {"subnetIds", subnets}, {"cidr", cidr}} {

@@ -23,7 +23,9 @@ const MaxTemplateBody = 51200
 
 // MaxOrganizationalUnits is how many OUs one StackSet operation
 // (CreateStackInstances, UpdateStackInstances, DeleteStackInstances)
-// accepts; each Targets is one operation per region.
+// accepts. Without an account filter on any Targets, the StackSet
+// resource's handler merges the OUs of Targets with the same regions and
+// overrides into one operation: keep their sum within it too.
 const MaxOrganizationalUnits = 50
 
 // Targets are stack instances in Regions of the accounts Accounts within the
@@ -84,6 +86,7 @@ type Props struct {
 // StackSet is one service-managed StackSet.
 type StackSet struct {
 	constructs.Construct
+	name     string
 	resource awscloudformation.CfnStackSet
 }
 
@@ -170,6 +173,7 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 	if len(p.Capabilities) > 0 {
 		props2.Capabilities = jsii.Strings(p.Capabilities...)
 	}
+	s.name = p.StackSetName
 	s.resource = awscloudformation.NewCfnStackSet(s.Construct, jsii.String("Resource"), props2)
 	return s
 }
@@ -204,6 +208,9 @@ func (p *Props) check() error {
 	}
 	return nil
 }
+
+// Name is the StackSet's name.
+func (s *StackSet) Name() string { return s.name }
 
 // Resource is the AWS::CloudFormation::StackSet.
 func (s *StackSet) Resource() awscloudformation.CfnStackSet { return s.resource }
