@@ -68,9 +68,11 @@ lint:
 	@if command -v shellcheck >/dev/null; then shellcheck .ci/run assets/nginx/*.sh internal/nginxtest/*.sh; \
 	else echo "shellcheck not installed: skipped (make testdeps installs it)"; fi
 
-# Rewrite test/golden/ from the default topology after an intended change.
+# Rewrite test/golden/ from the default topology, and diagram/testdata/ from
+# every example's drawing, after an intended change.
 golden: toolchain
 	UPDATE_GOLDEN=1 CDK_VALIDATION=false go test -count=1 -run TestGoldenTemplates ./test
+	UPDATE_GOLDEN=1 go test -count=1 -run TestGoldenGraphs ./diagram
 
 # Benchmarks: synth at scale (1 to 200 consumers, next to an empty-stack
 # floor) and the proxy's data path (obslink's nginx config vs HAProxy doing

@@ -3,9 +3,11 @@ package diagram_test
 import (
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/pmezard/go-difflib/difflib"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -92,4 +94,47 @@ func TestDOTRendersWithGraphviz(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, string(out), "<svg")
 	assert.Contains(t, string(out), "payments")
+}
+
+// TestGoldenGraphs compares the Mermaid and DOT drawings of every example
+// and environment with diagram/testdata/: a change to the drawing of a
+// topology is on purpose. After an intended change: make golden
+// (UPDATE_GOLDEN=1), then review the diff of diagram/testdata/.
+func TestGoldenGraphs(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.yaml")
+	require.NoError(t, err)
+	envs, err := filepath.Glob("../environments/*.yaml")
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	update := os.Getenv("UPDATE_GOLDEN") == "1"
+	if update {
+		require.NoError(t, os.RemoveAll("testdata"))
+		require.NoError(t, os.MkdirAll("testdata", 0o755))
+	}
+	var drawn []string
+	for _, f := range append(files, envs...) {
+		topo := load(t, f)
+		name := filepath.Base(filepath.Dir(f)) + "-" + strings.TrimSuffix(filepath.Base(f), ".yaml")
+		for ext, draw := range map[string]func(*topology.Topology) string{".mmd": diagram.Mermaid, ".dot": diagram.DOT} {
+			golden := filepath.Join("testdata", name+ext)
+			drawn = append(drawn, golden)
+			got := draw(topo)
+			if update {
+				require.NoError(t, os.WriteFile(golden, []byte(got), 0o644))
+				continue
+			}
+			want, err := os.ReadFile(golden)
+			require.NoError(t, err, "no golden drawing for %s: run make golden", f)
+			if got != string(want) {
+				diff, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+					A: difflib.SplitLines(string(want)), B: difflib.SplitLines(got),
+					FromFile: "diagram/" + golden, ToFile: "drawn", Context: 2,
+				})
+				t.Errorf("%s drawn differently; run make golden if intended:\n%s", f, diff)
+			}
+		}
+	}
+	stored, err := filepath.Glob("testdata/*")
+	require.NoError(t, err)
+	assert.ElementsMatch(t, drawn, stored, "a golden drawing without its topology file, or the reverse: run make golden")
 }
