@@ -43,6 +43,10 @@ type Deployment struct {
 	StackSets []StackSet
 }
 
+// LinkNone is Link in proxy.mode none; the other links are the topology's
+// interRegion values.
+const LinkNone = "none"
+
 // Stack kinds.
 const (
 	KindAccepter     = "peering-accepter"
@@ -201,7 +205,7 @@ func Resolve(t *topology.Topology) *Deployment {
 	cp := t.ControlPlane
 	d := &Deployment{Name: t.Name, MainRegion: cp.Region, Link: string(t.InterRegion)}
 	if t.Proxyless() {
-		d.Link = "none"
+		d.Link = LinkNone
 	}
 	d.Stacks = stacks(t)
 	for _, r := range sortedRegions(t) {
