@@ -1,5 +1,6 @@
-// Package diagram draws a topology: which consumer reaches which provider,
-// and how each provider reaches the cluster. Mermaid text for READMEs and
+// Package diagram draws a topology: which consumer or consumer group
+// reaches which provider, how each provider reaches the cluster, and which
+// StackSet deploys which consumers. Mermaid text for READMEs and
 // pull requests, Graphviz DOT for an SVG.
 package diagram
 
@@ -23,7 +24,8 @@ type group struct {
 
 type graph struct {
 	groups []group
-	edges  []edge
+	// edges carry traffic; deploys are what a StackSet deploys.
+	edges, deploys []edge
 }
 
 func id(parts ...string) string {
@@ -32,7 +34,7 @@ func id(parts ...string) string {
 
 // build lays out t as deployment.Resolve models it: the control plane, one
 // group per provider region (and the hub in tgw mode), one group per
-// consumer. The topology adds what only a drawing needs: the services and
+// consumer and per consumer group, and the StackSets. The topology adds what only a drawing needs: the services and
 // their ALBs, the VPCs' CIDRs, the gateways' ASNs.
 func build(t *topology.Topology) graph {
 	d := deployment.Resolve(t)
@@ -115,6 +117,7 @@ func build(t *topology.Topology) graph {
 		}
 	}
 
+	agents := fmt.Sprintf("agents → {%s}.%s", strings.Join(names, ","), t.Domain)
 	byName := map[string]topology.Consumer{}
 	for _, c := range t.Consumers {
 		byName[c.Name] = c
@@ -125,14 +128,92 @@ func build(t *topology.Topology) graph {
 		ep := id("ep", c.Name)
 		v := byName[c.Name].VPC
 		vpc := "new VPC " + v.CIDR
-		if v.Existing() {
+		switch {
+		case c.StackSet != "":
+			vpc = "the account's VPC (SSM " + d.StackSet(c.StackSet).Parameters.VpcID + ")"
+		case v.Existing():
 			vpc = v.ID + " " + v.CIDR
 		}
 		g.groups = append(g.groups, group{id: id("consumer", c.Name), label: fmt.Sprintf("%s · %s · %s", c.Name, c.Account, c.Region),
-			nodes: []node{{ep, fmt.Sprintf("agents → %s.%s<br/>endpoint in %s", "{"+strings.Join(names, ",")+"}", t.Domain, vpc)}}})
+			nodes: []node{{ep, fmt.Sprintf("%s<br/>endpoint in %s", agents, vpc)}}})
 		g.edges = append(g.edges, edge{ep, id("svc", c.Provider), privateLink(c.Region, c.Provider)})
 	}
+
+	// A consumer group: every account of its OUs, in each of its regions,
+	// to the provider serving that region.
+	for _, cg := range d.Groups {
+		ep := id("ep", cg.Name)
+		ous := "OU " + cg.OrganizationalUnitIDs[0]
+		if len(cg.OrganizationalUnitIDs) > 1 {
+			ous = "OUs " + list(cg.OrganizationalUnitIDs)
+		}
+		accounts := "every account"
+		if cg.ExpectedAccounts > 0 {
+			accounts = fmt.Sprintf("%d accounts", cg.ExpectedAccounts)
+		}
+		label := fmt.Sprintf("%s in %s", accounts, strings.Join(cg.Regions, ", "))
+		if n := len(cg.ExcludedAccounts); n > 0 {
+			label += fmt.Sprintf("<br/>%d excluded: %s", n, list(cg.ExcludedAccounts))
+		}
+		label += fmt.Sprintf("<br/>%s<br/>endpoint in each account's VPC (SSM %s)", agents, cg.Parameters.VpcID)
+		g.groups = append(g.groups, group{id: id("group", cg.Name), label: fmt.Sprintf("group %s · %s", cg.Name, ous), nodes: []node{{ep, label}}})
+		seen := map[edge]bool{}
+		for _, r := range cg.Regions {
+			e := edge{ep, id("svc", providerFor(d, r)), privateLink(r, providerFor(d, r))}
+			if !seen[e] {
+				seen[e] = true
+				g.edges = append(g.edges, e)
+			}
+		}
+	}
+
+	// The StackSets, in the administrator's account and the main region,
+	// and what each deploys.
+	for _, s := range d.Stacks {
+		if s.Kind != deployment.KindStackSets {
+			continue
+		}
+		sg := group{id: "stacksets", label: fmt.Sprintf("StackSets · %s · %s", s.Account, s.Region)}
+		for _, set := range d.StackSets {
+			n := id("stackset", set.ID)
+			what := "the named consumers' accounts"
+			if set.AutoDeployment {
+				what = "the OUs' accounts, automatic deployment"
+			}
+			sg.nodes = append(sg.nodes, node{n, fmt.Sprintf("StackSet %s<br/>%s", set.Name, what)})
+			for _, c := range consumers {
+				if c.StackSet == set.Name {
+					g.deploys = append(g.deploys, edge{n, id("ep", c.Name), "deploys"})
+				}
+			}
+			for _, name := range set.Groups {
+				g.deploys = append(g.deploys, edge{n, id("ep", name), "deploys"})
+			}
+		}
+		g.groups = append(g.groups, sg)
+	}
 	return g
+}
+
+// providerFor is the region of the provider that serves region.
+func providerFor(d *deployment.Deployment, region string) string {
+	for _, p := range d.Providers {
+		for _, r := range p.ServedRegions {
+			if r == region {
+				return p.Region
+			}
+		}
+	}
+	return region
+}
+
+// list joins up to three items, and says how many more there are.
+func list(items []string) string {
+	const shown = 3
+	if len(items) <= shown {
+		return strings.Join(items, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(items[:shown], ", "), len(items)-shown)
 }
 
 // privateLink labels the edge from an endpoint in region to the endpoint
@@ -158,7 +239,8 @@ func providers(t *topology.Topology, d *deployment.Deployment) []deployment.Prov
 }
 
 // Mermaid returns t as a Mermaid flowchart: arrows point the way traffic
-// flows, agent to cluster.
+// flows, agent to cluster; dotted arrows go from a StackSet to what it
+// deploys.
 func Mermaid(t *topology.Topology) string {
 	g := build(t)
 	var b strings.Builder
@@ -177,10 +259,14 @@ func Mermaid(t *topology.Topology) string {
 			fmt.Fprintf(&b, "  %s -- \"%s\" --> %s\n", e.from, e.label, e.to)
 		}
 	}
+	for _, e := range g.deploys {
+		fmt.Fprintf(&b, "  %s -.->|%s| %s\n", e.from, e.label, e.to)
+	}
 	return b.String()
 }
 
-// DOT returns t as a Graphviz digraph (render with dot -Tsvg).
+// DOT returns t as a Graphviz digraph (render with dot -Tsvg); dashed
+// edges go from a StackSet to what it deploys.
 func DOT(t *topology.Topology) string {
 	g := build(t)
 	var b strings.Builder
@@ -194,6 +280,9 @@ func DOT(t *topology.Topology) string {
 	}
 	for _, e := range g.edges {
 		fmt.Fprintf(&b, "  %s -> %s [label=%q];\n", e.from, e.to, e.label)
+	}
+	for _, e := range g.deploys {
+		fmt.Fprintf(&b, "  %s -> %s [label=%q, style=dashed];\n", e.from, e.to, e.label)
 	}
 	b.WriteString("}\n")
 	return b.String()

@@ -1,6 +1,7 @@
 package diagram_test
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -66,6 +67,108 @@ func TestModes(t *testing.T) {
 	}
 }
 
+// edited loads file with each edit's first string replaced by its second.
+func edited(t *testing.T, file string, edits ...[2]string) *topology.Topology {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	text := string(b)
+	for _, e := range edits {
+		require.Contains(t, text, e[0])
+		text = strings.Replace(text, e[0], e[1], 1)
+	}
+	topo, err := topology.Parse(file, []byte(text))
+	require.NoError(t, err)
+	return topo
+}
+
+// Consumer groups and StackSets: each group with its OUs, regions,
+// accounts and exclusions, an edge per provider it reaches, and a dotted
+// "deploys" edge from its StackSet, in the administrator's account.
+func TestGroupsAndStackSets(t *testing.T) {
+	const org = "../examples/stacksets-organization.yaml"
+	var many []string
+	for i := range 5 {
+		many = append(many, fmt.Sprintf("ou-ac01-many%05d", i))
+	}
+	tests := []struct {
+		name         string
+		topo         *topology.Topology
+		want, absent []string
+	}{
+		{
+			name: "organization",
+			topo: load(t, org),
+			want: []string{
+				`subgraph group_platform["group platform · OU ou-ac01-platform1"]`,
+				`ep_platform["12 accounts in eu-west-1, us-east-1<br/>agents → {metrics,logs,traces}.observability.internal<br/>endpoint in each account's VPC (SSM /acme/network/vpc-id)"]`,
+				`subgraph group_data["group data · OUs ou-ac01-dataeng01, ou-ac01-analytics"]`,
+				`20 accounts in eu-west-1<br/>1 excluded: 210987654321<br/>`,
+				"(SSM /sandbox/vpc/id)",
+				`ep_platform -- "PrivateLink" --> svc_eu_west_1`,
+				`ep_platform -- "PrivateLink" --> svc_us_east_1`,
+				`ep_sandbox -- "PrivateLink" --> svc_us_east_1`,
+				`subgraph stacksets["StackSets · 444444444444 · eu-west-1"]`,
+				`stackset_ConsumerGroups["StackSet acme-consumer-groups<br/>the OUs' accounts, automatic deployment"]`,
+				"stackset_ConsumerGroups -.->|deploys| ep_platform\n",
+				"stackset_ConsumerGroups -.->|deploys| ep_data\n",
+				"stackset_ConsumerGroupsSandbox -.->|deploys| ep_sandbox\n",
+			},
+			absent: []string{"ep_data -- \"PrivateLink\" --> svc_us_east_1", "--> ep_", "consumer_"},
+		},
+		{
+			name: "native: every region to the main one, one edge per kind",
+			topo: edited(t, org, [2]string{"interRegion: peering", "interRegion: native"},
+				[2]string{"  - region: us-east-1\n    cidr: 10.100.1.0/24\n    availabilityZones: [us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f]\n", ""},
+				[2]string{"regions: [eu-west-1]\n    expectedAccounts: 20", "regions: [eu-west-1, us-east-1, ap-northeast-1]\n    expectedAccounts: 20"}),
+			want: []string{
+				`ep_platform -- "PrivateLink" --> svc_eu_west_1`,
+				`ep_platform -- "cross-region PrivateLink" --> svc_eu_west_1`,
+				`ep_data -- "cross-region PrivateLink" --> svc_eu_west_1`,
+				`ep_sandbox -- "cross-region PrivateLink" --> svc_eu_west_1`,
+			},
+			absent: []string{"svc_us_east_1"},
+		},
+		{
+			name: "no expectedAccounts, many OUs",
+			topo: edited(t, org, [2]string{"    expectedAccounts: 8\n", ""}, [2]string{"[ou-ac01-sandbox01]", "[" + strings.Join(many, ", ") + "]"}),
+			want: []string{
+				`group sandbox · OUs ou-ac01-many00000, ou-ac01-many00001, ou-ac01-many00002 and 2 more"]`,
+				`ep_sandbox["every account in us-east-1<br/>`,
+			},
+		},
+		{
+			name: "named consumers in a StackSet",
+			topo: load(t, "../examples/stacksets.yaml"),
+			want: []string{
+				`ep_payments["agents → {metrics,traces}.observability.internal<br/>endpoint in the account's VPC (SSM /obslink/vpc-id)"]`,
+				`stackset_Consumers["StackSet obsset-consumers<br/>the named consumers' accounts"]`,
+				"stackset_Consumers -.->|deploys| ep_payments\n",
+				"stackset_Consumers -.->|deploys| ep_search\n",
+				"stackset_ConsumerGroups -.->|deploys| ep_workloads\n",
+				`ep_workloads -- "PrivateLink" --> svc_us_east_1`,
+			},
+			absent: []string{"new VPC", "--> ep_"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := diagram.Mermaid(tt.topo)
+			for _, w := range tt.want {
+				assert.Equal(t, 1, strings.Count(m, w), "once: %s\n%s", w, m)
+			}
+			for _, a := range tt.absent {
+				assert.NotContains(t, m, a)
+			}
+		})
+	}
+
+	dot := diagram.DOT(load(t, org))
+	assert.Contains(t, dot, `stackset_ConsumerGroups -> ep_platform [label="deploys", style=dashed];`)
+	assert.Contains(t, dot, `ep_platform -> svc_us_east_1 [label="PrivateLink"];`)
+	assert.Contains(t, dot, `label="20 accounts in eu-west-1\n1 excluded: 210987654321\n`, "a line each")
+}
+
 // The diagram in the README is the one obslink draws for the default topology.
 func TestReadmeDiagramIsCurrent(t *testing.T) {
 	readme, err := os.ReadFile("../README.md")
@@ -88,12 +191,17 @@ func TestDOTRendersWithGraphviz(t *testing.T) {
 		}
 		t.Skip("Graphviz is not installed; SVG output is optional")
 	}
-	cmd := exec.Command(bin, "-Tsvg")
-	cmd.Stdin = strings.NewReader(dot)
-	out, err := cmd.Output()
-	require.NoError(t, err)
-	assert.Contains(t, string(out), "<svg")
-	assert.Contains(t, string(out), "payments")
+	for _, tt := range []struct{ dot, want string }{
+		{dot, "payments"},
+		{diagram.DOT(load(t, "../examples/stacksets-organization.yaml")), "stroke-dasharray"}, // a dashed "deploys" edge
+	} {
+		cmd := exec.Command(bin, "-Tsvg")
+		cmd.Stdin = strings.NewReader(tt.dot)
+		out, err := cmd.Output()
+		require.NoError(t, err)
+		assert.Contains(t, string(out), "<svg")
+		assert.Contains(t, string(out), tt.want)
+	}
 }
 
 // TestGoldenGraphs compares the Mermaid and DOT drawings of every example
