@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/obslink/obslink/deployment"
 	"github.com/obslink/obslink/internal/burstable"
 	"github.com/obslink/obslink/topology"
 )
@@ -66,6 +68,9 @@ const (
 // without gibPerDay and no total to share over them.
 var ErrNoLoad = errors.New("no data load given")
 
+// shownNames is how many names a message lists before it counts the rest.
+const shownNames = 5
+
 // Mode is an inter-region mode plan prices.
 type Mode string
 
@@ -101,8 +106,9 @@ func (l Load) gbPerMonth() float64 { return l.GiBPerDay * HoursPerMonth / 24 }
 
 // Options are a plan's inputs besides the topology.
 type Options struct {
-	// Total is shared evenly over the consumers that give no figure of
-	// their own (gibPerDay, requestsPerSecond).
+	// Total is shared evenly over the consumer VPCs that give no figure of
+	// their own (gibPerDay, requestsPerSecond): the named consumers without
+	// one, and every account of a consumer group in each of its regions.
 	Total Load
 	// Capacity is the CPU cost of load. Required: MeasuredCapacity(), or a
 	// test's own figures.
@@ -111,15 +117,39 @@ type Options struct {
 	Prices *Prices
 }
 
-// Consumer is one consumer's share of the load.
+// Consumer is the load of consumer VPCs in one region: a named consumer's
+// VPC, or the VPCs of a consumer group's accounts there (one each).
 type Consumer struct {
+	// Name is the named consumer's, or the group's.
 	Name, Region string
-	Load         Load
-	// Zones of its VPC, each with an endpoint network interface.
+	// Group: the consumer group Name's accounts in Region.
+	Group bool
+	// VPCs is how many consumer VPCs this is: 1 for a named consumer, the
+	// group's connected accounts for a group.
+	VPCs int
+	// Load is the VPCs' load, together.
+	Load Load
+	// Zones of each VPC, each with an endpoint network interface.
 	Zones int
 	// ZonesAssumed: the file gives none (AssumedZones).
 	ZonesAssumed bool
 }
+
+// Group is a consumer group as plan counts it: Accounts (expectedAccounts,
+// every account in its OUs) less Excluded connect, each in every one of
+// Regions, with a consumer VPC there.
+type Group struct {
+	Name               string
+	Accounts, Excluded int
+	Regions            []string
+}
+
+// Connected is how many of the group's accounts have a stack instance.
+func (g Group) Connected() int { return g.Accounts - g.Excluded }
+
+// VPCs is how many consumer VPCs the group has: one per connected account
+// and region.
+func (g Group) VPCs() int { return g.Connected() * len(g.Regions) }
 
 // Fleet is the proxy fleet of one provider region.
 type Fleet struct {
@@ -224,18 +254,26 @@ type Result struct {
 	LogLineBytes int
 	// TLSPassthrough: the proxies log a line per connection, not per request.
 	TLSPassthrough bool
-	// NoRequests names the consumers whose requests/s is 0 because neither
-	// the file nor the flags give one: per-request CPU and access logs are
-	// not counted for them.
+	// NoRequests names the named consumers whose requests/s is 0 because
+	// neither the file nor the flags give one: per-request CPU and access
+	// logs are not counted for them (nor for the groups' VPCs when the
+	// flags give no requests/s: GroupsNoRequests).
 	NoRequests []string
 	// LogPriceMain is the main region's CloudWatch Logs ingestion price per
 	// GB, for the note on NoRequests.
 	LogPriceMain float64
 	Total        Load
-	Consumers    []Consumer
-	Costs        []Cost
-	Capacity     Capacity
-	PriceDate    string
+	// Share is each consumer VPC's share of Total, for those without
+	// figures of their own.
+	Share Load
+	// Consumers are the named consumers, in file order, then the groups'
+	// VPCs, a row per group and region.
+	Consumers []Consumer
+	// Groups are the consumer groups, in file order.
+	Groups    []Group
+	Costs     []Cost
+	Capacity  Capacity
+	PriceDate string
 	// Notes are what the reader should know about this plan's inputs.
 	Notes []string
 }
@@ -295,12 +333,18 @@ func Make(t *topology.Topology, o Options) (*Result, error) {
 	if m := t.Monitoring.NetworkBaselineMbps; m != nil {
 		spec.BaselineMbps = *m
 	}
-	mode := Mode(t.InterRegion)
-	if t.Proxyless() {
+	d := deployment.Resolve(t)
+	mode := Mode(d.Link)
+	if d.Link == deployment.LinkNone {
 		mode = Proxyless
 	}
+	groups, err := countGroups(d)
+	if err != nil {
+		return nil, err
+	}
 	r := &Result{
-		Name: t.Name, Mode: mode, MainRegion: t.ControlPlane.Region,
+		Groups: groups,
+		Name:   t.Name, Mode: mode, MainRegion: t.ControlPlane.Region,
 		InstanceType: t.Proxy.InstanceType, Instance: spec,
 		MinCapacity: t.Proxy.Min(), MaxCapacity: t.Proxy.Max(),
 		NetworkPercent: defaultNetworkPercent, Total: o.Total,
@@ -333,10 +377,7 @@ func Make(t *topology.Topology, o Options) (*Result, error) {
 	if err := r.shareLoad(t, o.Total); err != nil {
 		return nil, err
 	}
-	if len(t.ConsumerGroups) > 0 {
-		r.Notes = append(r.Notes, fmt.Sprintf("%d consumer group(s) not counted: their accounts are not in the file; give their load to named consumers or add it to the flags' totals and expect more endpoints and zones", len(t.ConsumerGroups)))
-	}
-	p := &pricer{prices: o.Prices, origin: regionOrigins(t)}
+	p := &pricer{prices: o.Prices, origin: regionOrigins(t, d)}
 	r.LogPriceMain = p.get(itemLogsIngestGB, r.MainRegion)
 	for _, mode := range Modes() {
 		r.Costs = append(r.Costs, r.cost(t, mode, p))
@@ -360,50 +401,95 @@ func checkLoad(l Load) error {
 	return nil
 }
 
-// shareLoad gives each consumer its own figures, or an even share of the
-// totals among the consumers without one.
-func (r *Result) shareLoad(t *topology.Topology, total Load) error {
-	if len(t.Consumers) == 0 {
-		return fmt.Errorf("consumers: the topology names no consumer to put the load on (consumer groups' accounts are not in the file); name at least one consumer")
+// countGroups reads the consumer groups of d and refuses a group plan
+// cannot count: without expectedAccounts, or with no account left after
+// excludeAccounts. Every such group is named at once.
+func countGroups(d *deployment.Deployment) ([]Group, error) {
+	var out []Group
+	var problems []string
+	for i, g := range d.Groups {
+		field := fmt.Sprintf("consumerGroups[%d].expectedAccounts (group %s)", i, g.Name)
+		switch {
+		case g.ExpectedAccounts == 0:
+			problems = append(problems, fmt.Sprintf("%s: not given, and plan counts a consumer VPC for each account of the group in each of its regions (%s); add expectedAccounts: N, the number of accounts in its OUs (excluded accounts included)",
+				field, strings.Join(g.Regions, ", ")))
+		case len(g.ExcludedAccounts) >= g.ExpectedAccounts:
+			problems = append(problems, fmt.Sprintf("%s: %d, and excludeAccounts lists %d, which leaves no account to connect; expectedAccounts counts every account in the OUs, excluded ones included: give that number",
+				field, g.ExpectedAccounts, len(g.ExcludedAccounts)))
+		}
+		out = append(out, Group{Name: g.Name, Accounts: g.ExpectedAccounts, Excluded: len(g.ExcludedAccounts), Regions: g.Regions})
 	}
-	var withoutGiB, withoutRPS int
+	if len(problems) > 0 {
+		return nil, errors.New(strings.Join(problems, "\n"))
+	}
+	return out, nil
+}
+
+// shareLoad gives each named consumer its own figures, or an even share of
+// the totals among the consumer VPCs without one, and each group's VPCs
+// their shares.
+func (r *Result) shareLoad(t *topology.Topology, total Load) error {
+	var withoutGiB, withoutRPS, groupVPCs int
+	var noGiB []string
 	for _, c := range t.Consumers {
 		if c.GibPerDay == nil {
 			withoutGiB++
+			noGiB = append(noGiB, c.Name)
 		}
 		if c.RequestsPerSecond == nil {
 			withoutRPS++
 		}
 	}
+	for _, g := range r.Groups {
+		groupVPCs += g.VPCs()
+	}
+	withoutGiB += groupVPCs
+	withoutRPS += groupVPCs
 	if withoutGiB > 0 && total.GiBPerDay == 0 {
-		var names []string
-		for _, c := range t.Consumers {
-			if c.GibPerDay == nil {
-				names = append(names, c.Name)
-			}
+		var who []string
+		if len(noGiB) > 0 {
+			who = append(who, "consumer(s) "+names(noGiB))
 		}
-		return fmt.Errorf("%w: consumer(s) %s give no gibPerDay and the total is 0 GiB a day, so the plan would price no traffic; give the agents' totals with --gib-per-day N (and --requests-per-second N), shared evenly over the consumers without figures of their own, or each consumer's gibPerDay (and requestsPerSecond) in the file",
-			ErrNoLoad, strings.Join(names, ", "))
-	}
-	share := func(own *float64, total float64, without int) float64 {
-		if own != nil {
-			return *own
+		if len(r.Groups) > 0 {
+			who = append(who, r.groupVPCs())
 		}
-		return total / float64(without)
+		return fmt.Errorf("%w: %s give no gibPerDay and the total is 0 GiB a day, so the plan would price no traffic; give the agents' totals with --gib-per-day N (and --requests-per-second N), shared evenly over the consumer VPCs without figures of their own, or each consumer's gibPerDay (and requestsPerSecond) in the file",
+			ErrNoLoad, strings.Join(who, " and "))
 	}
+	if withoutGiB > 0 {
+		r.Share.GiBPerDay = total.GiBPerDay / float64(withoutGiB)
+	}
+	if withoutRPS > 0 {
+		r.Share.RequestsPerSecond = total.RequestsPerSecond / float64(withoutRPS)
+	}
+	own := func(v *float64, share float64) float64 {
+		if v != nil {
+			return *v
+		}
+		return share
+	}
+	var assumed int
 	for _, c := range t.Consumers {
 		zones := len(c.VPC.AvailabilityZones)
-		cl := Consumer{Name: c.Name, Region: c.Region, Zones: zones, Load: Load{
-			GiBPerDay:         share(c.GibPerDay, total.GiBPerDay, withoutGiB),
-			RequestsPerSecond: share(c.RequestsPerSecond, total.RequestsPerSecond, withoutRPS),
+		cl := Consumer{Name: c.Name, Region: c.Region, VPCs: 1, Zones: zones, Load: Load{
+			GiBPerDay:         own(c.GibPerDay, r.Share.GiBPerDay),
+			RequestsPerSecond: own(c.RequestsPerSecond, r.Share.RequestsPerSecond),
 		}}
 		if zones == 0 {
 			cl.Zones, cl.ZonesAssumed = AssumedZones, true
+			assumed++
 		}
 		if c.RequestsPerSecond == nil && total.RequestsPerSecond == 0 {
 			r.NoRequests = append(r.NoRequests, c.Name)
 		}
 		r.Consumers = append(r.Consumers, cl)
+	}
+	for _, g := range r.Groups {
+		for _, region := range g.Regions {
+			n := float64(g.Connected())
+			r.Consumers = append(r.Consumers, Consumer{Name: g.Name, Region: region, Group: true, VPCs: g.Connected(),
+				Load: Load{GiBPerDay: n * r.Share.GiBPerDay, RequestsPerSecond: n * r.Share.RequestsPerSecond}, Zones: AssumedZones, ZonesAssumed: true})
+		}
 	}
 	if withoutGiB == 0 && total.GiBPerDay > 0 {
 		r.Notes = append(r.Notes, "--gib-per-day not used: every consumer gives gibPerDay")
@@ -411,17 +497,59 @@ func (r *Result) shareLoad(t *topology.Topology, total Load) error {
 	if withoutRPS == 0 && total.RequestsPerSecond > 0 {
 		r.Notes = append(r.Notes, "--requests-per-second not used: every consumer gives requestsPerSecond")
 	}
-	for _, c := range r.Consumers {
-		if c.ZonesAssumed {
-			r.Notes = append(r.Notes, fmt.Sprintf("consumer %s: no zones in the file (its VPC comes from SSM); counted as %d", c.Name, AssumedZones))
+	if len(r.Groups) > 0 {
+		var parts []string
+		for _, g := range r.Groups {
+			accounts := strconv.Itoa(g.Accounts)
+			if g.Excluded > 0 {
+				accounts = fmt.Sprintf("(%d − %d excluded)", g.Accounts, g.Excluded)
+			}
+			parts = append(parts, fmt.Sprintf("%s %s accounts × %d region(s) = %d", g.Name, accounts, len(g.Regions), g.VPCs()))
 		}
+		r.Notes = append(r.Notes, fmt.Sprintf("consumer groups: a consumer VPC per account and region, priced as a named consumer's (an endpoint per zone, a private zone, a share of the load): %s; %d VPCs in all, from expectedAccounts, which is yours to keep current (automatic deployment adds an account that joins an OU without a change to the file)",
+			strings.Join(parts, ", "), groupVPCs))
+	}
+	if assumed > 0 || len(r.Groups) > 0 {
+		var who []string
+		if assumed > 0 {
+			who = append(who, plural(assumed, "consumer"))
+		}
+		if len(r.Groups) > 0 {
+			who = append(who, r.groupVPCs())
+		}
+		r.Notes = append(r.Notes, fmt.Sprintf("%s: no zones in the file (their VPCs come from SSM); counted as %d each", strings.Join(who, " and "), AssumedZones))
 	}
 	return nil
 }
 
+// groupVPCs counts the groups' VPCs: "the 51 VPCs of 3 consumer groups".
+func (r *Result) groupVPCs() string {
+	n := 0
+	for _, g := range r.Groups {
+		n += g.VPCs()
+	}
+	return fmt.Sprintf("the %s of %s", plural(n, "VPC"), plural(len(r.Groups), "consumer group"))
+}
+
+// plural counts n things: "1 consumer", "2 consumers".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// names lists up to shownNames names, and counts the rest.
+func names(list []string) string {
+	if len(list) <= shownNames {
+		return strings.Join(list, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(list[:shownNames], ", "), len(list)-shownNames)
+}
+
 // regionOrigins maps each region of the topology to the first field that
 // names it, for errors.
-func regionOrigins(t *topology.Topology) map[string]string {
+func regionOrigins(t *topology.Topology, d *deployment.Deployment) map[string]string {
 	out := map[string]string{t.ControlPlane.Region: "controlPlane.region"}
 	for i, r := range t.Regions {
 		if _, ok := out[r.Region]; !ok {
@@ -433,12 +561,20 @@ func regionOrigins(t *topology.Topology) map[string]string {
 			out[c.Region] = fmt.Sprintf("consumers[%d].region", i)
 		}
 	}
+	for i, g := range d.Groups {
+		for j, region := range g.Regions {
+			if _, ok := out[region]; !ok {
+				out[region] = fmt.Sprintf("consumerGroups[%d].regions[%d]", i, j)
+			}
+		}
+	}
 	return out
 }
 
 // providerRegions are the regions with a proxy fleet in mode, in the
-// file's order: the regions entries, then the consumers' other regions.
-func providerRegions(t *topology.Topology, mode Mode) []string {
+// file's order: the regions entries, then the other regions of the
+// consumers and groups, sorted.
+func (r *Result) providerRegions(t *topology.Topology, mode Mode) []string {
 	switch mode {
 	case Native:
 		return []string{t.ControlPlane.Region}
@@ -454,7 +590,7 @@ func providerRegions(t *topology.Topology, mode Mode) []string {
 		}
 	}
 	var more []string
-	for _, c := range t.Consumers {
+	for _, c := range r.Consumers {
 		if !seen[c.Region] {
 			seen[c.Region] = true
 			more = append(more, c.Region)
@@ -569,14 +705,15 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 	// Consumers: an endpoint network interface per zone, the data through
 	// it, a private hosted zone each (every mode).
 	var epHours, plData, zones float64
-	var zoneEndpoints int
+	var vpcs, zoneEndpoints int
 	for _, cl := range r.Consumers {
-		zoneEndpoints += cl.Zones
-		epHours += float64(cl.Zones) * HoursPerMonth * p.get(itemEndpointHour, cl.Region)
+		vpcs += cl.VPCs
+		zoneEndpoints += cl.VPCs * cl.Zones
+		epHours += float64(cl.VPCs*cl.Zones) * HoursPerMonth * p.get(itemEndpointHour, cl.Region)
 		plData += cl.Load.gbPerMonth() * p.get(itemEndpointGB, cl.Region)
-		zones += p.get(itemZoneMonth, regionGlobal)
+		zones += float64(cl.VPCs) * p.get(itemZoneMonth, regionGlobal)
 	}
-	c.add(ItemConsumerEndpoints, fmt.Sprintf("%d VPCs, %d zone-endpoints × %.0f h", len(r.Consumers), zoneEndpoints, HoursPerMonth), epHours)
+	c.add(ItemConsumerEndpoints, fmt.Sprintf("%d VPCs, %d zone-endpoints × %.0f h", vpcs, zoneEndpoints, HoursPerMonth), epHours)
 	c.add(ItemPrivateLinkData, fmt.Sprintf("%s GB through the endpoints", num(totalGB(r.Consumers))), plData)
 
 	// Cross-zone hops: the NLBs balance across zones, so (1 - 1/zones) of
@@ -589,7 +726,7 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 	}
 
 	// Provider regions: proxies, NLB, the VPC's own interface endpoints.
-	regions := providerRegions(t, mode)
+	regions := r.providerRegions(t, mode)
 	perEP := providerEndpoints
 	if t.Proxy.Attribution() {
 		perEP++
@@ -673,7 +810,7 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 		c.add(ItemTGWAttachments, fmt.Sprintf("%d attachment(s) × %.0f h", n, HoursPerMonth), att)
 		c.add(ItemTGWData, fmt.Sprintf("%s GB from the provider VPCs into their gateways", num(totalGB(r.Consumers))), tgwData)
 	}
-	c.add(ItemZones, fmt.Sprintf("%d zone(s)", len(r.Consumers)), zones)
+	c.add(ItemZones, fmt.Sprintf("%d zone(s)", vpcs), zones)
 	return c
 }
 

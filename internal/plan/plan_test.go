@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -536,4 +537,193 @@ func TestNumbers(t *testing.T) {
 	require.NoError(t, r.Write(&out, "default.yaml"))
 	assert.Contains(t, out.String(), "| payments | eu-west-1 | 200,000 | 1,000 | 2 |")
 	assert.Contains(t, out.String(), "18,250,000 GB through the endpoints")
+}
+
+// fileTopology parses file with each edit's first string replaced by its second.
+func fileTopology(t *testing.T, file string, edits ...[2]string) *topology.Topology {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	text := string(b)
+	for _, e := range edits {
+		require.Contains(t, text, e[0])
+		text = strings.Replace(text, e[0], e[1], 1)
+	}
+	topo, err := topology.Parse(file, []byte(text))
+	require.NoError(t, err)
+	return topo
+}
+
+const organization = "../../examples/stacksets-organization.yaml"
+
+// Consumer groups, examples/stacksets-organization.yaml at 100 GiB/day:
+// a consumer VPC per connected account and region, each with 2 assumed
+// zones, a private zone and an even share of the load.
+//
+//	platform  12 accounts × eu-west-1, us-east-1 = 24 VPCs
+//	data      (20 − 1 excluded) × eu-west-1     = 19
+//	sandbox   8 × us-east-1                      =  8
+//	                                               51 VPCs: 100 / 51 = 1.960784 GiB/day each
+//
+//	rows      platform 12 × 1.960784 = 23.5294 (each region), data 37.2549, sandbox 15.6863
+//	fleets    eu-west-1 23.5294 + 37.2549 = 60.7843; us-east-1 23.5294 + 15.6863 = 39.2157
+//	endpoints eu-west-1 (24 + 38) × 730 × 0.011 = 497.86; us-east-1 (24 + 16) × 730 × 0.01 = 292.00: 789.86
+//	zones     51 × 0.50 = 25.50
+//	data      100 × 730 / 24 = 3,041.667 GB × 0.01 = 30.4167
+//	inter-region (peering) 39.2157 × 730 / 24 = 1,192.81 GB from us-east-1 × 0.02 = 23.8562
+func TestConsumerGroups(t *testing.T) {
+	r, err := plan.Make(fileTopology(t, organization), plan.Options{Total: plan.Load{GiBPerDay: 100}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	require.Len(t, r.Groups, 3)
+	assert.Equal(t, plan.Group{Name: "data", Accounts: 20, Excluded: 1, Regions: []string{"eu-west-1"}}, r.Groups[1])
+	assert.Equal(t, 19, r.Groups[1].Connected())
+
+	type row struct {
+		name, region string
+		vpcs         int
+		gib          float64
+	}
+	var rows []row
+	for _, c := range r.Consumers {
+		assert.True(t, c.Group, c.Name)
+		assert.Equal(t, 2, c.Zones, c.Name)
+		rows = append(rows, row{c.Name, c.Region, c.VPCs, math.Round(c.Load.GiBPerDay*1e4) / 1e4})
+	}
+	assert.Equal(t, []row{
+		{"platform", "eu-west-1", 12, 23.5294},
+		{"platform", "us-east-1", 12, 23.5294},
+		{"data", "eu-west-1", 19, 37.2549},
+		{"sandbox", "us-east-1", 8, 15.6863},
+	}, rows)
+	assert.InDelta(t, 1.960784, r.Share.GiBPerDay, 1e-6)
+
+	fleets := r.Cost(plan.Peering).Fleets
+	require.Len(t, fleets, 2)
+	assert.InDelta(t, 60.7843, fleets[0].Load.GiBPerDay, 1e-4)
+	assert.InDelta(t, 39.2157, fleets[1].Load.GiBPerDay, 1e-4)
+	for name, want := range map[string]float64{
+		plan.ItemConsumerEndpoints: 789.86,
+		plan.ItemZones:             25.50,
+		plan.ItemPrivateLinkData:   30.4167,
+		plan.ItemInterRegion:       23.8562,
+	} {
+		assert.InDelta(t, want, item(t, r, plan.Peering, name), 0.001, name)
+	}
+	it, _ := r.Cost(plan.Peering).Item(plan.ItemConsumerEndpoints)
+	assert.Equal(t, "51 VPCs, 102 zone-endpoints × 730 h", it.Detail)
+
+	var out bytes.Buffer
+	require.NoError(t, r.Write(&out, "stacksets-organization.yaml"))
+	s := out.String()
+	for _, want := range []string{
+		"| group platform, 12 accounts | us-east-1 | 23.53 | 0 | 24 (12 VPCs × 2, assumed) |",
+		"| group data, 19 accounts (20 − 1 excluded) | eu-west-1 | 37.25 | 0 | 38 (19 VPCs × 2, assumed) |",
+		"| total | | 100 | 0 | 102 |",
+		"NOTE: no requests/s for the 51 VPCs of 3 consumer groups (neither",
+		"shared evenly over the consumer VPCs without gibPerDay or requestsPerSecond of their own (named consumers without them, and each group account in each of its regions: 1.96 GiB/day and 0 requests/s each)",
+		"platform 12 accounts × 2 region(s) = 24, data (20 − 1 excluded) accounts × 1 region(s) = 19, sandbox 8 accounts × 1 region(s) = 8; 51 VPCs in all, from expectedAccounts",
+		"- the 51 VPCs of 3 consumer groups: no zones in the file (their VPCs come from SSM); counted as 2 each\n",
+	} {
+		assert.Equal(t, 1, strings.Count(s, want), "once: %s", want)
+	}
+	assert.NotContains(t, s, "not counted: their accounts")
+}
+
+// Named consumers and groups share the flags' totals per consumer VPC, and
+// each assumption is printed once, with a count: examples/stacksets.yaml
+// (workloads: 30 accounts × 2 regions) with 65 named consumers is 65 + 60
+// VPCs, 100 / 125 = 0.8 GiB/day each.
+func TestNamedConsumersAndGroupsShareTheLoad(t *testing.T) {
+	var named strings.Builder
+	named.WriteString("consumers:\n")
+	for i := range 65 {
+		fmt.Fprintf(&named, "  - name: team%02d\n    account: \"5000000000%02d\"\n    region: %s\n", i, i, []string{"eu-west-1", "us-east-1"}[i%2])
+	}
+	topo := fileTopology(t, "../../examples/stacksets.yaml", [2]string{"consumers:\n  - name: payments\n    account: \"222222222222\"\n    region: eu-west-1\n  - name: search\n    account: \"333333333333\"\n    region: us-east-1\n", named.String()})
+	r, err := plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 100}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	require.Len(t, r.Consumers, 67, "65 named, workloads in 2 regions")
+	assert.InDelta(t, 0.8, r.Consumers[0].Load.GiBPerDay, 1e-9)
+	assert.InDelta(t, 24, r.Consumers[65].Load.GiBPerDay, 1e-9, "30 accounts × 0.8")
+	assert.Len(t, r.NoRequests, 65)
+
+	var out bytes.Buffer
+	require.NoError(t, r.Write(&out, "stacksets.yaml"))
+	s := out.String()
+	assert.Equal(t, 1, strings.Count(s, "no zones in the file"), "one line, not one per consumer")
+	assert.Contains(t, s, "- 65 consumers and the 60 VPCs of 1 consumer group: no zones in the file (their VPCs come from SSM); counted as 2 each\n")
+	assert.Contains(t, s, "NOTE: no requests/s for team00, team01, team02, team03, team04 and 60 more and the 60 VPCs of 1 consumer group (neither")
+	assert.Contains(t, s, "- interface endpoints in consumer VPCs: 125 VPCs, 250 zone-endpoints × 730 h")
+}
+
+// A group region that no regions entry or consumer names: native serves it
+// from the main region; peering, planned for the same file, puts a fleet
+// there, and a missing price names the group's field.
+func TestGroupRegions(t *testing.T) {
+	native := [][2]string{
+		{"interRegion: peering", "interRegion: native"},
+		{"  - region: us-east-1\n    cidr: 10.100.1.0/24\n    availabilityZones: [us-east-1a, us-east-1b, us-east-1c, us-east-1d, us-east-1e, us-east-1f]\n", ""},
+	}
+	topo := fileTopology(t, organization, append(native, [2]string{"regions: [us-east-1]", "regions: [us-east-1, ap-northeast-1]"})...)
+	r, err := plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 100}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	var regions []string
+	for _, f := range r.Cost(plan.Peering).Fleets {
+		regions = append(regions, f.Region)
+	}
+	assert.Equal(t, []string{"eu-west-1", "ap-northeast-1", "us-east-1"}, regions, "the regions entry, then the groups' other regions, sorted")
+	require.Len(t, r.Cost(plan.Native).Fleets, 1)
+	assert.InDelta(t, 100, r.Cost(plan.Native).Fleets[0].Load.GiBPerDay, 1e-9)
+
+	topo = fileTopology(t, organization, append(native, [2]string{"regions: [us-east-1]", "regions: [us-east-1, sa-east-1]"})...)
+	_, err = plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 100}, Capacity: testCapacity, Prices: prices(t)})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "region sa-east-1 (consumerGroups[2].regions[1]) has no price")
+}
+
+func TestGroupInputErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		edits [][2]string
+		total plan.Load
+		want  []string
+		none  []string
+	}{
+		{
+			name:  "no expectedAccounts, two groups at once",
+			edits: [][2]string{{"    expectedAccounts: 12\n", ""}, {"    expectedAccounts: 8\n", ""}},
+			want: []string{
+				"consumerGroups[0].expectedAccounts (group platform): not given, and plan counts a consumer VPC for each account of the group in each of its regions (eu-west-1, us-east-1); add expectedAccounts: N, the number of accounts in its OUs (excluded accounts included)",
+				"\nconsumerGroups[2].expectedAccounts (group sandbox): not given",
+			},
+			none: []string{"group data"},
+		},
+		{
+			name:  "every account excluded",
+			edits: [][2]string{{"expectedAccounts: 20", "expectedAccounts: 1"}},
+			want:  []string{"consumerGroups[1].expectedAccounts (group data): 1, and excludeAccounts lists 1, which leaves no account to connect; expectedAccounts counts every account in the OUs, excluded ones included"},
+		},
+		{
+			name:  "no load",
+			total: plan.Load{RequestsPerSecond: 100},
+			want:  []string{"no data load given: the 51 VPCs of 3 consumer groups give no gibPerDay and the total is 0 GiB a day", "--gib-per-day N"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			total := tt.total
+			if total == (plan.Load{}) {
+				total.GiBPerDay = 100
+			}
+			_, err := plan.Make(fileTopology(t, organization, tt.edits...), plan.Options{Total: total, Capacity: testCapacity, Prices: prices(t)})
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+			for _, n := range tt.none {
+				assert.NotContains(t, err.Error(), n)
+			}
+			assert.Equal(t, tt.name == "no load", errors.Is(err, plan.ErrNoLoad), "ErrNoLoad")
+		})
+	}
 }

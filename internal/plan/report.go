@@ -23,12 +23,16 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 	b.WriteString("| consumer | region | GiB/day | requests/s | endpoint zones |\n|---|---|---:|---:|---:|\n")
 	var zones int
 	for _, c := range r.Consumers {
-		z := strconv.Itoa(c.Zones)
+		name, z := c.Name, strconv.Itoa(c.Zones)
 		if c.ZonesAssumed {
 			z += " (assumed)"
 		}
-		zones += c.Zones
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", c.Name, c.Region, num(c.Load.GiBPerDay), num(c.Load.RequestsPerSecond), z)
+		if c.Group {
+			name = "group " + r.groupAccounts(c.Name)
+			z = fmt.Sprintf("%d (%s × %d, assumed)", c.VPCs*c.Zones, plural(c.VPCs, "VPC"), c.Zones)
+		}
+		zones += c.VPCs * c.Zones
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", name, c.Region, num(c.Load.GiBPerDay), num(c.Load.RequestsPerSecond), z)
 	}
 	var sum Load
 	for _, c := range r.Consumers {
@@ -73,9 +77,9 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 		}
 	}
 	b.WriteString("\n")
-	if len(r.NoRequests) > 0 {
+	if who := r.noRequests(); who != "" {
 		note := fmt.Sprintf("NOTE: no requests/s for %s (neither --requests-per-second nor requestsPerSecond in the file): "+
-			"the CPU column counts bytes only, not per-request CPU (%s s per 1,000 requests)", strings.Join(r.NoRequests, ", "), num3(r.PerRequest))
+			"the CPU column counts bytes only, not per-request CPU (%s s per 1,000 requests)", who, num3(r.PerRequest))
 		if r.TLSPassthrough {
 			note += ". Give --requests-per-second N to count it."
 		} else {
@@ -181,11 +185,45 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 	return err
 }
 
+// groupAccounts names group name with the accounts it connects:
+// "data, 19 accounts (20 − 1 excluded)".
+func (r *Result) groupAccounts(name string) string {
+	for _, g := range r.Groups {
+		if g.Name == name {
+			s := fmt.Sprintf("%s, %s", name, plural(g.Connected(), "account"))
+			if g.Excluded > 0 {
+				s += fmt.Sprintf(" (%d − %d excluded)", g.Accounts, g.Excluded)
+			}
+			return s
+		}
+	}
+	return name
+}
+
+// noRequests says whose requests/s is 0 for want of a figure: the named
+// consumers of NoRequests, and the groups' VPCs when the flags give none;
+// "" when everyone has one.
+func (r *Result) noRequests() string {
+	var who []string
+	if len(r.NoRequests) > 0 {
+		who = append(who, names(r.NoRequests))
+	}
+	if len(r.Groups) > 0 && r.Total.RequestsPerSecond == 0 {
+		who = append(who, r.groupVPCs())
+	}
+	return strings.Join(who, " and ")
+}
+
 func (r *Result) assumptions() []string {
+	over := "the consumers without gibPerDay or requestsPerSecond of their own"
+	if len(r.Groups) > 0 {
+		over = fmt.Sprintf("the consumer VPCs without gibPerDay or requestsPerSecond of their own (named consumers without them, and each group account in each of its regions: %s GiB/day and %s requests/s each)",
+			num(r.Share.GiBPerDay), num(r.Share.RequestsPerSecond))
+	}
 	return []string{
 		fmt.Sprintf("%s hours a month; prices of %s from %s: AWS on-demand list prices, first tier, without free tier or discounts (the file says which figures were confirmed and how)", num(HoursPerMonth), r.PriceDate, PriceFile),
-		fmt.Sprintf("load: %s GiB/day and %s requests/s in total (flags), shared evenly over the consumers without gibPerDay or requestsPerSecond of their own; 1 GiB of agent data is counted as 1 billed GB (if AWS counts 10^9 bytes, the per-GB items are 7 %% higher)",
-			num(r.Total.GiBPerDay), num(r.Total.RequestsPerSecond)),
+		fmt.Sprintf("load: %s GiB/day and %s requests/s in total (flags), shared evenly over %s; 1 GiB of agent data is counted as 1 billed GB (if AWS counts 10^9 bytes, the per-GB items are 7 %% higher)",
+			num(r.Total.GiBPerDay), num(r.Total.RequestsPerSecond), over),
 		fmt.Sprintf("peak = %s × the average; a proxy's CPU at the average load stays under %s of its burstable baseline, so the peak fits in the baseline over a day and the CPU figures keep a %s× margin",
 			num(PeakFactor), num(CPUHeadroom), num(1/CPUHeadroom)),
 		"N+1: the proxies counted are one more than CPU or network needs (unless minCapacity gives more), so that losing one proxy leaves enough for the load; losing a whole zone's proxies is not covered beyond that",
