@@ -34,8 +34,9 @@ func id(parts ...string) string {
 
 // build lays out t as deployment.Resolve models it: the control plane, one
 // group per provider region (and the hub in tgw mode), one group per
-// consumer and per consumer group, and the StackSets. The topology adds what only a drawing needs: the services and
-// their ALBs, the VPCs' CIDRs, the gateways' ASNs.
+// consumer and per consumer group, and the StackSets. The topology adds
+// what only a drawing needs: the services and their ALBs, the VPCs' CIDRs,
+// the gateways' ASNs.
 func build(t *topology.Topology) graph {
 	d := deployment.Resolve(t)
 	var g graph
@@ -102,7 +103,8 @@ func build(t *topology.Topology) graph {
 		g.groups = append(g.groups, pg)
 	}
 
-	// tgwMesh full: a peering per pair of regions other than the main one.
+	// tgwMesh full: a peering per pair of regions other than the main one
+	// (d.Providers is sorted by region).
 	if d.Link == string(topology.TGW) && t.TGWMesh == topology.MeshFull {
 		var spokes []string
 		for _, p := range d.Providers {

@@ -257,7 +257,7 @@ type Result struct {
 	// NoRequests names the named consumers whose requests/s is 0 because
 	// neither the file nor the flags give one: per-request CPU and access
 	// logs are not counted for them (nor for the groups' VPCs when the
-	// flags give no requests/s: GroupsNoRequests).
+	// flags give no requests/s).
 	NoRequests []string
 	// LogPriceMain is the main region's CloudWatch Logs ingestion price per
 	// GB, for the note on NoRequests.
@@ -343,8 +343,7 @@ func Make(t *topology.Topology, o Options) (*Result, error) {
 		return nil, err
 	}
 	r := &Result{
-		Groups: groups,
-		Name:   t.Name, Mode: mode, MainRegion: t.ControlPlane.Region,
+		Name: t.Name, Mode: mode, MainRegion: t.ControlPlane.Region, Groups: groups,
 		InstanceType: t.Proxy.InstanceType, Instance: spec,
 		MinCapacity: t.Proxy.Min(), MaxCapacity: t.Proxy.Max(),
 		NetworkPercent: defaultNetworkPercent, Total: o.Total,
