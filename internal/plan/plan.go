@@ -446,14 +446,16 @@ func (r *Result) shareLoad(t *topology.Topology, total Load) error {
 	withoutRPS += groupVPCs
 	if withoutGiB > 0 && total.GiBPerDay == 0 {
 		var who []string
+		over := "consumers"
 		if len(noGiB) > 0 {
 			who = append(who, "consumer(s) "+names(noGiB))
 		}
 		if len(r.Groups) > 0 {
 			who = append(who, r.groupVPCs())
+			over = "consumer VPCs"
 		}
-		return fmt.Errorf("%w: %s give no gibPerDay and the total is 0 GiB a day, so the plan would price no traffic; give the agents' totals with --gib-per-day N (and --requests-per-second N), shared evenly over the consumer VPCs without figures of their own, or each consumer's gibPerDay (and requestsPerSecond) in the file",
-			ErrNoLoad, strings.Join(who, " and "))
+		return fmt.Errorf("%w: %s give no gibPerDay and the total is 0 GiB a day, so the plan would price no traffic; give the agents' totals with --gib-per-day N (and --requests-per-second N), shared evenly over the %s without figures of their own, or each consumer's gibPerDay (and requestsPerSecond) in the file",
+			ErrNoLoad, strings.Join(who, " and "), over)
 	}
 	if withoutGiB > 0 {
 		r.Share.GiBPerDay = total.GiBPerDay / float64(withoutGiB)

@@ -706,7 +706,7 @@ func TestGroupInputErrors(t *testing.T) {
 		{
 			name:  "no load",
 			total: plan.Load{RequestsPerSecond: 100},
-			want:  []string{"no data load given: the 51 VPCs of 3 consumer groups give no gibPerDay and the total is 0 GiB a day", "--gib-per-day N"},
+			want:  []string{"no data load given: the 51 VPCs of 3 consumer groups give no gibPerDay and the total is 0 GiB a day", "--gib-per-day N", "shared evenly over the consumer VPCs without figures"},
 		},
 	}
 	for _, tt := range tests {
