@@ -416,9 +416,15 @@ func instanceCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 					table = strings.TrimSuffix(n, "/0")
 				}
 			}
-			require.Equal(t, "/obslink/"+name+"/consumers", table, "%s: the consumer table", name)
 			param := func(path string) string { return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", part, region, acct, path) }
 			svc := fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/vpce-svc-0123456789abcdef0", part, region, acct)
+			if table == "" { // consumer groups only: no named consumer to attribute, no table
+				cases = append(cases,
+					call("reads a consumer table that does not exist", "denied", "ssm:GetParametersByPath", param("/obslink/"+name+"/consumers")),
+					call("reads everything under /obslink", "denied", "ssm:GetParametersByPath", param("/obslink")))
+				continue
+			}
+			require.Equal(t, "/obslink/"+name+"/consumers", table, "%s: the consumer table", name)
 			cases = append(cases,
 				call("reads its consumer table", iamsim.Allowed, "ssm:GetParametersByPath", param(table)),
 				call("reads a chunk of its table", iamsim.Allowed, "ssm:GetParametersByPath", param(table+"/0")),

@@ -119,9 +119,9 @@ type ConsumerGroup struct {
 	// (an existing one is removed) and whose endpoints the providers
 	// reject, while they stay in their OU. Default: none.
 	ExcludeAccounts []string `yaml:"excludeAccounts"`
-	// ExpectedAccounts is how many accounts the OUs hold (each connects in
-	// every region of the group), for obslink plan only. Default: 0, and
-	// plan asks for it.
+	// ExpectedAccounts is how many accounts the OUs hold, excluded ones
+	// included, for obslink plan only (each account not excluded connects
+	// in every region of the group). Default: 0, and plan asks for it.
 	ExpectedAccounts int `yaml:"expectedAccounts"`
 }
 
