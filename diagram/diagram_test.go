@@ -109,10 +109,10 @@ func TestGroupsAndStackSets(t *testing.T) {
 				`ep_platform -- "PrivateLink" --> svc_us_east_1`,
 				`ep_sandbox -- "PrivateLink" --> svc_us_east_1`,
 				`subgraph stacksets["StackSets · 444444444444 · eu-west-1"]`,
-				`stackset_ConsumerGroups["StackSet acme-consumer-groups<br/>the OUs' accounts, automatic deployment"]`,
-				"stackset_ConsumerGroups -.->|deploys| ep_platform\n",
-				"stackset_ConsumerGroups -.->|deploys| ep_data\n",
-				"stackset_ConsumerGroupsSandbox -.->|deploys| ep_sandbox\n",
+				`stackset_ConsumerGroups84918ba0["StackSet acme-consumer-groups-84918ba0<br/>the OUs' accounts, automatic deployment"]`,
+				"stackset_ConsumerGroups84918ba0 -.->|deploys| ep_platform\n",
+				"stackset_ConsumerGroups84918ba0 -.->|deploys| ep_data\n",
+				"stackset_ConsumerGroups81a561b3 -.->|deploys| ep_sandbox\n",
 			},
 			absent: []string{"ep_data -- \"PrivateLink\" --> svc_us_east_1", "--> ep_", "consumer_"},
 		},
@@ -164,7 +164,7 @@ func TestGroupsAndStackSets(t *testing.T) {
 	}
 
 	dot := diagram.DOT(load(t, org))
-	assert.Contains(t, dot, `stackset_ConsumerGroups -> ep_platform [label="deploys", style=dashed];`)
+	assert.Contains(t, dot, `stackset_ConsumerGroups84918ba0 -> ep_platform [label="deploys", style=dashed];`)
 	assert.Contains(t, dot, `ep_platform -> svc_us_east_1 [label="PrivateLink"];`)
 	assert.Contains(t, dot, `label="20 accounts in eu-west-1\n1 excluded: 210987654321\n`, "a line each")
 }
