@@ -38,7 +38,7 @@ func TestEffectiveConcurrency(t *testing.T) {
 
 // TestStackSetsPerParameterSet: groups that share vpcParameters share a
 // StackSet whose own parameters are those names; another set gets a
-// StackSet named after its first group; excluded accounts are a DIFFERENCE
+// StackSet named after a hash of its names; excluded accounts are a DIFFERENCE
 // filter; the named consumers' StackSet reads the default names.
 func TestStackSetsPerParameterSet(t *testing.T) {
 	topo, err := topology.Load("../examples/stacksets-organization.yaml")
