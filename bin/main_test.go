@@ -296,3 +296,86 @@ func TestPlanInputErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryVerbHasItsOwnHelp: each verb's --help describes it, shows how
+// to call it with an example, lists its own flags and no other verb's, and
+// exits 0.
+func TestEveryVerbHasItsOwnHelp(t *testing.T) {
+	root := newRoot(nil, nil)
+	own := map[string][]string{
+		"synth":       {"--out DIR", "--no-nag", "--no-validate", "--topology FILE"},
+		"validate":    {"--topology FILE"},
+		"graph":       {"--format FORMAT", "--out FILE", "--topology FILE"},
+		"plan":        {"--gib-per-day N", "--requests-per-second N", "--topology FILE"},
+		"diff-stacks": {"--deployed LIST", "--topology FILE"},
+	}
+	all := map[string]bool{}
+	for _, flags := range own {
+		for _, f := range flags {
+			all[strings.Fields(f)[0]] = true
+		}
+	}
+	for _, c := range root.Commands() {
+		if !c.IsAvailableCommand() || c.Name() == "completion" {
+			continue
+		}
+		t.Run(c.Name(), func(t *testing.T) {
+			require.Contains(t, own, c.Name(), "a verb without a test of its help")
+			var stdout, stderr bytes.Buffer
+			require.Equal(t, 0, run([]string{c.Name(), "--help"}, &stdout, &stderr), stderr.String())
+			out := stdout.String()
+			assert.Contains(t, out, c.Long, "its own description")
+			assert.Contains(t, out, "Usage:\n  obslink "+c.Name())
+			assert.Contains(t, out, "Examples:\n  ")
+			assert.Regexp(t, `(?m)^  .*obslink `+c.Name()+` `, out, "an example runs the verb")
+			mine := map[string]bool{}
+			for _, f := range own[c.Name()] {
+				assert.Contains(t, out, f)
+				mine[strings.Fields(f)[0]] = true
+			}
+			for f := range all {
+				if !mine[f] {
+					assert.NotContains(t, out, f+" ", "another verb's flag")
+				}
+			}
+		})
+	}
+}
+
+func TestHelpAndUnknownVerbs(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"help"}, &stdout, &stderr), stderr.String())
+	for _, verb := range []string{"synth", "validate", "graph", "plan", "diff-stacks", "completion"} {
+		assert.Regexp(t, `(?m)^  `+verb+` +[A-Z]`, stdout.String(), "obslink help lists %s with a summary", verb)
+	}
+
+	stdout.Reset()
+	assert.Equal(t, 2, run([]string{"bogus"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), `unknown verb "bogus"; the verbs are completion, diff-stacks, graph, help, plan, synth, validate`)
+	assert.Empty(t, stdout.String())
+	stderr.Reset()
+	assert.Equal(t, 2, run([]string{"valdate", "x.yaml"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "did you mean validate?")
+
+	stdout.Reset()
+	require.Equal(t, 0, run([]string{"--version"}, &stdout, &stderr))
+	assert.Regexp(t, `^obslink (v[0-9]|\(devel\))`, stdout.String())
+
+	stdout.Reset()
+	require.Equal(t, 0, run([]string{"completion", "bash"}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "__start_obslink")
+}
+
+// TestBareCommandWritesNothing: obslink without a verb, outside the CDK CLI,
+// prints its usage and writes no cdk.out.
+func TestBareCommandWritesNothing(t *testing.T) {
+	t.Chdir(t.TempDir())
+	t.Setenv("CDK_OUTDIR", "")
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run(nil, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "Usage:\n  obslink [flags]\n  obslink [command]")
+	assert.Contains(t, stdout.String(), "Available Commands:")
+	entries, err := os.ReadDir(".")
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing written")
+}

@@ -63,7 +63,7 @@ func main() {
 		regions, _ := strconv.Atoi(parts[1])
 		file := filepath.Join(dir, fmt.Sprintf("topo-%d.yaml", n))
 		check(os.WriteFile(file, []byte(topologyYAML(n, regions)), 0o644))
-		w, r, s := measure(fmt.Sprintf("n%d", n), func(out string) []string { return []string{"--topology", file, "--out", out} }, *bin)
+		w, r, s := measure(fmt.Sprintf("n%d", n), func(out string) []string { return []string{"synth", "--topology", file, "--out", out} }, *bin)
 		per := 0.0
 		if prevN > 0 {
 			per = float64(w-prevWall) / float64(time.Millisecond) / float64(n-prevN)
@@ -79,7 +79,7 @@ func main() {
 			{"--no-nag", "--no-nag"}, {"--no-validate", "--no-validate"}, {"--no-nag --no-validate", "--no-nag --no-validate"},
 		} {
 			w, r, s := measure("v", func(out string) []string {
-				return append(strings.Fields(v.flags), "--topology", file, "--out", out)
+				return append([]string{"synth"}, append(strings.Fields(v.flags), "--topology", file, "--out", out)...)
 			}, *bin)
 			rows = append(rows, row{name: fmt.Sprintf("%s consumers, %s", parts[0], v.name), stacks: s, wall: w, rssMiB: r})
 		}
@@ -92,7 +92,7 @@ func main() {
 		check(os.WriteFile(file, []byte(scale.StackSets(n, g)), 0o644))
 		for _, flags := range []string{"", "--no-validate"} {
 			w, r, s := measure("s", func(out string) []string {
-				return append(strings.Fields(flags), "--topology", file, "--out", out)
+				return append([]string{"synth"}, append(strings.Fields(flags), "--topology", file, "--out", out)...)
 			}, *bin)
 			name := fmt.Sprintf("StackSets: %d named consumers + %d OU groups, %d regions", n, g, len(scale.Regions))
 			if flags != "" {
