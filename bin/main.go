@@ -40,7 +40,12 @@ type exitCode int
 
 func (c exitCode) Error() string { return "exit status " + strconv.Itoa(int(c)) }
 
-// usageError is a mistake in the command line itself: exit status 2.
+// usageExit is the annotation of a verb whose usage mistakes exit with
+// another status than 2 (diff: 2 means changes).
+const usageExit = "obslink:usage-exit"
+
+// usageError is a mistake in the command line itself: exit status 2, or
+// the verb's usageExit annotation.
 type usageError struct {
 	cmd *cobra.Command
 	msg string
@@ -73,6 +78,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.As(err, &usage):
 		fmt.Fprintf(stderr, "%s: %s\n", usage.cmd.CommandPath(), usage.msg)
 		fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", usage.cmd.CommandPath())
+		if c, err := strconv.Atoi(usage.cmd.Annotations[usageExit]); err == nil {
+			return c
+		}
 		return 2
 	default: // cobra's own argument checks
 		fmt.Fprintf(stderr, "obslink: %v\n", err)
@@ -145,7 +153,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	legacy.addFlags(root.Flags())
 	root.Flags().VisitAll(func(f *pflag.Flag) { f.Hidden = true })
 	root.AddCommand(synthCmd(stdout, stderr), validateCmd(stdout, stderr), graphCmd(stdout, stderr),
-		planCmd(stdout, stderr), diffStacksCmd(stdout, stderr))
+		planCmd(stdout, stderr), diffStacksCmd(stdout, stderr), diffCmd(stdout, stderr))
 	return root
 }
 

@@ -308,6 +308,7 @@ func TestEveryVerbHasItsOwnHelp(t *testing.T) {
 		"graph":       {"--format FORMAT", "--out FILE", "--topology FILE"},
 		"plan":        {"--gib-per-day N", "--requests-per-second N", "--topology FILE"},
 		"diff-stacks": {"--deployed LIST", "--topology FILE"},
+		"diff":        {"--format FORMAT"},
 	}
 	all := map[string]bool{}
 	for _, flags := range own {
@@ -345,13 +346,13 @@ func TestEveryVerbHasItsOwnHelp(t *testing.T) {
 func TestHelpAndUnknownVerbs(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"help"}, &stdout, &stderr), stderr.String())
-	for _, verb := range []string{"synth", "validate", "graph", "plan", "diff-stacks", "completion"} {
+	for _, verb := range []string{"synth", "validate", "graph", "plan", "diff", "diff-stacks", "completion"} {
 		assert.Regexp(t, `(?m)^  `+verb+` +[A-Z]`, stdout.String(), "obslink help lists %s with a summary", verb)
 	}
 
 	stdout.Reset()
 	assert.Equal(t, 2, run([]string{"bogus"}, &stdout, &stderr))
-	assert.Contains(t, stderr.String(), `unknown verb "bogus"; the verbs are completion, diff-stacks, graph, help, plan, synth, validate`)
+	assert.Contains(t, stderr.String(), `unknown verb "bogus"; the verbs are completion, diff, diff-stacks, graph, help, plan, synth, validate`)
 	assert.Empty(t, stdout.String())
 	stderr.Reset()
 	assert.Equal(t, 2, run([]string{"valdate", "x.yaml"}, &stdout, &stderr))

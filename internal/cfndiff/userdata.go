@@ -1,0 +1,189 @@
+package cfndiff
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// userDataDiff compares two user data values ({"Fn::Base64": script}) file
+// by file: each heredoc the script writes to a file (base64 and gzip
+// decoded where the script pipes it through base64 -d and gunzip), and the
+// script around them. ok is false when either side is not such a script.
+func userDataDiff(a, b any) ([]FileDiff, bool) {
+	oldScript, ok1 := script(a)
+	newScript, ok2 := script(b)
+	if !ok1 || !ok2 {
+		return nil, false
+	}
+	oldFiles, newFiles := files(oldScript), files(newScript)
+	var out []FileDiff
+	for _, path := range sortedFileNames(oldFiles, newFiles) {
+		o, inOld := oldFiles[path]
+		n, inNew := newFiles[path]
+		switch {
+		case !inNew:
+			out = append(out, FileDiff{Path: path, Kind: Removed, Text: unified(path, o, "")})
+		case !inOld:
+			out = append(out, FileDiff{Path: path, Kind: Added, Text: unified(path, "", n)})
+		case o != n:
+			out = append(out, FileDiff{Path: path, Kind: Modified, Text: unified(path, o, n)})
+		}
+	}
+	return out, true
+}
+
+// ScriptFile names the user data script itself among its files.
+const ScriptFile = "(user data script)"
+
+// sortedFileNames lists the script first, then the files by path.
+func sortedFileNames(a, b map[string]string) []string {
+	names := sortedKeys(union(a, b))
+	sort.SliceStable(names, func(i, j int) bool { return names[i] == ScriptFile && names[j] != ScriptFile })
+	return names
+}
+
+// script returns the text of {"Fn::Base64": text}; a Fn::Join of strings
+// and references renders each reference as Fn::Sub would: ${X}, ${X.Attr}.
+func script(v any) (string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok || len(m) != 1 {
+		return "", false
+	}
+	inner, ok := m["Fn::Base64"]
+	if !ok {
+		return "", false
+	}
+	return text(inner)
+}
+
+func text(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case map[string]any:
+		if j, ok := x["Fn::Join"].([]any); ok && len(j) == 2 {
+			sep, _ := j[0].(string)
+			parts, _ := j[1].([]any)
+			var b strings.Builder
+			for i, p := range parts {
+				if i > 0 {
+					b.WriteString(sep)
+				}
+				s, ok := text(p)
+				if !ok {
+					s = "${" + token(p) + "}"
+				}
+				b.WriteString(s)
+			}
+			return b.String(), true
+		}
+		if s, ok := x["Fn::Sub"].(string); ok {
+			return s, true
+		}
+		if r, ok := x["Ref"].(string); ok {
+			return "${" + r + "}", true
+		}
+		if a, ok := x["Fn::GetAtt"].([]any); ok && len(a) == 2 {
+			return fmt.Sprintf("${%v.%v}", a[0], a[1]), true
+		}
+	}
+	return "", false
+}
+
+// token renders a function call without quotes, so that it can stand
+// inside a JSON string: Fn::Select(1,Fn::Split(/,X)).
+func token(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = token(e)
+		}
+		return strings.Join(parts, ",")
+	case map[string]any:
+		if r, ok := x["Ref"].(string); ok && len(x) == 1 {
+			return r
+		}
+		if a, ok := x["Fn::GetAtt"].([]any); ok && len(x) == 1 {
+			return token(a[0]) + "." + token(a[1:])
+		}
+		var parts []string
+		for _, k := range sortedKeys(x) {
+			parts = append(parts, k+"("+token(x[k])+")")
+		}
+		return strings.Join(parts, ",")
+	}
+	return fmt.Sprint(v)
+}
+
+// reHeredoc matches a line that writes a heredoc to a file: cat >PATH
+// <<'EOF', or base64 -d <<'EOF' | gunzip >PATH.
+var (
+	reHeredoc = regexp.MustCompile(`<<-?\s*['"]?([A-Za-z_][A-Za-z0-9_]*)['"]?`)
+	reTarget  = regexp.MustCompile(`>\s*([^\s|;&<>]+)`)
+)
+
+// files splits a script into the files its heredocs write, and the script
+// itself (ScriptFile) with each heredoc's body replaced by one line.
+func files(s string) map[string]string {
+	out := map[string]string{}
+	lines := strings.Split(s, "\n")
+	var rest []string
+	for i := 0; i < len(lines); i++ {
+		line := lines[i]
+		rest = append(rest, line)
+		h := reHeredoc.FindStringSubmatch(line)
+		t := reTarget.FindStringSubmatch(reHeredoc.ReplaceAllString(line, ""))
+		if h == nil || t == nil {
+			continue
+		}
+		end := i + 1
+		for end < len(lines) && strings.TrimSpace(lines[end]) != h[1] {
+			end++
+		}
+		body := strings.Join(lines[i+1:end], "\n")
+		if end > i+1 {
+			body += "\n"
+		}
+		if strings.Contains(line, "base64 -d") {
+			body = decode(body, strings.Contains(line, "gunzip"))
+		}
+		out[t[1]] = body
+		rest = append(rest, "    <the content of "+t[1]+">")
+		if end < len(lines) {
+			rest = append(rest, lines[end])
+		}
+		i = end
+	}
+	out[ScriptFile] = strings.Join(rest, "\n")
+	return out
+}
+
+// decode returns base64 text decoded (and gunzipped), or the text itself
+// when it is not.
+func decode(body string, gunzip bool) string {
+	raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(body), ""))
+	if err != nil {
+		return body
+	}
+	if !gunzip {
+		return string(raw)
+	}
+	r, err := gzip.NewReader(bytes.NewReader(raw))
+	if err != nil {
+		return body
+	}
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		return body
+	}
+	return string(plain)
+}
