@@ -10,6 +10,7 @@ import (
 
 	"github.com/obslink/obslink/app"
 	"github.com/obslink/obslink/internal/cfndiff"
+	"github.com/obslink/obslink/stacks"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -69,12 +70,12 @@ func diffVerb(oldArg, newArg, format string, stdout, stderr io.Writer) int {
 	}
 	var sides [2][]cfndiff.Stack
 	for i, arg := range []string{oldArg, newArg} {
-		stacks, err := readSide(arg)
+		side, err := readSide(arg, newProgress(stderr))
 		if err != nil {
 			fmt.Fprintf(stderr, "obslink diff: %v\n", err)
 			return 1
 		}
-		sides[i] = stacks
+		sides[i] = side
 	}
 	report, err := cfndiff.Compare(sides[0], sides[1])
 	if err != nil {
@@ -98,7 +99,7 @@ func diffVerb(oldArg, newArg, format string, stdout, stderr io.Writer) int {
 
 // readSide reads one side of a diff: a cloud assembly directory as it is,
 // a topology file synthesized into a temporary directory.
-func readSide(arg string) ([]cfndiff.Stack, error) {
+func readSide(arg string, p progress) ([]cfndiff.Stack, error) {
 	st, err := os.Stat(arg)
 	if err != nil {
 		return nil, fmt.Errorf("%v; give a topology file or a cloud assembly directory", err)
@@ -117,7 +118,11 @@ func readSide(arg string) ([]cfndiff.Stack, error) {
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "cdk.out")
 	// cdk-nag and the template validator check, they do not change templates.
-	if _, err := app.Synth(t, app.Options{Outdir: out, NoNag: true, NoValidate: true}); err != nil {
+	err = p.synth("diff: "+arg, len(stacks.Plan(t)), out, func() error {
+		_, err := app.Synth(t, app.Options{Outdir: out, NoNag: true, NoValidate: true})
+		return err
+	})
+	if err != nil {
 		return nil, fmt.Errorf("synth %s: %v", arg, err)
 	}
 	return cfndiff.ReadAssembly(out)

@@ -27,6 +27,7 @@ import (
 	"github.com/obslink/obslink/deployment"
 	"github.com/obslink/obslink/diagram"
 	"github.com/obslink/obslink/internal/plan"
+	"github.com/obslink/obslink/stacks"
 	"github.com/obslink/obslink/topology"
 )
 
@@ -240,7 +241,8 @@ Output goes to --out, else CDK_OUTDIR (set by the CDK CLI), else cdk.out.
 obslink writes into a temporary directory beside the output and moves it into
 place only when every check passed (topology, cdk-nag, aws-cdk-lib's template
 validator): a failed synthesis leaves the old output as it was. It refuses an
-output directory that holds other files.`,
+output directory that holds other files. On a terminal it shows the stacks
+written of all while it works.`,
 		Example: `  obslink synth --topology my-topology.yaml --out cdk.out
   cdk synth -c topology=my-topology.yaml        # the CDK CLI runs obslink through cdk.json
   make synth TOPOLOGY=my-topology.yaml`,
@@ -428,13 +430,17 @@ func synthVerb(o synthOptions, stdout, stderr io.Writer) int {
 	if dir == "" {
 		dir = "cdk.out"
 	}
-	stacks, err := app.Synth(t, app.Options{Outdir: dir, NoNag: o.noNag, NoValidate: o.noValidate, Refresh: refresh})
+	var names []string
+	err = newProgress(stderr).synth("synth", len(stacks.Plan(t)), dir, func() (err error) {
+		names, err = app.Synth(t, app.Options{Outdir: dir, NoNag: o.noNag, NoValidate: o.noValidate, Refresh: refresh})
+		return err
+	})
 	if err != nil {
 		fmt.Fprintf(stderr, "obslink: synth: %v\n", err)
 		return 1
 	}
 	if os.Getenv("CDK_OUTDIR") == "" { // the CDK CLI prints its own summary
-		fmt.Fprintf(stdout, "obslink: wrote %d stack(s) to %s\n", len(stacks), dir)
+		fmt.Fprintf(stdout, "obslink: wrote %d stack(s) to %s\n", len(names), dir)
 	}
 	return 0
 }

@@ -2,9 +2,6 @@ package test
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
-	"reflect"
 	"regexp"
 	"sort"
 	"strings"
@@ -13,129 +10,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/app"
+	"github.com/obslink/obslink/internal/cfndiff"
 	"github.com/obslink/obslink/topology"
 )
 
 // The replacement guard: CloudFormation replaces a resource when its logical
 // id goes away or a create-only property changes (the resource's published
 // schema, createOnlyProperties), and then every resource whose create-only
-// property references it. The schemas come with cfn-lint.
-
-// schemas reads createOnlyProperties per resource type from cfn-lint's copy
-// of the CloudFormation resource schemas (us-east-1).
-type schemas struct {
-	dir   string
-	index map[string]string
-	cache map[string][]string
-}
-
-var reSchemaIndex = regexp.MustCompile(`"(AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)": "([0-9a-f]+)"`)
-
-func loadSchemas(t *testing.T) *schemas {
-	t.Helper()
-	home, _ := os.UserHomeDir()
-	requireTool(t, "cfn-lint", filepath.Join(home, ".pyenv/shims/cfn-lint"))
-	py := requireTool(t, "python3")
-	out, err := exec.Command(py, "-c", "import cfnlint, os; print(os.path.dirname(cfnlint.__file__))").Output()
-	require.NoError(t, err, "cfn-lint's Python package")
-	dir := filepath.Join(strings.TrimSpace(string(out)), "data", "schemas")
-	b, err := os.ReadFile(filepath.Join(dir, "providers", "us_east_1.py"))
-	require.NoError(t, err)
-	s := &schemas{dir: dir, index: map[string]string{}, cache: map[string][]string{}}
-	for _, m := range reSchemaIndex.FindAllStringSubmatch(string(b), -1) {
-		s.index[m[1]] = m[2]
-	}
-	require.NotEmpty(t, s.index)
-	return s
-}
-
-// createOnly returns the top-level create-only (and conditionally
-// create-only) properties of typ.
-func (s *schemas) createOnly(t *testing.T, typ string) []string {
-	if v, ok := s.cache[typ]; ok {
-		return v
-	}
-	var props []string
-	if h, ok := s.index[typ]; ok {
-		var schema struct {
-			CreateOnly            []string `json:"createOnlyProperties"`
-			ConditionalCreateOnly []string `json:"conditionalCreateOnlyProperties"`
-		}
-		readJSON(t, filepath.Join(s.dir, "resources", h+".json"), &schema)
-		// A conditionally create-only property may replace: count it.
-		for _, p := range append(schema.CreateOnly, schema.ConditionalCreateOnly...) {
-			parts := strings.Split(strings.TrimPrefix(p, "/properties/"), "/")
-			props = append(props, parts[0])
-		}
-	}
-	s.cache[typ] = props
-	return props
-}
-
-// refs returns the logical ids a value references (Ref, Fn::GetAtt).
-func refs(v any) []string {
-	var out []string
-	switch x := v.(type) {
-	case []any:
-		for _, e := range x {
-			out = append(out, refs(e)...)
-		}
-	case map[string]any:
-		if r, ok := x["Ref"].(string); ok && len(x) == 1 {
-			return []string{r}
-		}
-		if a, ok := x["Fn::GetAtt"].([]any); ok && len(x) == 1 && len(a) == 2 {
-			return []string{a[0].(string)}
-		}
-		for _, e := range x {
-			out = append(out, refs(e)...)
-		}
-	}
-	return out
-}
-
-// replacements returns, for one stack, the resources of before that the
-// change to after deletes or replaces, with the reason.
-func (s *schemas) replacements(t *testing.T, before, after Template) map[string]string {
-	out := map[string]string{}
-	for id, r := range before.Resources {
-		n, ok := after.Resources[id]
-		switch {
-		case !ok:
-			out[id] = "removed"
-		case n.Type != r.Type:
-			out[id] = "type changed"
-		default:
-			for _, p := range s.createOnly(t, r.Type) {
-				if !reflect.DeepEqual(r.Properties[p], n.Properties[p]) {
-					out[id] = "create-only " + p + " changed"
-				}
-			}
-		}
-	}
-	// A replaced resource gets a new physical id: whatever names it in a
-	// create-only property is replaced too.
-	for changed := true; changed; {
-		changed = false
-		for id, r := range after.Resources {
-			if _, done := out[id]; done {
-				continue
-			}
-			if _, existed := before.Resources[id]; !existed {
-				continue
-			}
-			for _, p := range s.createOnly(t, r.Type) {
-				for _, ref := range refs(r.Properties[p]) {
-					if why, ok := out[ref]; ok && why != "removed" {
-						out[id] = "create-only " + p + " references " + ref + ", which is replaced"
-						changed = true
-					}
-				}
-			}
-		}
-	}
-	return out
-}
+// property references it. obslink diff works this out (internal/cfndiff);
+// the guard runs the same code on each kind of change.
 
 // guarded are the resources whose replacement breaks consumers or links:
 // endpoints and the service change names, peerings and gateways change ids.
@@ -177,7 +61,6 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 // gateway or attachment of an existing stack is replaced, except where the
 // README's runbook says the change replaces them.
 func TestReplacementGuard(t *testing.T) {
-	s := loadSchemas(t)
 	tgwYAML, err := os.ReadFile("../examples/tgw.yaml")
 	require.NoError(t, err)
 	bases := []struct {
@@ -226,31 +109,37 @@ func TestReplacementGuard(t *testing.T) {
 	for _, base := range bases {
 		before, err := topology.Parse(base.name, []byte(base.yaml))
 		require.NoError(t, err)
-		old := synth(t, before)
+		old := readStacks(t, synth(t, before))
 		for _, c := range changes {
 			t.Run(base.name+"/"+c.name, func(t *testing.T) {
 				after, err := topology.Parse(c.name, []byte(c.edit(base.yaml)))
 				require.NoError(t, err)
-				cur := synth(t, after)
+				report, err := cfndiff.Compare(old, readStacks(t, synth(t, after)))
+				require.NoError(t, err)
 				expected := c.replaces
 				if base.name == "tgw" {
 					expected = append(append([]string(nil), expected...), c.replacesTGW...)
 				}
 				replaced := map[string]bool{}
-				for _, stack := range sortedKeys(old.Stacks()) {
-					if _, ok := cur.Stacks()[stack]; !ok {
+				for _, stack := range report.Stacks {
+					if stack.Kind != cfndiff.Modified {
 						continue // a removed stack is the offboarding case
 					}
-					was, now := old.Template(t, stack), cur.Template(t, stack)
-					for id, why := range s.replacements(t, was, now) {
-						typ := was.Resources[id].Type
-						t.Logf("%s/%s (%s): %s", stack, id, typ, why)
-						if !guarded[typ] || why == "removed" && c.name == "remove a consumer" {
+					for _, r := range stack.Template.Resources {
+						if r.Kind != cfndiff.Replaced && r.Kind != cfndiff.Removed {
 							continue
 						}
-						replaced[typ] = true
+						why := strings.Join(r.Why, "; ")
+						if r.Kind == cfndiff.Removed {
+							why = "removed"
+						}
+						t.Logf("%s/%s (%s): %s", stack.Name, r.ID, r.Type, why)
+						if !guarded[r.Type] || r.Kind == cfndiff.Removed && c.name == "remove a consumer" {
+							continue
+						}
+						replaced[r.Type] = true
 						if len(expected) == 0 {
-							t.Errorf("%s/%s (%s) is replaced: %s", stack, id, typ, why)
+							t.Errorf("%s/%s (%s) is replaced: %s", stack.Name, r.ID, r.Type, why)
 						}
 					}
 				}
@@ -260,6 +149,48 @@ func TestReplacementGuard(t *testing.T) {
 			})
 		}
 	}
+}
+
+// readStacks reads a synthesized assembly as obslink diff does.
+func readStacks(t *testing.T, a Assembly) []cfndiff.Stack {
+	t.Helper()
+	stacks, err := cfndiff.ReadAssembly(a.Dir)
+	require.NoError(t, err)
+	return stacks
+}
+
+// TestCreateOnlyTableCoversEveryType: every resource type the default
+// topology, the examples and the environments synthesize (the StackSets'
+// templates included) is in obslink diff's create-only table, so that no
+// replacement goes unnoticed.
+func TestCreateOnlyTableCoversEveryType(t *testing.T) {
+	table, err := cfndiff.CreateOnlyTable()
+	require.NoError(t, err)
+	missing := map[string]bool{}
+	var check func(tpl cfndiff.Template)
+	check = func(tpl cfndiff.Template) {
+		for _, r := range tpl.Resources {
+			if !table.Known(r.Type) {
+				missing[r.Type] = true
+			}
+			if body, ok := r.Properties["TemplateBody"].(string); ok {
+				nested, err := cfndiff.ParseTemplate([]byte(body))
+				require.NoError(t, err)
+				check(nested)
+			}
+		}
+	}
+	for _, nt := range allTopologies(t) {
+		dir := t.TempDir()
+		_, err := app.Synth(nt.topo, app.Options{Outdir: dir, NoNag: true, NoValidate: true})
+		require.NoError(t, err, nt.file)
+		stacks, err := cfndiff.ReadAssembly(dir)
+		require.NoError(t, err)
+		for _, s := range stacks {
+			check(s.Template)
+		}
+	}
+	assert.Empty(t, keysOf(missing), "add them: UPDATE_CREATEONLY=%s go test ./internal/cfndiff -run TestCreateOnlyTable", strings.Join(keysOf(missing), ","))
 }
 
 // setProxy sets proxy.<key> in a topology file's text.
