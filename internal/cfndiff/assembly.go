@@ -8,7 +8,6 @@
 package cfndiff
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -59,11 +58,8 @@ func (r *Resource) UnmarshalJSON(b []byte) error {
 // ParseTemplate reads a template from its JSON text.
 func ParseTemplate(b []byte) (Template, error) {
 	var t Template
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if err := dec.Decode(&t); err != nil {
-		return Template{}, err
-	}
-	return t, nil
+	err := json.Unmarshal(b, &t)
+	return t, err
 }
 
 // IsAssembly reports whether dir holds a cloud assembly (a manifest.json).

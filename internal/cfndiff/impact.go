@@ -244,9 +244,7 @@ func imports(t Template) []string {
 	for _, o := range t.Outputs {
 		walk(o)
 	}
-	out := sortedKeys(seen)
-	sort.Strings(out)
-	return out
+	return sortedKeys(seen)
 }
 
 func equalJSON(a, b any) bool { return compact(a) == compact(b) }
