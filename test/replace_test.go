@@ -10,7 +10,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/obslink/obslink/app"
 	"github.com/obslink/obslink/internal/cfndiff"
 	"github.com/obslink/obslink/topology"
 )
@@ -181,12 +180,7 @@ func TestCreateOnlyTableCoversEveryType(t *testing.T) {
 		}
 	}
 	for _, nt := range allTopologies(t) {
-		dir := t.TempDir()
-		_, err := app.Synth(nt.topo, app.Options{Outdir: dir, NoNag: true, NoValidate: true})
-		require.NoError(t, err, nt.file)
-		stacks, err := cfndiff.ReadAssembly(dir)
-		require.NoError(t, err)
-		for _, s := range stacks {
+		for _, s := range readStacks(t, nt.synth(t)) {
 			check(s.Template)
 		}
 	}
