@@ -36,6 +36,21 @@ var sizes = map[string]Spec{
 // Families returns the instance families Lookup knows.
 func Families() []string { return []string{"t3", "t3a", "t4g"} }
 
+// sizeOrder lists the sizes from the smallest up.
+var sizeOrder = []string{"nano", "micro", "small", "medium", "large", "xlarge", "2xlarge"}
+
+// Types returns every instance type Lookup knows, family by family, from
+// the smallest size up: t3.nano, t3.micro, ..., t4g.2xlarge.
+func Types() []string {
+	var out []string
+	for _, f := range Families() {
+		for _, s := range sizeOrder {
+			out = append(out, f+"."+s)
+		}
+	}
+	return out
+}
+
 // Lookup returns the Spec of instanceType (such as t4g.small), or false for
 // a type obslink does not know.
 func Lookup(instanceType string) (Spec, bool) {

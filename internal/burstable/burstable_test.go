@@ -32,3 +32,14 @@ func TestLookup(t *testing.T) {
 		assert.Equal(t, tt.want, got, tt.give)
 	}
 }
+
+func TestTypes(t *testing.T) {
+	types := burstable.Types()
+	assert.Len(t, types, 21, "3 families × 7 sizes")
+	assert.Equal(t, "t3.nano", types[0])
+	assert.Equal(t, "t4g.2xlarge", types[len(types)-1])
+	for _, typ := range types {
+		_, ok := burstable.Lookup(typ)
+		assert.True(t, ok, typ)
+	}
+}
