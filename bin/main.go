@@ -326,19 +326,23 @@ Graphviz (svg runs its dot). Writes to standard output unless --out.`,
 }
 
 func planCmd(stdout, stderr io.Writer) *cobra.Command {
-	var file, gibPerDay, requestsPerSecond string
+	var file, gibPerDay, requestsPerSecond, pricesFile string
 	cmd := &cobra.Command{
 		Use:   "plan [FILE]",
 		Short: "Size the proxy fleets and price the topology per month in each mode",
 		Long: `Size the proxy fleet of every provider region and price the topology per
 month in each inter-region mode (peering, tgw, native, proxyless), from the
-agents' load and a dated price table (internal/plan/prices.yaml). Pure Go,
-writes nothing; the output is Markdown. The load is the consumers'
-gibPerDay and requestsPerSecond, and the totals given here shared evenly over
-the consumers without figures of their own. README, Sizing and cost, says
-how to read it.`,
+agents' load and a dated price table: the one shipped
+(internal/plan/prices.yaml), or --prices FILE, a company's own (as obslink
+prices refresh writes, or discounts on the shipped one). Pure Go, offline,
+writes nothing; the output is Markdown and names the prices file and its
+date. A price the table lacks is named once and left out of the totals.
+The load is the consumers' gibPerDay and requestsPerSecond, and the totals
+given here shared evenly over the consumers without figures of their own.
+README, Sizing and cost, says how to read it.`,
 		Example: `  obslink plan topology/default.yaml --gib-per-day 500
-  obslink plan my-topology.yaml --gib-per-day 500 --requests-per-second 2000`,
+  obslink plan my-topology.yaml --gib-per-day 500 --requests-per-second 2000
+  obslink plan my-topology.yaml --gib-per-day 500 --prices our-prices.yaml`,
 		Args:              topologyFile("plan", &file),
 		ValidArgsFunction: completeTopology,
 		RunE: func(*cobra.Command, []string) error {
@@ -346,12 +350,14 @@ how to read it.`,
 			if t == nil {
 				return codeOf(code)
 			}
-			return codeOf(planVerb(t, name, gibPerDay, requestsPerSecond, stdout, stderr))
+			return codeOf(planVerb(t, name, gibPerDay, requestsPerSecond, pricesFile, stdout, stderr))
 		},
 	}
 	addTopologyFlag(cmd, &file)
 	cmd.Flags().StringVar(&gibPerDay, "gib-per-day", "0", "the agents' total data, `N` GiB per day, shared evenly over the consumers without gibPerDay")
 	cmd.Flags().StringVar(&requestsPerSecond, "requests-per-second", "0", "the agents' total load, `N` requests per second, shared evenly over the consumers without requestsPerSecond")
+	cmd.Flags().StringVar(&pricesFile, "prices", "", "prices `FILE`: of the form of "+plan.PriceFile+" (obslink prices refresh writes one), or discounts on it (default: the one shipped)")
+	_ = cmd.RegisterFlagCompletionFunc("prices", completeTopology)
 	return cmd
 }
 
@@ -454,8 +460,9 @@ func topologyName(file string) string {
 }
 
 // planVerb prints the fleet sizes and the monthly cost of t in each mode
-// for the total load the flags give.
-func planVerb(t *topology.Topology, name, gibPerDay, requestsPerSecond string, stdout, stderr io.Writer) int {
+// for the total load the flags give, at the prices of pricesFile (the
+// shipped table when empty).
+func planVerb(t *topology.Topology, name, gibPerDay, requestsPerSecond, pricesFile string, stdout, stderr io.Writer) int {
 	var total plan.Load
 	for _, f := range []struct {
 		flag, value, what, example string
@@ -479,6 +486,9 @@ func planVerb(t *topology.Topology, name, gibPerDay, requestsPerSecond string, s
 		*f.into = v
 	}
 	prices, err := plan.EmbeddedPrices()
+	if pricesFile != "" {
+		prices, err = plan.LoadPrices(pricesFile)
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "obslink plan: %v\n", err)
 		return 1

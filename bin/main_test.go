@@ -262,12 +262,7 @@ func TestPlan(t *testing.T) {
 
 func TestPlanInputErrors(t *testing.T) {
 	unsized := writeFile(t, strings.Replace(string(topology.DefaultYAML()), "instanceType: t4g.small", "instanceType: m7g.large", 1))
-	unpriced := writeFile(t, strings.NewReplacer(
-		"region: ap-southeast-1\n    cidr", "region: sa-east-1\n    cidr",
-		"[ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]", "[sa-east-1a, sa-east-1b, sa-east-1c]",
-		"region: ap-southeast-1\n    vpc", "region: sa-east-1\n    vpc",
-		"[ap-southeast-1a, ap-southeast-1b]", "[sa-east-1a, sa-east-1b]",
-	).Replace(string(topology.DefaultYAML())))
+	badPrices := writeFile(t, "date: \"2026-12-10\"\ndiscounts:\n  nlb.hours: 10\n")
 	tests := []struct {
 		args []string
 		code int
@@ -285,7 +280,8 @@ func TestPlanInputErrors(t *testing.T) {
 		{[]string{"plan", "--requests-per-second", "100"}, 2, "give the agents' totals with --gib-per-day N (and --requests-per-second N), shared evenly over the consumers without figures of their own, or each consumer's gibPerDay (and requestsPerSecond) in the file"},
 		{[]string{"plan", "../topology/default.yaml", "--gib-per-day", "1", "extra"}, 2, `unexpected argument "extra"`},
 		{[]string{"plan", unsized}, 1, `proxy.instanceType: "m7g.large" is not a type obslink plan can size`},
-		{[]string{"plan", unpriced, "--gib-per-day", "500"}, 1, "region sa-east-1 (regions[2].region) has no price in internal/plan/prices.yaml"},
+		{[]string{"plan", "--gib-per-day", "500", "--prices", "no-such-prices.yaml"}, 1, "obslink plan: open no-such-prices.yaml: no such file or directory"},
+		{[]string{"plan", "--gib-per-day", "500", "--prices", badPrices}, 1, badPrices + ":3: discounts.nlb.hours: matches no item of internal/plan/prices.yaml"},
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
@@ -379,4 +375,27 @@ func TestBareCommandWritesNothing(t *testing.T) {
 	entries, err := os.ReadDir(".")
 	require.NoError(t, err)
 	assert.Empty(t, entries, "nothing written")
+}
+
+// A region the prices file has no figures for still plans: what is missing
+// is named once and left out of the totals. --prices plans with a
+// company's own table, and the output names it.
+func TestPlanPrices(t *testing.T) {
+	unpriced := writeFile(t, strings.NewReplacer(
+		"region: ap-southeast-1\n    cidr", "region: sa-east-1\n    cidr",
+		"[ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]", "[sa-east-1a, sa-east-1b, sa-east-1c]",
+		"region: ap-southeast-1\n    vpc", "region: sa-east-1\n    vpc",
+		"[ap-southeast-1a, ap-southeast-1b]", "[sa-east-1a, sa-east-1b]",
+	).Replace(string(topology.DefaultYAML())))
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"plan", unpriced, "--gib-per-day", "500"}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "\nPrices: internal/plan/prices.yaml, dated ")
+	assert.Equal(t, 1, strings.Count(stdout.String(), "- sa-east-1 (regions[2].region): privatelink.endpointHour, nlb.hour"))
+
+	discounts := writeFile(t, "date: \"2026-12-10\"\nsource: our agreement\ndiscounts:\n  ec2.*: 30\n")
+	stdout.Reset()
+	require.Equal(t, 0, run([]string{"plan", "--gib-per-day", "500", "--prices", discounts}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "\nPrices: "+discounts+", dated 2026-12-10: our agreement; discounts ec2.* 30 % off internal/plan/prices.yaml (dated ")
+	// 2 × 730 × (0.0184 + 0.0168 + 0.0212) × 0.7 for the instances of peering.
+	assert.Contains(t, stdout.String(), "| proxy instances | $57.64 | $57.64 | $18.80 | n/a |")
 }

@@ -2,14 +2,16 @@
 // month, in each inter-region mode: what `obslink plan` prints.
 //
 // Pure Go and deterministic: the topology, a load, a capacity (CPU per unit
-// of load) and a price table (PriceFile) in, a Result out; no clock, no
-// network, no AWS call.
+// of load) and a price table (PriceFile, or a company's own) in, a Result
+// out; no clock, no network, no AWS call. A price the table lacks leaves
+// its part out of the totals and is named once (Result.Unpriced).
 package plan
 
 import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -175,6 +177,9 @@ type Fleet struct {
 	HeldCPU          float64
 	SurplusVCPUHours float64
 	SurplusUSD       float64
+	// SurplusPriced is false when the table has no surplus-credit price
+	// for the region (SurplusUSD is then 0).
+	SurplusPriced bool
 	// Min and Max are proxy.minCapacity and maxCapacity; Needed above Max
 	// needs a larger group or instance type.
 	Min, Max int
@@ -196,6 +201,9 @@ type Item struct {
 	Name   string
 	Detail string
 	USD    float64
+	// Unpriced names the prices ("nlb.hour in us-west-2") the table lacks:
+	// their part is not in USD.
+	Unpriced []string
 }
 
 // Cost is what one mode costs a month.
@@ -207,6 +215,8 @@ type Cost struct {
 	Fleets  []Fleet
 	Items   []Item
 	Total   float64
+	// Incomplete: an item lacks a price, so Total is lower than the bill.
+	Incomplete bool
 }
 
 // Top returns the n largest items, largest first.
@@ -260,9 +270,11 @@ type Result struct {
 	// flags give no requests/s).
 	NoRequests []string
 	// LogPriceMain is the main region's CloudWatch Logs ingestion price per
-	// GB, for the note on NoRequests.
-	LogPriceMain float64
-	Total        Load
+	// GB, for the note on NoRequests; LogPriceKnown is false when the table
+	// has none.
+	LogPriceMain  float64
+	LogPriceKnown bool
+	Total         Load
 	// Share is each consumer VPC's share of Total, for those without
 	// figures of their own.
 	Share Load
@@ -270,12 +282,25 @@ type Result struct {
 	// VPCs, a row per group and region.
 	Consumers []Consumer
 	// Groups are the consumer groups, in file order.
-	Groups    []Group
-	Costs     []Cost
-	Capacity  Capacity
-	PriceDate string
+	Groups   []Group
+	Costs    []Cost
+	Capacity Capacity
+	// Prices is the price table the plan used.
+	Prices *Prices
+	// Unpriced are the regions whose prices the table lacks, with the
+	// items, each named once; their part is left out of the totals.
+	Unpriced []Unpriced
 	// Notes are what the reader should know about this plan's inputs.
 	Notes []string
+}
+
+// Unpriced is what the price table lacks for one region.
+type Unpriced struct {
+	Region string
+	// Field is the topology field that first names the region
+	// ("regions[1].region"); empty for RegionGlobal.
+	Field string
+	Items []string
 }
 
 // Cost returns the cost of mode.
@@ -320,7 +345,7 @@ const (
 // Make plans topology t.
 func Make(t *topology.Topology, o Options) (*Result, error) {
 	if o.Prices == nil {
-		return nil, fmt.Errorf("plan.Make: Options.Prices is nil; pass EmbeddedPrices()")
+		return nil, fmt.Errorf("plan.Make: Options.Prices is nil; pass EmbeddedPrices() or LoadPrices(file)")
 	}
 	spec, ok := burstable.Lookup(t.Proxy.InstanceType)
 	if !ok {
@@ -347,7 +372,7 @@ func Make(t *topology.Topology, o Options) (*Result, error) {
 		InstanceType: t.Proxy.InstanceType, Instance: spec,
 		MinCapacity: t.Proxy.Min(), MaxCapacity: t.Proxy.Max(),
 		NetworkPercent: defaultNetworkPercent, Total: o.Total,
-		Capacity: o.Capacity, PriceDate: o.Prices.Date,
+		Capacity: o.Capacity, Prices: o.Prices,
 	}
 	if m := t.Monitoring.NetworkPercent; m != nil {
 		r.NetworkPercent = *m
@@ -376,13 +401,14 @@ func Make(t *topology.Topology, o Options) (*Result, error) {
 	if err := r.shareLoad(t, o.Total); err != nil {
 		return nil, err
 	}
-	p := &pricer{prices: o.Prices, origin: regionOrigins(t, d)}
-	r.LogPriceMain = p.get(itemLogsIngestGB, r.MainRegion)
+	p := &pricer{prices: o.Prices}
+	r.LogPriceMain, r.LogPriceKnown = o.Prices.Price(ItemLogsIngestGB, r.MainRegion)
 	for _, mode := range Modes() {
 		r.Costs = append(r.Costs, r.cost(t, mode, p))
 	}
-	if err := p.err(); err != nil {
-		return nil, err
+	origin := regionOrigins(t, d)
+	for _, region := range p.regions {
+		r.Unpriced = append(r.Unpriced, Unpriced{Region: region, Field: origin[region], Items: p.missing[region]})
 	}
 	return r, nil
 }
@@ -705,25 +731,26 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 
 	// Consumers: an endpoint network interface per zone, the data through
 	// it, a private hosted zone each (every mode).
-	var epHours, plData, zones float64
+	var epHours, plData, zones amount
 	var vpcs, zoneEndpoints int
 	for _, cl := range r.Consumers {
 		vpcs += cl.VPCs
 		zoneEndpoints += cl.VPCs * cl.Zones
-		epHours += float64(cl.VPCs*cl.Zones) * HoursPerMonth * p.get(itemEndpointHour, cl.Region)
-		plData += cl.Load.gbPerMonth() * p.get(itemEndpointGB, cl.Region)
-		zones += float64(cl.VPCs) * p.get(itemZoneMonth, regionGlobal)
+		p.charge(&epHours, float64(cl.VPCs*cl.Zones)*HoursPerMonth, ItemEndpointHour, cl.Region)
+		p.charge(&plData, cl.Load.gbPerMonth(), ItemEndpointGB, cl.Region)
+		p.charge(&zones, float64(cl.VPCs), ItemZoneMonth, RegionGlobal)
 	}
 	c.add(ItemConsumerEndpoints, fmt.Sprintf("%d VPCs, %d zone-endpoints × %.0f h", vpcs, zoneEndpoints, HoursPerMonth), epHours)
 	c.add(ItemPrivateLinkData, fmt.Sprintf("%s GB through the endpoints", num(totalGB(r.Consumers))), plData)
 
 	// Cross-zone hops: the NLBs balance across zones, so (1 - 1/zones) of
 	// a hop's bytes change zone, billed out of one and into the other.
-	var crossGB, crossUSD float64
+	var crossGB float64
+	var crossUSD amount
 	crossZone := func(gb float64, zones int, region string) {
 		crossed := gb * crossZoneShare(zones)
 		crossGB += crossed
-		crossUSD += crossed * 2 * p.get(itemCrossZoneGB, region)
+		p.charge(&crossUSD, crossed*2, ItemCrossZoneGB, region)
 	}
 
 	// Provider regions: proxies, NLB, the VPC's own interface endpoints.
@@ -732,7 +759,9 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 	if t.Proxy.Attribution() {
 		perEP++
 	}
-	var provEP, nlbHours, nlcu, inst, vols, logs, logGB, irData, irGB, tgwData float64
+	family, _, _ := strings.Cut(t.Proxy.InstanceType, ".")
+	var provEP, nlbHours, nlcu, inst, vols, logs, irData, tgwData amount
+	var logGB, irGB float64
 	var provZoneEPs, proxies int
 	for _, region := range regions {
 		f := Fleet{Region: region, Min: t.Proxy.Min(), Max: t.Proxy.Max()}
@@ -743,20 +772,24 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 		}
 		f.Zones, f.ZonesAssumed = providerZones(t, region)
 		r.size(&f)
-		f.SurplusUSD = f.SurplusVCPUHours * p.get(itemSurplusVCPUHour, region)
+		if f.Surplus() {
+			var surplus amount
+			p.charge(&surplus, f.SurplusVCPUHours, ItemSurplus(family), region)
+			f.SurplusUSD, f.SurplusPriced = surplus.usd, len(surplus.unpriced) == 0
+		}
 		c.Fleets = append(c.Fleets, f)
 		gb := f.Load.gbPerMonth()
 		provZoneEPs += perEP * f.Zones
-		provEP += float64(perEP*f.Zones) * HoursPerMonth * p.get(itemEndpointHour, region)
-		nlbHours += HoursPerMonth * p.get(itemNLBHour, region)
-		nlcu += gb * p.get(itemNLCUHour, region)
+		p.charge(&provEP, float64(perEP*f.Zones)*HoursPerMonth, ItemEndpointHour, region)
+		p.charge(&nlbHours, HoursPerMonth, ItemNLBHour, region)
+		p.charge(&nlcu, gb, ItemNLCUHour, region)
 		proxies += f.Needed
-		inst += float64(f.Needed) * HoursPerMonth * p.ec2(t.Proxy.InstanceType, region)
-		vols += float64(f.Needed*RootVolumeGiB) * p.get(itemGP3, region)
+		p.charge(&inst, float64(f.Needed)*HoursPerMonth, ItemEC2(t.Proxy.InstanceType), region)
+		p.charge(&vols, float64(f.Needed*RootVolumeGiB), ItemGP3, region)
 		if !r.TLSPassthrough { // with passthrough, a line per connection: not counted
 			g := f.Load.RequestsPerSecond * secondsPerMonth * float64(r.LogLineBytes) / 1e9
 			logGB += g
-			logs += g * p.get(itemLogsIngestGB, region)
+			p.charge(&logs, g, ItemLogsIngestGB, region)
 		}
 		crossZone(gb, f.Zones, region) // NLB to proxies
 		if region == main {
@@ -764,16 +797,17 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 		}
 		if (mode == Peering || mode == TGW) && region != main {
 			irGB += gb
-			irData += gb * p.interRegion(region, main)
+			p.transfer(&irData, gb, region, main)
 		}
 		if mode == TGW {
-			tgwData += gb * p.get(itemTGWGB, region)
+			p.charge(&tgwData, gb, ItemTGWGB, region)
 		}
 	}
 	hops := "NLB to proxies in each provider region, proxies to ALBs in " + main
 	if mode == Proxyless { // one NLB in the cluster VPC, in front of the ALBs
-		nlbHours = HoursPerMonth * p.get(itemNLBHour, main)
-		nlcu = totalGB(r.Consumers) * p.get(itemNLCUHour, main)
+		nlbHours, nlcu = amount{}, amount{}
+		p.charge(&nlbHours, HoursPerMonth, ItemNLBHour, main)
+		p.charge(&nlcu, totalGB(r.Consumers), ItemNLCUHour, main)
 		z, assumed := proxylessZones(t)
 		if assumed {
 			r.Notes = append(r.Notes, fmt.Sprintf("proxyless: the file gives no controlPlane.vpc.availabilityZones (only proxy.mode none takes them); its NLB is counted in %d zones, the main region's provider VPC's", z))
@@ -785,7 +819,7 @@ func (r *Result) cost(t *topology.Topology, mode Mode, p *pricer) Cost {
 		for _, cl := range r.Consumers {
 			if cl.Region != main {
 				irGB += cl.Load.gbPerMonth()
-				irData += cl.Load.gbPerMonth() * p.interRegion(cl.Region, main)
+				p.transfer(&irData, cl.Load.gbPerMonth(), cl.Region, main)
 			}
 		}
 	}
@@ -838,7 +872,7 @@ func totalGB(consumers []Consumer) float64 {
 // VPC's and the main region's provider VPC's; per other region, its
 // provider VPC's on its own gateway and a peering with the hub (billed on
 // both gateways); with tgwMesh full, a peering per pair of other regions.
-func tgwAttachments(t *topology.Topology, regions []string, p *pricer) (float64, int) {
+func tgwAttachments(t *topology.Topology, regions []string, p *pricer) (amount, int) {
 	main := t.ControlPlane.Region
 	count := map[string]int{main: 1} // the cluster VPC
 	var spokes []string
@@ -858,90 +892,82 @@ func tgwAttachments(t *topology.Topology, regions []string, p *pricer) (float64,
 			}
 		}
 	}
-	var usd float64
+	var usd amount
 	var n int
 	for _, region := range sortedKeys(count) {
 		n += count[region]
-		usd += float64(count[region]) * HoursPerMonth * p.get(itemTGWAttachment, region)
+		p.charge(&usd, float64(count[region])*HoursPerMonth, ItemTGWAttachment, region)
 	}
 	return usd, n
 }
 
-func (c *Cost) add(name, detail string, usd float64) {
-	c.Items = append(c.Items, Item{Name: name, Detail: detail, USD: usd})
-	c.Total += usd
+func (c *Cost) add(name, detail string, a amount) {
+	c.Items = append(c.Items, Item{Name: name, Detail: detail, USD: a.usd, Unpriced: a.unpriced})
+	c.Total += a.usd
+	if len(a.unpriced) > 0 {
+		c.Incomplete = true
+	}
 }
 
-// pricer looks prices up and collects what is missing, so that one error
-// names every region and item to add.
+// amount is a cost item's dollars, and the prices it lacks ("nlb.hour in
+// us-west-2"), which it leaves out.
+type amount struct {
+	usd      float64
+	unpriced []string
+}
+
+func (a *amount) lacks(item, region string) {
+	what := item + " in " + region
+	if !slices.Contains(a.unpriced, what) {
+		a.unpriced = append(a.unpriced, what)
+	}
+}
+
+// pricer looks prices up and collects what the table lacks, by region in
+// first-seen order, so that the report names each gap once.
 type pricer struct {
 	prices  *Prices
-	origin  map[string]string // region -> the field that names it
+	regions []string
 	missing map[string][]string
-	types   []string
 }
 
 func (p *pricer) note(region, item string) {
 	if p.missing == nil {
 		p.missing = map[string][]string{}
 	}
-	for _, it := range p.missing[region] {
-		if it == item {
-			return
-		}
+	if _, ok := p.missing[region]; !ok {
+		p.regions = append(p.regions, region)
 	}
-	p.missing[region] = append(p.missing[region], item)
+	if !slices.Contains(p.missing[region], item) {
+		p.missing[region] = append(p.missing[region], item)
+	}
 }
 
-func (p *pricer) get(item, region string) float64 {
-	v, err := p.prices.get(item, region)
-	if err != nil {
+// charge adds qty × item's price in region to a. A price the table lacks
+// adds nothing: it is noted in a and in p, never counted as zero.
+func (p *pricer) charge(a *amount, qty float64, item, region string) {
+	if qty == 0 {
+		return
+	}
+	v, ok := p.prices.Price(item, region)
+	if !ok {
+		a.lacks(item, region)
 		p.note(region, item)
+		return
 	}
-	return v
+	a.usd += qty * v
 }
 
-func (p *pricer) interRegion(from, to string) float64 {
-	v, err := p.prices.interRegion(from, to)
-	if err != nil {
-		p.note(from, itemInterRegionGB)
+// transfer adds gb sent from one region to another to a.
+func (p *pricer) transfer(a *amount, gb float64, from, to string) {
+	if gb == 0 {
+		return
 	}
-	return v
-}
-
-func (p *pricer) ec2(instanceType, region string) float64 {
-	if _, ok := p.prices.Items["ec2."+instanceType]; !ok {
-		if _, err := p.prices.ec2(instanceType, region); err != nil && !containsString(p.types, err.Error()) {
-			p.types = append(p.types, err.Error())
-		}
-		return 0
+	v, ok := p.prices.InterRegion(from, to)
+	if !ok {
+		a.lacks(ItemInterRegionGB, from)
+		p.note(from, ItemInterRegionGB)
+		return
 	}
-	return p.get("ec2."+instanceType, region)
-}
-
-// err is every missing price, by region, or nil.
-func (p *pricer) err() error {
-	var lines []string
-	lines = append(lines, p.types...)
-	for _, region := range sortedKeys(p.missing) {
-		where := ""
-		if o, ok := p.origin[region]; ok {
-			where = " (" + o + ")"
-		}
-		lines = append(lines, fmt.Sprintf("region %s%s has no price in %s for %s; add %s's figures to that file from the source pages it names, or plan without that region",
-			region, where, PriceFile, strings.Join(p.missing[region], ", "), region))
-	}
-	if len(lines) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%s", strings.Join(lines, "\n"))
-}
-
-func containsString(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
+	a.usd += gb * v
 }

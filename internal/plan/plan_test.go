@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -406,21 +407,6 @@ func TestInputErrors(t *testing.T) {
 			edits: [][2]string{{"instanceType: t4g.small", "instanceType: m7g.large"}},
 			want:  []string{"proxy.instanceType", `"m7g.large"`, "t3, t3a, t4g", "add the type to internal/burstable"},
 		},
-		{
-			name:  "instance type without a price",
-			edits: [][2]string{{"instanceType: t4g.small", "instanceType: t3.nano"}},
-			want:  []string{"internal/plan/prices.yaml has no on-demand price for instance type t3.nano", "add an item ec2.t3.nano", "t4g.small"},
-		},
-		{
-			name: "region without prices",
-			edits: [][2]string{
-				{"region: ap-southeast-1\n    cidr", "region: sa-east-1\n    cidr"},
-				{"availabilityZones: [ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]", "availabilityZones: [sa-east-1a, sa-east-1b, sa-east-1c]"},
-				{"region: ap-southeast-1\n    vpc", "region: sa-east-1\n    vpc"},
-				{"availabilityZones: [ap-southeast-1a, ap-southeast-1b]", "availabilityZones: [sa-east-1a, sa-east-1b]"},
-			},
-			want: []string{"region sa-east-1 (regions[2].region) has no price in internal/plan/prices.yaml for privatelink.endpointHour", "nlb.hour", "ec2.t4g.small", "add sa-east-1's figures to that file"},
-		},
 		{name: "negative total", total: plan.Load{GiBPerDay: -1}, want: []string{"total gibPerDay -1", "0 or more"}},
 		{name: "not a number", total: plan.Load{RequestsPerSecond: math.NaN()}, want: []string{"total requestsPerSecond NaN"}},
 	}
@@ -442,20 +428,133 @@ func TestInputErrors(t *testing.T) {
 
 func TestPriceFile(t *testing.T) {
 	p := prices(t)
-	assert.Equal(t, "2026-11-28", p.Date)
+	assert.Equal(t, "2026-12-06", p.Date)
+	assert.Equal(t, plan.PriceFile, p.Name)
+	assert.Contains(t, p.Describe(), "internal/plan/prices.yaml, dated 2026-12-06: AWS public on-demand list prices, written by hand")
+	assert.Len(t, p.Regions, 34, "every commercial region")
 	for name, it := range p.Items {
 		assert.NotEmpty(t, it.Unit, name)
 		assert.True(t, strings.HasPrefix(it.Source, "https://aws.amazon.com/"), "%s: source %q is an AWS pricing page", name, it.Source)
-		assert.Equal(t, "2026-11-28", it.Date, name)
+		assert.Contains(t, []string{"2026-11-28", "2026-12-06"}, it.Date, name)
 		assert.NotEmpty(t, it.Checked, "%s says how its figures were checked", name)
+		for region := range it.Regions {
+			assert.True(t, region == plan.RegionGlobal || slices.Contains(p.Regions, region), "%s: %s is one of the file's regions", name, region)
+		}
+	}
+}
+
+func TestPriceFileErrors(t *testing.T) {
+	tests := []struct {
+		name, give string
+		want       []string
+	}{
+		{"negative", "date: x\nitems:\n  nlb.hour:\n    unit: u\n    source: s\n    date: d\n    regions: {us-east-1: -1}\n",
+			[]string{"bad.yaml:7: items.nlb.hour.regions.us-east-1: -1 is not a price; give one of 0 or more"}},
+		{"unknown field", "items:\n  nlb.hour:\n    unit: u\n    sauce: s\n", []string{"bad.yaml: yaml: unmarshal errors:\n  line 4: field sauce not found"}},
+		{"missing fields, all at once", "date: x\nitems:\n  nlb.hour:\n    regions: {us-east-1: 1}\n",
+			[]string{"bad.yaml:3: items.nlb.hour: nlb.hour.source is missing", "nlb.hour.unit is missing", "nlb.hour.date is missing"}},
+		{"no date", "items:\n  nlb.hour: {unit: u, source: s, date: d, regions: {us-east-1: 1}}\n", []string{"bad.yaml:1: date is missing; add date: YYYY-MM-DD"}},
+		{"nothing", "date: x\n", []string{"neither items", "nor discounts"}},
+		{"discount out of range, and one that matches nothing", "date: x\ndiscounts:\n  ec2.*: 120\n  nlb.hours: 10\n",
+			[]string{"bad.yaml:3: discounts.ec2.*: 120 is not a percentage; give one from 0 to 100", "bad.yaml:4: discounts.nlb.hours: matches no item of internal/plan/prices.yaml; use an item name"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := plan.ParsePrices("bad.yaml", []byte(tt.give))
+			require.Error(t, err)
+			for _, w := range tt.want {
+				assert.Contains(t, err.Error(), w)
+			}
+		})
+	}
+}
+
+// A company's discounts apply to the shipped table: the item's own first,
+// else the longest prefix. eu-west-1's NLB hour is 0.0252, its t4g.small
+// 0.0184, its endpoint hour 0.011.
+func TestDiscounts(t *testing.T) {
+	own, err := plan.ParsePrices("acme.yaml", []byte("date: \"2026-12-10\"\nsource: Acme's agreement\ndiscounts:\n  \"*\": 5\n  ec2.*: 30\n  ec2.t4g.small: 40\n"))
+	require.NoError(t, err)
+	shipped := prices(t)
+	for _, tt := range []struct {
+		item string
+		want float64
+	}{{plan.ItemEC2("t4g.small"), 0.0184 * 0.6}, {plan.ItemEC2("t4g.medium"), 0.0368 * 0.7}, {plan.ItemNLBHour, 0.0252 * 0.95}} {
+		v, ok := own.Price(tt.item, "eu-west-1")
+		require.True(t, ok, tt.item)
+		assert.InDelta(t, tt.want, v, 1e-12, tt.item)
+	}
+	v, _ := shipped.Price(plan.ItemNLBHour, "eu-west-1")
+	assert.InDelta(t, 0.0252, v, 1e-12, "the shipped table is not changed")
+	ir, ok := own.InterRegion("us-east-1", "us-east-2")
+	require.True(t, ok)
+	assert.InDelta(t, 0.0095, ir, 1e-12, "pairs too")
+	assert.Equal(t, shipped.Regions, own.Regions)
+	assert.Equal(t, "acme.yaml, dated 2026-12-10: Acme's agreement; discounts * 5 %, ec2.* 30 %, ec2.t4g.small 40 % off internal/plan/prices.yaml (dated 2026-12-06)", own.Describe())
+
+	r, err := plan.Make(defaultTopology(t), plan.Options{Total: plan.Load{GiBPerDay: 500}, Capacity: testCapacity, Prices: own})
+	require.NoError(t, err)
+	assert.InDelta(t, 1861.5497*0.95-82.344*0.95+82.344*0.6, r.Cost(plan.Peering).Total, 0.001, "5 % off everything, 40 % off the instances")
+	var out bytes.Buffer
+	require.NoError(t, r.Write(&out, "default.yaml"))
+	assert.Contains(t, out.String(), "\nPrices: acme.yaml, dated 2026-12-10: Acme's agreement; discounts * 5 %")
+	assert.Contains(t, out.String(), "prices of 2026-12-10 from acme.yaml: AWS on-demand list prices less the discounts the Prices line names")
+}
+
+// A price the table lacks does not stop a plan: each is named once, by
+// region and with the field that names the region, and left out of the
+// totals, which say so. sa-east-1 has transfer and PrivateLink data
+// prices, not the rest; the shipped table has no t3.nano anywhere.
+func TestUnpriced(t *testing.T) {
+	saoPaulo := [][2]string{
+		{"region: ap-southeast-1\n    cidr", "region: sa-east-1\n    cidr"},
+		{"availabilityZones: [ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]", "availabilityZones: [sa-east-1a, sa-east-1b, sa-east-1c]"},
+		{"region: ap-southeast-1\n    vpc", "region: sa-east-1\n    vpc"},
+		{"availabilityZones: [ap-southeast-1a, ap-southeast-1b]", "availabilityZones: [sa-east-1a, sa-east-1b]"},
+	}
+	r, err := plan.Make(defaultTopology(t, saoPaulo...), plan.Options{Total: plan.Load{GiBPerDay: 500, RequestsPerSecond: 300}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	require.Len(t, r.Unpriced, 1)
+	assert.Equal(t, plan.Unpriced{Region: "sa-east-1", Field: "regions[2].region", Items: []string{
+		plan.ItemEndpointHour, plan.ItemNLBHour, plan.ItemNLCUHour, plan.ItemEC2("t4g.small"), plan.ItemGP3, plan.ItemLogsIngestGB, plan.ItemTGWGB, plan.ItemTGWAttachment,
+	}}, r.Unpriced[0])
+
+	peering := r.Cost(plan.Peering)
+	assert.True(t, peering.Incomplete)
+	var sum float64
+	for _, it := range peering.Items {
+		sum += it.USD
+	}
+	assert.InDelta(t, sum, peering.Total, 1e-9, "the total is the sum of what is priced")
+	nlb, _ := peering.Item(plan.ItemNLBHours)
+	assert.Equal(t, []string{"nlb.hour in sa-east-1"}, nlb.Unpriced)
+	assert.InDelta(t, 730*(0.0252+0.0225), nlb.USD, 1e-9, "eu-west-1's and us-east-1's NLB, not sa-east-1's")
+	inter, _ := peering.Item(plan.ItemInterRegion)
+	assert.Empty(t, inter.Unpriced, "sa-east-1 sends at 0.138")
+	for _, it := range r.Cost(plan.Native).Items {
+		if it.Name == plan.ItemConsumerEndpoints {
+			assert.Equal(t, []string{"privatelink.endpointHour in sa-east-1"}, it.Unpriced)
+		} else {
+			assert.Empty(t, it.Unpriced, "native has no fleet in sa-east-1: %s", it.Name)
+		}
 	}
 
-	_, err := plan.ParsePrices("bad.yaml", []byte("date: x\nitems:\n  nlb.hour:\n    unit: u\n    source: s\n    date: d\n    regions: {us-east-1: -1}\n"))
-	assert.ErrorContains(t, err, "nlb.hour.regions.us-east-1: -1 is negative")
-	_, err = plan.ParsePrices("bad.yaml", []byte("items:\n  nlb.hour:\n    unit: u\n    sauce: s\n"))
-	assert.ErrorContains(t, err, "field sauce not found")
-	_, err = plan.ParsePrices("bad.yaml", []byte("items:\n  nlb.hour:\n    regions: {us-east-1: 1}\n"))
-	assert.ErrorContains(t, err, "nlb.hour.source is missing")
+	var out bytes.Buffer
+	require.NoError(t, r.Write(&out, "default.yaml"))
+	s := out.String()
+	assert.Equal(t, 1, strings.Count(s, "NOT PRICED: internal/plan/prices.yaml has no price for these"))
+	assert.Equal(t, 1, strings.Count(s, "- sa-east-1 (regions[2].region): privatelink.endpointHour, nlb.hour, nlb.nlcuHour, ec2.t4g.small, ebs.gp3GBMonth, cloudwatch.logsIngestGB, tgw.dataGB, tgw.attachmentHour\n"))
+	assert.Contains(t, s, "| NLB hours | $34.82 * | $34.82 * | $18.40 | n/a |")
+	assert.Contains(t, s, "| **total** | **$1,975.66** * | **$2,397.43** * | **$1,903.82** * | n/a |")
+	assert.Contains(t, s, "- NLB hours: 3 NLB(s) × 730 h: $34.82 (without nlb.hour in sa-east-1: no price)")
+	assert.Contains(t, s, "(without the prices NOT PRICED names: the order may differ)")
+
+	r, err = plan.Make(defaultTopology(t, [2]string{"instanceType: t4g.small", "instanceType: t3.nano"}), plan.Options{Total: plan.Load{GiBPerDay: 1}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	for _, u := range r.Unpriced {
+		assert.Equal(t, []string{"ec2.t3.nano"}, u.Items, u.Region)
+	}
+	assert.Len(t, r.Unpriced, 3, "each provider region once")
 }
 
 func TestReport(t *testing.T) {
@@ -472,7 +571,8 @@ func TestReport(t *testing.T) {
 		"proxyless does not apply: services metrics and logs share port 80",
 		"- peering, $1,861.55: interface endpoints in provider VPCs $578.16 (31 %), inter-region data transfer $557.64 (30 %)",
 		"Cheapest: **native** at $1,450.28 a month; then peering $1,861.55 (+28 %), tgw $2,486.92 (+71 %).",
-		"730 hours a month", "peak = 2 × the average", "under 0.5 of its burstable baseline", "prices of 2026-11-28",
+		"730 hours a month", "peak = 2 × the average", "under 0.5 of its burstable baseline", "prices of 2026-12-06 from internal/plan/prices.yaml: AWS on-demand list prices, first tier, without free tier or discounts",
+		"proxies t4g.small (minCapacity 2, maxCapacity 4).\nPrices: internal/plan/prices.yaml, dated 2026-12-06: AWS public on-demand list prices",
 		"- cross-zone data transfer: 14,363.43 GB change zone (NLB to proxies in each provider region, proxies to ALBs in eu-west-1), billed out and in: $287.27",
 		"with traffic spread evenly over a VPC's Z zones, 1 − 1/Z of each hop changes zone",
 		"one JSON line per request, 510 B",
@@ -682,9 +782,11 @@ func TestGroupRegions(t *testing.T) {
 	assert.InDelta(t, 100, r.Cost(plan.Native).Fleets[0].Load.GiBPerDay, 1e-9)
 
 	topo = fileTopology(t, organization, append(native, [2]string{"regions: [us-east-1]", "regions: [us-east-1, sa-east-1]"})...)
-	_, err = plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 100}, Capacity: testCapacity, Prices: prices(t)})
-	require.Error(t, err)
-	assert.Contains(t, err.Error(), "region sa-east-1 (consumerGroups[2].regions[1]) has no price")
+	r, err = plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 100}, Capacity: testCapacity, Prices: prices(t)})
+	require.NoError(t, err)
+	require.NotEmpty(t, r.Unpriced)
+	assert.Equal(t, "sa-east-1", r.Unpriced[0].Region)
+	assert.Equal(t, "consumerGroups[2].regions[1]", r.Unpriced[0].Field, "the field that names the region")
 }
 
 func TestGroupInputErrors(t *testing.T) {

@@ -16,8 +16,9 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 	if r.Mode == Proxyless {
 		mode, fleet = "proxy.mode none (interRegion native)", "; for the other modes' fleets"
 	}
-	fmt.Fprintf(&b, "%s, main region %s, proxies %s (%s%s), prices of %s (%s, USD, on-demand).\n\n",
-		mode, r.MainRegion, r.InstanceType, fmt.Sprintf("minCapacity %d, maxCapacity %d", r.MinCapacity, r.MaxCapacity), fleet, r.PriceDate, PriceFile)
+	fmt.Fprintf(&b, "%s, main region %s, proxies %s (%s%s).\n",
+		mode, r.MainRegion, r.InstanceType, fmt.Sprintf("minCapacity %d, maxCapacity %d", r.MinCapacity, r.MaxCapacity), fleet)
+	fmt.Fprintf(&b, "Prices: %s.\n\n", r.Prices.Describe())
 
 	b.WriteString("## Load\n\n")
 	b.WriteString("| consumer | region | GiB/day | requests/s | endpoint zones |\n|---|---|---:|---:|---:|\n")
@@ -69,10 +70,14 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 				if f.Needed > f.Max {
 					raise = " (and maxCapacity)"
 				}
+				usd := money(f.SurplusUSD)
+				if !f.SurplusPriced {
+					usd = "at a price the prices file lacks (see NOT PRICED)"
+				}
 				warnings = append(warnings, fmt.Sprintf("WARNING: %s, %s: as the file sets it (minCapacity %d, maxCapacity %d) the Auto Scaling group, which scales to keep %s %% CPU, holds %d proxies at %s %% CPU each on average, above a %s's %s %% baseline. "+
 					"T3, T3a and T4g launch in unlimited mode (obslink sets no credit specification), so they would bill surplus CPU credits: %s vCPU-hours a month, %s (not in the costs below, which count %d proxies). Set minCapacity%s to %d to stay within the baseline.",
 					g.label, f.Region, f.Min, f.Max, num(TargetCPU*100), f.Held, num(f.HeldCPU*100), r.InstanceType, num(r.Instance.BaselineCPU*100),
-					num(f.SurplusVCPUHours), money(f.SurplusUSD), f.Needed, raise, f.Needed))
+					num(f.SurplusVCPUHours), usd, f.Needed, raise, f.Needed))
 			}
 		}
 	}
@@ -84,8 +89,12 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 			note += ". Give --requests-per-second N to count it."
 		} else {
 			logGBPer1000 := 1000 * secondsPerMonth * float64(r.LogLineBytes) / 1e9
-			note += fmt.Sprintf(", and the proxies' access logs are priced at $0 (one %d B line per request: each 1,000 requests/s adds %s GB a month of CloudWatch Logs ingestion, %s at %s's price). Give --requests-per-second N to count both.",
-				r.LogLineBytes, num(logGBPer1000), money(logGBPer1000*r.LogPriceMain), r.MainRegion)
+			price := fmt.Sprintf("%s at %s's price", money(logGBPer1000*r.LogPriceMain), r.MainRegion)
+			if !r.LogPriceKnown {
+				price = fmt.Sprintf("at a price %s lacks for %s", r.Prices.Name, r.MainRegion)
+			}
+			note += fmt.Sprintf(", and the proxies' access logs are priced at $0 (one %d B line per request: each 1,000 requests/s adds %s GB a month of CloudWatch Logs ingestion, %s). Give --requests-per-second N to count both.",
+				r.LogLineBytes, num(logGBPer1000), price)
 		}
 		warnings = append(warnings, note)
 	}
@@ -116,7 +125,7 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 			case !ok:
 				b.WriteString(" - |")
 			default:
-				fmt.Fprintf(&b, " %s |", money(it.USD))
+				fmt.Fprintf(&b, " %s%s |", money(it.USD), star(len(it.Unpriced) > 0))
 			}
 		}
 		b.WriteString("\n")
@@ -124,12 +133,15 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 	b.WriteString("| **total** |")
 	for _, c := range r.Costs {
 		if c.Applies {
-			fmt.Fprintf(&b, " **%s** |", money(c.Total))
+			fmt.Fprintf(&b, " **%s**%s |", money(c.Total), star(c.Incomplete))
 		} else {
 			b.WriteString(" n/a |")
 		}
 	}
 	b.WriteString("\n\n")
+	if len(r.Unpriced) > 0 {
+		b.WriteString(r.unpriced())
+	}
 	for _, c := range r.Costs {
 		if !c.Applies {
 			fmt.Fprintf(&b, "%s does not apply: %s.\n\n", c.Mode, c.Why)
@@ -138,7 +150,11 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 	if own := r.Cost(r.Mode); own.Applies {
 		fmt.Fprintf(&b, "How %s (this topology's mode) adds up:\n\n", own.Mode)
 		for _, it := range own.Items {
-			fmt.Fprintf(&b, "- %s: %s: %s\n", it.Name, it.Detail, money(it.USD))
+			without := ""
+			if len(it.Unpriced) > 0 {
+				without = fmt.Sprintf(" (without %s: no price)", strings.Join(it.Unpriced, ", "))
+			}
+			fmt.Fprintf(&b, "- %s: %s: %s%s\n", it.Name, it.Detail, money(it.USD), without)
 		}
 		b.WriteString("\n")
 	}
@@ -167,6 +183,9 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 		fmt.Fprintf(&b, "\nCheapest: **%s** at %s a month", cheapest.Mode, money(cheapest.Total))
 		if len(rest) > 0 {
 			fmt.Fprintf(&b, "; then %s", strings.Join(rest, ", "))
+		}
+		if len(r.Unpriced) > 0 {
+			b.WriteString(" (without the prices NOT PRICED names: the order may differ)")
 		}
 		b.WriteString(".\n\n")
 	}
@@ -221,14 +240,14 @@ func (r *Result) assumptions() []string {
 			num(r.Share.GiBPerDay), num(r.Share.RequestsPerSecond))
 	}
 	return []string{
-		fmt.Sprintf("%s hours a month; prices of %s from %s: AWS on-demand list prices, first tier, without free tier or discounts (the file says which figures were confirmed and how)", num(HoursPerMonth), r.PriceDate, PriceFile),
+		fmt.Sprintf("%s hours a month; prices of %s from %s: %s (the file says which figures were confirmed and how)", num(HoursPerMonth), r.Prices.Date, r.Prices.Name, r.priceKind()),
 		fmt.Sprintf("load: %s GiB/day and %s requests/s in total (flags), shared evenly over %s; 1 GiB of agent data is counted as 1 billed GB (if AWS counts 10^9 bytes, the per-GB items are 7 %% higher)",
 			num(r.Total.GiBPerDay), num(r.Total.RequestsPerSecond), over),
 		fmt.Sprintf("peak = %s × the average; a proxy's CPU at the average load stays under %s of its burstable baseline, so the peak fits in the baseline over a day and the CPU figures keep a %s× margin",
 			num(PeakFactor), num(CPUHeadroom), num(1/CPUHeadroom)),
 		"N+1: the proxies counted are one more than CPU or network needs (unless minCapacity gives more), so that losing one proxy leaves enough for the load; losing a whole zone's proxies is not covered beyond that",
 		fmt.Sprintf("the Auto Scaling group scales to keep %s %% CPU (proxyfleet's target), above the burstable baseline, and never on network: hold the counted proxies with minCapacity; T3, T3a and T4g launch in unlimited mode (obslink sets no credit specification), so plan warns where the file's minCapacity would leave proxies above their baseline at the average load and prices the surplus credits they would bill (%s)",
-			num(TargetCPU*100), PriceFile),
+			num(TargetCPU*100), r.Prices.Name),
 		fmt.Sprintf("CPU per unit of load, from %s: %s s per 1,000 requests (1 KiB HTTP: %s, 1 KiB gRPC: %s; the larger of the services' protocols), %s s per GiB (1 MiB HTTP); one instance vCPU does the work of one core of the benchmark machine",
 			r.Capacity.Source, num3(r.PerRequest), num3(r.Capacity.HTTPPer1000), num3(r.Capacity.GRPCPer1000), num3(r.Capacity.PerGiB)),
 		"traffic is one way (agents to the cluster): a proxy carries it in from the NLB and the same out to an ALB, against its bandwidth each way",
@@ -239,6 +258,38 @@ func (r *Result) assumptions() []string {
 		fmt.Sprintf("proxies' root volumes: %d GiB gp3 each (proxyfleet's default); a provider VPC has %d interface endpoints per zone (SSM, SSM messages, EC2 messages, CloudWatch Logs, CloudFormation), and EC2 with proxyProtocol", RootVolumeGiB, providerEndpoints),
 		"tgw: attachments on the hub for the cluster VPC and the main region's provider VPC; per other region, its provider VPC's and a peering with the hub, billed on both gateways (tgwMesh full: a peering per pair of other regions too); data processing for each GB sent from a provider VPC into its gateway",
 	}
+}
+
+// priceKind says what the table's figures are.
+func (r *Result) priceKind() string {
+	if len(r.Prices.Discounts) > 0 {
+		return "AWS on-demand list prices less the discounts the Prices line names, first tier, without free tier"
+	}
+	return "AWS on-demand list prices, first tier, without free tier or discounts"
+}
+
+// unpriced names, once, every price the table lacks, by region, and what
+// that does to the totals.
+func (r *Result) unpriced() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "NOT PRICED: %s has no price for these, so the items marked * leave them out and the totals are lower than the bill:\n\n", r.Prices.Name)
+	for _, u := range r.Unpriced {
+		where := u.Region
+		if u.Field != "" {
+			where += " (" + u.Field + ")"
+		}
+		fmt.Fprintf(&b, "- %s: %s\n", where, strings.Join(u.Items, ", "))
+	}
+	b.WriteString("\nAdd them to a prices file and plan with --prices FILE: obslink prices refresh --out FILE reads every region's from AWS's price lists.\n\n")
+	return b.String()
+}
+
+// star marks a figure that leaves out a price the table lacks.
+func star(incomplete bool) string {
+	if incomplete {
+		return " *"
+	}
+	return ""
 }
 
 func (r *Result) accessLogs() string {
