@@ -302,7 +302,8 @@ func TestEveryVerbHasItsOwnHelp(t *testing.T) {
 		"synth":       {"--out DIR", "--no-nag", "--no-validate", "--topology FILE"},
 		"validate":    {"--topology FILE"},
 		"graph":       {"--format FORMAT", "--out FILE", "--topology FILE"},
-		"plan":        {"--gib-per-day N", "--requests-per-second N", "--topology FILE"},
+		"plan":        {"--gib-per-day N", "--requests-per-second N", "--prices FILE", "--topology FILE"},
+		"prices":      {},
 		"diff-stacks": {"--deployed LIST", "--topology FILE"},
 		"diff":        {"--format FORMAT"},
 	}
@@ -348,7 +349,7 @@ func TestHelpAndUnknownVerbs(t *testing.T) {
 
 	stdout.Reset()
 	assert.Equal(t, 2, run([]string{"bogus"}, &stdout, &stderr))
-	assert.Contains(t, stderr.String(), `unknown verb "bogus"; the verbs are completion, diff, diff-stacks, graph, help, plan, synth, validate`)
+	assert.Contains(t, stderr.String(), `unknown verb "bogus"; the verbs are completion, diff, diff-stacks, graph, help, plan, prices, synth, validate`)
 	assert.Empty(t, stdout.String())
 	stderr.Reset()
 	assert.Equal(t, 2, run([]string{"valdate", "x.yaml"}, &stdout, &stderr))

@@ -25,6 +25,11 @@ func commandReference(t *testing.T) string {
 	for _, c := range root.Commands() {
 		if c.IsAvailableCommand() {
 			verbs = append(verbs, []string{c.Name()})
+			for _, sub := range c.Commands() { // obslink prices refresh
+				if sub.IsAvailableCommand() {
+					verbs = append(verbs, []string{c.Name(), sub.Name()})
+				}
+			}
 		}
 	}
 	for _, verb := range verbs {

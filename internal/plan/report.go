@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -274,9 +275,16 @@ func (r *Result) unpriced() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "NOT PRICED: %s has no price for these, so the items marked * leave them out and the totals are lower than the bill:\n\n", r.Prices.Name)
 	for _, u := range r.Unpriced {
-		where := u.Region
+		var about []string
 		if u.Field != "" {
-			where += " (" + u.Field + ")"
+			about = append(about, u.Field)
+		}
+		if len(r.Prices.Regions) > 0 && u.Region != RegionGlobal && !slices.Contains(r.Prices.Regions, u.Region) {
+			about = append(about, "not one of the file's regions")
+		}
+		where := u.Region
+		if len(about) > 0 {
+			where += " (" + strings.Join(about, "; ") + ")"
 		}
 		fmt.Fprintf(&b, "- %s: %s\n", where, strings.Join(u.Items, ", "))
 	}

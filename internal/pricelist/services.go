@@ -60,10 +60,11 @@ func info(item string) (unit, how string) {
 	if i, ok := itemInfo[item]; ok {
 		return i.unit, i.how
 	}
-	if strings.HasPrefix(item, "burstable.") {
-		return surplusInfo.unit, surplusInfo.how
+	if family, ok := strings.CutPrefix(item, "burstable."); ok {
+		family, _, _ = strings.Cut(family, ".")
+		return surplusInfo.unit, strings.ReplaceAll(surplusInfo.how, "FAMILY", family)
 	}
-	return ec2Info.unit, ec2Info.how
+	return ec2Info.unit, strings.ReplaceAll(ec2Info.how, "TYPE", strings.TrimPrefix(item, "ec2."))
 }
 
 // expected lists every item refresh looks for, the per-region ones and
