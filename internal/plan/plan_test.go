@@ -835,3 +835,58 @@ func TestGroupInputErrors(t *testing.T) {
 		})
 	}
 }
+
+// Every region of the shipped file plans: a topology with a provider
+// region and a consumer there (the default's ap-southeast-1 moved to it)
+// gets a cost per mode; what the file lacks is named once per region,
+// with the field, and each total is the sum of what is priced.
+func TestEveryRegionOfThePriceFile(t *testing.T) {
+	p := prices(t)
+	var complete []string
+	for _, region := range p.Regions {
+		if region == "eu-west-1" || region == "us-east-1" {
+			continue // the default topology's own regions
+		}
+		t.Run(region, func(t *testing.T) {
+			topo := defaultTopology(t,
+				[2]string{"region: ap-southeast-1\n    cidr", "region: " + region + "\n    cidr"},
+				[2]string{"availabilityZones: [ap-southeast-1a, ap-southeast-1b, ap-southeast-1c]", fmt.Sprintf("availabilityZones: [%[1]sa, %[1]sb, %[1]sc]", region)},
+				[2]string{"region: ap-southeast-1\n    vpc", "region: " + region + "\n    vpc"},
+				[2]string{"availabilityZones: [ap-southeast-1a, ap-southeast-1b]", fmt.Sprintf("availabilityZones: [%[1]sa, %[1]sb]", region)},
+			)
+			r, err := plan.Make(topo, plan.Options{Total: plan.Load{GiBPerDay: 500, RequestsPerSecond: 1000}, Capacity: testCapacity, Prices: p})
+			require.NoError(t, err)
+			for _, u := range r.Unpriced {
+				assert.Equal(t, region, u.Region, "eu-west-1's and us-east-1's prices are all there")
+				assert.Equal(t, "regions[2].region", u.Field)
+				for _, item := range u.Items {
+					_, ok := p.Price(item, region)
+					assert.False(t, ok, "%s is named, so the file lacks it", item)
+				}
+			}
+			if len(r.Unpriced) == 0 {
+				complete = append(complete, region)
+			}
+			for _, c := range r.Costs {
+				if !c.Applies {
+					continue
+				}
+				var sum float64
+				var lacking bool
+				for _, it := range c.Items {
+					sum += it.USD
+					lacking = lacking || len(it.Unpriced) > 0
+				}
+				assert.InDelta(t, sum, c.Total, 1e-9, c.Mode)
+				assert.Equal(t, lacking, c.Incomplete, c.Mode)
+				assert.Greater(t, c.Total, 0.0, c.Mode)
+			}
+			var out bytes.Buffer
+			require.NoError(t, r.Write(&out, "default.yaml"))
+			assert.Equal(t, len(r.Unpriced) > 0, strings.Contains(out.String(), "NOT PRICED:"))
+			assert.Equal(t, len(r.Unpriced), strings.Count(out.String(), "\n- "+region+" (regions[2].region): "), "named once")
+		})
+	}
+	assert.Equal(t, []string{"us-east-2", "ap-southeast-1", "ap-southeast-2", "ap-northeast-1", "eu-central-1"}, complete,
+		"the regions the file prices every item of (with eu-west-1 and us-east-1)")
+}
