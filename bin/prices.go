@@ -72,7 +72,7 @@ obslink plan --prices FILE. The default --out is the file obslink embeds at
 its next build: run there in the repository.`,
 		Example: `  obslink prices refresh --out our-prices.yaml
   obslink prices refresh                        # in the repository: rewrites ` + plan.PriceFile + `
-  OBSLINK_PRICING_ENDPOINT=http://mirror.internal:8080 obslink prices refresh --out our-prices.yaml`,
+  OBSLINK_PRICING_ENDPOINT=http://127.0.0.1:8080 obslink prices refresh --out our-prices.yaml   # a copy of the offer files`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageError{cmd, fmt.Sprintf("unexpected argument %q; use --out FILE", args[0])}
