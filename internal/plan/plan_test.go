@@ -548,6 +548,7 @@ func TestUnpriced(t *testing.T) {
 	assert.Contains(t, s, "| **total** | **$1,975.66** * | **$2,397.43** * | **$1,903.82** * | n/a |")
 	assert.Contains(t, s, "- NLB hours: 3 NLB(s) × 730 h: $34.82 (without nlb.hour in sa-east-1: no price)")
 	assert.Contains(t, s, "(without the prices NOT PRICED names: the order may differ)")
+	assert.Contains(t, s, "\n- peering, $1,975.66 *: inter-region data transfer")
 
 	r, err = plan.Make(defaultTopology(t, [2]string{"instanceType: t4g.small", "instanceType: t3.nano"}), plan.Options{Total: plan.Load{GiBPerDay: 1}, Capacity: testCapacity, Prices: prices(t)})
 	require.NoError(t, err)

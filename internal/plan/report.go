@@ -169,7 +169,7 @@ func (r *Result) Write(w io.Writer, topologyName string) error {
 		for _, it := range c.Top(2) {
 			parts = append(parts, fmt.Sprintf("%s %s (%s %%)", it.Name, money(it.USD), num0(100*it.USD/c.Total)))
 		}
-		fmt.Fprintf(&b, "- %s, %s: %s\n", c.Mode, money(c.Total), strings.Join(parts, ", "))
+		fmt.Fprintf(&b, "- %s, %s%s: %s\n", c.Mode, money(c.Total), star(c.Incomplete), strings.Join(parts, ", "))
 	}
 	if order := r.Cheapest(); len(order) > 0 {
 		cheapest := order[0]
