@@ -72,7 +72,8 @@ func New(scope constructs.Construct, id string, props *Props) *ConsumerVpc {
 	if err := props.check(); err != nil {
 		panic(fmt.Sprintf("consumervpc.New(%q): %v", id, err))
 	}
-	c := &ConsumerVpc{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	c := &ConsumerVpc{}
+	constructs.NewConstruct_Override(c, scope, jsii.String(id))
 	c.vpc = props.Vpc
 	if c.vpc == nil {
 		c.vpc = netutil.IsolatedVpc(c.Construct, "Vpc", props.Cidr, props.AvailabilityZones, "agents")

@@ -161,7 +161,8 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 	if err := p.check(); err != nil {
 		panic(fmt.Sprintf("linkmonitor.New(%q): %v", id, err))
 	}
-	m := &LinkMonitor{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	m := &LinkMonitor{}
+	constructs.NewConstruct_Override(m, scope, jsii.String(id))
 	th := p.Thresholds
 	eval := jsii.Number(float64(th.EvaluationMinutes))
 	// Built here, not in a package variable: a jsii call at package init

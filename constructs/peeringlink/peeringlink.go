@@ -45,7 +45,8 @@ func New(scope constructs.Construct, id string, props *Props) *PeeringLink {
 	if err := props.check(scope); err != nil {
 		panic(fmt.Sprintf("peeringlink.New(%q): %v", id, err))
 	}
-	l := &PeeringLink{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	l := &PeeringLink{}
+	constructs.NewConstruct_Override(l, scope, jsii.String(id))
 	cp := &awsec2.CfnVPCPeeringConnectionProps{
 		VpcId:     props.Vpc.VpcId(),
 		PeerVpcId: jsii.String(props.PeerVpcID),

@@ -74,12 +74,15 @@ type ProviderRegion struct {
 	ports        []int
 }
 
+var _ awsec2.IConnectable = (*ProviderRegion)(nil)
+
 // New creates a ProviderRegion. It panics on props that cannot describe one.
 func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	if err := props.check(); err != nil {
 		panic(fmt.Sprintf("providerregion.New(%q): %v", id, err))
 	}
-	r := &ProviderRegion{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	r := &ProviderRegion{}
+	constructs.NewConstruct_Override(r, scope, jsii.String(id))
 	r.vpc = props.Vpc
 	var s3 awsec2.GatewayVpcEndpoint
 	// The endpoints the bootstrap needs before it can finish: CloudWatch Logs
@@ -197,6 +200,10 @@ func (r *ProviderRegion) Vpc() awsec2.IVpc { return r.vpc }
 // AdmissionFunction is the function that admits endpoint connections
 // (Admission), or nil.
 func (r *ProviderRegion) AdmissionFunction() awslambda.Function { return r.pub.AdmissionFunction() }
+
+// Connections are the proxies' (the fleet's security group): what callers
+// open to let the proxies reach more, or to let more reach them.
+func (r *ProviderRegion) Connections() awsec2.Connections { return r.fleet.Connections() }
 
 // Fleet is the region's proxy fleet.
 func (r *ProviderRegion) Fleet() *proxyfleet.NginxProxyFleet { return r.fleet }

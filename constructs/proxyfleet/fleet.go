@@ -148,8 +148,8 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 	if err != nil {
 		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
 	}
-	f := &NginxProxyFleet{Construct: constructs.NewConstruct(scope, jsii.String(id)), config: cfg, healthPort: p.HealthPort, nginxConf: conf,
-		proxyProtocol: cfg.ProxyProtocol}
+	f := &NginxProxyFleet{config: cfg, healthPort: p.HealthPort, nginxConf: conf, proxyProtocol: cfg.ProxyProtocol}
+	constructs.NewConstruct_Override(f, scope, jsii.String(id))
 
 	f.sg = awsec2.NewSecurityGroup(f.Construct, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              p.Vpc,

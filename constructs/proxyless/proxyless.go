@@ -88,6 +88,8 @@ type AlbEndpointService struct {
 	targetGroups []awselasticloadbalancingv2.NetworkTargetGroup
 }
 
+var _ awsec2.IConnectable = (*AlbEndpointService)(nil)
+
 // New creates an AlbEndpointService. It panics on props that cannot
 // describe one (programmer misuse, like the CDK's own constructors;
 // obslink's topology validation names the file and line first).
@@ -96,7 +98,8 @@ func New(scope constructs.Construct, id string, props *Props) *AlbEndpointServic
 	if err != nil {
 		panic(fmt.Sprintf("proxyless.New(%q): %v", id, err))
 	}
-	s := &AlbEndpointService{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	s := &AlbEndpointService{}
+	constructs.NewConstruct_Override(s, scope, jsii.String(id))
 
 	// PrivateLink traffic is gated by the allowed principals and the
 	// consumers' endpoint security groups, so the NLB does not apply its
@@ -245,6 +248,10 @@ func (s *AlbEndpointService) LoadBalancer() awselasticloadbalancingv2.NetworkLoa
 
 // SecurityGroup is the NLB's security group: what the ALBs must let in.
 func (s *AlbEndpointService) SecurityGroup() awsec2.SecurityGroup { return s.sg }
+
+// Connections are the NLB's security group's: alb.Connections().AllowFrom(s, ...)
+// opens an ALB to the NLB.
+func (s *AlbEndpointService) Connections() awsec2.Connections { return s.sg.Connections() }
 
 // ListenerPorts are the NLB's listener ports, sorted: the ports of TargetGroups.
 func (s *AlbEndpointService) ListenerPorts() []int { return append([]int(nil), s.ports...) }

@@ -116,7 +116,8 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 	if p.ConcurrencyMode == "" {
 		p.ConcurrencyMode = "SOFT_FAILURE_TOLERANCE"
 	}
-	s := &StackSet{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	s := &StackSet{}
+	constructs.NewConstruct_Override(s, scope, jsii.String(id))
 
 	var params []any
 	for _, k := range sortedKeys(p.Parameters) {

@@ -46,7 +46,8 @@ func NewGateway(scope constructs.Construct, id string, props *GatewayProps) *Gat
 	if desc == "" {
 		desc = "obslink"
 	}
-	g := &Gateway{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	g := &Gateway{}
+	constructs.NewConstruct_Override(g, scope, jsii.String(id))
 	g.tgw = awsec2.NewCfnTransitGateway(g.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayProps{
 		AmazonSideAsn:                jsii.Number(float64(props.ASN)),
 		Description:                  jsii.String(desc),
@@ -93,7 +94,8 @@ type VpcAttachment struct {
 
 // NewVpcAttachment creates the attachment, its association and route.
 func NewVpcAttachment(scope constructs.Construct, id string, props *VpcAttachmentProps) *VpcAttachment {
-	a := &VpcAttachment{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	a := &VpcAttachment{}
+	constructs.NewConstruct_Override(a, scope, jsii.String(id))
 	a.att = awsec2.NewCfnTransitGatewayVpcAttachment(a.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayVpcAttachmentProps{
 		TransitGatewayId: props.TransitGatewayID,
 		VpcId:            props.VpcID,
@@ -180,7 +182,8 @@ func NewPeering(scope constructs.Construct, id string, props *PeeringProps) *Pee
 	if props == nil || props.Local == nil || props.PeerTransitGatewayID == nil || props.PeerRegion == "" || props.PeerAccount == "" {
 		panic(fmt.Sprintf("tgwmesh.NewPeering(%q): Local, PeerTransitGatewayID, PeerRegion and PeerAccount are required", id))
 	}
-	p := &Peering{Construct: constructs.NewConstruct(scope, jsii.String(id))}
+	p := &Peering{}
+	constructs.NewConstruct_Override(p, scope, jsii.String(id))
 	p.att = awsec2.NewCfnTransitGatewayPeeringAttachment(p.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayPeeringAttachmentProps{
 		TransitGatewayId:     props.Local.ID(),
 		PeerTransitGatewayId: props.PeerTransitGatewayID,
