@@ -10,6 +10,8 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
+
 	"github.com/obslink/obslink/assets"
 )
 
@@ -22,10 +24,19 @@ type Route struct {
 	Host string
 	// Port the proxy listens on.
 	Port int
-	// Upstream is the DNS name of the service's ALB.
+	// Upstream is the DNS name of the service's ALB: a literal, or a token
+	// CloudFormation resolves at deploy (*alb.LoadBalancerDnsName()).
+	// Default: Alb's DNS name; one of the two is required.
 	Upstream string
 	// UpstreamPort is the ALB listener's port.
 	UpstreamPort int
+	// Alb is the service's Application Load Balancer, in the fleet's region:
+	// it gives Upstream, and the fleet's access to it on UpstreamPort is
+	// opened through its security group (Connections), so the route needs
+	// no UpstreamCidrs. An ALB in another region cannot be referenced by
+	// security group: give Upstream and the fleet's UpstreamCidrs instead.
+	// Default: none. NginxProxyFleet reads it; Config ignores it.
+	Alb awselasticloadbalancingv2.IApplicationLoadBalancer
 	// GRPC proxies the service as gRPC (cleartext HTTP/2 from agents).
 	GRPC bool
 	// UpstreamTLS speaks TLS to the ALB (an ALB's gRPC listener must be HTTPS).
@@ -77,6 +88,12 @@ type Config struct {
 	// headers inside TLS). The http block keeps only the health port.
 	// Default: false (HTTP routing by Host).
 	TLSPassthrough bool
+	// UpstreamsAtDeploy reports that the routes' Upstream names are values
+	// CloudFormation substitutes at deploy (tokens): the nginx config names
+	// no ALB, and the user data writes the upstreams file in plain text,
+	// outside the gzipped files, where CloudFormation can fill them in.
+	// Default: false (the names are literals, gzipped with the rest).
+	UpstreamsAtDeploy bool
 	// StreamModule is the stream module's file, loaded with load_module
 	// (TLSPassthrough only): nginx.conf is obslink's own, so nothing else
 	// loads it. Default: DefaultStreamModule (Amazon Linux 2023's
@@ -436,7 +453,12 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 	if c.TLSPassthrough {
 		streamPackage, tlsRoutes = StreamPackage, b64(c.TLSRoutes())
 	}
+	upstreams, upstreamsPlain := b64(c.Upstreams()), ""
+	if c.UpstreamsAtDeploy {
+		upstreams, upstreamsPlain = "", c.Upstreams()
+	}
 	ud, err := execute("userdata/proxy.sh.tmpl", map[string]any{
+		"UpstreamsPlain":     upstreamsPlain,
 		"StreamPackage":      streamPackage,
 		"TLSRoutesB64":       tlsRoutes,
 		"MallocTunables":     MallocTunables,
@@ -451,7 +473,7 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 		"TempDir":            c.TempDir,
 		"NginxConfB64":       b64(conf),
 		"ResolveScriptB64":   b64(ResolveScript()),
-		"UpstreamsB64":       b64(c.Upstreams()),
+		"UpstreamsB64":       upstreams,
 		"LogrotateB64":       b64(Logrotate()),
 		"AgentConfigB64":     agent,
 		"SelfCheckScriptB64": b64(c.SelfCheckScript()),

@@ -25,6 +25,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/internal/check"
 	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
 )
@@ -38,7 +39,8 @@ type Props struct {
 	// Routes are the services the proxies serve. Required: at least one.
 	Routes []Route
 	// UpstreamCidrs are the networks of the ALBs; the proxies may connect
-	// there on the upstream ports only. Required: at least one.
+	// there on the upstream ports only. Required: at least one, unless
+	// every route has an Alb (reached through its security group).
 	UpstreamCidrs []string
 	// InstanceType of the proxies; a Graviton type (t4g, m7g, c8g, ...) gets the
 	// arm64 Amazon Linux 2023 image, any other the x86_64 one. Default: t4g.small.
@@ -134,20 +136,23 @@ const (
 )
 
 // New creates the fleet. It panics on props that cannot describe a fleet
-// (nil Vpc, no routes, no upstream CIDRs, min above max), like the CDK's own
-// constructors do on misuse; obslink's topology validation rules these out.
+// (nil Vpc, no routes, no way to reach an upstream, min above max), like
+// the CDK's own constructors do on misuse, with every mistake, the
+// construct's path and the field in the message.
 func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
-	p := props.withDefaults()
+	chk := check.New("proxyfleet.New", scope, id)
+	p := props.withDefaults(chk)
 	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort, ReadyFile: DefaultReadyFile,
 		ProxyProtocol: p.ProxyProtocol, ConsumerHeader: !p.DisableConsumerHeader && !p.TLSPassthrough,
-		TLSPassthrough: p.TLSPassthrough}
-	conf, err := cfg.Render()
-	if err == nil {
-		err = p.check()
+		TLSPassthrough: p.TLSPassthrough, UpstreamsAtDeploy: upstreamsAtDeploy(p.Routes)}
+	conf := ""
+	if chk.OK() {
+		var err error
+		if conf, err = cfg.Render(); err != nil {
+			chk.Add("props.Routes:", "%v", err)
+		}
 	}
-	if err != nil {
-		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
-	}
+	chk.Panic()
 	f := &NginxProxyFleet{config: cfg, healthPort: p.HealthPort, nginxConf: conf, proxyProtocol: cfg.ProxyProtocol}
 	constructs.NewConstruct_Override(f, scope, jsii.String(id))
 
@@ -160,6 +165,13 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		for _, port := range upstreamPorts(p.Routes) {
 			f.sg.AddEgressRule(awsec2.Peer_Ipv4(jsii.String(cidr)), awsec2.Port_Tcp(jsii.Number(float64(port))),
 				jsii.String(fmt.Sprintf("to the cluster ALBs in %s on %d", cidr, port)), jsii.Bool(false))
+		}
+	}
+	// Routes with an Alb reach it through its security group.
+	for _, r := range p.Routes {
+		if r.Alb != nil {
+			f.sg.Connections().AllowTo(r.Alb, awsec2.Port_Tcp(jsii.Number(float64(r.UpstreamPort))),
+				jsii.String(fmt.Sprintf("obslink proxies to the %s ALB on %d", r.Name, r.UpstreamPort)))
 		}
 	}
 	// AWS endpoints in the VPC (Session Manager) and the S3 gateway (package repositories).
@@ -224,7 +236,7 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		SignalStack: *stack.StackName(), SignalRegion: *stack.Region(),
 		SignalResource: *awscdk.Lazy_String(groupID, nil), ConsumerParameters: consumerPath})
 	if err != nil {
-		panic(fmt.Sprintf("proxyfleet.New(%q): %v", id, err))
+		panic(fmt.Sprintf("proxyfleet.New(%q): %v", *f.Node().Path(), err))
 	}
 	// The rendered script is the whole user data, shebang included.
 	userData := awsec2.UserData_Custom(jsii.String(script))
@@ -388,9 +400,12 @@ func (l *logicalID) Produce() *string {
 	return awscdk.Stack_Of(l.group).GetLogicalId(l.group.Node().DefaultChild().(awscdk.CfnElement))
 }
 
-func (p *Props) withDefaults() Props {
+// withDefaults returns a copy of p with defaults applied and each route's
+// Upstream taken from its Alb, recording in chk what cannot describe a fleet.
+func (p *Props) withDefaults(chk *check.Props) Props {
 	if p == nil {
-		panic("proxyfleet.New: props are nil")
+		chk.Add("props", "is nil; pass &proxyfleet.Props{Vpc: ..., Routes: ..., UpstreamCidrs: ...}")
+		return Props{}
 	}
 	out := *p
 	if out.InstanceType == "" {
@@ -412,19 +427,56 @@ func (p *Props) withDefaults() Props {
 	if out.Resolver == "" {
 		out.Resolver = DefaultResolver
 	}
+	out.Routes = append([]Route(nil), p.Routes...)
+	for i := range out.Routes {
+		r := &out.Routes[i]
+		if r.Upstream == "" && r.Alb != nil {
+			r.Upstream = *r.Alb.LoadBalancerDnsName()
+		}
+	}
+	out.check(chk)
 	return out
 }
 
-func (p Props) check() error {
-	switch {
-	case p.Vpc == nil:
-		return fmt.Errorf("props.Vpc is nil")
-	case len(p.UpstreamCidrs) == 0:
-		return fmt.Errorf("props.UpstreamCidrs is empty; give the CIDR of the cluster's VPC")
-	case p.MinCapacity < 1 || p.MaxCapacity < p.MinCapacity:
-		return fmt.Errorf("capacity %d..%d: need 1 <= MinCapacity <= MaxCapacity", p.MinCapacity, p.MaxCapacity)
+// check records what in p (defaults applied) cannot describe a fleet.
+func (p Props) check(chk *check.Props) {
+	if p.Vpc == nil {
+		chk.Add("props.Vpc", "is nil; give the VPC the proxies run in")
 	}
-	return nil
+	if len(p.Routes) == 0 {
+		chk.Add("props.Routes", "is empty; give at least one service")
+	}
+	cidrless := false
+	for i, r := range p.Routes {
+		field := fmt.Sprintf("props.Routes[%d]", i)
+		chk.Literal(field+".Name", r.Name, "it names the nginx upstream and its file; give the literal name")
+		chk.Literal(field+".Host", r.Host, "nginx's server_name needs it at synth; give the literal host name")
+		if r.Upstream == "" {
+			chk.Add(field+".Upstream", "is empty; give the ALB's DNS name, or the ALB as Alb")
+		}
+		cidrless = cidrless || r.Alb == nil
+	}
+	if cidrless && len(p.UpstreamCidrs) == 0 {
+		chk.Add("props.UpstreamCidrs", "is empty; give the CIDR of the cluster's VPC (only routes with an Alb need none)")
+	}
+	for i, c := range p.UpstreamCidrs {
+		chk.CIDR(fmt.Sprintf("props.UpstreamCidrs[%d]", i), c)
+	}
+	if p.MinCapacity < 1 || p.MaxCapacity < p.MinCapacity {
+		chk.Add("props.MinCapacity", "%d and MaxCapacity %d: need 1 <= MinCapacity <= MaxCapacity", p.MinCapacity, p.MaxCapacity)
+	}
+	chk.Literal("props.LogGroupPrefix", p.LogGroupPrefix, "the instances' user data names the log groups in a gzipped file; give a literal prefix")
+	chk.Literal("props.Resolver", p.Resolver, "the instances' user data names it; give the literal address")
+}
+
+// upstreamsAtDeploy reports whether a route's Upstream is a token.
+func upstreamsAtDeploy(routes []Route) bool {
+	for _, r := range routes {
+		if check.IsToken(r.Upstream) {
+			return true
+		}
+	}
+	return false
 }
 
 // ProxyProtocol reports whether the target groups and nginx use proxy protocol v2.

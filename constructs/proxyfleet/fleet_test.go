@@ -246,9 +246,10 @@ func TestMisuseFailsEarly(t *testing.T) {
 		props proxyfleet.Props
 		want  string
 	}{
-		{"no upstream cidrs", proxyfleet.Props{UpstreamCidrs: []string{}}, "UpstreamCidrs is empty"},
-		{"min above max", proxyfleet.Props{MinCapacity: 5, MaxCapacity: 2}, "capacity 5..2"},
-		{"route on health port", proxyfleet.Props{Routes: []proxyfleet.Route{{Name: "m", Host: "m.x", Port: 8080, Upstream: "u", UpstreamPort: 80}}}, "health-check port"},
+		{"no upstream cidrs", proxyfleet.Props{UpstreamCidrs: []string{}}, `proxyfleet.New("Test/Fleet"): props.UpstreamCidrs is empty`},
+		{"bad upstream cidr", proxyfleet.Props{UpstreamCidrs: []string{"300.0.0.0/16"}}, `props.UpstreamCidrs[0] "300.0.0.0/16" is not an IPv4 CIDR`},
+		{"min above max", proxyfleet.Props{MinCapacity: 5, MaxCapacity: 2}, "props.MinCapacity 5 and MaxCapacity 2"},
+		{"route on health port", proxyfleet.Props{Routes: []proxyfleet.Route{{Name: "m", Host: "m.x", Port: 8080, Upstream: "u", UpstreamPort: 80}}}, "props.Routes: route m: port 8080 is the health-check port"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

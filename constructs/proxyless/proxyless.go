@@ -21,6 +21,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/internal/check"
 	"github.com/obslink/obslink/internal/endpointsvc"
 	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
@@ -33,8 +34,13 @@ type Service struct {
 	// Port agents connect to: the NLB listener's port. Required, unique per service.
 	Port int
 	// AlbArn is the service's Application Load Balancer, in Props.Vpc and
-	// this stack's account. Required.
+	// this stack's account (a literal or a token). Default: Alb's ARN; one
+	// of the two is required.
 	AlbArn string
+	// Alb is the service's Application Load Balancer: it gives AlbArn, and
+	// the NLB's access to it on AlbPort is opened through its security
+	// groups (Connections). Default: none.
+	Alb awselasticloadbalancingv2.IApplicationLoadBalancer
 	// AlbPort is the port of the ALB's listener that serves the service: the
 	// target group's port, as AWS requires for an ALB target. Default: Port.
 	AlbPort int
@@ -58,9 +64,16 @@ type Props struct {
 	Subnets *awsec2.SubnetSelection
 	// Services are forwarded one NLB listener each. Required: at least one.
 	Services []Service
-	// AlbSecurityGroupIDs are the ALBs' security groups: each gets ingress
-	// from the NLB's security group on every ALB port. Default: none (you
-	// open the ALBs to the NLB's security group, SecurityGroup()).
+	// AlbSecurityGroups are the ALBs' security groups: each gets ingress
+	// from the NLB's security group on every ALB port, through Connections.
+	// Default: none.
+	AlbSecurityGroups []awsec2.ISecurityGroup
+	// AlbSecurityGroupIDs are the ALBs' security groups by id (sg-...,
+	// literals: each id names its rules' construct ids, as in the stacks
+	// deployed before AlbSecurityGroups existed); each gets ingress from
+	// the NLB's security group on every ALB port. Default: none. With
+	// neither, services without an Alb get egress to the VPC's CIDR, and
+	// you open their ALBs to the NLB's security group (Connections()).
 	AlbSecurityGroupIDs []string
 	// AllowedAccounts are the 12-digit account ids that may create endpoints
 	// to the service. Default: none (nobody can connect).
@@ -94,10 +107,9 @@ var _ awsec2.IConnectable = (*AlbEndpointService)(nil)
 // describe one (programmer misuse, like the CDK's own constructors;
 // obslink's topology validation names the file and line first).
 func New(scope constructs.Construct, id string, props *Props) *AlbEndpointService {
-	services, err := props.check()
-	if err != nil {
-		panic(fmt.Sprintf("proxyless.New(%q): %v", id, err))
-	}
+	chk := check.New("proxyless.New", scope, id)
+	services := props.check(chk)
+	chk.Panic()
 	s := &AlbEndpointService{}
 	constructs.NewConstruct_Override(s, scope, jsii.String(id))
 
@@ -158,7 +170,7 @@ func New(scope constructs.Construct, id string, props *Props) *AlbEndpointServic
 
 	for _, port := range albPorts(services) {
 		desc := jsii.String(fmt.Sprintf("to the ALBs on %d", port))
-		if len(props.AlbSecurityGroupIDs) == 0 {
+		if len(props.AlbSecurityGroupIDs) == 0 && len(props.AlbSecurityGroups) == 0 && !allHaveAlb(services) {
 			// Standalone, like the rules below: the pinned placeholder
 			// replaces the group's inline rules.
 			awsec2.NewCfnSecurityGroupEgress(s.Construct, jsii.String(fmt.Sprintf("ToVpc-%d", port)), &awsec2.CfnSecurityGroupEgressProps{
@@ -190,47 +202,82 @@ func New(scope constructs.Construct, id string, props *Props) *AlbEndpointServic
 		}
 	}
 
+	for _, svc := range services {
+		if svc.Alb != nil {
+			s.sg.Connections().AllowTo(svc.Alb, awsec2.Port_Tcp(jsii.Number(float64(svc.AlbPort))),
+				jsii.String(fmt.Sprintf("obslink endpoint service NLB to the %s ALB on %d", svc.Name, svc.AlbPort)))
+		}
+	}
+	for _, group := range props.AlbSecurityGroups {
+		for _, port := range albPorts(services) {
+			s.sg.Connections().AllowTo(group, awsec2.Port_Tcp(jsii.Number(float64(port))),
+				jsii.String(fmt.Sprintf("obslink endpoint service NLB on %d", port)))
+		}
+	}
+
 	s.pub = endpointsvc.Publish(s.Construct, s.nlb, endpointsvc.Props{
 		AllowedAccounts: props.AllowedAccounts, SupportedRegions: props.SupportedRegions, Admission: props.Admission,
 	})
 	return s
 }
 
-// check returns the services with defaults applied, sorted by port, or
-// what is wrong.
-func (p *Props) check() ([]Service, error) {
-	switch {
-	case p == nil:
-		return nil, fmt.Errorf("props are nil")
-	case p.Vpc == nil:
-		return nil, fmt.Errorf("props.Vpc is nil; give the ALBs' VPC")
-	case len(p.Services) == 0:
-		return nil, fmt.Errorf("props.Services is empty; give at least one service")
+// check returns the services with defaults applied, sorted by port,
+// recording in chk what cannot describe the service.
+func (p *Props) check(chk *check.Props) []Service {
+	if p == nil {
+		chk.Add("props", "is nil; pass &proxyless.Props{Vpc: ..., Services: ...}")
+		return nil
+	}
+	if p.Vpc == nil {
+		chk.Add("props.Vpc", "is nil; give the ALBs' VPC")
+	}
+	if len(p.Services) == 0 {
+		chk.Add("props.Services", "is empty; give at least one service")
+	}
+	for i, g := range p.AlbSecurityGroupIDs {
+		chk.Literal(fmt.Sprintf("props.AlbSecurityGroupIDs[%d]", i), g,
+			"the id names its rules' construct ids; pass the group as AlbSecurityGroups (awsec2.ISecurityGroup) instead")
 	}
 	out := make([]Service, 0, len(p.Services))
 	ports, names := map[int]string{}, map[string]bool{}
-	for _, s := range p.Services {
+	for i, s := range p.Services {
+		field := fmt.Sprintf("props.Services[%d]", i)
 		if s.AlbPort == 0 {
 			s.AlbPort = s.Port
 		}
 		if s.HealthCheckPath == "" {
 			s.HealthCheckPath = "/"
 		}
-		switch {
-		case s.Name == "" || names[s.Name]:
-			return nil, fmt.Errorf("service %q: give every service a distinct name", s.Name)
-		case s.AlbArn == "":
-			return nil, fmt.Errorf("service %s: AlbArn is required", s.Name)
-		case s.Port < 1 || s.Port > 65535 || s.AlbPort < 1 || s.AlbPort > 65535:
-			return nil, fmt.Errorf("service %s: ports %d/%d must be 1-65535", s.Name, s.Port, s.AlbPort)
-		case ports[s.Port] != "":
-			return nil, fmt.Errorf("service %s: port %d is also %s's; an NLB routes by port only, so give each service its own", s.Name, s.Port, ports[s.Port])
+		if s.AlbArn == "" && s.Alb != nil {
+			s.AlbArn = *s.Alb.LoadBalancerArn()
+		}
+		if s.Name == "" || names[s.Name] {
+			chk.Add(field+".Name", "%q: give every service a distinct name (a DNS label such as metrics)", s.Name)
+		}
+		if s.AlbArn == "" {
+			chk.Add(field+".AlbArn", "is empty; give the ALB's ARN, or the ALB as Alb")
+		}
+		chk.Port(field+".Port", s.Port)
+		chk.Port(field+".AlbPort", s.AlbPort)
+		if other := ports[s.Port]; other != "" {
+			chk.Add(field+".Port", "%d is also %s's; an NLB routes by port only, so give each service its own", s.Port, other)
 		}
 		names[s.Name], ports[s.Port] = true, s.Name
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })
-	return out, nil
+	return out
+}
+
+// allHaveAlb reports whether every service has an Alb (reached through its
+// security groups, so no CIDR rule is needed).
+func allHaveAlb(services []Service) bool {
+	for _, s := range services {
+		if s.Alb == nil {
+			return false
+		}
+	}
+	return true
 }
 
 func albPorts(services []Service) []int {

@@ -2,9 +2,12 @@ package proxyless_test
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	elbv2 "github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -155,17 +158,64 @@ func TestBadPropsPanicWithTheReason(t *testing.T) {
 		want     string
 	}{
 		{"shared port", []proxyless.Service{{Name: "a", Port: 80, AlbArn: metricsALB}, {Name: "b", Port: 80, AlbArn: tracesALB}}, "routes by port only"},
-		{"no ALB", []proxyless.Service{{Name: "a", Port: 80}}, "AlbArn is required"},
-		{"bad port", []proxyless.Service{{Name: "a", Port: 70000, AlbArn: metricsALB}}, "must be 1-65535"},
+		{"no ALB", []proxyless.Service{{Name: "a", Port: 80}}, "props.Services[0].AlbArn is empty; give the ALB's ARN, or the ALB as Alb"},
+		{"bad port", []proxyless.Service{{Name: "a", Port: 70000, AlbArn: metricsALB}}, "props.Services[0].Port 70000 is not a port; use 1-65535"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			defer func() {
 				msg, _ := recover().(string)
-				assert.Contains(t, msg, `proxyless.New("Endpoint"): `)
+				assert.Contains(t, msg, `proxyless.New("Test/Endpoint"): `)
 				assert.Contains(t, msg, tt.want)
 			}()
 			newService(t, proxyless.Props{Services: tt.services})
 			t.Error("no panic")
 		})
 	}
+}
+
+// TestTeamALBsAndGroupsAsL2: an ALB and a security group a team holds as
+// L2 objects: the NLB reaches them through Connections (rules named by the
+// constructs, not by the values), and an id given as a token is refused
+// with the field and the fix.
+func TestTeamALBsAndGroupsAsL2(t *testing.T) {
+	stack := cdktest.Stack("111111111111", "eu-west-1")
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0)})
+	alb := elbv2.NewApplicationLoadBalancer(stack, jsii.String("Alb"), &elbv2.ApplicationLoadBalancerProps{Vpc: vpc})
+	other := awsec2.NewSecurityGroup(stack, jsii.String("OtherAlbs"), &awsec2.SecurityGroupProps{Vpc: vpc})
+	proxyless.New(stack, "Endpoint", &proxyless.Props{
+		Vpc:               vpc,
+		Services:          []proxyless.Service{{Name: "metrics", Port: 80, Alb: alb}, {Name: "logs", Port: 81, AlbArn: metricsALB}},
+		AlbSecurityGroups: []awsec2.ISecurityGroup{other},
+	})
+	tpl := cdktest.Synth(t, stack)
+	cdktest.Check(t, "the team's ALB lets the NLB in on its port", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]any{
+			"GroupId":               map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^AlbSecurityGroup")), "GroupId"}},
+			"SourceSecurityGroupId": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^EndpointLoadBalancerSecurityGroup")), "GroupId"}},
+			"FromPort":              80,
+		})
+	})
+	cdktest.Check(t, "the ALB target is the team's ALB", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), map[string]any{
+			"TargetType": "alb", "Targets": []any{map[string]any{"Id": map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Alb"))}, "Port": 80}},
+		})
+	})
+	cdktest.Check(t, "the other group lets the NLB in on every ALB port", func() {
+		for _, port := range []int{80, 81} {
+			tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]any{
+				"GroupId":  map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^OtherAlbs")), "GroupId"}},
+				"FromPort": port,
+			})
+		}
+	})
+
+	assert.PanicsWithValue(t, `proxyless.New("Test/Tokens"): props.AlbSecurityGroupIDs[0] is ${Token[TOKEN.`+
+		tokenNumber(*other.SecurityGroupId())+`]}, a value known only at deploy, but the id names its rules' construct ids; pass the group as AlbSecurityGroups (awsec2.ISecurityGroup) instead`, func() {
+		proxyless.New(stack, "Tokens", &proxyless.Props{Vpc: vpc, Services: []proxyless.Service{{Name: "m", Port: 80, Alb: alb}},
+			AlbSecurityGroupIDs: []string{*other.SecurityGroupId()}})
+	})
+}
+
+func tokenNumber(token string) string {
+	return strings.TrimSuffix(strings.TrimPrefix(token, "${Token[TOKEN."), "]}")
 }

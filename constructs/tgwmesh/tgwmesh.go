@@ -17,6 +17,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/internal/check"
 	"github.com/obslink/obslink/internal/inline"
 	"github.com/obslink/obslink/internal/nag"
 )
@@ -141,8 +142,8 @@ func NewVpcRoutes(scope constructs.Construct, id string, props *VpcRoutesProps) 
 		if !*awscdk.Token_IsUnresolved(rt) {
 			rid = *rt
 		}
-		for _, cidr := range props.DestinationCidrs {
-			r := awsec2.NewCfnRoute(c, jsii.String("Route-"+rid+"-"+cidrID(cidr)), &awsec2.CfnRouteProps{
+		for j, cidr := range props.DestinationCidrs {
+			r := awsec2.NewCfnRoute(c, jsii.String("Route-"+rid+"-"+cidrID(j, cidr)), &awsec2.CfnRouteProps{
 				RouteTableId:         rt,
 				DestinationCidrBlock: jsii.String(cidr),
 				TransitGatewayId:     props.TransitGatewayID,
@@ -206,8 +207,8 @@ func NewPeering(scope constructs.Construct, id string, props *PeeringProps) *Pee
 		TransitGatewayRouteTableId: props.Local.RouteTableID(),
 	})
 	assoc.Node().AddDependency(p.accept)
-	for _, cidr := range props.RemoteCidrs {
-		r := awsec2.NewCfnTransitGatewayRoute(p.Construct, jsii.String("Route-"+cidrID(cidr)), &awsec2.CfnTransitGatewayRouteProps{
+	for i, cidr := range props.RemoteCidrs {
+		r := awsec2.NewCfnTransitGatewayRoute(p.Construct, jsii.String("Route-"+cidrID(i, cidr)), &awsec2.CfnTransitGatewayRouteProps{
 			TransitGatewayRouteTableId: props.Local.RouteTableID(),
 			TransitGatewayAttachmentId: p.att.AttrTransitGatewayAttachmentId(),
 			DestinationCidrBlock:       jsii.String(cidr),
@@ -262,8 +263,8 @@ func NewPeerRoutes(scope constructs.Construct, id string, props *PeerRoutesProps
 		TransitGatewayAttachmentId: props.AttachmentID,
 		TransitGatewayRouteTableId: props.RouteTableID,
 	})
-	for _, cidr := range props.Cidrs {
-		awsec2.NewCfnTransitGatewayRoute(c, jsii.String("Route-"+cidrID(cidr)), &awsec2.CfnTransitGatewayRouteProps{
+	for i, cidr := range props.Cidrs {
+		awsec2.NewCfnTransitGatewayRoute(c, jsii.String("Route-"+cidrID(i, cidr)), &awsec2.CfnTransitGatewayRouteProps{
 			TransitGatewayRouteTableId: props.RouteTableID,
 			TransitGatewayAttachmentId: props.AttachmentID,
 			DestinationCidrBlock:       jsii.String(cidr),
@@ -272,5 +273,12 @@ func NewPeerRoutes(scope constructs.Construct, id string, props *PeerRoutesProps
 	return c
 }
 
-// cidrID makes a CIDR usable in a construct id, which cannot contain '/'.
-func cidrID(cidr string) string { return strings.ReplaceAll(cidr, "/", "-") }
+// cidrID is the construct id part of the i-th CIDR of a list: a literal
+// CIDR with '/' made '-' (ids of deployed routes), a token (known only at
+// deploy, so it cannot name anything) its position.
+func cidrID(i int, cidr string) string {
+	if check.IsToken(cidr) {
+		return fmt.Sprint(i)
+	}
+	return strings.ReplaceAll(cidr, "/", "-")
+}
