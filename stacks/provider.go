@@ -193,7 +193,7 @@ func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Regi
 // monitored is what the alarms watch of a provider: its NLB, target groups
 // and endpoint service (a ProviderRegion or an AlbEndpointService).
 type monitored interface {
-	LoadBalancer() awselasticloadbalancingv2.NetworkLoadBalancer
+	LoadBalancer() awselasticloadbalancingv2.INetworkLoadBalancer
 	ListenerPorts() []int
 	TargetGroups() []awselasticloadbalancingv2.NetworkTargetGroup
 	ServiceID() *string

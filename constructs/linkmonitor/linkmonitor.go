@@ -52,7 +52,7 @@ type Props struct {
 	// Name prefixes the alarms and names the dashboard (e.g. the stack name). Required.
 	Name string
 	// LoadBalancer is the provider's NLB. Required.
-	LoadBalancer awselasticloadbalancingv2.NetworkLoadBalancer
+	LoadBalancer awselasticloadbalancingv2.INetworkLoadBalancer
 	// TargetGroups are the NLB's target groups, with the ports they serve. Required: at least one.
 	TargetGroups []TargetGroup
 	// ServiceID is the endpoint service id (vpce-svc-...). Required.

@@ -132,10 +132,14 @@ func TestTargetGroupsUseProxyProtocol(t *testing.T) {
 func TestImportedVpc(t *testing.T) {
 	stack := cdktest.Stack("111111111111", "eu-west-1")
 	vpc := importVpc(stack)
-	providerregion.New(stack, "Provider", &providerregion.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: []string{"10.0.0.0/16"}})
+	providerregion.New(stack, "Provider", &providerregion.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: []string{"10.0.0.0/16"},
+		VpcEndpoints: providerregion.EndpointsExternal})
 	tpl := cdktest.Synth(t, stack)
 	assert.Empty(t, tpl.Resources("AWS::EC2::VPC"), "an imported VPC is not created")
-	assert.Empty(t, tpl.Resources("AWS::EC2::VPCEndpoint"), "nor are endpoints added to it")
+	assert.Empty(t, tpl.Resources("AWS::EC2::VPCEndpoint"), "nor, with EndpointsExternal, are endpoints added to it")
+	cdktest.Check(t, "but the proxies may reach S3 (dnf)", func() {
+		tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupEgress"), map[string]any{"FromPort": 443, "DestinationPrefixListId": assertions.Match_AnyValue()})
+	})
 	lb := tpl.Props(t, "AWS::ElasticLoadBalancingV2::LoadBalancer")
 	assert.Equal(t, []any{"subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"}, lb["Subnets"])
 }
@@ -145,9 +149,13 @@ func TestMisuse(t *testing.T) {
 	defer func() {
 		r := recover()
 		require.NotNil(t, r)
-		assert.Contains(t, r, "Routes is empty")
+		assert.Equal(t, `providerregion.New("Test/Provider"): props.Routes is empty; give at least one service; `+
+			`props.Cidr cidr "10.0.0.0/27" is too small for 3 zones: a subnet per zone would be /29, smaller than /28; use a larger CIDR or fewer zones; `+
+			`props.VpcEndpoints "maybe": use EndpointsCreate, EndpointsCheck or EndpointsExternal; `+
+			`props.AllowedAccounts[0] "12345" is not a 12-digit account id`, r, "every mistake at once, with the path and the field")
 	}()
-	providerregion.New(stack, "Provider", &providerregion.Props{Cidr: "10.0.0.0/24", AvailabilityZones: []string{"eu-west-1a"}})
+	providerregion.New(stack, "Provider", &providerregion.Props{Cidr: "10.0.0.0/27", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
+		VpcEndpoints: "maybe", AllowedAccounts: []string{"12345"}})
 }
 
 // The proxies install nginx from the Amazon Linux repositories in S3: their

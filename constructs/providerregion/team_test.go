@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -119,5 +120,105 @@ func TestTeamAlbAsUpstreamIsResolvedAtDeploy(t *testing.T) {
 		"GroupId":               map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^AlbSecurityGroup")), "GroupId"}},
 		"SourceSecurityGroupId": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^ObslinkFleetSecurityGroup")), "GroupId"}},
 		"FromPort":              80,
+	})
+}
+
+// TestTeamVpcGetsTheEndpointsTheBootstrapNeeds: in a team's own VPC, the
+// default creates the S3 gateway endpoint, the interface endpoints (open to
+// the proxies only) and the S3 egress rule, and the proxies launch after them.
+func TestTeamVpcGetsTheEndpointsTheBootstrapNeeds(t *testing.T) {
+	stack, vpc, alb := teamStack()
+	providerregion.New(stack, "Obslink", &providerregion.Props{
+		Vpc:    vpc,
+		Routes: []proxyfleet.Route{{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Alb: alb, UpstreamPort: 80}},
+	})
+	tpl := assertions.Template_FromStack(stack, nil)
+	tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{
+		"VpcEndpointType": "Gateway",
+		"ServiceName":     assertions.Match_AnyValue(),
+	})
+	interfaces := tpl.FindResources(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{"Properties": map[string]any{"VpcEndpointType": "Interface"}})
+	var names []string
+	for _, e := range *interfaces {
+		names = append(names, (*e)["Properties"].(map[string]any)["ServiceName"].(string))
+	}
+	assert.ElementsMatch(t, []string{"com.amazonaws.eu-west-1.ssm", "com.amazonaws.eu-west-1.ssmmessages", "com.amazonaws.eu-west-1.ec2messages",
+		"com.amazonaws.eu-west-1.logs", "com.amazonaws.eu-west-1.cloudformation"}, names)
+	// Each endpoint admits the proxies' group on 443, and nothing wider.
+	ingress := tpl.FindResources(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]any{"Properties": map[string]any{
+		"Description": "from the obslink proxies", "FromPort": 443,
+		"SourceSecurityGroupId": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^ObslinkFleetSecurityGroup")), "GroupId"}},
+	}})
+	assert.Len(t, *ingress, 5)
+	tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupEgress"), map[string]any{
+		"FromPort": 443, "DestinationPrefixListId": assertions.Match_AnyValue(),
+	})
+	groups := tpl.FindResources(jsii.String("AWS::AutoScaling::AutoScalingGroup"), nil)
+	require.Len(t, *groups, 1)
+	for _, g := range *groups {
+		deps, _ := json.Marshal((*g)["DependsOn"])
+		for _, want := range []string{"ObslinkFleetToS3", "ObslinkEndpointsS3", "ObslinkEndpointsLogs", "ObslinkEndpointsCloudFormation"} {
+			assert.Contains(t, string(deps), want, "the first proxies boot once the endpoints exist")
+		}
+	}
+}
+
+// TestEndpointsCheckNamesWhatIsMissing: with EndpointsCheck, ProviderRegion
+// creates no endpoint and synthesis says which ones the VPC lacks; once the
+// team adds them, it synthesizes.
+func TestEndpointsCheckNamesWhatIsMissing(t *testing.T) {
+	stack, vpc, alb := teamStack()
+	props := &providerregion.Props{
+		Vpc: vpc, VpcEndpoints: providerregion.EndpointsCheck,
+		Routes: []proxyfleet.Route{{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Alb: alb, UpstreamPort: 80}},
+	}
+	vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{Service: awsec2.GatewayVpcEndpointAwsService_S3()})
+	vpc.AddInterfaceEndpoint(jsii.String("Ssm"), &awsec2.InterfaceVpcEndpointOptions{Service: awsec2.InterfaceVpcEndpointAwsService_SSM()})
+	providerregion.New(stack, "Obslink", props)
+	func() {
+		defer func() {
+			msg := ""
+			if r := recover(); r != nil {
+				msg = fmt.Sprint(r)
+			}
+			assert.Contains(t, msg, "Team/Obslink")
+			assert.Contains(t, msg, "props.VpcEndpoints is EndpointsCheck, but the VPC has no endpoint for ssmmessages, ec2messages, logs, cloudformation in this app")
+		}()
+		assertions.Template_FromStack(stack, nil)
+	}()
+
+	stack, vpc, alb = teamStack()
+	props.Vpc = vpc
+	props.Routes[0].Alb = alb
+	vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{Service: awsec2.GatewayVpcEndpointAwsService_S3()})
+	for id, svc := range map[string]awsec2.InterfaceVpcEndpointAwsService{
+		"Ssm": awsec2.InterfaceVpcEndpointAwsService_SSM(), "SsmMessages": awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES(),
+		"Ec2Messages": awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES(), "Logs": awsec2.InterfaceVpcEndpointAwsService_CLOUDWATCH_LOGS(),
+		"Cfn": awsec2.InterfaceVpcEndpointAwsService_CLOUDFORMATION(),
+	} {
+		vpc.AddInterfaceEndpoint(jsii.String(id), &awsec2.InterfaceVpcEndpointOptions{Service: svc})
+	}
+	providerregion.New(stack, "Obslink", props)
+	tpl := assertions.Template_FromStack(stack, nil)
+	tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(6))
+}
+
+// TestTeamLoadBalancer: a team's own NLB gets the listeners and targets,
+// and is what the endpoint service publishes.
+func TestTeamLoadBalancer(t *testing.T) {
+	stack, vpc, alb := teamStack()
+	nlb := elbv2.NewNetworkLoadBalancer(stack, jsii.String("Nlb"), &elbv2.NetworkLoadBalancerProps{Vpc: vpc})
+	r := providerregion.New(stack, "Obslink", &providerregion.Props{
+		Vpc: vpc, LoadBalancer: nlb,
+		Routes: []proxyfleet.Route{{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Alb: alb, UpstreamPort: 80}},
+	})
+	assert.Equal(t, *nlb.LoadBalancerArn(), *r.LoadBalancer().LoadBalancerArn())
+	tpl := assertions.Template_FromStack(stack, nil)
+	tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::LoadBalancer"), jsii.Number(2)) // the team's NLB and ALB
+	tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), map[string]any{
+		"LoadBalancerArn": map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Nlb"))}, "Port": 80, "Protocol": "TCP",
+	})
+	tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpointService"), map[string]any{
+		"NetworkLoadBalancerArns": []any{map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Nlb"))}},
 	})
 }

@@ -289,7 +289,7 @@ func albPorts(services []Service) []int {
 }
 
 // LoadBalancer is the NLB behind the endpoint service.
-func (s *AlbEndpointService) LoadBalancer() awselasticloadbalancingv2.NetworkLoadBalancer {
+func (s *AlbEndpointService) LoadBalancer() awselasticloadbalancingv2.INetworkLoadBalancer {
 	return s.nlb
 }
 
