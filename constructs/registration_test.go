@@ -58,7 +58,7 @@ func TestConstructsWorkWithCdkApis(t *testing.T) {
 	alb := proxyless.New(stack, "Proxyless", &proxyless.Props{Vpc: vpc, Services: []proxyless.Service{{
 		Name: "metrics", Port: 8080, AlbArn: "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/m/0123456789abcdef",
 	}}})
-	peering := peeringlink.New(stack, "Peering", &peeringlink.Props{Vpc: vpc, PeerVpcID: "vpc-0cluster", PeerCidr: "10.9.0.0/16"})
+	peering := peeringlink.New(stack, "Peering", &peeringlink.Props{Vpc: vpc, PeerVpcID: "vpc-0c1a5e7000000000a", PeerCidr: "10.9.0.0/16"})
 	gw := tgwmesh.NewGateway(stack, "Gateway", &tgwmesh.GatewayProps{ASN: 64600})
 	att := tgwmesh.NewVpcAttachment(stack, "Attachment", &tgwmesh.VpcAttachmentProps{
 		TransitGatewayID: gw.ID(), RouteTableID: gw.RouteTableID(), VpcID: vpc.VpcId(),

@@ -10,6 +10,7 @@ package consumervpc
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
@@ -17,6 +18,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/internal/check"
 	"github.com/obslink/obslink/internal/netutil"
 )
 
@@ -67,11 +69,12 @@ type ConsumerVpc struct {
 var _ awsec2.IConnectable = (*ConsumerVpc)(nil)
 
 // New creates a ConsumerVpc. It panics on props that cannot describe a
-// consumer (no service name, no services, no VPC and no CIDR).
+// consumer (no service name, no services, no VPC and no CIDR, a malformed
+// CIDR), with every mistake, the construct's path and the field.
 func New(scope constructs.Construct, id string, props *Props) *ConsumerVpc {
-	if err := props.check(); err != nil {
-		panic(fmt.Sprintf("consumervpc.New(%q): %v", id, err))
-	}
+	chk := check.New("consumervpc.New", scope, id)
+	props.check(chk)
+	chk.Panic()
 	c := &ConsumerVpc{}
 	constructs.NewConstruct_Override(c, scope, jsii.String(id))
 	c.vpc = props.Vpc
@@ -128,21 +131,54 @@ func New(scope constructs.Construct, id string, props *Props) *ConsumerVpc {
 	return c
 }
 
-func (p *Props) check() error {
-	switch {
-	case p == nil:
-		return fmt.Errorf("props are nil")
-	case p.ServiceName == nil:
-		return fmt.Errorf("props.ServiceName is nil; pass the provider's endpoint service name")
-	case len(p.Services) == 0:
-		return fmt.Errorf("props.Services is empty; give at least one service name and port")
-	case p.Domain == "":
-		return fmt.Errorf("props.Domain is empty; give the private zone name, such as observability.internal")
-	case p.Vpc == nil && (p.Cidr == "" || len(p.AvailabilityZones) == 0):
-		return fmt.Errorf("give either Vpc or both Cidr and AvailabilityZones")
+// check records what in p cannot describe a consumer.
+func (p *Props) check(chk *check.Props) {
+	if p == nil {
+		chk.Add("props", "is nil; pass &consumervpc.Props{Vpc: ..., ServiceName: ..., Domain: ..., Services: ...}")
+		return
 	}
-	return nil
+	if p.ServiceName == nil || *p.ServiceName == "" {
+		chk.Add("props.ServiceName", "is empty; pass the provider's endpoint service name (com.amazonaws.vpce.<region>.vpce-svc-...)")
+	} else if n := *p.ServiceName; !check.IsToken(n) && !reServiceName.MatchString(n) {
+		chk.Add("props.ServiceName", "%q is not an endpoint service name; it looks like com.amazonaws.vpce.<region>.vpce-svc-0123456789abcdef0", n)
+	}
+	if p.Domain == "" {
+		chk.Add("props.Domain", "is empty; give the private zone name, such as observability.internal")
+	}
+	if len(p.Services) == 0 {
+		chk.Add("props.Services", "is empty; give at least one service name and port")
+	}
+	names := map[string]bool{}
+	for i, s := range p.Services {
+		field := fmt.Sprintf("props.Services[%d]", i)
+		switch {
+		case !chk.Literal(field+".Name", s.Name, "it names the record's construct id; give the literal name"):
+		case !reLabel.MatchString(s.Name):
+			chk.Add(field+".Name", "%q is not a DNS label (lower-case letters, digits, hyphens), such as metrics", s.Name)
+		case names[s.Name]:
+			chk.Add(field+".Name", "%q is listed twice; give each service one entry", s.Name)
+		}
+		names[s.Name] = true
+		chk.Port(field+".Port", s.Port)
+	}
+	if p.Vpc == nil {
+		if p.Cidr == "" || len(p.AvailabilityZones) == 0 {
+			chk.Add("props.Vpc", "is nil; give your VPC, or Cidr and AvailabilityZones for a new one")
+		} else if chk.Literal("props.Cidr", p.Cidr, "it sizes the new VPC's subnets; give a literal CIDR, or your VPC as Vpc") {
+			if _, err := netutil.SubnetMask(p.Cidr, len(p.AvailabilityZones)); err != nil {
+				chk.Add("props.Cidr", "%v", err)
+			}
+		}
+	}
+	for i, c := range p.AllowedCidrs {
+		chk.CIDR(fmt.Sprintf("props.AllowedCidrs[%d]", i), c)
+	}
 }
+
+var (
+	reServiceName = regexp.MustCompile(`^com\.amazonaws\.vpce\.[a-z0-9-]+\.vpce-svc-[0-9a-f]+$`)
+	reLabel       = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+)
 
 // Vpc is the consumer VPC.
 func (c *ConsumerVpc) Vpc() awsec2.IVpc { return c.vpc }

@@ -122,7 +122,7 @@ func TestMisuse(t *testing.T) {
 	defer func() {
 		r := recover()
 		require.NotNil(t, r)
-		assert.Contains(t, r, "ServiceName is nil")
+		assert.Contains(t, r, "consumervpc.New(\"Test/Consumer\"): props.ServiceName is empty")
 	}()
 	consumervpc.New(stack, "Consumer", &consumervpc.Props{Cidr: "10.0.0.0/16", AvailabilityZones: []string{"eu-west-1a"}, Domain: "x", Services: services})
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/obslink/obslink/internal/burstable"
+	"github.com/obslink/obslink/internal/check"
 )
 
 // Thresholds are the alarms' limits.
@@ -116,9 +117,6 @@ type LinkMonitor struct {
 }
 
 func (p *Props) withDefaults() Props {
-	if p == nil {
-		panic("linkmonitor.New: props are nil")
-	}
 	out := *p
 	th := &out.Thresholds
 	def := func(v *int, d int) {
@@ -136,31 +134,50 @@ func (p *Props) withDefaults() Props {
 	return out
 }
 
-func (p Props) check() error {
-	switch {
-	case p.Name == "":
-		return fmt.Errorf("props.Name is empty")
-	case p.LoadBalancer == nil || p.ServiceID == nil:
-		return fmt.Errorf("props.LoadBalancer and ServiceID are required")
-	case len(p.TargetGroups) == 0:
-		return fmt.Errorf("props.TargetGroups is empty")
-	case p.AutoScalingGroup != nil && p.MinCapacity < 1:
-		return fmt.Errorf("props.MinCapacity is %d; give the group's minimum", p.MinCapacity)
-	case (p.TransitGatewayID == nil) != (p.TransitGatewayAttachmentID == nil):
-		return fmt.Errorf("give both TransitGatewayID and TransitGatewayAttachmentID, or neither")
-	case p.AccessLogGroup != nil && len(p.Services) == 0:
-		return fmt.Errorf("props.Services is empty; give the service names the access log records")
+// check records what in p (defaults applied) cannot describe a monitor.
+func (p Props) check(chk *check.Props) {
+	if p.Name == "" {
+		chk.Add("props.Name", "is empty; give the prefix of the alarms' names, such as the stack name")
 	}
-	return nil
+	if p.LoadBalancer == nil {
+		chk.Add("props.LoadBalancer", "is nil; give the provider's NLB (ProviderRegion.LoadBalancer())")
+	}
+	if p.ServiceID == nil || *p.ServiceID == "" {
+		chk.Add("props.ServiceID", "is empty; give the endpoint service id (ProviderRegion.ServiceID())")
+	}
+	if len(p.TargetGroups) == 0 {
+		chk.Add("props.TargetGroups", "is empty; give the NLB's target groups with their ports (ProviderRegion.TargetGroups(), ListenerPorts())")
+	}
+	for i, tg := range p.TargetGroups {
+		if tg.Group == nil {
+			chk.Add(fmt.Sprintf("props.TargetGroups[%d].Group", i), "is nil")
+		}
+		chk.Port(fmt.Sprintf("props.TargetGroups[%d].Port", i), tg.Port)
+	}
+	if p.AutoScalingGroup != nil && p.MinCapacity < 1 {
+		chk.Add("props.MinCapacity", "is %d; give the group's minimum", p.MinCapacity)
+	}
+	if (p.TransitGatewayID == nil) != (p.TransitGatewayAttachmentID == nil) {
+		chk.Add("props.TransitGatewayAttachmentID", "and TransitGatewayID: give both, or neither")
+	}
+	if p.AccessLogGroup != nil && len(p.Services) == 0 {
+		chk.Add("props.Services", "is empty; give the service names the access log records")
+	}
 }
 
 // New creates the alarms and the dashboard. It panics on props that cannot
-// describe a provider (programmer misuse, like the CDK's own constructors).
+// describe a provider (programmer misuse, like the CDK's own constructors),
+// with every mistake, the construct's path and the field.
 func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
-	p := props.withDefaults()
-	if err := p.check(); err != nil {
-		panic(fmt.Sprintf("linkmonitor.New(%q): %v", id, err))
+	chk := check.New("linkmonitor.New", scope, id)
+	var p Props
+	if props == nil {
+		chk.Add("props", "is nil; pass &linkmonitor.Props{Name: ..., LoadBalancer: ..., TargetGroups: ..., ServiceID: ...}")
+	} else {
+		p = props.withDefaults()
+		p.check(chk)
 	}
+	chk.Panic()
 	m := &LinkMonitor{}
 	constructs.NewConstruct_Override(m, scope, jsii.String(id))
 	th := p.Thresholds

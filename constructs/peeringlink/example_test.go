@@ -23,7 +23,7 @@ func ExampleNew() {
 		PrivateSubnetIds: jsii.Strings("subnet-0a"), PrivateSubnetRouteTableIds: jsii.Strings("rtb-0provider"),
 	})
 	link := peeringlink.New(provider, "ToCluster", &peeringlink.Props{
-		Vpc: vpc, PeerVpcID: "vpc-0cluster000000000", PeerCidr: "10.0.0.0/16", PeerRegion: "eu-west-1",
+		Vpc: vpc, PeerVpcID: "vpc-0c1a5e7000000000a", PeerCidr: "10.0.0.0/16", PeerRegion: "eu-west-1",
 	})
 
 	cluster := awscdk.NewStack(app, jsii.String("Cluster"), &awscdk.StackProps{

@@ -6,12 +6,14 @@ package peeringlink
 
 import (
 	"fmt"
+	"regexp"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/internal/check"
 	"github.com/obslink/obslink/internal/netutil"
 )
 
@@ -29,8 +31,9 @@ type Props struct {
 	// PeerAccount is the accepter's account. Default: the requester's account.
 	PeerAccount string
 	// PeerRoleArn is a role in PeerAccount that may accept the peering
-	// (ec2:AcceptVpcPeeringConnection). Required when PeerAccount differs from
-	// the requester's account, ignored otherwise. Default: none.
+	// (ec2:AcceptVpcPeeringConnection). Required when PeerAccount is not
+	// known to be the requester's account (it differs, or either is a
+	// token), ignored otherwise. Default: none.
 	PeerRoleArn string
 }
 
@@ -40,11 +43,12 @@ type PeeringLink struct {
 	conn awsec2.CfnVPCPeeringConnection
 }
 
-// New creates the peering connection. It panics on props that cannot describe one.
+// New creates the peering connection. It panics on props that cannot
+// describe one, with every mistake, the construct's path and the field.
 func New(scope constructs.Construct, id string, props *Props) *PeeringLink {
-	if err := props.check(scope); err != nil {
-		panic(fmt.Sprintf("peeringlink.New(%q): %v", id, err))
-	}
+	chk := check.New("peeringlink.New", scope, id)
+	props.check(chk, scope)
+	chk.Panic()
 	l := &PeeringLink{}
 	constructs.NewConstruct_Override(l, scope, jsii.String(id))
 	cp := &awsec2.CfnVPCPeeringConnectionProps{
@@ -57,7 +61,7 @@ func New(scope constructs.Construct, id string, props *Props) *PeeringLink {
 	}
 	if props.PeerAccount != "" {
 		cp.PeerOwnerId = jsii.String(props.PeerAccount)
-		if props.PeerAccount != *awscdk.Stack_Of(scope).Account() {
+		if !sameAccount(scope, props.PeerAccount) && props.PeerRoleArn != "" {
 			cp.PeerRoleArn = jsii.String(props.PeerRoleArn)
 		}
 	}
@@ -70,16 +74,39 @@ func New(scope constructs.Construct, id string, props *Props) *PeeringLink {
 	return l
 }
 
-func (p *Props) check(scope constructs.Construct) error {
-	switch {
-	case p == nil:
-		return fmt.Errorf("props are nil")
-	case p.Vpc == nil || p.PeerVpcID == "" || p.PeerCidr == "":
-		return fmt.Errorf("props.Vpc, PeerVpcID and PeerCidr are required")
-	case p.PeerAccount != "" && p.PeerAccount != *awscdk.Stack_Of(scope).Account() && p.PeerRoleArn == "":
-		return fmt.Errorf("peer account %s differs from the stack's: give props.PeerRoleArn, a role there allowed ec2:AcceptVpcPeeringConnection", p.PeerAccount)
+// sameAccount reports whether account is known to be the account of
+// scope's stack; a token on either side is not known to be.
+func sameAccount(scope constructs.Construct, account string) bool {
+	stack := *awscdk.Stack_Of(scope).Account()
+	return !check.IsToken(stack) && !check.IsToken(account) && stack == account
+}
+
+var (
+	reAccount = regexp.MustCompile(`^[0-9]{12}$`)
+	reVpcID   = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
+)
+
+// check records what in p cannot describe a peering.
+func (p *Props) check(chk *check.Props, scope constructs.Construct) {
+	if p == nil {
+		chk.Add("props", "is nil; pass &peeringlink.Props{Vpc: ..., PeerVpcID: ..., PeerCidr: ...}")
+		return
 	}
-	return nil
+	if p.Vpc == nil {
+		chk.Add("props.Vpc", "is nil; give the requester (provider) VPC")
+	}
+	if p.PeerVpcID == "" {
+		chk.Add("props.PeerVpcID", "is empty; give the accepter (cluster) VPC's id, vpc-...")
+	} else if !check.IsToken(p.PeerVpcID) && !reVpcID.MatchString(p.PeerVpcID) {
+		chk.Add("props.PeerVpcID", "%q is not a VPC id (vpc-0123456789abcdef0)", p.PeerVpcID)
+	}
+	chk.CIDR("props.PeerCidr", p.PeerCidr)
+	if p.PeerAccount != "" && !check.IsToken(p.PeerAccount) && !reAccount.MatchString(p.PeerAccount) {
+		chk.Add("props.PeerAccount", "%q is not a 12-digit account id", p.PeerAccount)
+	}
+	if scope != nil && p.PeerAccount != "" && !sameAccount(scope, p.PeerAccount) && p.PeerRoleArn == "" {
+		chk.Add("props.PeerRoleArn", "is empty, but peer account %s is not known to be the stack's: give a role there allowed ec2:AcceptVpcPeeringConnection", p.PeerAccount)
+	}
 }
 
 // ConnectionID is the peering connection's id (pcx-...).
@@ -97,13 +124,27 @@ type RoutesProps struct {
 
 // NewRoutes adds a route to DestinationCidr through the peering connection in
 // each route table: the accepter side of a PeeringLink, in the accepter's stack.
+// It panics on props that cannot describe the routes, naming the field.
 func NewRoutes(scope constructs.Construct, id string, props *RoutesProps) constructs.Construct {
+	chk := check.New("peeringlink.NewRoutes", scope, id)
+	if props == nil {
+		chk.Add("props", "is nil; pass &peeringlink.RoutesProps{RouteTableIDs: ..., DestinationCidr: ..., PeeringConnectionID: ...}")
+	} else {
+		if len(props.RouteTableIDs) == 0 {
+			chk.Add("props.RouteTableIDs", "is empty; give the route tables to route through the peering")
+		}
+		chk.CIDR("props.DestinationCidr", props.DestinationCidr)
+		if props.PeeringConnectionID == nil || *props.PeeringConnectionID == "" {
+			chk.Add("props.PeeringConnectionID", "is empty; give the peering connection's id (PeeringLink.ConnectionID())")
+		}
+	}
+	chk.Panic()
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	for i, rt := range props.RouteTableIDs {
 		// A literal route table id names its route, so reordering the list
 		// replaces nothing; tokens (tables created here) keep their position.
 		rid := fmt.Sprintf("Route%d", i)
-		if !*awscdk.Token_IsUnresolved(rt) {
+		if !check.IsToken(*rt) {
 			rid = "Route-" + *rt
 		}
 		awsec2.NewCfnRoute(c, jsii.String(rid), &awsec2.CfnRouteProps{

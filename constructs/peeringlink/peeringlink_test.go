@@ -26,11 +26,11 @@ func vpc(t *testing.T, account string) (awscdk.Stack, awsec2.IVpc, func() cdktes
 func TestInterRegionPeering(t *testing.T) {
 	stack, v, synth := vpc(t, "111111111111")
 	peeringlink.New(stack, "Link", &peeringlink.Props{
-		Vpc: v, PeerVpcID: "vpc-0cluster", PeerCidr: "10.0.0.0/16", PeerRegion: "eu-west-1", PeerAccount: "111111111111",
+		Vpc: v, PeerVpcID: "vpc-0c1a5e7000000000a", PeerCidr: "10.0.0.0/16", PeerRegion: "eu-west-1", PeerAccount: "111111111111",
 	})
 	tpl := synth()
 	p := tpl.Props(t, "AWS::EC2::VPCPeeringConnection")
-	assert.Equal(t, "vpc-0cluster", p["PeerVpcId"])
+	assert.Equal(t, "vpc-0c1a5e7000000000a", p["PeerVpcId"])
 	assert.Equal(t, "eu-west-1", p["PeerRegion"])
 	assert.NotContains(t, p, "PeerRoleArn", "same account")
 	routes := tpl.Resources("AWS::EC2::Route")
@@ -43,7 +43,7 @@ func TestInterRegionPeering(t *testing.T) {
 func TestCrossAccountNeedsAccepterRole(t *testing.T) {
 	stack, v, synth := vpc(t, "111111111111")
 	peeringlink.New(stack, "Link", &peeringlink.Props{
-		Vpc: v, PeerVpcID: "vpc-0cluster", PeerCidr: "10.0.0.0/16", PeerAccount: "999999999999",
+		Vpc: v, PeerVpcID: "vpc-0c1a5e7000000000a", PeerCidr: "10.0.0.0/16", PeerAccount: "999999999999",
 		PeerRoleArn: "arn:aws:iam::999999999999:role/accept-peering",
 	})
 	p := synth().Props(t, "AWS::EC2::VPCPeeringConnection")
@@ -54,9 +54,9 @@ func TestCrossAccountNeedsAccepterRole(t *testing.T) {
 	defer func() {
 		r := recover()
 		require.NotNil(t, r)
-		assert.Contains(t, r, "give props.PeerRoleArn")
+		assert.Contains(t, r, `props.PeerRoleArn is empty, but peer account 999999999999 is not known to be the stack's`)
 	}()
-	peeringlink.New(stack2, "Link", &peeringlink.Props{Vpc: v2, PeerVpcID: "vpc-0c", PeerCidr: "10.0.0.0/16", PeerAccount: "999999999999"})
+	peeringlink.New(stack2, "Link", &peeringlink.Props{Vpc: v2, PeerVpcID: "vpc-0c1a5e7000000000b", PeerCidr: "10.0.0.0/16", PeerAccount: "999999999999"})
 }
 
 func TestAccepterRoutesNamedByTable(t *testing.T) {

@@ -150,7 +150,7 @@ func TestMisuse(t *testing.T) {
 		r := recover()
 		require.NotNil(t, r)
 		assert.Equal(t, `providerregion.New("Test/Provider"): props.Routes is empty; give at least one service; `+
-			`props.Cidr cidr "10.0.0.0/27" is too small for 3 zones: a subnet per zone would be /29, smaller than /28; use a larger CIDR or fewer zones; `+
+			`props.Cidr "10.0.0.0/27" is too small for 3 zones: a subnet per zone would be /29, smaller than /28; use a larger CIDR or fewer zones; `+
 			`props.VpcEndpoints "maybe": use EndpointsCreate, EndpointsCheck or EndpointsExternal; `+
 			`props.AllowedAccounts[0] "12345" is not a 12-digit account id`, r, "every mistake at once, with the path and the field")
 	}()

@@ -11,11 +11,14 @@ package stackset
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudformation"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/obslink/obslink/internal/check"
 )
 
 // MaxTemplateBody is CloudFormation's limit on an inline template (bytes).
@@ -93,9 +96,9 @@ type StackSet struct {
 // New creates the StackSet. It panics on props that cannot describe one
 // (like the CDK's own constructors on misuse).
 func New(scope constructs.Construct, id string, props *Props) *StackSet {
-	if err := props.check(); err != nil {
-		panic(fmt.Sprintf("stackset.New(%q): %v", id, err))
-	}
+	chk := check.New("stackset.New", scope, id)
+	props.check(chk)
+	chk.Panic()
 	p := *props
 	def := func(v *int, d int) {
 		if *v == 0 {
@@ -179,36 +182,57 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 	return s
 }
 
-func (p *Props) check() error {
-	switch {
-	case p == nil:
-		return fmt.Errorf("props are nil")
-	case p.StackSetName == "":
-		return fmt.Errorf("props.StackSetName is empty")
-	case p.TemplateBody == "":
-		return fmt.Errorf("props.TemplateBody is empty")
-	case len(p.TemplateBody) > MaxTemplateBody:
-		return fmt.Errorf("the template is %d bytes, over CloudFormation's %d for an inline template body: use fewer services or regions", len(p.TemplateBody), MaxTemplateBody)
-	case p.CallAs != "" && p.CallAs != "DELEGATED_ADMIN" && p.CallAs != "SELF":
-		return fmt.Errorf("props.CallAs %q: use DELEGATED_ADMIN or SELF", p.CallAs)
+// check records what in p cannot describe a StackSet.
+func (p *Props) check(chk *check.Props) {
+	if p == nil {
+		chk.Add("props", "is nil; pass &stackset.Props{StackSetName: ..., TemplateBody: ...}")
+		return
+	}
+	if p.StackSetName == "" {
+		chk.Add("props.StackSetName", "is empty; give the StackSet a name (letters, digits, hyphens)")
+	} else if !check.IsToken(p.StackSetName) && !reName.MatchString(p.StackSetName) {
+		chk.Add("props.StackSetName", "%q: use letters, digits and hyphens, starting with a letter, at most 128", p.StackSetName)
+	}
+	if p.TemplateBody == "" {
+		chk.Add("props.TemplateBody", "is empty; give the instances' template")
+	} else if len(p.TemplateBody) > MaxTemplateBody {
+		chk.Add("props.TemplateBody", "is %d bytes, over CloudFormation's %d for an inline template body: use fewer services or regions", len(p.TemplateBody), MaxTemplateBody)
+	}
+	if p.CallAs != "" && p.CallAs != "DELEGATED_ADMIN" && p.CallAs != "SELF" {
+		chk.Add("props.CallAs", "%q: use DELEGATED_ADMIN or SELF", p.CallAs)
+	}
+	if p.RegionConcurrency != "" && p.RegionConcurrency != "PARALLEL" && p.RegionConcurrency != "SEQUENTIAL" {
+		chk.Add("props.RegionConcurrency", "%q: use PARALLEL or SEQUENTIAL", p.RegionConcurrency)
+	}
+	if p.MaxConcurrentPercentage < 0 || p.MaxConcurrentPercentage > 100 {
+		chk.Add("props.MaxConcurrentPercentage", "%d: use 1-100 (0 for the default)", p.MaxConcurrentPercentage)
+	}
+	if f := p.FailureTolerancePercentage; f != nil && (*f < 0 || *f > 100) {
+		chk.Add("props.FailureTolerancePercentage", "%d: use 0-100", *f)
 	}
 	if p.ConcurrencyMode != "" && p.ConcurrencyMode != "SOFT_FAILURE_TOLERANCE" && p.ConcurrencyMode != "STRICT_FAILURE_TOLERANCE" {
-		return fmt.Errorf("props.ConcurrencyMode %q: use SOFT_FAILURE_TOLERANCE or STRICT_FAILURE_TOLERANCE", p.ConcurrencyMode)
+		chk.Add("props.ConcurrencyMode", "%q: use SOFT_FAILURE_TOLERANCE or STRICT_FAILURE_TOLERANCE", p.ConcurrencyMode)
 	}
 	for i, g := range p.Instances {
-		switch {
-		case len(g.OrganizationalUnitIDs) == 0 || len(g.Regions) == 0:
-			return fmt.Errorf("props.Instances[%d]: give at least one OU (or the root) and one region", i)
-		case len(g.OrganizationalUnitIDs) > MaxOrganizationalUnits:
-			return fmt.Errorf("props.Instances[%d]: %d OUs, over the %d one StackSet operation accepts: split them over several Instances", i, len(g.OrganizationalUnitIDs), MaxOrganizationalUnits)
-		case g.AccountFilterType != "" && g.AccountFilterType != "INTERSECTION" && g.AccountFilterType != "DIFFERENCE":
-			return fmt.Errorf("props.Instances[%d].AccountFilterType %q: use INTERSECTION or DIFFERENCE", i, g.AccountFilterType)
-		case g.AccountFilterType != "" && len(g.Accounts) == 0:
-			return fmt.Errorf("props.Instances[%d].AccountFilterType %q needs Accounts", i, g.AccountFilterType)
+		field := fmt.Sprintf("props.Instances[%d]", i)
+		if len(g.OrganizationalUnitIDs) == 0 {
+			chk.Add(field+".OrganizationalUnitIDs", "is empty; give at least one OU (ou-...) or the root (r-...)")
+		}
+		if len(g.OrganizationalUnitIDs) > MaxOrganizationalUnits {
+			chk.Add(field+".OrganizationalUnitIDs", "has %d OUs, over the %d one StackSet operation accepts: split them over several Instances", len(g.OrganizationalUnitIDs), MaxOrganizationalUnits)
+		}
+		if len(g.Regions) == 0 {
+			chk.Add(field+".Regions", "is empty; give at least one region")
+		}
+		if g.AccountFilterType != "" && g.AccountFilterType != "INTERSECTION" && g.AccountFilterType != "DIFFERENCE" {
+			chk.Add(field+".AccountFilterType", "%q: use INTERSECTION or DIFFERENCE", g.AccountFilterType)
+		} else if g.AccountFilterType != "" && len(g.Accounts) == 0 {
+			chk.Add(field+".AccountFilterType", "%q needs Accounts", g.AccountFilterType)
 		}
 	}
-	return nil
 }
+
+var reName = regexp.MustCompile(`^[a-zA-Z][a-zA-Z0-9-]{0,127}$`)
 
 // Name is the StackSet's name.
 func (s *StackSet) Name() string { return s.name }

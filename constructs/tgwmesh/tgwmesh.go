@@ -1,5 +1,5 @@
-// Package tgwmesh provides TgwMesh, the Transit Gateway way to join provider
-// regions to the main region: a Gateway per region (its own ASN and an
+// Package tgwmesh is the Transit Gateway way to join provider regions to
+// the main region: a Gateway per region (its own ASN and an
 // explicit route table, no default association or propagation), VPC
 // attachments, and Peering from a spoke region's gateway to the hub's,
 // accepted in the hub's region by a custom resource that waits until the
@@ -8,6 +8,7 @@ package tgwmesh
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -40,9 +41,13 @@ type Gateway struct {
 
 // NewGateway creates a Transit Gateway and its route table.
 func NewGateway(scope constructs.Construct, id string, props *GatewayProps) *Gateway {
-	if props == nil || props.ASN == 0 {
-		panic(fmt.Sprintf("tgwmesh.NewGateway(%q): props.ASN is required", id))
+	chk := check.New("tgwmesh.NewGateway", scope, id)
+	if props == nil {
+		chk.Add("props", "is nil; pass &tgwmesh.GatewayProps{ASN: ...}")
+	} else {
+		chk.ASN("props.ASN", props.ASN)
 	}
+	chk.Panic()
 	desc := props.Description
 	if desc == "" {
 		desc = "obslink"
@@ -93,8 +98,24 @@ type VpcAttachment struct {
 	att awsec2.CfnTransitGatewayVpcAttachment
 }
 
-// NewVpcAttachment creates the attachment, its association and route.
+// NewVpcAttachment creates the attachment, its association and route. It
+// panics on props that cannot describe one, naming the fields.
 func NewVpcAttachment(scope constructs.Construct, id string, props *VpcAttachmentProps) *VpcAttachment {
+	chk := check.New("tgwmesh.NewVpcAttachment", scope, id)
+	if props == nil {
+		chk.Add("props", "is nil; pass &tgwmesh.VpcAttachmentProps{TransitGatewayID: ..., RouteTableID: ..., VpcID: ..., SubnetIDs: ..., VpcCidr: ...}")
+	} else {
+		required(chk, "props.TransitGatewayID", props.TransitGatewayID, "the gateway's id (Gateway.ID())")
+		required(chk, "props.RouteTableID", props.RouteTableID, "the gateway's route table (Gateway.RouteTableID())")
+		required(chk, "props.VpcID", props.VpcID, "the VPC's id")
+		if len(props.SubnetIDs) == 0 {
+			chk.Add("props.SubnetIDs", "is empty; give one subnet per zone of the VPC")
+		}
+		if required(chk, "props.VpcCidr", props.VpcCidr, "the VPC's CIDR") {
+			chk.CIDR("props.VpcCidr", *props.VpcCidr)
+		}
+	}
+	chk.Panic()
 	a := &VpcAttachment{}
 	constructs.NewConstruct_Override(a, scope, jsii.String(id))
 	a.att = awsec2.NewCfnTransitGatewayVpcAttachment(a.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayVpcAttachmentProps{
@@ -134,8 +155,20 @@ type VpcRoutesProps struct {
 	After awscdk.CfnResource
 }
 
-// NewVpcRoutes adds routes from a VPC's route tables to the gateway.
+// NewVpcRoutes adds routes from a VPC's route tables to the gateway. It
+// panics on props that cannot describe them, naming the fields.
 func NewVpcRoutes(scope constructs.Construct, id string, props *VpcRoutesProps) constructs.Construct {
+	chk := check.New("tgwmesh.NewVpcRoutes", scope, id)
+	if props == nil {
+		chk.Add("props", "is nil; pass &tgwmesh.VpcRoutesProps{RouteTableIDs: ..., DestinationCidrs: ..., TransitGatewayID: ...}")
+	} else {
+		if len(props.RouteTableIDs) == 0 {
+			chk.Add("props.RouteTableIDs", "is empty; give the VPC's route tables")
+		}
+		cidrs(chk, "props.DestinationCidrs", props.DestinationCidrs)
+		required(chk, "props.TransitGatewayID", props.TransitGatewayID, "the gateway's id")
+	}
+	chk.Panic()
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	for i, rt := range props.RouteTableIDs {
 		rid := fmt.Sprint(i)
@@ -180,9 +213,23 @@ type Peering struct {
 
 // NewPeering creates the peering and accepts it.
 func NewPeering(scope constructs.Construct, id string, props *PeeringProps) *Peering {
-	if props == nil || props.Local == nil || props.PeerTransitGatewayID == nil || props.PeerRegion == "" || props.PeerAccount == "" {
-		panic(fmt.Sprintf("tgwmesh.NewPeering(%q): Local, PeerTransitGatewayID, PeerRegion and PeerAccount are required", id))
+	chk := check.New("tgwmesh.NewPeering", scope, id)
+	if props == nil {
+		chk.Add("props", "is nil; pass &tgwmesh.PeeringProps{Local: ..., PeerTransitGatewayID: ..., PeerRegion: ..., PeerAccount: ..., RemoteCidrs: ...}")
+	} else {
+		if props.Local == nil {
+			chk.Add("props.Local", "is nil; give the spoke's Gateway")
+		}
+		required(chk, "props.PeerTransitGatewayID", props.PeerTransitGatewayID, "the hub gateway's id (tgw-...)")
+		if props.PeerRegion == "" {
+			chk.Add("props.PeerRegion", "is empty; give the hub's region")
+		}
+		if !check.IsToken(props.PeerAccount) && !reAccount.MatchString(props.PeerAccount) {
+			chk.Add("props.PeerAccount", "%q is not a 12-digit account id; give the hub's account", props.PeerAccount)
+		}
+		cidrs(chk, "props.RemoteCidrs", props.RemoteCidrs)
 	}
+	chk.Panic()
 	p := &Peering{}
 	constructs.NewConstruct_Override(p, scope, jsii.String(id))
 	p.att = awsec2.NewCfnTransitGatewayPeeringAttachment(p.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayPeeringAttachmentProps{
@@ -256,8 +303,18 @@ type PeerRoutesProps struct {
 
 // NewPeerRoutes associates a peering attachment with the hub's route table
 // and routes the spoke's CIDRs through it: the hub side of a Peering, in the
-// hub's region, deployed after the spoke's stack.
+// hub's region, deployed after the spoke's stack. It panics on props that
+// cannot describe them, naming the fields.
 func NewPeerRoutes(scope constructs.Construct, id string, props *PeerRoutesProps) constructs.Construct {
+	chk := check.New("tgwmesh.NewPeerRoutes", scope, id)
+	if props == nil {
+		chk.Add("props", "is nil; pass &tgwmesh.PeerRoutesProps{RouteTableID: ..., AttachmentID: ..., Cidrs: ...}")
+	} else {
+		required(chk, "props.RouteTableID", props.RouteTableID, "the hub gateway's route table")
+		required(chk, "props.AttachmentID", props.AttachmentID, "the peering attachment's id (Peering.AttachmentID())")
+		cidrs(chk, "props.Cidrs", props.Cidrs)
+	}
+	chk.Panic()
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	awsec2.NewCfnTransitGatewayRouteTableAssociation(c, jsii.String("Association"), &awsec2.CfnTransitGatewayRouteTableAssociationProps{
 		TransitGatewayAttachmentId: props.AttachmentID,
@@ -271,6 +328,27 @@ func NewPeerRoutes(scope constructs.Construct, id string, props *PeerRoutesProps
 		})
 	}
 	return c
+}
+
+var reAccount = regexp.MustCompile(`^[0-9]{12}$`)
+
+// required records a mistake when v is nil or empty; what says what to give.
+func required(chk *check.Props, field string, v *string, what string) bool {
+	if v == nil || *v == "" {
+		chk.Add(field, "is empty; give %s", what)
+		return false
+	}
+	return true
+}
+
+// cidrs records a mistake for an empty list or a malformed CIDR in it.
+func cidrs(chk *check.Props, field string, list []string) {
+	if len(list) == 0 {
+		chk.Add(field, "is empty; give at least one CIDR")
+	}
+	for i, c := range list {
+		chk.CIDR(fmt.Sprintf("%s[%d]", field, i), c)
+	}
 }
 
 // cidrID is the construct id part of the i-th CIDR of a list: a literal

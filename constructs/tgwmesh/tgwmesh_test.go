@@ -95,7 +95,7 @@ func TestMisuse(t *testing.T) {
 	defer func() {
 		r := recover()
 		require.NotNil(t, r)
-		assert.Contains(t, r, "ASN is required")
+		assert.Contains(t, r, `tgwmesh.NewGateway("Test/Gw"): props.ASN 0 is not a private ASN`)
 	}()
 	tgwmesh.NewGateway(stack, "Gw", &tgwmesh.GatewayProps{})
 }

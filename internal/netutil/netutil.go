@@ -65,15 +65,15 @@ func IsolatedVpc(scope constructs.Construct, id string, cidr string, zones []str
 // the subnets of a deployed VPC never move.
 func SubnetMask(cidr string, zones int) (int, error) {
 	p, err := netip.ParsePrefix(cidr)
-	if err != nil {
-		return 0, fmt.Errorf("cidr %q: %w", cidr, err)
+	if err != nil || !p.Addr().Is4() {
+		return 0, fmt.Errorf("%q is not an IPv4 CIDR; write it as 10.0.0.0/16", cidr)
 	}
 	if zones < 1 {
-		return 0, fmt.Errorf("cidr %q: need at least one availability zone", cidr)
+		return 0, fmt.Errorf("%q: need at least one availability zone", cidr)
 	}
 	mask := p.Bits() + bits.Len(uint(zones-1))
 	if mask > 28 {
-		return 0, fmt.Errorf("cidr %q is too small for %d zones: a subnet per zone would be /%d, smaller than /28; use a larger CIDR or fewer zones", cidr, zones, mask)
+		return 0, fmt.Errorf("%q is too small for %d zones: a subnet per zone would be /%d, smaller than /28; use a larger CIDR or fewer zones", cidr, zones, mask)
 	}
 	return mask, nil
 }

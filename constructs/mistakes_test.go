@@ -1,0 +1,102 @@
+package constructs_test
+
+import (
+	"fmt"
+	"runtime"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsec2"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/obslink/obslink/constructs/consumervpc"
+	"github.com/obslink/obslink/constructs/linkmonitor"
+	"github.com/obslink/obslink/constructs/peeringlink"
+	"github.com/obslink/obslink/constructs/providerregion"
+	"github.com/obslink/obslink/constructs/proxyfleet"
+	"github.com/obslink/obslink/constructs/proxyless"
+	"github.com/obslink/obslink/constructs/stackset"
+	"github.com/obslink/obslink/constructs/tgwmesh"
+)
+
+// TestMistakesEndInAMessage: each mistake a user can make in props ends in
+// a message naming the construct's path, the field and the value, never in
+// a Go runtime error (nil dereference) or a bare parser error.
+func TestMistakesEndInAMessage(t *testing.T) {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Team"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
+	})
+	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0)})
+	svc := "com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"
+	services := []consumervpc.Service{{Name: "metrics", Port: 80}}
+	route := []proxyfleet.Route{{Name: "metrics", Host: "metrics.o.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80}}
+	tests := []struct {
+		name string
+		do   func()
+		want string
+	}{
+		{"NewRoutes nil props", func() { peeringlink.NewRoutes(stack, "Routes", nil) },
+			`peeringlink.NewRoutes("Team/Routes"): props is nil`},
+		{"NewVpcAttachment nil props", func() { tgwmesh.NewVpcAttachment(stack, "Att", nil) },
+			`tgwmesh.NewVpcAttachment("Team/Att"): props is nil`},
+		{"NewPeerRoutes nil props", func() { tgwmesh.NewPeerRoutes(stack, "PeerRoutes", nil) },
+			`tgwmesh.NewPeerRoutes("Team/PeerRoutes"): props is nil`},
+		{"empty service name", func() {
+			consumervpc.New(stack, "C1", &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(""), Domain: "o.internal", Services: services})
+		}, `consumervpc.New("Team/C1"): props.ServiceName is empty`},
+		{"malformed service name", func() {
+			consumervpc.New(stack, "C2", &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String("vpce-svc-1"), Domain: "o.internal", Services: services})
+		}, `props.ServiceName "vpce-svc-1" is not an endpoint service name`},
+		{"service name not a label", func() {
+			consumervpc.New(stack, "C3", &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(svc), Domain: "o.internal",
+				Services: []consumervpc.Service{{Name: "Metrics V2", Port: 80}}})
+		}, `props.Services[0].Name "Metrics V2" is not a DNS label`},
+		{"bad CIDR of a new VPC", func() {
+			consumervpc.New(stack, "C4", &consumervpc.Props{Cidr: "300.0.0.0/16", AvailabilityZones: []string{"eu-west-1a"},
+				ServiceName: jsii.String(svc), Domain: "o.internal", Services: services})
+		}, `consumervpc.New("Team/C4"): props.Cidr "300.0.0.0/16" is not an IPv4 CIDR`},
+		{"bad allowed CIDR", func() {
+			consumervpc.New(stack, "C5", &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(svc), Domain: "o.internal", Services: services,
+				AllowedCidrs: []string{"10.0.0.1/16"}})
+		}, `props.AllowedCidrs[0] "10.0.0.1/16" has host bits set; write it as 10.0.0.0/16`},
+		{"peer CIDR out of range", func() {
+			peeringlink.New(stack, "Peering", &peeringlink.Props{Vpc: vpc, PeerVpcID: "vpc-0123456789abcdef0", PeerCidr: "300.0.0.0/16"})
+		}, `peeringlink.New("Team/Peering"): props.PeerCidr "300.0.0.0/16" is not an IPv4 CIDR`},
+		{"tgw CIDR garbage", func() {
+			tgwmesh.NewPeerRoutes(stack, "PeerRoutes2", &tgwmesh.PeerRoutesProps{RouteTableID: jsii.String("tgw-rtb-1"), AttachmentID: jsii.String("tgw-attach-1"), Cidrs: []string{"garbage"}})
+		}, `tgwmesh.NewPeerRoutes("Team/PeerRoutes2"): props.Cidrs[0] "garbage" is not an IPv4 CIDR`},
+		{"ASN 1", func() { tgwmesh.NewGateway(stack, "Gw", &tgwmesh.GatewayProps{ASN: 1}) },
+			`tgwmesh.NewGateway("Team/Gw"): props.ASN 1 is not a private ASN`},
+		{"peering without account", func() {
+			tgwmesh.NewPeering(stack, "P", &tgwmesh.PeeringProps{PeerRegion: "us-east-1"})
+		}, `props.Local is nil; give the spoke's Gateway; props.PeerTransitGatewayID is empty; give the hub gateway's id (tgw-...); props.PeerAccount "" is not a 12-digit account id`},
+		{"fleet without props", func() { proxyfleet.New(stack, "Fleet", nil) }, `proxyfleet.New("Team/Fleet"): props is nil`},
+		{"region without props", func() { providerregion.New(stack, "Region", nil) }, `providerregion.New("Team/Region"): props is nil`},
+		{"region with a bad CIDR", func() {
+			providerregion.New(stack, "Region", &providerregion.Props{Cidr: "10.0.0/24", AvailabilityZones: []string{"eu-west-1a"}, Routes: route,
+				UpstreamCidrs: []string{"10.9.0.0/16"}})
+		}, `providerregion.New("Team/Region"): props.Cidr "10.0.0/24" is not an IPv4 CIDR`},
+		{"proxyless without props", func() { proxyless.New(stack, "Proxyless", nil) }, `proxyless.New("Team/Proxyless"): props is nil`},
+		{"monitor without props", func() { linkmonitor.New(stack, "Monitor", nil) }, `linkmonitor.New("Team/Monitor"): props is nil`},
+		{"stackset name", func() { stackset.New(stack, "Set", &stackset.Props{StackSetName: "my set", TemplateBody: "{}"}) },
+			`stackset.New("Team/Set"): props.StackSetName "my set": use letters, digits and hyphens`},
+		{"nil scope", func() { tgwmesh.NewGateway(nil, "Gw", &tgwmesh.GatewayProps{ASN: 64512}) },
+			`tgwmesh.NewGateway("Gw"): scope is nil`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got any
+			func() {
+				defer func() { got = recover() }()
+				tt.do()
+			}()
+			require.NotNil(t, got, "no panic")
+			_, runtimeErr := got.(runtime.Error)
+			assert.False(t, runtimeErr, "a Go runtime error: %v", got)
+			assert.Contains(t, fmt.Sprint(got), tt.want)
+		})
+	}
+}
