@@ -78,6 +78,10 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 	context["@aws-cdk/aws-lambda:useCdkManagedLogGroup"] = false
 	// No construct stack traces in the assembly metadata: output depends only on the topology.
 	context["aws:cdk:disable-stack-trace"] = true
+	// The zones of every environment, so synthesis never looks them up.
+	for k, v := range stacks.AvailabilityZoneContext(t) {
+		context[k] = v
+	}
 	props := &awscdk.AppProps{
 		// No CDKMetadata resource: templates depend only on the topology.
 		AnalyticsReporting: jsii.Bool(false),

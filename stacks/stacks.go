@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/obslink/obslink/deployment"
@@ -92,24 +93,30 @@ func ConsumerStackName(t *topology.Topology, consumer string) string {
 	return deployment.ConsumerStackName(t, consumer)
 }
 
-// Build creates the stacks of t in app. t must come from topology.Load or
-// topology.Parse (validated, defaults applied).
-func Build(app awscdk.App, t *topology.Topology, opts ...BuildOption) *Set {
+// Build creates the stacks of t in scope: an App or a Stage, which may
+// already hold stacks of its own. t must be complete: from topology.Load,
+// topology.Parse or topology.Complete (validated, defaults applied); Build
+// panics otherwise. Build sets no context: record the zones of the
+// topology's environments first (AvailabilityZoneContext), or synthesis
+// looks them up in AWS.
+func Build(scope constructs.Construct, t *topology.Topology, opts ...BuildOption) *Set {
+	if t == nil || !t.Completed() {
+		panic("stacks.Build: the topology is not complete: pass a topology built in Go through topology.Complete first (it validates it and applies the defaults, as topology.Parse does for a file)")
+	}
 	var o buildOptions
 	for _, f := range opts {
 		f(&o)
 	}
-	setAvailabilityZones(app, t)
 	set := &Set{Providers: map[string]*ProviderStack{}, Consumers: map[string]*ConsumerStack{}}
 	cp := t.ControlPlane
 	if cp.CrossAccountProviders() {
-		set.Accepter = NewAccepterStack(app, AccepterStackName(t), t, stackProps(t, cp.Account, cp.Region, "obslink peering accepter role"))
+		set.Accepter = NewAccepterStack(scope, AccepterStackName(t), t, stackProps(t, cp.Account, cp.Region, "obslink peering accepter role"))
 	}
 	if t.InterRegion == topology.TGW {
-		set.Hub = NewHubStack(app, HubStackName(t), t, stackProps(t, cp.Account, cp.Region, "obslink hub Transit Gateway"))
+		set.Hub = NewHubStack(scope, HubStackName(t), t, stackProps(t, cp.Account, cp.Region, "obslink hub Transit Gateway"))
 	}
 	for _, r := range t.Regions {
-		set.Providers[r.Region] = NewProviderStack(app, ProviderStackName(t, r.Region), &ProviderStackProps{
+		set.Providers[r.Region] = NewProviderStack(scope, ProviderStackName(t, r.Region), &ProviderStackProps{
 			StackProps: stackProps(t, cp.ProviderAccountID(), r.Region, "obslink provider for "+r.Region),
 			Topology:   t,
 			Region:     r,
@@ -120,10 +127,10 @@ func Build(app awscdk.App, t *topology.Topology, opts ...BuildOption) *Set {
 		}
 	}
 	if t.InterRegion == topology.TGW && t.TGWMesh == topology.MeshFull {
-		buildFullMesh(app, t, set)
+		buildFullMesh(scope, t, set)
 	}
 	if !t.Proxyless() { // no provider VPC to route to; the ALBs' rules are in the provider stack
-		set.ControlPlane = NewControlPlaneStack(app, ControlPlaneStackName(t), t,
+		set.ControlPlane = NewControlPlaneStack(scope, ControlPlaneStackName(t), t,
 			stackProps(t, cp.Account, cp.Region, "obslink cluster-side routes"), set.Providers, set.Hub)
 	}
 	if t.StackSetsEnabled() {
@@ -131,7 +138,7 @@ func Build(app awscdk.App, t *topology.Topology, opts ...BuildOption) *Set {
 		if err != nil {
 			panic(fmt.Sprintf("stacks.Build: %v", err))
 		}
-		set.StackSets = NewStackSetStack(app, StackSetStackName(t), t, deployment.Resolve(t), set.Providers, template)
+		set.StackSets = NewStackSetStack(scope, StackSetStackName(t), t, deployment.Resolve(t), set.Providers, template)
 		return set
 	}
 	for _, c := range t.Consumers {
@@ -140,7 +147,7 @@ func Build(app awscdk.App, t *topology.Topology, opts ...BuildOption) *Set {
 			panic(fmt.Sprintf("stacks.Build: consumer %s in %s has no provider: add a regions entry for %s, or use interRegion: native (validate the topology with topology.Parse first)",
 				c.Name, c.Region, t.ProviderRegionFor(c.Region)))
 		}
-		cs := NewConsumerStack(app, ConsumerStackName(t, c.Name), &ConsumerStackProps{
+		cs := NewConsumerStack(scope, ConsumerStackName(t, c.Name), &ConsumerStackProps{
 			StackProps: stackProps(t, c.Account, c.Region, "obslink consumer "+c.Name),
 			Topology:   t,
 			Consumer:   c,
@@ -159,10 +166,12 @@ func stackProps(t *topology.Topology, account, region, desc string) awscdk.Stack
 	}
 }
 
-// setAvailabilityZones records each environment's zones as context, so that
-// synthesis never looks them up in AWS (see field notes: the manifest must
-// record no missing context).
-func setAvailabilityZones(app awscdk.App, t *topology.Topology) {
+// AvailabilityZoneContext is the context that records the zones of every
+// environment of t, so that synthesis never looks them up in AWS (the
+// manifest must record no missing context): put it in AppProps.Context, or
+// set each key with Node().SetContext on the App or Stage before its first
+// child.
+func AvailabilityZoneContext(t *topology.Topology) map[string]any {
 	zones := map[string]map[string]bool{}
 	addZones := func(account, region string, azs []string) {
 		key := "availability-zones:account=" + account + ":region=" + region
@@ -181,9 +190,11 @@ func setAvailabilityZones(app awscdk.App, t *topology.Topology) {
 			addZones(c.Account, c.Region, c.VPC.AvailabilityZones)
 		}
 	}
-	for _, key := range sortedKeys(zones) {
-		app.Node().SetContext(jsii.String(key), sortedKeys(zones[key]))
+	out := make(map[string]any, len(zones))
+	for key, set := range zones {
+		out[key] = sortedKeys(set)
 	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -92,13 +92,39 @@ func Parse(name string, data []byte) (*Topology, error) {
 		}
 		return nil, v.result()
 	}
-	v.validate(&t)
+	if err := v.complete(&t); err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// Complete validates a topology built in Go by the rules Parse applies to a
+// file, and fills in the same defaults: what Parse does after reading the
+// YAML. On any problem it returns Errors with all of them (the paths as in
+// the file, no lines; name stands for the file) and leaves t unchanged. A
+// topology that is already complete (Completed) is left as it is.
+func Complete(name string, t *Topology) error {
+	if t.Completed() {
+		return nil
+	}
+	v := &validator{file: name, lines: map[string]int{}, reported: map[string]bool{}}
+	return v.complete(t)
+}
+
+// Completed reports whether t was validated and completed (Parse, Load or
+// Complete): what stacks.Build takes.
+func (t *Topology) Completed() bool { return t.completed }
+
+// complete validates t and, when it is valid, fills in the defaults.
+func (v *validator) complete(t *Topology) error {
+	v.validate(t)
 	if len(v.errs) > 0 {
-		return nil, v.result()
+		return v.result()
 	}
 	t.applyTLSDefaults()
 	t.applyDefaults()
-	return &t, nil
+	t.completed = true
+	return nil
 }
 
 type validator struct {

@@ -55,85 +55,88 @@ const (
 // regions and its consumers.
 type Topology struct {
 	// Name prefixes every stack name. Required.
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// Domain is the private DNS domain agents use. Default: observability.internal.
-	Domain string `yaml:"domain"`
+	Domain string `yaml:"domain,omitempty"`
 	// TLS is passthrough when agents speak TLS to <service>.<domain> and the
 	// proxies route each connection by its SNI to the service's ALB HTTPS
 	// listener without terminating it (every service needs upstreamTls;
 	// ports default to 443; no consumerHeader). Default: "" (agents speak
 	// HTTP to the proxies, which route by Host).
-	TLS string `yaml:"tls"`
+	TLS string `yaml:"tls,omitempty"`
 	// InterRegion picks how regions reach the main region. Default: peering.
-	InterRegion InterRegion `yaml:"interRegion"`
+	InterRegion InterRegion `yaml:"interRegion,omitempty"`
 	// TGWMesh picks, for interRegion tgw, how the regions' gateways are peered:
 	// hub (each with the main region's) or full (also every pair of the
 	// others). Default: hub.
-	TGWMesh string `yaml:"tgwMesh"`
+	TGWMesh string `yaml:"tgwMesh,omitempty"`
 	// ControlPlane is where the observability cluster runs. Required.
-	ControlPlane ControlPlane `yaml:"controlPlane"`
+	ControlPlane ControlPlane `yaml:"controlPlane,omitempty"`
 	// Services are the cluster's ingestion endpoints, one ALB each. At least one.
-	Services []Service `yaml:"services"`
+	Services []Service `yaml:"services,omitempty"`
 	// Regions are the provider VPCs, one per region that has consumers. In
 	// proxy.mode none the file has none, and after loading this holds one
 	// entry for the main region (its zones: controlPlane.vpc's; no CIDR,
 	// since obslink creates no VPC there).
-	Regions []Region `yaml:"regions"`
+	Regions []Region `yaml:"regions,omitempty"`
 	// Proxy sizes the nginx fleet in each provider region.
-	Proxy Proxy `yaml:"proxy"`
+	Proxy Proxy `yaml:"proxy,omitempty"`
 	// Consumers are the VPCs whose agents push to the cluster.
-	Consumers []Consumer `yaml:"consumers"`
+	Consumers []Consumer `yaml:"consumers,omitempty"`
 	// Monitoring sets the provider regions' alarm thresholds and where
 	// alarms notify. Default: see Monitoring.
-	Monitoring Monitoring `yaml:"monitoring"`
+	Monitoring Monitoring `yaml:"monitoring,omitempty"`
 	// ConsumerDeployment is how consumers are deployed: stacks (one CDK
 	// stack per consumer, cdk deploy with the CDK bootstrapped in each
 	// account) or stacksets (stack instances of a service-managed
 	// CloudFormation StackSet, no bootstrap in member accounts; needs
 	// controlPlane.organizationId and organizationRootId). Default: stacks.
-	ConsumerDeployment string `yaml:"consumerDeployment"`
+	ConsumerDeployment string `yaml:"consumerDeployment,omitempty"`
 	// StackSets tunes how CloudFormation rolls the StackSet out (stacksets
 	// only). Default: see StackSets.
-	StackSets StackSets `yaml:"stackSets"`
+	StackSets StackSets `yaml:"stackSets,omitempty"`
 	// ConsumerGroups are consumers by organizational unit (stacksets only):
 	// every account of the OUs, now and later, in the listed regions.
 	// Default: none.
-	ConsumerGroups []ConsumerGroup `yaml:"consumerGroups"`
+	ConsumerGroups []ConsumerGroup `yaml:"consumerGroups,omitempty"`
+
+	// completed: validated, defaults applied (Complete).
+	completed bool
 }
 
 // ConsumerGroup is every account of some organizational units, connected in
 // some regions, each into the VPC its account baseline names in SSM.
 type ConsumerGroup struct {
 	// Name is a DNS label, unique among consumers and groups.
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// OrganizationalUnitIDs (ou-...): their accounts, and those of their
 	// child OUs, get a stack instance, including accounts that join later.
-	OrganizationalUnitIDs []string `yaml:"organizationalUnitIds"`
+	OrganizationalUnitIDs []string `yaml:"organizationalUnitIds,omitempty"`
 	// Regions where each account connects; each needs a provider (or native).
-	Regions []string `yaml:"regions"`
+	Regions []string `yaml:"regions,omitempty"`
 	// VPCParameters names the SSM parameters, in each member account and
 	// region, that hold the VPC. Groups with the same names share a
 	// StackSet, whose own parameters they are. Default: see VPCParameters.
-	VPCParameters VPCParameters `yaml:"vpcParameters"`
+	VPCParameters VPCParameters `yaml:"vpcParameters,omitempty"`
 	// ExcludeAccounts are accounts of the OUs that get no stack instance
 	// (an existing one is removed) and whose endpoints the providers
 	// reject, while they stay in their OU. Default: none.
-	ExcludeAccounts []string `yaml:"excludeAccounts"`
+	ExcludeAccounts []string `yaml:"excludeAccounts,omitempty"`
 	// ExpectedAccounts is how many accounts the OUs hold, excluded ones
 	// included, for obslink plan only (each account not excluded connects
 	// in every region of the group). Default: 0, and plan asks for it.
-	ExpectedAccounts int `yaml:"expectedAccounts"`
+	ExpectedAccounts int `yaml:"expectedAccounts,omitempty"`
 }
 
 // VPCParameters are names of SSM parameters an account baseline writes.
 type VPCParameters struct {
 	// VpcID holds the VPC id. Default: /obslink/vpc-id.
-	VpcID string `yaml:"vpcId"`
+	VpcID string `yaml:"vpcId,omitempty"`
 	// SubnetIDs holds the endpoint's subnet ids, comma-separated (a
 	// StringList). Default: /obslink/subnet-ids.
-	SubnetIDs string `yaml:"subnetIds"`
+	SubnetIDs string `yaml:"subnetIds,omitempty"`
 	// CIDR holds the VPC's CIDR. Default: /obslink/vpc-cidr.
-	CIDR string `yaml:"cidr"`
+	CIDR string `yaml:"cidr,omitempty"`
 }
 
 // MaxOUsPerOperation is how many OUs one CreateStackInstances,
@@ -183,13 +186,13 @@ func (t *Topology) StackSetsEnabled() bool { return t.ConsumerDeployment == Depl
 type StackSets struct {
 	// RegionConcurrency: PARALLEL (every region at once) or SEQUENTIAL.
 	// Default: PARALLEL.
-	RegionConcurrency string `yaml:"regionConcurrency"`
+	RegionConcurrency string `yaml:"regionConcurrency,omitempty"`
 	// MaxConcurrentPercentage of the accounts deployed at once per region.
 	// Default: 25.
-	MaxConcurrentPercentage *int `yaml:"maxConcurrentPercentage"`
+	MaxConcurrentPercentage *int `yaml:"maxConcurrentPercentage,omitempty"`
 	// FailureTolerancePercentage of accounts per region that may fail
 	// before CloudFormation stops the operation there. Default: 10.
-	FailureTolerancePercentage *int `yaml:"failureTolerancePercentage"`
+	FailureTolerancePercentage *int `yaml:"failureTolerancePercentage,omitempty"`
 }
 
 // Concurrency is RegionConcurrency after defaults.
@@ -207,30 +210,30 @@ type Monitoring struct {
 	// notify topics of their own region, so each provider region uses the
 	// topic of this ARN's account and name in its region: create the topic
 	// in every provider region. Default: none (alarms without actions).
-	AlarmTopicArn string `yaml:"alarmTopicArn"`
+	AlarmTopicArn string `yaml:"alarmTopicArn,omitempty"`
 	// MinHealthyHosts: fewer healthy proxies in a target group alarm; at most
 	// proxy.minCapacity. Default: 1.
-	MinHealthyHosts *int `yaml:"minHealthyHosts"`
+	MinHealthyHosts *int `yaml:"minHealthyHosts,omitempty"`
 	// TargetResets: more TCP resets from the proxies in 5 minutes alarm.
 	// Default: 100.
-	TargetResets *int `yaml:"targetResets"`
+	TargetResets *int `yaml:"targetResets,omitempty"`
 	// CPUPercent: average proxy CPU above it alarms; keep it above the
 	// group's scaling target (50). Default: 80.
-	CPUPercent *int `yaml:"cpuPercent"`
+	CPUPercent *int `yaml:"cpuPercent,omitempty"`
 	// EvaluationMinutes: how long a condition holds before an alarm fires.
 	// Default: 5.
-	EvaluationMinutes *int `yaml:"evaluationMinutes"`
+	EvaluationMinutes *int `yaml:"evaluationMinutes,omitempty"`
 	// UpstreamErrors: more requests of one service answered 5xx by its ALB,
 	// or not at all, in 5 minutes alarm. Default: 10.
-	UpstreamErrors *int `yaml:"upstreamErrors"`
+	UpstreamErrors *int `yaml:"upstreamErrors,omitempty"`
 	// NetworkPercent: a proxy's average network traffic (the larger of in
 	// and out) above this share of its instance type's baseline bandwidth
 	// alarms. Default: 80.
-	NetworkPercent *int `yaml:"networkPercent"`
+	NetworkPercent *int `yaml:"networkPercent,omitempty"`
 	// NetworkBaselineMbps is the proxies' instance type's baseline network
 	// bandwidth. Default: obslink's table (t3, t3a and t4g); for other
 	// types, no network alarm unless it is given.
-	NetworkBaselineMbps *int `yaml:"networkBaselineMbps"`
+	NetworkBaselineMbps *int `yaml:"networkBaselineMbps,omitempty"`
 }
 
 // AlarmTopicArnIn is the alarm topic's ARN in region: the same account and
@@ -246,32 +249,32 @@ func (m Monitoring) AlarmTopicArnIn(region string) string {
 
 // ControlPlane is the observability cluster's account, main region and VPC.
 type ControlPlane struct {
-	Account string     `yaml:"account"`
-	Region  string     `yaml:"region"`
-	VPC     ClusterVPC `yaml:"vpc"`
+	Account string     `yaml:"account,omitempty"`
+	Region  string     `yaml:"region,omitempty"`
+	VPC     ClusterVPC `yaml:"vpc,omitempty"`
 	// ProviderAccount holds the provider stacks (proxies, NLBs, endpoint
 	// services), e.g. a network account. Default: Account. With another
 	// account, the cluster account gets a role that may accept the peerings
 	// (peering and native only).
-	ProviderAccount string `yaml:"providerAccount"`
+	ProviderAccount string `yaml:"providerAccount,omitempty"`
 	// OrganizationID is the AWS Organizations id (o-...) of the consumer
 	// accounts. With it, each provider publishes its outputs through one
 	// role whose trust admits the organization's CloudFormation execution
 	// roles (constant size); without it, the trust lists every reading
 	// account, which IAM's 2,048-character quota caps. Default: none.
-	OrganizationID string `yaml:"organizationId"`
+	OrganizationID string `yaml:"organizationId,omitempty"`
 	// OrganizationRootID is the organization's root (r-...): with
 	// consumerDeployment stacksets, named consumers' accounts are targeted
 	// through it (service-managed StackSets target accounts within OUs).
 	// Required with stacksets.
-	OrganizationRootID string `yaml:"organizationRootId"`
+	OrganizationRootID string `yaml:"organizationRootId,omitempty"`
 	// StackSetAdministrator is the account that holds the StackSet (stacksets
 	// only): a delegated administrator for CloudFormation StackSets, or the
 	// organization's management account. Default: Account.
-	StackSetAdministrator string `yaml:"stackSetAdministrator"`
+	StackSetAdministrator string `yaml:"stackSetAdministrator,omitempty"`
 	// StackSetCallAs is how that account calls StackSets: DELEGATED_ADMIN or
 	// SELF (the management account). Default: DELEGATED_ADMIN.
-	StackSetCallAs string `yaml:"stackSetCallAs"`
+	StackSetCallAs string `yaml:"stackSetCallAs,omitempty"`
 }
 
 // StackSetAccount is the account of the StackSet stack.
@@ -294,27 +297,27 @@ func (c ControlPlane) CrossAccountProviders() bool { return c.ProviderAccountID(
 
 // ClusterVPC is the existing VPC of the cluster's ALBs, imported by attributes.
 type ClusterVPC struct {
-	ID   string `yaml:"id"`
-	CIDR string `yaml:"cidr"`
+	ID   string `yaml:"id,omitempty"`
+	CIDR string `yaml:"cidr,omitempty"`
 	// RouteTableIDs are the route tables of the ALB subnets; obslink adds the
 	// return routes to the provider CIDRs there (peering, tgw, native).
-	RouteTableIDs []string `yaml:"routeTableIds"`
+	RouteTableIDs []string `yaml:"routeTableIds,omitempty"`
 	// SubnetIDs are the subnets of the cluster VPC's Transit Gateway
 	// attachment (tgw) or of the endpoint service's NLB (proxy.mode none),
 	// one per zone. Required for tgw and proxy.mode none.
-	SubnetIDs []string `yaml:"subnetIds"`
+	SubnetIDs []string `yaml:"subnetIds,omitempty"`
 	// AvailabilityZones are the zones of SubnetIDs, in the same order.
 	// Required in proxy.mode none, where the endpoint service's NLB lives
 	// in those subnets.
-	AvailabilityZones []string `yaml:"availabilityZones"`
+	AvailabilityZones []string `yaml:"availabilityZones,omitempty"`
 	// ALBSecurityGroupIDs are the ALBs' security groups; obslink adds ingress
 	// rules from the provider CIDRs on the upstream ports. Required unless
 	// ALBIngress is manual.
-	ALBSecurityGroupIDs []string `yaml:"albSecurityGroupIds"`
+	ALBSecurityGroupIDs []string `yaml:"albSecurityGroupIds,omitempty"`
 	// ALBIngress is manual when the operator opens the ALBs to the provider
 	// CIDRs (and albSecurityGroupIds is left out). Default: obslink adds the
 	// rules to albSecurityGroupIds.
-	ALBIngress string `yaml:"albIngress"`
+	ALBIngress string `yaml:"albIngress,omitempty"`
 }
 
 // ALBIngressManual is the albIngress setting of an operator who opens the
@@ -325,28 +328,28 @@ const ALBIngressManual = "manual"
 // <name>.<domain> and proxied to Upstream.
 type Service struct {
 	// Name is a DNS label: agents use <name>.<domain>.
-	Name string `yaml:"name"`
+	Name string `yaml:"name,omitempty"`
 	// Upstream is the DNS name of the service's ALB in the main region.
-	Upstream string `yaml:"upstream"`
+	Upstream string `yaml:"upstream,omitempty"`
 	// Port is where agents connect (NLB listener and proxy). Default: 80 for http, 4317 for grpc.
-	Port int `yaml:"port"`
+	Port int `yaml:"port,omitempty"`
 	// UpstreamPort is the ALB listener port. Default: Port.
-	UpstreamPort int `yaml:"upstreamPort"`
+	UpstreamPort int `yaml:"upstreamPort,omitempty"`
 	// Protocol agents speak: http, or grpc (cleartext HTTP/2 to the proxy;
 	// needs UpstreamTLS, since an ALB speaks HTTP/2 only over HTTPS). Default: http.
-	Protocol string `yaml:"protocol"`
+	Protocol string `yaml:"protocol,omitempty"`
 	// UpstreamTLS makes the proxy speak TLS to the ALB's HTTPS listener.
 	// Required for grpc. Default: false.
-	UpstreamTLS bool `yaml:"upstreamTls"`
+	UpstreamTLS bool `yaml:"upstreamTls,omitempty"`
 	// ALBArn is the ARN of the service's ALB, in the cluster VPC and
 	// account: proxy.mode none registers it in an ALB-type target group of
 	// the NLB on upstreamPort (the ALB listener's port). Required in
 	// proxy.mode none, unused otherwise.
-	ALBArn string `yaml:"albArn"`
+	ALBArn string `yaml:"albArn,omitempty"`
 	// HealthCheckPath is what the NLB asks the ALB for in proxy.mode none;
 	// the ALB must answer it with 200-399 (a fixed-response rule does).
 	// Default: "/". Refused with proxies (they answer /healthz themselves).
-	HealthCheckPath string `yaml:"healthCheckPath"`
+	HealthCheckPath string `yaml:"healthCheckPath,omitempty"`
 }
 
 // MaxProxylessServices is how many services proxy.mode none can serve: an
@@ -359,19 +362,19 @@ func (s Service) Host(domain string) string { return s.Name + "." + domain }
 
 // Region is a provider VPC in one region.
 type Region struct {
-	Region string `yaml:"region"`
+	Region string `yaml:"region,omitempty"`
 	// CIDR of the provider VPC, split into one subnet per zone; each must
 	// hold the NLB, the endpoints and the proxies (validation computes it).
 	// Empty in the entry proxy.mode none adds (no provider VPC).
-	CIDR string `yaml:"cidr"`
+	CIDR string `yaml:"cidr,omitempty"`
 	// AvailabilityZones of the provider VPC: every zone of the region, as
 	// names (us-east-1a) or, better, zone ids (use1-az1), which name the
 	// same zone in every account. A consumer's endpoint can use only zones
 	// the provider's NLB is in.
-	AvailabilityZones []string `yaml:"availabilityZones"`
+	AvailabilityZones []string `yaml:"availabilityZones,omitempty"`
 	// ASN of the region's Transit Gateway (tgw). Default: from a fixed table
 	// of AWS regions (DefaultASN); required for a region missing from it.
-	ASN int64 `yaml:"asn"`
+	ASN int64 `yaml:"asn,omitempty"`
 }
 
 // knownRegions is append-only: a region's position is its default ASN
@@ -413,35 +416,35 @@ type Proxy struct {
 	// VPC whose NLB forwards each service's port straight to its ALB
 	// (services[].albArn), consumers in every region on cross-region
 	// PrivateLink (needs interRegion: native). Default: nginx.
-	Mode string `yaml:"mode"`
+	Mode string `yaml:"mode,omitempty"`
 	// InstanceType of the proxies; Graviton types (t4g, m7g, ...) run arm64. Default: t4g.small.
-	InstanceType string `yaml:"instanceType"`
+	InstanceType string `yaml:"instanceType,omitempty"`
 	// MinCapacity is the fleet's minimum size. Default: 2.
-	MinCapacity *int `yaml:"minCapacity"`
+	MinCapacity *int `yaml:"minCapacity,omitempty"`
 	// MaxCapacity is the fleet's maximum size. Default: 4.
-	MaxCapacity *int `yaml:"maxCapacity"`
+	MaxCapacity *int `yaml:"maxCapacity,omitempty"`
 	// Image is where the proxies' Amazon Linux 2023 image comes from:
 	// captured (the newest image, taken once at the first deploy and kept
 	// until imageGeneration changes) or latest (resolved by CloudFormation on
 	// every deploy, so any update after AWS publishes an image replaces the
 	// fleet). Default: captured.
-	Image string `yaml:"image"`
+	Image string `yaml:"image,omitempty"`
 	// ImageGeneration names the captured image: raise it to roll every
 	// region's fleet onto the then-newest image at the next deploy. Default: 1.
-	ImageGeneration *int `yaml:"imageGeneration"`
+	ImageGeneration *int `yaml:"imageGeneration,omitempty"`
 	// ImageIDs pins the image of a provider region (region: ami-...); a pinned
 	// region ignores image and imageGeneration. Default: none.
-	ImageIDs map[string]string `yaml:"imageIds"`
+	ImageIDs map[string]string `yaml:"imageIds,omitempty"`
 	// ProxyProtocol turns on proxy protocol v2 between the NLB and the
 	// proxies: nginx learns each request's VPC endpoint id and logs the
 	// consumer's name. Default: false, since switching it on for a running
 	// provider interrupts traffic during the instance refresh; the default
 	// topology and the examples turn it on.
-	ProxyProtocol *bool `yaml:"proxyProtocol"`
+	ProxyProtocol *bool `yaml:"proxyProtocol,omitempty"`
 	// ConsumerHeader passes the consumer's name to the ALBs in
 	// X-Obslink-Consumer (needs proxyProtocol). Default: true with
 	// proxyProtocol, false without.
-	ConsumerHeader *bool `yaml:"consumerHeader"`
+	ConsumerHeader *bool `yaml:"consumerHeader,omitempty"`
 }
 
 // Proxy modes a topology file may name in proxy.mode.
@@ -480,35 +483,35 @@ func (p Proxy) Max() int { return derefOr(p.MaxCapacity, DefaultMaxCapacity) }
 // Consumer is one VPC whose agents push to the cluster.
 type Consumer struct {
 	// Name is a DNS label, unique in the file; it names the consumer's stack.
-	Name    string      `yaml:"name"`
-	Account string      `yaml:"account"`
-	Region  string      `yaml:"region"`
-	VPC     ConsumerVPC `yaml:"vpc"`
+	Name    string      `yaml:"name,omitempty"`
+	Account string      `yaml:"account,omitempty"`
+	Region  string      `yaml:"region,omitempty"`
+	VPC     ConsumerVPC `yaml:"vpc,omitempty"`
 	// AllowedCIDRs may connect to the endpoint. Default: the VPC's CIDR.
-	AllowedCIDRs []string `yaml:"allowedCidrs"`
+	AllowedCIDRs []string `yaml:"allowedCidrs,omitempty"`
 	// AssociatedVPCIDs are more VPCs of the same account and region whose
 	// agents use this consumer's endpoint (they need a network path to it, and
 	// their CIDRs in allowedCidrs). The private zone is associated with them.
 	// Default: none.
-	AssociatedVPCIDs []string `yaml:"associatedVpcIds"`
+	AssociatedVPCIDs []string `yaml:"associatedVpcIds,omitempty"`
 	// GibPerDay is the data the consumer's agents send, in GiB per day;
 	// obslink plan sizes the fleets and prices the traffic with it.
 	// Nothing is deployed from it. Default: none (plan shares its
 	// --gib-per-day evenly over the consumers without a figure).
-	GibPerDay *float64 `yaml:"gibPerDay"`
+	GibPerDay *float64 `yaml:"gibPerDay,omitempty"`
 	// RequestsPerSecond is the consumer's agents' average request rate, for
 	// obslink plan like GibPerDay. Default: none (plan shares its
 	// --requests-per-second evenly over the consumers without a figure).
-	RequestsPerSecond *float64 `yaml:"requestsPerSecond"`
+	RequestsPerSecond *float64 `yaml:"requestsPerSecond,omitempty"`
 }
 
 // ConsumerVPC is either a VPC obslink creates (cidr and availabilityZones) or an
 // existing one (id, cidr, subnetIds and availabilityZones, one zone per subnet).
 type ConsumerVPC struct {
-	ID                string   `yaml:"id"`
-	CIDR              string   `yaml:"cidr"`
-	SubnetIDs         []string `yaml:"subnetIds"`
-	AvailabilityZones []string `yaml:"availabilityZones"`
+	ID                string   `yaml:"id,omitempty"`
+	CIDR              string   `yaml:"cidr,omitempty"`
+	SubnetIDs         []string `yaml:"subnetIds,omitempty"`
+	AvailabilityZones []string `yaml:"availabilityZones,omitempty"`
 }
 
 // Existing reports whether the VPC is imported rather than created.
@@ -613,7 +616,7 @@ func (t *Topology) applyDefaults() {
 	if t.InterRegion == "" {
 		t.InterRegion = DefaultInterRegion
 	}
-	if t.TGWMesh == "" {
+	if t.TGWMesh == "" && t.InterRegion == TGW {
 		t.TGWMesh = MeshHub
 	}
 	for i := range t.Services {
