@@ -18,9 +18,9 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/constructs/endpointservice"
 	"github.com/obslink/obslink/constructs/proxyfleet"
 	"github.com/obslink/obslink/internal/check"
-	"github.com/obslink/obslink/internal/endpointsvc"
 	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
 )
@@ -99,12 +99,12 @@ const (
 )
 
 // Admission is how a ProviderRegion admits accounts: the allowed accounts
-// and, with OUs, the accounts under them (see endpointsvc.Admission).
-type Admission = endpointsvc.Admission
+// and, with OUs, the accounts under them (see endpointservice.Admission).
+type Admission = endpointservice.Admission
 
 // MaxAdmissionEnvironment is what the admission function's environment
 // (settings, named accounts included) may take of Lambda's 4 KB.
-const MaxAdmissionEnvironment = endpointsvc.MaxAdmissionEnvironment
+const MaxAdmissionEnvironment = endpointservice.MaxAdmissionEnvironment
 
 // ProviderRegion is the VPC, proxies, NLB and endpoint service of one region.
 type ProviderRegion struct {
@@ -113,7 +113,7 @@ type ProviderRegion struct {
 	fleet *proxyfleet.NginxProxyFleet
 	nlb   awselasticloadbalancingv2.INetworkLoadBalancer
 	// pub is the endpoint service and who may connect.
-	pub *endpointsvc.Service
+	pub *endpointservice.Service
 	// targetGroups are the NLB's target groups, one per listener port, in port order.
 	targetGroups []awselasticloadbalancingv2.NetworkTargetGroup
 	ports        []int
@@ -239,7 +239,7 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		r.targetGroups = append(r.targetGroups, r.fleet.AttachTo(l, r.nlb, port))
 	}
 
-	r.pub = endpointsvc.Publish(r.Construct, r.nlb, endpointsvc.Props{
+	r.pub = endpointservice.Publish(r.Construct, r.nlb, endpointservice.Props{
 		AllowedAccounts: props.AllowedAccounts, SupportedRegions: props.SupportedRegions, Admission: props.Admission,
 	})
 	return r

@@ -21,8 +21,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/constructs/endpointservice"
 	"github.com/obslink/obslink/internal/check"
-	"github.com/obslink/obslink/internal/endpointsvc"
 	"github.com/obslink/obslink/internal/nag"
 	"github.com/obslink/obslink/internal/netutil"
 )
@@ -82,13 +82,13 @@ type Props struct {
 	// (cross-region PrivateLink). Default: only this region.
 	SupportedRegions []string
 	// Admission requires acceptance and admits by account and organizational
-	// unit (see endpointsvc.Admission). Default: nil (the allowed accounts,
+	// unit (see endpointservice.Admission). Default: nil (the allowed accounts,
 	// no acceptance step).
 	Admission *Admission
 }
 
-// Admission is how the service admits accounts (see endpointsvc.Admission).
-type Admission = endpointsvc.Admission
+// Admission is how the service admits accounts (see endpointservice.Admission).
+type Admission = endpointservice.Admission
 
 // AlbEndpointService is the NLB, its ALB target groups and the endpoint
 // service in front of the cluster's ALBs.
@@ -96,7 +96,7 @@ type AlbEndpointService struct {
 	constructs.Construct
 	nlb          awselasticloadbalancingv2.NetworkLoadBalancer
 	sg           awsec2.SecurityGroup
-	pub          *endpointsvc.Service
+	pub          *endpointservice.Service
 	ports        []int
 	targetGroups []awselasticloadbalancingv2.NetworkTargetGroup
 }
@@ -215,7 +215,7 @@ func New(scope constructs.Construct, id string, props *Props) *AlbEndpointServic
 		}
 	}
 
-	s.pub = endpointsvc.Publish(s.Construct, s.nlb, endpointsvc.Props{
+	s.pub = endpointservice.Publish(s.Construct, s.nlb, endpointservice.Props{
 		AllowedAccounts: props.AllowedAccounts, SupportedRegions: props.SupportedRegions, Admission: props.Admission,
 	})
 	return s

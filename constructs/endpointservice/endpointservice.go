@@ -1,12 +1,13 @@
-// Package endpointsvc publishes a Network Load Balancer as the VPC endpoint
+// Package endpointservice publishes a Network Load Balancer as the VPC endpoint
 // service consumers connect to, and keeps who may connect in step with the
 // topology: the allowed principals and regions, the rejection of accounts
 // that left (PrivateLink keeps their connections open), and, with
 // Admission, an admission function that accepts and rejects connections by
 // account and organizational unit. ProviderRegion (proxies) and the
-// proxyless AlbEndpointService share it; it creates its resources directly
-// in the scope it is given, so their logical ids are the caller's.
-package endpointsvc
+// proxyless AlbEndpointService share it, and an app can Publish an NLB of
+// its own with it; it creates its resources directly in the scope it is
+// given, so their logical ids are the caller's.
+package endpointservice
 
 import (
 	"fmt"
