@@ -446,7 +446,7 @@ func (p Props) check(chk *check.Props) {
 	if len(p.Routes) == 0 {
 		chk.Add("props.Routes", "is empty; give at least one service")
 	}
-	cidrless := false
+	needCidrs := false
 	for i, r := range p.Routes {
 		field := fmt.Sprintf("props.Routes[%d]", i)
 		chk.Literal(field+".Name", r.Name, "it names the nginx upstream and its file; give the literal name")
@@ -454,9 +454,9 @@ func (p Props) check(chk *check.Props) {
 		if r.Upstream == "" {
 			chk.Add(field+".Upstream", "is empty; give the ALB's DNS name, or the ALB as Alb")
 		}
-		cidrless = cidrless || r.Alb == nil
+		needCidrs = needCidrs || r.Alb == nil
 	}
-	if cidrless && len(p.UpstreamCidrs) == 0 {
+	if needCidrs && len(p.UpstreamCidrs) == 0 {
 		chk.Add("props.UpstreamCidrs", "is empty; give the CIDR of the cluster's VPC (only routes with an Alb need none)")
 	}
 	for i, c := range p.UpstreamCidrs {
