@@ -57,11 +57,12 @@ type stack struct {
 	tpl     map[string]any
 	// metadata is the stack's metadata by construct path (manifest and
 	// <stack>.metadata.json); constructs maps a logical id to its construct path.
-	metadata   map[string][]metadataEntry
+	metadata   map[string][]MetadataEntry
 	constructs map[string]string
 }
 
-type metadataEntry struct {
+// MetadataEntry is one metadata entry of a construct path.
+type MetadataEntry struct {
 	Type string `json:"type"`
 	Data any    `json:"data"`
 }
@@ -69,35 +70,66 @@ type metadataEntry struct {
 // env is how messages write a stack's environment.
 func (s *stack) env() string { return "aws://" + s.account + "/" + s.region }
 
-func load(dir string) (*assembly, error) {
-	var m struct {
-		Artifacts map[string]struct {
-			Type         string   `json:"type"`
-			Environment  string   `json:"environment"`
-			Dependencies []string `json:"dependencies"`
-			Properties   struct {
-				TemplateFile string `json:"templateFile"`
-				StackName    string `json:"stackName"`
-			} `json:"properties"`
-			Metadata               map[string][]metadataEntry `json:"metadata"`
-			AdditionalMetadataFile string                     `json:"additionalMetadataFile"`
-		} `json:"artifacts"`
+// Manifest is what obslink reads of a cloud assembly's manifest.json.
+type Manifest struct {
+	// Artifacts by artifact id.
+	Artifacts map[string]Artifact `json:"artifacts"`
+}
+
+// Artifact is one artifact of a Manifest: a stack, an asset manifest, ...
+type Artifact struct {
+	Type         string   `json:"type"`
+	Environment  string   `json:"environment"`
+	Dependencies []string `json:"dependencies"`
+	Properties   struct {
+		TemplateFile string `json:"templateFile"`
+		StackName    string `json:"stackName"`
+	} `json:"properties"`
+	Metadata               map[string][]MetadataEntry `json:"metadata"`
+	AdditionalMetadataFile string                     `json:"additionalMetadataFile"`
+}
+
+// IsStack reports whether the artifact is a CloudFormation stack.
+func (a Artifact) IsStack() bool { return a.Type == "aws:cloudformation:stack" }
+
+// StackName is the stack's CloudFormation name: its stackName, else its
+// artifact id.
+func (a Artifact) StackName(id string) string {
+	if a.Properties.StackName != "" {
+		return a.Properties.StackName
 	}
+	return id
+}
+
+// Env returns the account and region of the artifact's environment
+// (aws://account/region).
+func (a Artifact) Env() (account, region string) {
+	account, region, _ = strings.Cut(strings.TrimPrefix(a.Environment, "aws://"), "/")
+	return account, region
+}
+
+// ReadManifest reads dir/manifest.json.
+func ReadManifest(dir string) (*Manifest, error) {
+	var m Manifest
 	if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+func load(dir string) (*assembly, error) {
+	m, err := ReadManifest(dir)
+	if err != nil {
 		return nil, err
 	}
 	a := &assembly{deps: map[string][]string{}}
 	for id, art := range m.Artifacts {
 		a.deps[id] = art.Dependencies
-		if art.Type != "aws:cloudformation:stack" {
+		if !art.IsStack() {
 			continue
 		}
-		s := &stack{id: id, name: art.Properties.StackName, metadata: map[string][]metadataEntry{}, constructs: map[string]string{}}
-		if s.name == "" {
-			s.name = id
-		}
-		env := strings.TrimPrefix(art.Environment, "aws://")
-		s.account, s.region, _ = strings.Cut(env, "/")
+		s := &stack{id: id, name: art.StackName(id), metadata: map[string][]MetadataEntry{}, constructs: map[string]string{}}
+		s.account, s.region = art.Env()
 		if err := readJSON(filepath.Join(dir, art.Properties.TemplateFile), &s.tpl); err != nil {
 			return nil, err
 		}
@@ -105,7 +137,7 @@ func load(dir string) (*assembly, error) {
 			s.metadata[path] = append(s.metadata[path], entries...)
 		}
 		if art.AdditionalMetadataFile != "" {
-			var md map[string][]metadataEntry
+			var md map[string][]MetadataEntry
 			if err := readJSON(filepath.Join(dir, art.AdditionalMetadataFile), &md); err != nil {
 				return nil, err
 			}

@@ -13,7 +13,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
+
+	"github.com/obslink/obslink/internal/assembly"
 )
 
 // Stack is one stack of a cloud assembly.
@@ -71,40 +72,22 @@ func IsAssembly(dir string) bool {
 // ReadAssembly reads the stacks of the cloud assembly in dir (cdk.out), in
 // name order.
 func ReadAssembly(dir string) ([]Stack, error) {
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	m, err := assembly.ReadManifest(dir)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a cloud assembly: %w; give a directory that cdk synth or obslink synth wrote, or a topology file", dir, err)
 	}
-	var m struct {
-		Artifacts map[string]struct {
-			Type         string   `json:"type"`
-			Environment  string   `json:"environment"`
-			Dependencies []string `json:"dependencies"`
-			Properties   struct {
-				TemplateFile string `json:"templateFile"`
-				StackName    string `json:"stackName"`
-			} `json:"properties"`
-		} `json:"artifacts"`
-	}
-	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "manifest.json"), err)
-	}
 	names := map[string]string{} // artifact id -> stack name
 	for id, a := range m.Artifacts {
-		if a.Type == "aws:cloudformation:stack" {
-			names[id] = a.Properties.StackName
-			if names[id] == "" {
-				names[id] = id
-			}
+		if a.IsStack() {
+			names[id] = a.StackName(id)
 		}
 	}
 	var out []Stack
 	for id, a := range m.Artifacts {
-		if a.Type != "aws:cloudformation:stack" {
+		if !a.IsStack() {
 			continue
 		}
-		env := strings.TrimPrefix(a.Environment, "aws://")
-		account, region, _ := strings.Cut(env, "/")
+		account, region := a.Env()
 		s := Stack{Name: names[id], Account: account, Region: region}
 		for _, d := range a.Dependencies {
 			if n, ok := names[d]; ok {
