@@ -391,7 +391,7 @@ func TestPlanPrices(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"plan", unpriced, "--gib-per-day", "500"}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "\nPrices: internal/plan/prices.yaml, dated ")
-	assert.Equal(t, 1, strings.Count(stdout.String(), "- sa-east-1 (regions[2].region): privatelink.endpointHour, nlb.hour"))
+	assert.Equal(t, 1, strings.Count(stdout.String(), "- sa-east-1 (regions[2].region): nlb.hour, nlb.nlcuHour\n"))
 
 	discounts := writeFile(t, "date: \"2026-12-10\"\nsource: our agreement\ndiscounts:\n  ec2.*: 30\n")
 	stdout.Reset()

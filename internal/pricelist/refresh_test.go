@@ -149,7 +149,7 @@ func TestRefreshPriceChange(t *testing.T) {
 	shipped, err := plan.EmbeddedPrices()
 	require.NoError(t, err)
 	changes := pricelist.Changes(shipped, after.Prices)
-	assert.Contains(t, changes, "ec2.t4g.small sa-east-1: none -> 0.0269", "a region the shipped table lacks")
+	assert.Contains(t, changes, "burstable.t4g.surplusVCPUHour sa-east-1: none -> 0.04", "a figure the shipped table lacks")
 	assert.Contains(t, changes, "nlb.hour ap-northeast-1: 0.0243 -> none", "a region the offer files here lack")
 }
 
