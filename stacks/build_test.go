@@ -24,6 +24,9 @@ func TestBuildRefusesAnIncompleteTopology(t *testing.T) {
 	awscdk.NewStack(app, jsii.String("Existing"), nil)
 	assert.PanicsWithValue(t, "stacks.Build: the topology is not complete: pass a topology built in Go through topology.Complete first "+
 		"(it validates it and applies the defaults, as topology.Parse does for a file)", func() { stacks.Build(app, fresh) })
+	assert.PanicsWithValue(t, "stacks.Build: scope is nil; pass your App, or a Stage of it", func() { stacks.Build(nil, def) })
+	assert.PanicsWithValue(t, "stacks.AvailabilityZoneContext: the topology is nil; pass the topology you give stacks.Build",
+		func() { stacks.AvailabilityZoneContext(nil) })
 	require.NoError(t, topology.Complete("fresh", fresh))
 	assert.NotPanics(t, func() { stacks.Build(app, fresh) }, "into an app that already has a stack, without setting its context")
 }

@@ -100,6 +100,9 @@ func ConsumerStackName(t *topology.Topology, consumer string) string {
 // topology's environments first (AvailabilityZoneContext), or synthesis
 // looks them up in AWS.
 func Build(scope constructs.Construct, t *topology.Topology, opts ...BuildOption) *Set {
+	if scope == nil {
+		panic("stacks.Build: scope is nil; pass your App, or a Stage of it")
+	}
 	if t == nil || !t.Completed() {
 		panic("stacks.Build: the topology is not complete: pass a topology built in Go through topology.Complete first (it validates it and applies the defaults, as topology.Parse does for a file)")
 	}
@@ -172,6 +175,9 @@ func stackProps(t *topology.Topology, account, region, desc string) awscdk.Stack
 // set each key with Node().SetContext on the App or Stage before its first
 // child.
 func AvailabilityZoneContext(t *topology.Topology) map[string]any {
+	if t == nil {
+		panic("stacks.AvailabilityZoneContext: the topology is nil; pass the topology you give stacks.Build")
+	}
 	zones := map[string]map[string]bool{}
 	addZones := func(account, region string, azs []string) {
 		key := "availability-zones:account=" + account + ":region=" + region

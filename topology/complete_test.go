@@ -80,5 +80,7 @@ func TestCompleteReportsEveryProblem(t *testing.T) {
 		assert.True(t, paths[p], "%s reported in %v", p, err)
 	}
 	assert.Equal(t, 0, bad.Services[0].UpstreamPort, "no defaults on an invalid topology")
+	assert.EqualError(t, topology.Complete("team (Go)", nil),
+		"1 problem(s) in topology:\n  team (Go): (topology): is nil; pass a *topology.Topology built in Go, or read one with topology.Load")
 	assert.False(t, bad.Completed())
 }

@@ -104,6 +104,9 @@ func Parse(name string, data []byte) (*Topology, error) {
 // the file, no lines; name stands for the file) and leaves t unchanged. A
 // topology that is already complete (Completed) is left as it is.
 func Complete(name string, t *Topology) error {
+	if t == nil {
+		return Errors{{File: name, Path: "(topology)", Msg: "is nil; pass a *topology.Topology built in Go, or read one with topology.Load"}}
+	}
 	if t.Completed() {
 		return nil
 	}
