@@ -9,15 +9,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/constructs/constructstest"
 	"github.com/obslink/obslink/constructs/consumervpc"
-	"github.com/obslink/obslink/internal/cdktest"
 )
 
 var services = []consumervpc.Service{{Name: "metrics", Port: 80}, {Name: "logs", Port: 80}, {Name: "traces", Port: 4317}}
 
-func newConsumer(t *testing.T, props consumervpc.Props) cdktest.Template {
+func newConsumer(t *testing.T, props consumervpc.Props) constructstest.Template {
 	t.Helper()
-	stack := cdktest.Stack("222222222222", "eu-west-1")
+	stack := constructstest.Stack("222222222222", "eu-west-1")
 	if props.Cidr == "" && props.Vpc == nil {
 		props.Cidr, props.AvailabilityZones = "10.0.0.0/16", []string{"eu-west-1a", "eu-west-1b"}
 	}
@@ -27,7 +27,7 @@ func newConsumer(t *testing.T, props consumervpc.Props) cdktest.Template {
 	props.Domain = "observability.internal"
 	props.Services = services
 	consumervpc.New(stack, "Consumer", &props)
-	return cdktest.Synth(t, stack)
+	return constructstest.Synth(t, stack)
 }
 
 func TestEndpoint(t *testing.T) {
@@ -92,7 +92,7 @@ func TestZoneAndRecords(t *testing.T) {
 }
 
 func TestExistingVpcAndAssociatedVpcs(t *testing.T) {
-	stack := cdktest.Stack("222222222222", "eu-west-1")
+	stack := constructstest.Stack("222222222222", "eu-west-1")
 	vpc := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Existing"), &awsec2.VpcAttributes{
 		VpcId: jsii.String("vpc-0fedcba9876543210"), VpcCidrBlock: jsii.String("172.16.0.0/16"),
 		AvailabilityZones: jsii.Strings("eu-west-1a"), PrivateSubnetIds: jsii.Strings("subnet-0fedcba9876543210"),
@@ -104,7 +104,7 @@ func TestExistingVpcAndAssociatedVpcs(t *testing.T) {
 		Vpc: vpc, ServiceName: jsii.String("com.amazonaws.vpce.eu-west-1.vpce-svc-1"), Domain: "observability.internal",
 		Services: services, AssociatedVpcs: []awsec2.IVpc{other},
 	})
-	tpl := cdktest.Synth(t, stack)
+	tpl := constructstest.Synth(t, stack)
 	assert.Empty(t, tpl.Resources("AWS::EC2::VPC"))
 	assert.Empty(t, tpl.Resources("AWS::EC2::Route"), "obslink adds no routes to consumer VPCs")
 	ep := tpl.Props(t, "AWS::EC2::VPCEndpoint")
@@ -118,7 +118,7 @@ func TestExistingVpcAndAssociatedVpcs(t *testing.T) {
 }
 
 func TestMisuse(t *testing.T) {
-	stack := cdktest.Stack("222222222222", "eu-west-1")
+	stack := constructstest.Stack("222222222222", "eu-west-1")
 	defer func() {
 		r := recover()
 		require.NotNil(t, r)

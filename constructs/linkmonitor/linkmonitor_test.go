@@ -11,19 +11,19 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/constructs/constructstest"
 	"github.com/obslink/obslink/constructs/linkmonitor"
 	"github.com/obslink/obslink/constructs/providerregion"
 	"github.com/obslink/obslink/constructs/proxyfleet"
-	"github.com/obslink/obslink/internal/cdktest"
 )
 
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 // region builds a ProviderRegion and its monitor with props' thresholds and
 // instance type, notifying topicArn unless it is "".
-func region(t *testing.T, props linkmonitor.Props, topicArn string) cdktest.Template {
+func region(t *testing.T, props linkmonitor.Props, topicArn string) constructstest.Template {
 	t.Helper()
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	if topicArn != "" {
 		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("Topic"), jsii.String(topicArn))
 	}
@@ -45,10 +45,10 @@ func region(t *testing.T, props linkmonitor.Props, topicArn string) cdktest.Temp
 		props.TargetGroups = append(props.TargetGroups, linkmonitor.TargetGroup{Port: []int{80, 4317}[i], Group: tg})
 	}
 	linkmonitor.New(stack, "Monitor", &props)
-	return cdktest.Synth(t, stack)
+	return constructstest.Synth(t, stack)
 }
 
-func alarms(tpl cdktest.Template) map[string]map[string]any {
+func alarms(tpl constructstest.Template) map[string]map[string]any {
 	out := map[string]map[string]any{}
 	for _, a := range tpl.Resources("AWS::CloudWatch::Alarm") {
 		p := a["Properties"].(map[string]any)
@@ -115,7 +115,7 @@ func TestThresholdsAndTopic(t *testing.T) {
 }
 
 func TestMisuse(t *testing.T) {
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	defer func() {
 		r := recover()
 		require.NotNil(t, r)

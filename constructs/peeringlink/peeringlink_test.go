@@ -9,18 +9,18 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/constructs/constructstest"
 	"github.com/obslink/obslink/constructs/peeringlink"
-	"github.com/obslink/obslink/internal/cdktest"
 )
 
-func vpc(t *testing.T, account string) (awscdk.Stack, awsec2.IVpc, func() cdktest.Template) {
-	stack := cdktest.Stack(account, "us-east-1")
+func vpc(t *testing.T, account string) (awscdk.Stack, awsec2.IVpc, func() constructstest.Template) {
+	stack := constructstest.Stack(account, "us-east-1")
 	v := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses: awsec2.IpAddresses_Cidr(jsii.String("10.100.1.0/24")), AvailabilityZones: jsii.Strings("us-east-1a", "us-east-1b"),
 		NatGateways:         jsii.Number(0),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("p"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED, CidrMask: jsii.Number(26)}},
 	})
-	return stack, v, func() cdktest.Template { return cdktest.Synth(t, stack) }
+	return stack, v, func() constructstest.Template { return constructstest.Synth(t, stack) }
 }
 
 func TestInterRegionPeering(t *testing.T) {
@@ -60,11 +60,11 @@ func TestCrossAccountNeedsAccepterRole(t *testing.T) {
 }
 
 func TestAccepterRoutesNamedByTable(t *testing.T) {
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	peeringlink.NewRoutes(stack, "Back", &peeringlink.RoutesProps{
 		RouteTableIDs: *jsii.Strings("rtb-0b", "rtb-0a"), DestinationCidr: "10.100.1.0/24", PeeringConnectionID: jsii.String("pcx-1"),
 	})
-	routes := cdktest.Synth(t, stack).Resources("AWS::EC2::Route")
+	routes := constructstest.Synth(t, stack).Resources("AWS::EC2::Route")
 	require.Len(t, routes, 2)
 	for id, r := range routes {
 		p := r["Properties"].(map[string]any)

@@ -14,9 +14,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/obslink/obslink/assets"
+	"github.com/obslink/obslink/constructs/constructstest"
 	"github.com/obslink/obslink/constructs/providerregion"
 	"github.com/obslink/obslink/constructs/proxyfleet"
-	"github.com/obslink/obslink/internal/cdktest"
 	"github.com/obslink/obslink/internal/nginxtest"
 )
 
@@ -28,9 +28,9 @@ var routes = []proxyfleet.Route{
 	{Name: "traces", Host: "traces.observability.internal", Port: 4317, Upstream: "t.elb.amazonaws.com", UpstreamPort: 4317, GRPC: true},
 }
 
-func newRegion(t *testing.T, props providerregion.Props) (*providerregion.ProviderRegion, cdktest.Template) {
+func newRegion(t *testing.T, props providerregion.Props) (*providerregion.ProviderRegion, constructstest.Template) {
 	t.Helper()
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	if props.Cidr == "" {
 		props.Cidr = "10.100.0.0/24"
 		props.AvailabilityZones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
@@ -40,7 +40,7 @@ func newRegion(t *testing.T, props providerregion.Props) (*providerregion.Provid
 	}
 	props.UpstreamCidrs = []string{"10.0.0.0/16"}
 	r := providerregion.New(stack, "Provider", &props)
-	return r, cdktest.Synth(t, stack)
+	return r, constructstest.Synth(t, stack)
 }
 
 func TestEndpointServicePrincipalsAreExactlyTheAccounts(t *testing.T) {
@@ -75,7 +75,7 @@ func TestLoadBalancerInEveryZoneCrossZoneNoPrivateLinkDrop(t *testing.T) {
 	attrs, _ := json.Marshal(lb["LoadBalancerAttributes"])
 	assert.Contains(t, string(attrs), `{"Key":"load_balancing.cross_zone.enabled","Value":"true"}`)
 
-	cdktest.Check(t, "one TCP listener per distinct port", func() {
+	constructstest.Check(t, "one TCP listener per distinct port", func() {
 		tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), jsii.Number(2))
 		for _, port := range []float64{80, 4317} {
 			tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::Listener"), map[string]any{"Port": port, "Protocol": "TCP"})
@@ -97,16 +97,16 @@ func TestProviderVpcHasNoInternetPath(t *testing.T) {
 	for _, typ := range []string{"AWS::EC2::InternetGateway", "AWS::EC2::NatGateway", "AWS::EC2::EgressOnlyInternetGateway"} {
 		assert.Empty(t, tpl.Resources(typ), typ)
 	}
-	cdktest.Check(t, "flow logs", func() {
+	constructstest.Check(t, "flow logs", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::FlowLog"), map[string]any{"TrafficType": "ALL", "ResourceType": "VPC"})
 	})
-	cdktest.Check(t, "session manager and S3 endpoints", func() {
+	constructstest.Check(t, "session manager and S3 endpoints", func() {
 		tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(6)) // S3, three for Session Manager, CloudWatch Logs, CloudFormation
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{"VpcEndpointType": "Gateway", "ServiceName": assertions.Match_AnyValue()})
 	})
 	// With proxy protocol the proxies list endpoint connections: an EC2 endpoint too.
 	_, pp := newRegion(t, providerregion.Props{Fleet: proxyfleet.Props{ProxyProtocol: true}})
-	cdktest.Check(t, "an EC2 endpoint with proxy protocol", func() {
+	constructstest.Check(t, "an EC2 endpoint with proxy protocol", func() {
 		pp.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(7))
 	})
 	for _, tg := range tpl.Resources("AWS::ElasticLoadBalancingV2::TargetGroup") {
@@ -130,14 +130,14 @@ func TestTargetGroupsUseProxyProtocol(t *testing.T) {
 }
 
 func TestImportedVpc(t *testing.T) {
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	vpc := importVpc(stack)
 	providerregion.New(stack, "Provider", &providerregion.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: []string{"10.0.0.0/16"},
 		VpcEndpoints: providerregion.EndpointsExternal})
-	tpl := cdktest.Synth(t, stack)
+	tpl := constructstest.Synth(t, stack)
 	assert.Empty(t, tpl.Resources("AWS::EC2::VPC"), "an imported VPC is not created")
 	assert.Empty(t, tpl.Resources("AWS::EC2::VPCEndpoint"), "nor, with EndpointsExternal, are endpoints added to it")
-	cdktest.Check(t, "but the proxies may reach S3 (dnf)", func() {
+	constructstest.Check(t, "but the proxies may reach S3 (dnf)", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupEgress"), map[string]any{"FromPort": 443, "DestinationPrefixListId": assertions.Match_AnyValue()})
 	})
 	lb := tpl.Props(t, "AWS::ElasticLoadBalancingV2::LoadBalancer")
@@ -145,7 +145,7 @@ func TestImportedVpc(t *testing.T) {
 }
 
 func TestMisuse(t *testing.T) {
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	defer func() {
 		r := recover()
 		require.NotNil(t, r)

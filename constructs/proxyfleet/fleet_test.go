@@ -19,21 +19,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/constructs/constructstest"
 	"github.com/obslink/obslink/constructs/proxyfleet"
-	"github.com/obslink/obslink/internal/cdktest"
 	"github.com/obslink/obslink/internal/nginxtest"
 )
 
 type fleetFixture struct {
 	stack awscdk.Stack
 	fleet *proxyfleet.NginxProxyFleet
-	tpl   cdktest.Template
+	tpl   constructstest.Template
 	json  map[string]any
 }
 
 func newFleet(t *testing.T, props proxyfleet.Props) fleetFixture {
 	t.Helper()
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String("10.100.0.0/24")),
 		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
@@ -61,7 +61,7 @@ func newFleet(t *testing.T, props proxyfleet.Props) fleetFixture {
 		l := nlb.AddListener(jsii.String(fmt.Sprint("L", port)), &awselasticloadbalancingv2.BaseNetworkListenerProps{Port: jsii.Number(float64(port))})
 		fleet.AttachTo(l, nlb, port)
 	}
-	tpl := cdktest.Synth(t, stack)
+	tpl := constructstest.Synth(t, stack)
 	return fleetFixture{stack: stack, fleet: fleet, tpl: tpl, json: tpl.JSON}
 }
 
@@ -75,7 +75,7 @@ func (f fleetFixture) resources(typ string) []map[string]any {
 
 func TestLaunchTemplate(t *testing.T) {
 	f := newFleet(t, proxyfleet.Props{})
-	cdktest.Check(t, "launch template hardening", func() {
+	constructstest.Check(t, "launch template hardening", func() {
 		f.tpl.HasResourceProperties(jsii.String("AWS::EC2::LaunchTemplate"), map[string]any{
 			"LaunchTemplateData": map[string]any{
 				"InstanceType": "t4g.small",
@@ -171,7 +171,7 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 
 func TestScalingHealthAndRefresh(t *testing.T) {
 	f := newFleet(t, proxyfleet.Props{MinCapacity: 3, MaxCapacity: 6})
-	cdktest.Check(t, "group", func() {
+	constructstest.Check(t, "group", func() {
 		f.tpl.HasResource(jsii.String("AWS::AutoScaling::AutoScalingGroup"), map[string]any{
 			"Properties": map[string]any{
 				"MinSize":                "3",
@@ -191,7 +191,7 @@ func TestScalingHealthAndRefresh(t *testing.T) {
 			},
 		})
 	})
-	cdktest.Check(t, "target tracking", func() {
+	constructstest.Check(t, "target tracking", func() {
 		f.tpl.HasResourceProperties(jsii.String("AWS::AutoScaling::ScalingPolicy"), map[string]any{
 			"PolicyType": "TargetTrackingScaling",
 			"TargetTrackingConfiguration": map[string]any{
@@ -200,7 +200,7 @@ func TestScalingHealthAndRefresh(t *testing.T) {
 			},
 		})
 	})
-	cdktest.Check(t, "health checks on /healthz", func() {
+	constructstest.Check(t, "health checks on /healthz", func() {
 		f.tpl.ResourceCountIs(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), jsii.Number(2))
 		f.tpl.AllResourcesProperties(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), map[string]any{
 			"Protocol":                   "TCP",
@@ -396,7 +396,7 @@ func TestFleetInAStackWithoutEnvironment(t *testing.T) {
 		props.Routes = []proxyfleet.Route{{Name: "m", Host: "m.example.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80}}
 		proxyfleet.New(stack, fmt.Sprintf("Fleet%s%v", props.ImageID, props.ImageLatest), &props)
 	}
-	tpl := cdktest.Synth(t, stack)
+	tpl := constructstest.Synth(t, stack)
 	images := []string{}
 	for _, lt := range tpl.Resources("AWS::EC2::LaunchTemplate") {
 		b, _ := json.Marshal(lt["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["ImageId"])

@@ -12,8 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/constructs/constructstest"
 	"github.com/obslink/obslink/constructs/proxyless"
-	"github.com/obslink/obslink/internal/cdktest"
 )
 
 const (
@@ -23,9 +23,9 @@ const (
 
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
-func newService(t *testing.T, props proxyless.Props) (*proxyless.AlbEndpointService, cdktest.Template) {
+func newService(t *testing.T, props proxyless.Props) (*proxyless.AlbEndpointService, constructstest.Template) {
 	t.Helper()
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	props.Vpc = awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Cluster"), &awsec2.VpcAttributes{
 		VpcId:             jsii.String("vpc-0a1b2c3d4e5f60718"),
 		VpcCidrBlock:      jsii.String("10.0.0.0/16"),
@@ -39,7 +39,7 @@ func newService(t *testing.T, props proxyless.Props) (*proxyless.AlbEndpointServ
 		}
 	}
 	s := proxyless.New(stack, "Endpoint", &props)
-	return s, cdktest.Synth(t, stack)
+	return s, constructstest.Synth(t, stack)
 }
 
 // TestNLBForwardsEachPortToItsALB: one TCP listener per service port, each
@@ -178,7 +178,7 @@ func TestBadPropsPanicWithTheReason(t *testing.T) {
 // constructs, not by the values), and an id given as a token is refused
 // with the field and the fix.
 func TestTeamALBsAndGroupsAsL2(t *testing.T) {
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0)})
 	alb := elbv2.NewApplicationLoadBalancer(stack, jsii.String("Alb"), &elbv2.ApplicationLoadBalancerProps{Vpc: vpc})
 	other := awsec2.NewSecurityGroup(stack, jsii.String("OtherAlbs"), &awsec2.SecurityGroupProps{Vpc: vpc})
@@ -187,20 +187,20 @@ func TestTeamALBsAndGroupsAsL2(t *testing.T) {
 		Services:          []proxyless.Service{{Name: "metrics", Port: 80, Alb: alb}, {Name: "logs", Port: 81, AlbArn: metricsALB}},
 		AlbSecurityGroups: []awsec2.ISecurityGroup{other},
 	})
-	tpl := cdktest.Synth(t, stack)
-	cdktest.Check(t, "the team's ALB lets the NLB in on its port", func() {
+	tpl := constructstest.Synth(t, stack)
+	constructstest.Check(t, "the team's ALB lets the NLB in on its port", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]any{
 			"GroupId":               map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^AlbSecurityGroup")), "GroupId"}},
 			"SourceSecurityGroupId": map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^EndpointLoadBalancerSecurityGroup")), "GroupId"}},
 			"FromPort":              80,
 		})
 	})
-	cdktest.Check(t, "the ALB target is the team's ALB", func() {
+	constructstest.Check(t, "the ALB target is the team's ALB", func() {
 		tpl.HasResourceProperties(jsii.String("AWS::ElasticLoadBalancingV2::TargetGroup"), map[string]any{
 			"TargetType": "alb", "Targets": []any{map[string]any{"Id": map[string]any{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Alb"))}, "Port": 80}},
 		})
 	})
-	cdktest.Check(t, "the other group lets the NLB in on every ALB port", func() {
+	constructstest.Check(t, "the other group lets the NLB in on every ALB port", func() {
 		for _, port := range []int{80, 81} {
 			tpl.HasResourceProperties(jsii.String("AWS::EC2::SecurityGroupIngress"), map[string]any{
 				"GroupId":  map[string]any{"Fn::GetAtt": []any{assertions.Match_StringLikeRegexp(jsii.String("^OtherAlbs")), "GroupId"}},

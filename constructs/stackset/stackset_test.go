@@ -8,17 +8,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/constructs/constructstest"
 	"github.com/obslink/obslink/constructs/stackset"
-	"github.com/obslink/obslink/internal/cdktest"
 )
 
 const body = `{"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}`
 
 func props(t *testing.T, p stackset.Props) map[string]any {
 	t.Helper()
-	stack := cdktest.Stack("444444444444", "eu-west-1")
+	stack := constructstest.Stack("444444444444", "eu-west-1")
 	stackset.New(stack, "Set", &p)
-	tpl := cdktest.Synth(t, stack)
+	tpl := constructstest.Synth(t, stack)
 	sets := tpl.Resources("AWS::CloudFormation::StackSet")
 	require.Len(t, sets, 1)
 	for _, r := range sets {
@@ -75,7 +75,7 @@ func TestMisuse(t *testing.T) {
 			Instances: []stackset.Targets{{OrganizationalUnitIDs: []string{"ou-ab12-cdefgh34"}, AccountFilterType: "DIFFERENCE", Regions: []string{"eu-west-1"}}}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			stack := cdktest.Stack("444444444444", "eu-west-1")
+			stack := constructstest.Stack("444444444444", "eu-west-1")
 			assert.Panics(t, func() { stackset.New(stack, "Set", &p) })
 		})
 	}

@@ -9,21 +9,21 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/obslink/obslink/assets"
+	"github.com/obslink/obslink/constructs/constructstest"
 	"github.com/obslink/obslink/constructs/tgwmesh"
-	"github.com/obslink/obslink/internal/cdktest"
 	"github.com/obslink/obslink/internal/nginxtest"
 )
 
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestGatewayAndAttachment(t *testing.T) {
-	stack := cdktest.Stack("111111111111", "us-east-1")
+	stack := constructstest.Stack("111111111111", "us-east-1")
 	gw := tgwmesh.NewGateway(stack, "Gw", &tgwmesh.GatewayProps{ASN: 64600})
 	tgwmesh.NewVpcAttachment(stack, "Att", &tgwmesh.VpcAttachmentProps{
 		TransitGatewayID: gw.ID(), RouteTableID: gw.RouteTableID(),
 		VpcID: jsii.String("vpc-1"), SubnetIDs: *jsii.Strings("subnet-a", "subnet-b"), VpcCidr: jsii.String("10.1.0.0/24"),
 	})
-	tpl := cdktest.Synth(t, stack)
+	tpl := constructstest.Synth(t, stack)
 	g := tpl.Props(t, "AWS::EC2::TransitGateway")
 	assert.EqualValues(t, 64600, g["AmazonSideAsn"])
 	assert.Equal(t, "disable", g["DefaultRouteTableAssociation"])
@@ -38,14 +38,14 @@ func TestGatewayAndAttachment(t *testing.T) {
 }
 
 func TestPeeringWaitsForAcceptance(t *testing.T) {
-	stack := cdktest.Stack("111111111111", "us-east-1")
+	stack := constructstest.Stack("111111111111", "us-east-1")
 	gw := tgwmesh.NewGateway(stack, "Gw", &tgwmesh.GatewayProps{ASN: 64600})
 	p := tgwmesh.NewPeering(stack, "Peering", &tgwmesh.PeeringProps{
 		Local: gw, PeerTransitGatewayID: jsii.String("tgw-0hub"), PeerRegion: "eu-west-1", PeerAccount: "111111111111",
 		RemoteCidrs: []string{"10.0.0.0/16"},
 	})
 	require.NotNil(t, p.AttachmentID())
-	tpl := cdktest.Synth(t, stack)
+	tpl := constructstest.Synth(t, stack)
 
 	att := tpl.Props(t, "AWS::EC2::TransitGatewayPeeringAttachment")
 	assert.Equal(t, "eu-west-1", att["PeerRegion"])
@@ -79,11 +79,11 @@ func TestPeeringWaitsForAcceptance(t *testing.T) {
 }
 
 func TestPeerRoutes(t *testing.T) {
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	tgwmesh.NewPeerRoutes(stack, "Hub", &tgwmesh.PeerRoutesProps{
 		RouteTableID: jsii.String("tgw-rtb-1"), AttachmentID: jsii.String("tgw-attach-1"), Cidrs: []string{"10.100.1.0/24"},
 	})
-	tpl := cdktest.Synth(t, stack)
+	tpl := constructstest.Synth(t, stack)
 	assoc := tpl.Props(t, "AWS::EC2::TransitGatewayRouteTableAssociation")
 	assert.Equal(t, "tgw-attach-1", assoc["TransitGatewayAttachmentId"])
 	route := tpl.Props(t, "AWS::EC2::TransitGatewayRoute")
@@ -91,7 +91,7 @@ func TestPeerRoutes(t *testing.T) {
 }
 
 func TestMisuse(t *testing.T) {
-	stack := cdktest.Stack("111111111111", "eu-west-1")
+	stack := constructstest.Stack("111111111111", "eu-west-1")
 	defer func() {
 		r := recover()
 		require.NotNil(t, r)

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/obslink/obslink/internal/cdktest"
+	"github.com/obslink/obslink/constructs/constructstest"
 	"github.com/obslink/obslink/internal/nag"
 )
 
@@ -41,10 +41,10 @@ func TestCdkNagReadsTheSuppressions(t *testing.T) {
 
 	annotations := assertions.Annotations_FromStack(stack)
 	iam4 := assertions.Match_StringLikeRegexp(jsii.String("AwsSolutions-IAM4"))
-	cdktest.Check(t, "the role without a suppression is a finding", func() {
+	constructstest.Check(t, "the role without a suppression is a finding", func() {
 		annotations.HasError(jsii.String("/Stack/Plain/Resource"), iam4)
 	})
-	cdktest.Check(t, "the suppressed role is none", func() {
+	constructstest.Check(t, "the suppressed role is none", func() {
 		annotations.HasNoError(jsii.String("/Stack/Suppressed/Resource"), iam4)
 	})
 }

@@ -1,5 +1,9 @@
-// Package cdktest holds helpers for CDK assertion tests.
-package cdktest
+// Package constructstest holds the helpers obslink's construct tests use,
+// for tests of apps that use the constructs: a stack in an environment,
+// the synthesized template (aws-cdk's assertions.Template, and the plain
+// JSON for what a matcher cannot say, such as decoded user data), and a
+// way to report a failed assertion without ending the test binary.
+package constructstest
 
 import (
 	"encoding/json"
@@ -12,7 +16,7 @@ import (
 
 // Check runs f and turns a failed CDK assertion (a jsii panic) into a test
 // error named what, so one failed match does not end the test binary.
-func Check(t *testing.T, what string, f func()) {
+func Check(t testing.TB, what string, f func()) {
 	t.Helper()
 	defer func() {
 		if r := recover(); r != nil {
@@ -29,7 +33,7 @@ type Template struct {
 }
 
 // Synth synthesizes stack for assertions.
-func Synth(t *testing.T, stack awscdk.Stack) Template {
+func Synth(t testing.TB, stack awscdk.Stack) Template {
 	t.Helper()
 	tpl := assertions.Template_FromStack(stack, nil)
 	b, err := json.Marshal(tpl.ToJSON())
@@ -56,7 +60,7 @@ func (tp Template) Resources(typ string) map[string]map[string]any {
 }
 
 // Props returns the Properties of the only resource of type typ, failing t otherwise.
-func (tp Template) Props(t *testing.T, typ string) map[string]any {
+func (tp Template) Props(t testing.TB, typ string) map[string]any {
 	t.Helper()
 	rs := tp.Resources(typ)
 	if len(rs) != 1 {
