@@ -31,59 +31,61 @@ func TestMistakesEndInAMessage(t *testing.T) {
 	})
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0)})
 	svc := "com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"
-	services := []consumervpc.Service{{Name: "metrics", Port: 80}}
-	route := []proxyfleet.Route{{Name: "metrics", Host: "metrics.o.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80}}
+	services := &[]*consumervpc.Service{{Name: jsii.String("metrics"), Port: jsii.Number(80)}}
+	route := &[]*proxyfleet.Route{{Name: jsii.String("metrics"), Host: jsii.String("metrics.o.internal"), Port: jsii.Number(80), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)}}
 	tests := []struct {
 		name string
 		do   func()
 		want string
 	}{
-		{"NewRoutes nil props", func() { peeringlink.NewRoutes(stack, "Routes", nil) },
+		{"NewRoutes nil props", func() { peeringlink.NewRoutes(stack, jsii.String("Routes"), nil) },
 			`peeringlink.NewRoutes("Team/Routes"): props is nil`},
-		{"NewVpcAttachment nil props", func() { tgwmesh.NewVpcAttachment(stack, "Att", nil) },
+		{"NewVpcAttachment nil props", func() { tgwmesh.NewVpcAttachment(stack, jsii.String("Att"), nil) },
 			`tgwmesh.NewVpcAttachment("Team/Att"): props is nil`},
-		{"NewPeerRoutes nil props", func() { tgwmesh.NewPeerRoutes(stack, "PeerRoutes", nil) },
+		{"NewPeerRoutes nil props", func() { tgwmesh.NewPeerRoutes(stack, jsii.String("PeerRoutes"), nil) },
 			`tgwmesh.NewPeerRoutes("Team/PeerRoutes"): props is nil`},
 		{"empty service name", func() {
-			consumervpc.New(stack, "C1", &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(""), Domain: "o.internal", Services: services})
+			consumervpc.New(stack, jsii.String("C1"), &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(""), Domain: jsii.String("o.internal"), Services: services})
 		}, `consumervpc.New("Team/C1"): props.ServiceName is empty`},
 		{"malformed service name", func() {
-			consumervpc.New(stack, "C2", &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String("vpce-svc-1"), Domain: "o.internal", Services: services})
+			consumervpc.New(stack, jsii.String("C2"), &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String("vpce-svc-1"), Domain: jsii.String("o.internal"), Services: services})
 		}, `props.ServiceName "vpce-svc-1" is not an endpoint service name`},
 		{"service name not a label", func() {
-			consumervpc.New(stack, "C3", &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(svc), Domain: "o.internal",
-				Services: []consumervpc.Service{{Name: "Metrics V2", Port: 80}}})
+			consumervpc.New(stack, jsii.String("C3"), &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(svc), Domain: jsii.String("o.internal"),
+				Services: &[]*consumervpc.Service{{Name: jsii.String("Metrics V2"), Port: jsii.Number(80)}}})
 		}, `props.Services[0].Name "Metrics V2" is not a DNS label`},
 		{"bad CIDR of a new VPC", func() {
-			consumervpc.New(stack, "C4", &consumervpc.Props{Cidr: "300.0.0.0/16", AvailabilityZones: []string{"eu-west-1a"},
-				ServiceName: jsii.String(svc), Domain: "o.internal", Services: services})
+			consumervpc.New(stack, jsii.String("C4"), &consumervpc.Props{Cidr: jsii.String("300.0.0.0/16"), AvailabilityZones: jsii.Strings("eu-west-1a"),
+				ServiceName: jsii.String(svc), Domain: jsii.String("o.internal"), Services: services})
 		}, `consumervpc.New("Team/C4"): props.Cidr "300.0.0.0/16" is not an IPv4 CIDR`},
 		{"bad allowed CIDR", func() {
-			consumervpc.New(stack, "C5", &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(svc), Domain: "o.internal", Services: services,
-				AllowedCidrs: []string{"10.0.0.1/16"}})
+			consumervpc.New(stack, jsii.String("C5"), &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(svc), Domain: jsii.String("o.internal"), Services: services,
+				AllowedCidrs: jsii.Strings("10.0.0.1/16")})
 		}, `props.AllowedCidrs[0] "10.0.0.1/16" has host bits set; write it as 10.0.0.0/16`},
 		{"peer CIDR out of range", func() {
-			peeringlink.New(stack, "Peering", &peeringlink.Props{Vpc: vpc, PeerVpcID: "vpc-0123456789abcdef0", PeerCidr: "300.0.0.0/16"})
+			peeringlink.New(stack, jsii.String("Peering"), &peeringlink.Props{Vpc: vpc, PeerVpcID: jsii.String("vpc-0123456789abcdef0"), PeerCidr: jsii.String("300.0.0.0/16")})
 		}, `peeringlink.New("Team/Peering"): props.PeerCidr "300.0.0.0/16" is not an IPv4 CIDR`},
 		{"tgw CIDR garbage", func() {
-			tgwmesh.NewPeerRoutes(stack, "PeerRoutes2", &tgwmesh.PeerRoutesProps{RouteTableID: jsii.String("tgw-rtb-1"), AttachmentID: jsii.String("tgw-attach-1"), Cidrs: []string{"garbage"}})
+			tgwmesh.NewPeerRoutes(stack, jsii.String("PeerRoutes2"), &tgwmesh.PeerRoutesProps{RouteTableID: jsii.String("tgw-rtb-1"), AttachmentID: jsii.String("tgw-attach-1"), Cidrs: jsii.Strings("garbage")})
 		}, `tgwmesh.NewPeerRoutes("Team/PeerRoutes2"): props.Cidrs[0] "garbage" is not an IPv4 CIDR`},
-		{"ASN 1", func() { tgwmesh.NewGateway(stack, "Gw", &tgwmesh.GatewayProps{ASN: 1}) },
+		{"ASN 1", func() { tgwmesh.NewGateway(stack, jsii.String("Gw"), &tgwmesh.GatewayProps{ASN: jsii.Number(1)}) },
 			`tgwmesh.NewGateway("Team/Gw"): props.ASN 1 is not a private ASN`},
 		{"peering without account", func() {
-			tgwmesh.NewPeering(stack, "P", &tgwmesh.PeeringProps{PeerRegion: "us-east-1"})
+			tgwmesh.NewPeering(stack, jsii.String("P"), &tgwmesh.PeeringProps{PeerRegion: jsii.String("us-east-1")})
 		}, `props.Local is nil; give the spoke's Gateway; props.PeerTransitGatewayID is empty; give the hub gateway's id (tgw-...); props.PeerAccount "" is not a 12-digit account id`},
-		{"fleet without props", func() { proxyfleet.New(stack, "Fleet", nil) }, `proxyfleet.New("Team/Fleet"): props is nil`},
-		{"region without props", func() { providerregion.New(stack, "Region", nil) }, `providerregion.New("Team/Region"): props is nil`},
+		{"fleet without props", func() { proxyfleet.New(stack, jsii.String("Fleet"), nil) }, `proxyfleet.New("Team/Fleet"): props is nil`},
+		{"region without props", func() { providerregion.New(stack, jsii.String("Region"), nil) }, `providerregion.New("Team/Region"): props is nil`},
 		{"region with a bad CIDR", func() {
-			providerregion.New(stack, "Region", &providerregion.Props{Cidr: "10.0.0/24", AvailabilityZones: []string{"eu-west-1a"}, Routes: route,
-				UpstreamCidrs: []string{"10.9.0.0/16"}})
+			providerregion.New(stack, jsii.String("Region"), &providerregion.Props{Cidr: jsii.String("10.0.0/24"), AvailabilityZones: jsii.Strings("eu-west-1a"), Routes: route,
+				UpstreamCidrs: jsii.Strings("10.9.0.0/16")})
 		}, `providerregion.New("Team/Region"): props.Cidr "10.0.0/24" is not an IPv4 CIDR`},
-		{"proxyless without props", func() { proxyless.New(stack, "Proxyless", nil) }, `proxyless.New("Team/Proxyless"): props is nil`},
-		{"monitor without props", func() { linkmonitor.New(stack, "Monitor", nil) }, `linkmonitor.New("Team/Monitor"): props is nil`},
-		{"stackset name", func() { stackset.New(stack, "Set", &stackset.Props{StackSetName: "my set", TemplateBody: "{}"}) },
+		{"proxyless without props", func() { proxyless.New(stack, jsii.String("Proxyless"), nil) }, `proxyless.New("Team/Proxyless"): props is nil`},
+		{"monitor without props", func() { linkmonitor.New(stack, jsii.String("Monitor"), nil) }, `linkmonitor.New("Team/Monitor"): props is nil`},
+		{"stackset name", func() {
+			stackset.New(stack, jsii.String("Set"), &stackset.Props{StackSetName: jsii.String("my set"), TemplateBody: jsii.String("{}")})
+		},
 			`stackset.New("Team/Set"): props.StackSetName "my set": use letters, digits and hyphens`},
-		{"nil scope", func() { tgwmesh.NewGateway(nil, "Gw", &tgwmesh.GatewayProps{ASN: 64512}) },
+		{"nil scope", func() { tgwmesh.NewGateway(nil, jsii.String("Gw"), &tgwmesh.GatewayProps{ASN: jsii.Number(64512)}) },
 			`tgwmesh.NewGateway("Gw"): scope is nil`},
 	}
 	for _, tt := range tests {

@@ -41,34 +41,34 @@ func TestConstructsWorkWithCdkApis(t *testing.T) {
 	teamSG := awsec2.NewSecurityGroup(stack, jsii.String("TeamSG"), &awsec2.SecurityGroupProps{Vpc: vpc})
 	marker := awssns.NewTopic(stack, jsii.String("DependsOnAll"), nil)
 
-	routes := []proxyfleet.Route{{Name: "metrics", Host: "metrics.o.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80}}
-	region := providerregion.New(stack, "Provider", &providerregion.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: []string{"10.9.0.0/16"}})
-	fleet := proxyfleet.New(stack, "Fleet", &proxyfleet.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: []string{"10.9.0.0/16"}})
-	consumer := consumervpc.New(stack, "Consumer", &consumervpc.Props{
+	routes := &[]*proxyfleet.Route{{Name: jsii.String("metrics"), Host: jsii.String("metrics.o.internal"), Port: jsii.Number(80), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)}}
+	region := providerregion.New(stack, jsii.String("Provider"), &providerregion.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: jsii.Strings("10.9.0.0/16")})
+	fleet := proxyfleet.New(stack, jsii.String("Fleet"), &proxyfleet.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: jsii.Strings("10.9.0.0/16")})
+	consumer := consumervpc.New(stack, jsii.String("Consumer"), &consumervpc.Props{
 		Vpc: vpc, ServiceName: jsii.String("com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"),
-		Domain: "observability.internal", Services: []consumervpc.Service{{Name: "metrics", Port: 80}},
+		Domain: jsii.String("observability.internal"), Services: &[]*consumervpc.Service{{Name: jsii.String("metrics"), Port: jsii.Number(80)}},
 	})
-	var groups []linkmonitor.TargetGroup
+	var groups []*linkmonitor.TargetGroup
 	for i, tg := range region.TargetGroups() {
-		groups = append(groups, linkmonitor.TargetGroup{Port: region.ListenerPorts()[i], Group: tg})
+		groups = append(groups, &linkmonitor.TargetGroup{Port: jsii.Number(float64(region.ListenerPorts()[i])), Group: tg})
 	}
-	monitor := linkmonitor.New(stack, "Monitor", &linkmonitor.Props{
-		Name: "team", LoadBalancer: region.LoadBalancer(), ServiceID: region.ServiceID(), TargetGroups: groups,
+	monitor := linkmonitor.New(stack, jsii.String("Monitor"), &linkmonitor.Props{
+		Name: jsii.String("team"), LoadBalancer: region.LoadBalancer(), ServiceID: region.ServiceID(), TargetGroups: &groups,
 	})
-	alb := proxyless.New(stack, "Proxyless", &proxyless.Props{Vpc: vpc, Services: []proxyless.Service{{
-		Name: "metrics", Port: 8080, AlbArn: "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/m/0123456789abcdef",
+	alb := proxyless.New(stack, jsii.String("Proxyless"), &proxyless.Props{Vpc: vpc, Services: &[]*proxyless.Service{{
+		Name: jsii.String("metrics"), Port: jsii.Number(8080), AlbArn: jsii.String("arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/m/0123456789abcdef"),
 	}}})
-	peering := peeringlink.New(stack, "Peering", &peeringlink.Props{Vpc: vpc, PeerVpcID: "vpc-0c1a5e7000000000a", PeerCidr: "10.9.0.0/16"})
-	gw := tgwmesh.NewGateway(stack, "Gateway", &tgwmesh.GatewayProps{ASN: 64600})
-	att := tgwmesh.NewVpcAttachment(stack, "Attachment", &tgwmesh.VpcAttachmentProps{
+	peering := peeringlink.New(stack, jsii.String("Peering"), &peeringlink.Props{Vpc: vpc, PeerVpcID: jsii.String("vpc-0c1a5e7000000000a"), PeerCidr: jsii.String("10.9.0.0/16")})
+	gw := tgwmesh.NewGateway(stack, jsii.String("Gateway"), &tgwmesh.GatewayProps{ASN: jsii.Number(64600)})
+	att := tgwmesh.NewVpcAttachment(stack, jsii.String("Attachment"), &tgwmesh.VpcAttachmentProps{
 		TransitGatewayID: gw.ID(), RouteTableID: gw.RouteTableID(), VpcID: vpc.VpcId(),
-		SubnetIDs: *vpc.SelectSubnets(nil).SubnetIds, VpcCidr: vpc.VpcCidrBlock(),
+		SubnetIDs: vpc.SelectSubnets(nil).SubnetIds, VpcCidr: vpc.VpcCidrBlock(),
 	})
-	tgwPeering := tgwmesh.NewPeering(stack, "TgwPeering", &tgwmesh.PeeringProps{
-		Local: gw, PeerTransitGatewayID: jsii.String("tgw-0hub"), PeerRegion: "us-east-1", PeerAccount: "111111111111",
-		RemoteCidrs: []string{"10.9.0.0/16"},
+	tgwPeering := tgwmesh.NewPeering(stack, jsii.String("TgwPeering"), &tgwmesh.PeeringProps{
+		Local: gw, PeerTransitGatewayID: jsii.String("tgw-0hub"), PeerRegion: jsii.String("us-east-1"), PeerAccount: jsii.String("111111111111"),
+		RemoteCidrs: jsii.Strings("10.9.0.0/16"),
 	})
-	set := stackset.New(stack, "StackSet", &stackset.Props{StackSetName: "team", TemplateBody: `{"Resources":{"T":{"Type":"AWS::SNS::Topic"}}}`})
+	set := stackset.New(stack, jsii.String("StackSet"), &stackset.Props{StackSetName: jsii.String("team"), TemplateBody: jsii.String(`{"Resources":{"T":{"Type":"AWS::SNS::Topic"}}}`)})
 
 	all := map[string]constructs.IConstruct{
 		"ConsumerVpc": consumer, "ProviderRegion": region, "NginxProxyFleet": fleet, "LinkMonitor": monitor,

@@ -66,10 +66,7 @@ func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStac
 		serviceRegion = providerRegion
 	}
 
-	services := make([]consumervpc.Service, 0, len(t.Services))
-	for _, s := range t.Services {
-		services = append(services, consumervpc.Service{Name: s.Name, Port: s.Port})
-	}
+	services := consumerServices(t)
 	var associated []awsec2.IVpc
 	for _, id := range c.AssociatedVPCIDs {
 		associated = append(associated, awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Associated"+id), &awsec2.VpcAttributes{
@@ -77,16 +74,16 @@ func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStac
 			AvailabilityZones: jsii.Strings(c.VPC.AvailabilityZones...),
 		}))
 	}
-	cs.Consumer = consumervpc.New(stack, "Consumer", &consumervpc.Props{
+	cs.Consumer = consumervpc.New(stack, jsii.String("Consumer"), &consumervpc.Props{
 		Vpc:               vpc,
-		Cidr:              c.VPC.CIDR,
-		AvailabilityZones: c.VPC.AvailabilityZones,
+		Cidr:              str(c.VPC.CIDR),
+		AvailabilityZones: strs(c.VPC.AvailabilityZones),
 		ServiceName:       serviceName,
-		ServiceRegion:     serviceRegion,
-		Domain:            t.Domain,
+		ServiceRegion:     str(serviceRegion),
+		Domain:            str(t.Domain),
 		Services:          services,
-		AllowedCidrs:      c.AllowedCIDRs,
-		AssociatedVpcs:    associated,
+		AllowedCidrs:      strs(c.AllowedCIDRs),
+		AssociatedVpcs:    &associated,
 	})
 	// The provider must admit this consumer: a principal list that drifts from
 	// the topology fails synthesis instead of failing the deploy of the endpoint.
@@ -124,4 +121,13 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// consumerServices are the topology's services as a consumer's names and ports.
+func consumerServices(t *topology.Topology) *[]*consumervpc.Service {
+	out := make([]*consumervpc.Service, 0, len(t.Services))
+	for _, s := range t.Services {
+		out = append(out, &consumervpc.Service{Name: jsii.String(s.Name), Port: jsii.Number(float64(s.Port))})
+	}
+	return &out
 }

@@ -105,13 +105,13 @@ type HubStack struct {
 func NewHubStack(scope constructs.Construct, id string, t *topology.Topology, props awscdk.StackProps) *HubStack {
 	stack := awscdk.NewStack(scope, jsii.String(id), &props)
 	cp := t.ControlPlane
-	gw := tgwmesh.NewGateway(stack, "Gateway", &tgwmesh.GatewayProps{
-		ASN: t.TransitGatewayASN(cp.Region), Description: "obslink hub " + cp.Region,
+	gw := tgwmesh.NewGateway(stack, jsii.String("Gateway"), &tgwmesh.GatewayProps{
+		ASN: jsii.Number(float64(t.TransitGatewayASN(cp.Region))), Description: jsii.String("obslink hub " + cp.Region),
 	})
-	att := tgwmesh.NewVpcAttachment(stack, "ClusterAttachment", &tgwmesh.VpcAttachmentProps{
+	att := tgwmesh.NewVpcAttachment(stack, jsii.String("ClusterAttachment"), &tgwmesh.VpcAttachmentProps{
 		TransitGatewayID: gw.ID(), RouteTableID: gw.RouteTableID(),
-		VpcID: jsii.String(cp.VPC.ID), SubnetIDs: *jsii.Strings(cp.VPC.SubnetIDs...), VpcCidr: jsii.String(cp.VPC.CIDR),
-		Name: "cluster " + cp.VPC.ID,
+		VpcID: jsii.String(cp.VPC.ID), SubnetIDs: jsii.Strings(cp.VPC.SubnetIDs...), VpcCidr: jsii.String(cp.VPC.CIDR),
+		Name: jsii.String("cluster " + cp.VPC.ID),
 	})
 	return &HubStack{Stack: stack, Gateway: gw, Attachment: att}
 }
@@ -138,46 +138,46 @@ func linkToCluster(stack awscdk.Stack, t *topology.Topology, r topology.Region, 
 			subnets = append(subnets, s.SubnetId())
 		}
 		if r.Region == cp.Region { // same region as the hub: attach to it directly
-			att := tgwmesh.NewVpcAttachment(stack, "HubAttachment", &tgwmesh.VpcAttachmentProps{
+			att := tgwmesh.NewVpcAttachment(stack, jsii.String("HubAttachment"), &tgwmesh.VpcAttachmentProps{
 				TransitGatewayID: hub.Gateway.ID(), RouteTableID: hub.Gateway.RouteTableID(),
-				VpcID: vpc.VpcId(), SubnetIDs: subnets, VpcCidr: jsii.String(r.CIDR), Name: "provider " + r.Region,
+				VpcID: vpc.VpcId(), SubnetIDs: &subnets, VpcCidr: jsii.String(r.CIDR), Name: jsii.String("provider " + r.Region),
 			})
-			tgwmesh.NewVpcRoutes(stack, "ClusterRoutes", &tgwmesh.VpcRoutesProps{
-				RouteTableIDs: l.routeTables, DestinationCidrs: []string{cp.VPC.CIDR},
+			tgwmesh.NewVpcRoutes(stack, jsii.String("ClusterRoutes"), &tgwmesh.VpcRoutesProps{
+				RouteTableIDs: &l.routeTables, DestinationCidrs: jsii.Strings(cp.VPC.CIDR),
 				TransitGatewayID: hub.Gateway.ID(), After: att.Resource(),
 			})
 			l.attachment = att.Resource()
 			return l
 		}
-		l.gateway = tgwmesh.NewGateway(stack, "Gateway", &tgwmesh.GatewayProps{
-			ASN: t.TransitGatewayASN(r.Region), Description: "obslink " + r.Region,
+		l.gateway = tgwmesh.NewGateway(stack, jsii.String("Gateway"), &tgwmesh.GatewayProps{
+			ASN: jsii.Number(float64(t.TransitGatewayASN(r.Region))), Description: jsii.String("obslink " + r.Region),
 		})
-		att := tgwmesh.NewVpcAttachment(stack, "GatewayAttachment", &tgwmesh.VpcAttachmentProps{
+		att := tgwmesh.NewVpcAttachment(stack, jsii.String("GatewayAttachment"), &tgwmesh.VpcAttachmentProps{
 			TransitGatewayID: l.gateway.ID(), RouteTableID: l.gateway.RouteTableID(),
-			VpcID: vpc.VpcId(), SubnetIDs: subnets, VpcCidr: jsii.String(r.CIDR), Name: "provider " + r.Region,
+			VpcID: vpc.VpcId(), SubnetIDs: &subnets, VpcCidr: jsii.String(r.CIDR), Name: jsii.String("provider " + r.Region),
 		})
 		l.attachment = att.Resource()
-		peering := tgwmesh.NewPeering(stack, "HubPeering", &tgwmesh.PeeringProps{
+		peering := tgwmesh.NewPeering(stack, jsii.String("HubPeering"), &tgwmesh.PeeringProps{
 			Local:                l.gateway,
 			PeerTransitGatewayID: awscdk.Stack_ConsumeReference(hub.Gateway.ID(), awscdk.ReferenceStrength_WEAK),
-			PeerRegion:           cp.Region, PeerAccount: cp.Account,
-			RemoteCidrs: []string{cp.VPC.CIDR},
+			PeerRegion:           jsii.String(cp.Region), PeerAccount: jsii.String(cp.Account),
+			RemoteCidrs: jsii.Strings(cp.VPC.CIDR),
 		})
-		tgwmesh.NewVpcRoutes(stack, "ClusterRoutes", &tgwmesh.VpcRoutesProps{
-			RouteTableIDs: l.routeTables, DestinationCidrs: []string{cp.VPC.CIDR},
+		tgwmesh.NewVpcRoutes(stack, jsii.String("ClusterRoutes"), &tgwmesh.VpcRoutesProps{
+			RouteTableIDs: &l.routeTables, DestinationCidrs: jsii.Strings(cp.VPC.CIDR),
 			TransitGatewayID: l.gateway.ID(), After: l.attachment,
 		})
 		l.peeringAttachment = peering.AttachmentID()
 		return l
 	default: // peering and native: a peering connection to the cluster VPC
 		lp := &peeringlink.Props{
-			Vpc: vpc, PeerVpcID: cp.VPC.ID, PeerCidr: cp.VPC.CIDR,
-			PeerRegion: peerRegion(r.Region, cp.Region), PeerAccount: cp.Account,
+			Vpc: vpc, PeerVpcID: jsii.String(cp.VPC.ID), PeerCidr: jsii.String(cp.VPC.CIDR),
+			PeerRegion: str(peerRegion(r.Region, cp.Region)), PeerAccount: jsii.String(cp.Account),
 		}
 		if cp.CrossAccountProviders() {
-			lp.PeerRoleArn = "arn:" + *awscdk.Aws_PARTITION() + ":iam::" + cp.Account + ":role/" + AccepterRoleName(t)
+			lp.PeerRoleArn = jsii.String("arn:" + *awscdk.Aws_PARTITION() + ":iam::" + cp.Account + ":role/" + AccepterRoleName(t))
 		}
-		link := peeringlink.New(stack, "ClusterPeering", lp)
+		link := peeringlink.New(stack, jsii.String("ClusterPeering"), lp)
 		l.pcx = link.ConnectionID()
 		return l
 	}
@@ -208,18 +208,18 @@ func buildFullMesh(app constructs.Construct, t *topology.Topology, set *Set) {
 		for _, b := range spokes[i+1:] {
 			pa, pb := set.Providers[a.Region], set.Providers[b.Region]
 			pb.Stack.AddStackDependency(pa.Stack, jsii.String("the peer gateway must exist before the mesh peering"))
-			peering := tgwmesh.NewPeering(pb.Stack, "MeshPeering-"+a.Region, &tgwmesh.PeeringProps{
+			peering := tgwmesh.NewPeering(pb.Stack, jsii.String("MeshPeering-"+a.Region), &tgwmesh.PeeringProps{
 				Local:                pb.link.gateway,
 				PeerTransitGatewayID: pa.Read(pb.Stack, pa.link.gateway.ID(), "GatewayId"),
-				PeerRegion:           a.Region, PeerAccount: cp.Account,
-				RemoteCidrs: []string{a.CIDR},
+				PeerRegion:           jsii.String(a.Region), PeerAccount: jsii.String(cp.Account),
+				RemoteCidrs: jsii.Strings(a.CIDR),
 			})
 			for _, side := range []struct {
 				p    *ProviderStack
 				peer topology.Region
 			}{{pb, a}, {pa, b}} {
-				tgwmesh.NewVpcRoutes(side.p.Stack, "MeshRoutes-"+side.peer.Region, &tgwmesh.VpcRoutesProps{
-					RouteTableIDs: side.p.link.routeTables, DestinationCidrs: []string{side.peer.CIDR},
+				tgwmesh.NewVpcRoutes(side.p.Stack, jsii.String("MeshRoutes-"+side.peer.Region), &tgwmesh.VpcRoutesProps{
+					RouteTableIDs: &side.p.link.routeTables, DestinationCidrs: jsii.Strings(side.peer.CIDR),
 					TransitGatewayID: side.p.link.gateway.ID(), After: side.p.link.attachment,
 				})
 			}
@@ -230,10 +230,10 @@ func buildFullMesh(app constructs.Construct, t *topology.Topology, set *Set) {
 				set.Mesh[a.Region] = mesh
 			}
 			mesh.AddStackDependency(pb.Stack, jsii.String("the peering is requested by "+b.Region))
-			tgwmesh.NewPeerRoutes(mesh, "From-"+b.Region, &tgwmesh.PeerRoutesProps{
+			tgwmesh.NewPeerRoutes(mesh, jsii.String("From-"+b.Region), &tgwmesh.PeerRoutesProps{
 				RouteTableID: pa.link.gateway.RouteTableID(),
 				AttachmentID: pb.Read(mesh, peering.AttachmentID(), "MeshPeeringAttachmentId-"+a.Region),
-				Cidrs:        []string{b.CIDR},
+				Cidrs:        jsii.Strings(b.CIDR),
 			})
 		}
 	}
@@ -270,19 +270,19 @@ func NewControlPlaneStack(scope constructs.Construct, id string, t *topology.Top
 		switch t.InterRegion {
 		case topology.TGW:
 			if r.Region != cp.Region {
-				tgwmesh.NewPeerRoutes(stack, scopeID+"-Peering", &tgwmesh.PeerRoutesProps{
+				tgwmesh.NewPeerRoutes(stack, jsii.String(scopeID+"-Peering"), &tgwmesh.PeerRoutesProps{
 					RouteTableID: hub.Gateway.RouteTableID(),
 					AttachmentID: prov.Read(stack, prov.link.peeringAttachment, "HubPeeringAttachmentId"),
-					Cidrs:        []string{r.CIDR},
+					Cidrs:        jsii.Strings(r.CIDR),
 				})
 			}
-			tgwmesh.NewVpcRoutes(stack, scopeID+"-Routes", &tgwmesh.VpcRoutesProps{
-				RouteTableIDs: *rts, DestinationCidrs: []string{r.CIDR}, TransitGatewayID: hub.Gateway.ID(),
+			tgwmesh.NewVpcRoutes(stack, jsii.String(scopeID+"-Routes"), &tgwmesh.VpcRoutesProps{
+				RouteTableIDs: rts, DestinationCidrs: jsii.Strings(r.CIDR), TransitGatewayID: hub.Gateway.ID(),
 			})
 		default:
-			peeringlink.NewRoutes(stack, scopeID+"-Routes", &peeringlink.RoutesProps{
-				RouteTableIDs:       *rts,
-				DestinationCidr:     r.CIDR,
+			peeringlink.NewRoutes(stack, jsii.String(scopeID+"-Routes"), &peeringlink.RoutesProps{
+				RouteTableIDs:       rts,
+				DestinationCidr:     jsii.String(r.CIDR),
 				PeeringConnectionID: prov.Read(stack, prov.link.pcx, "ClusterPeeringId"),
 			})
 		}

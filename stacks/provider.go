@@ -78,26 +78,26 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 	if t.Proxyless() {
 		return newProxylessStack(stack, t, r, supported, admission)
 	}
-	p := providerregion.New(stack, "Provider", &providerregion.Props{
+	p := providerregion.New(stack, jsii.String("Provider"), &providerregion.Props{
 		Admission:         admission,
-		Cidr:              r.CIDR,
-		AvailabilityZones: r.AvailabilityZones,
+		Cidr:              str(r.CIDR),
+		AvailabilityZones: strs(r.AvailabilityZones),
 		Routes:            Routes(t),
-		UpstreamCidrs:     []string{t.ControlPlane.VPC.CIDR},
-		AllowedAccounts:   t.ConsumerAccounts(r.Region),
-		SupportedRegions:  supported,
-		Fleet: proxyfleet.Props{
-			InstanceType:    t.Proxy.InstanceType,
-			MinCapacity:     t.Proxy.Min(),
-			MaxCapacity:     t.Proxy.Max(),
-			ImageID:         t.Proxy.ImageIDs[r.Region],
-			ImageLatest:     t.Proxy.Image == topology.ImageLatest,
-			ImageGeneration: t.Proxy.Generation(),
+		UpstreamCidrs:     jsii.Strings(t.ControlPlane.VPC.CIDR),
+		AllowedAccounts:   strs(t.ConsumerAccounts(r.Region)),
+		SupportedRegions:  strs(supported),
+		Fleet: &proxyfleet.Props{
+			InstanceType:    str(t.Proxy.InstanceType),
+			MinCapacity:     num(t.Proxy.Min()),
+			MaxCapacity:     num(t.Proxy.Max()),
+			ImageID:         str(t.Proxy.ImageIDs[r.Region]),
+			ImageLatest:     jsii.Bool(t.Proxy.Image == topology.ImageLatest),
+			ImageGeneration: num(t.Proxy.Generation()),
 			Consumers:       fleetConsumers(t, r.Region),
 			// Proxy protocol and the header: see topology.Proxy.
-			ProxyProtocol:         t.Proxy.Attribution(),
-			DisableConsumerHeader: !t.Proxy.Header(),
-			TLSPassthrough:        t.TLSPassthrough(),
+			ProxyProtocol:         jsii.Bool(t.Proxy.Attribution()),
+			DisableConsumerHeader: jsii.Bool(!t.Proxy.Header()),
+			TLSPassthrough:        jsii.Bool(t.TLSPassthrough()),
 		},
 	})
 	ps := &ProviderStack{Stack: stack, Provider: p, topology: t}
@@ -118,15 +118,17 @@ func newAdmission(t *topology.Topology, region string) *providerregion.Admission
 	if !t.StackSetsEnabled() {
 		return nil
 	}
-	a := &providerregion.Admission{
-		OrganizationReaderRoleArn: "arn:" + topology.Partition(region) + ":iam::" + t.ControlPlane.StackSetAccount() + ":role/" + OrgReaderRoleName(t),
-		RoleName:                  AdmitRoleName(t, region),
-	}
+	var ous, excluded []string
 	for _, g := range t.GroupsServedBy(region) {
-		a.OrganizationalUnitIDs = append(a.OrganizationalUnitIDs, g.OrganizationalUnitIDs...)
-		a.ExcludedAccounts = append(a.ExcludedAccounts, g.ExcludeAccounts...)
+		ous = append(ous, g.OrganizationalUnitIDs...)
+		excluded = append(excluded, g.ExcludeAccounts...)
 	}
-	return a
+	return &providerregion.Admission{
+		OrganizationReaderRoleArn: jsii.String("arn:" + topology.Partition(region) + ":iam::" + t.ControlPlane.StackSetAccount() + ":role/" + OrgReaderRoleName(t)),
+		RoleName:                  jsii.String(AdmitRoleName(t, region)),
+		OrganizationalUnitIDs:     strs(ous),
+		ExcludedAccounts:          strs(excluded),
+	}
 }
 
 // output publishes the service name for operators (the name consumers
@@ -162,19 +164,20 @@ func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Regi
 		VpcCidrBlock:      jsii.String(cp.VPC.CIDR),
 		AvailabilityZones: jsii.Strings(cp.VPC.AvailabilityZones...),
 	})
-	services := make([]proxyless.Service, 0, len(t.Services))
+	services := make([]*proxyless.Service, 0, len(t.Services))
 	for _, s := range t.Services {
-		services = append(services, proxyless.Service{
-			Name: s.Name, Port: s.Port, AlbArn: s.ALBArn, AlbPort: s.UpstreamPort, TLS: s.UpstreamTLS, HealthCheckPath: s.HealthCheckPath,
+		services = append(services, &proxyless.Service{
+			Name: jsii.String(s.Name), Port: num(s.Port), AlbArn: str(s.ALBArn), AlbPort: num(s.UpstreamPort),
+			TLS: jsii.Bool(s.UpstreamTLS), HealthCheckPath: str(s.HealthCheckPath),
 		})
 	}
-	e := proxyless.New(stack, "Endpoint", &proxyless.Props{
+	e := proxyless.New(stack, jsii.String("Endpoint"), &proxyless.Props{
 		Vpc:                 vpc,
 		Subnets:             &awsec2.SubnetSelection{Subnets: &subnets},
-		Services:            services,
-		AlbSecurityGroupIDs: cp.VPC.ALBSecurityGroupIDs,
-		AllowedAccounts:     t.ConsumerAccounts(r.Region),
-		SupportedRegions:    supported,
+		Services:            &services,
+		AlbSecurityGroupIDs: strs(cp.VPC.ALBSecurityGroupIDs),
+		AllowedAccounts:     strs(t.ConsumerAccounts(r.Region)),
+		SupportedRegions:    strs(supported),
 		Admission:           admission,
 	})
 	ps := &ProviderStack{Stack: stack, Proxyless: e, topology: t}
@@ -186,7 +189,7 @@ func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Regi
 	})
 	// No fleet: the target alarms speak of the ALBs (validation refuses the
 	// fleet's thresholds in this mode).
-	ps.Monitor = linkmonitor.New(stack, "Monitor", monitorProps(stack, t, r, e))
+	ps.Monitor = linkmonitor.New(stack, jsii.String("Monitor"), monitorProps(stack, t, r, e))
 	return ps
 }
 
@@ -205,23 +208,25 @@ type monitored interface {
 // the alarm topic.
 func monitorProps(stack awscdk.Stack, t *topology.Topology, r topology.Region, p monitored) *linkmonitor.Props {
 	m := t.Monitoring
-	props := &linkmonitor.Props{
-		Name:         *stack.StackName(),
-		LoadBalancer: p.LoadBalancer(),
-		ServiceID:    p.ServiceID(),
-		Thresholds: linkmonitor.Thresholds{
-			MinHealthyHosts:   derefInt(m.MinHealthyHosts),
-			TargetResets:      derefInt(m.TargetResets),
-			CPUPercent:        derefInt(m.CPUPercent),
-			EvaluationMinutes: derefInt(m.EvaluationMinutes),
-			UpstreamErrors:    derefInt(m.UpstreamErrors),
-			NetworkPercent:    derefInt(m.NetworkPercent),
-		},
-		AdmissionFunction: p.AdmissionFunction(),
-	}
+	var targetGroups []*linkmonitor.TargetGroup
 	groups := p.TargetGroups()
 	for i, port := range p.ListenerPorts() {
-		props.TargetGroups = append(props.TargetGroups, linkmonitor.TargetGroup{Port: port, Group: groups[i]})
+		targetGroups = append(targetGroups, &linkmonitor.TargetGroup{Port: jsii.Number(float64(port)), Group: groups[i]})
+	}
+	props := &linkmonitor.Props{
+		Name:         stack.StackName(),
+		LoadBalancer: p.LoadBalancer(),
+		TargetGroups: &targetGroups,
+		ServiceID:    p.ServiceID(),
+		Thresholds: &linkmonitor.Thresholds{
+			MinHealthyHosts:   numOf(m.MinHealthyHosts),
+			TargetResets:      numOf(m.TargetResets),
+			CPUPercent:        numOf(m.CPUPercent),
+			EvaluationMinutes: numOf(m.EvaluationMinutes),
+			UpstreamErrors:    numOf(m.UpstreamErrors),
+			NetworkPercent:    numOf(m.NetworkPercent),
+		},
+		AdmissionFunction: p.AdmissionFunction(),
 	}
 	if arn := m.AlarmTopicArnIn(r.Region); arn != "" {
 		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("AlarmTopic"), jsii.String(arn))
@@ -233,52 +238,47 @@ func monitorProps(stack awscdk.Stack, t *topology.Topology, r topology.Region, p
 func newMonitor(stack awscdk.Stack, t *topology.Topology, r topology.Region, p *providerregion.ProviderRegion, link clusterLink) *linkmonitor.LinkMonitor {
 	props := monitorProps(stack, t, r, p)
 	props.AutoScalingGroup = p.Fleet().AutoScalingGroup()
-	props.InstanceType = t.Proxy.InstanceType
-	props.MinCapacity = t.Proxy.Min()
-	props.NetworkBaselineMbps = derefInt(t.Monitoring.NetworkBaselineMbps)
+	props.InstanceType = str(t.Proxy.InstanceType)
+	props.MinCapacity = num(t.Proxy.Min())
+	props.NetworkBaselineMbps = numOf(t.Monitoring.NetworkBaselineMbps)
 	props.AccessLogGroup = p.Fleet().AccessLogGroup()
+	var services []string
 	for _, s := range t.Services {
-		props.Services = append(props.Services, s.Name)
+		services = append(services, s.Name)
 	}
+	props.Services = strs(services)
 	if link.gateway != nil && link.attachment != nil {
 		props.TransitGatewayID = link.gateway.ID()
 		props.TransitGatewayAttachmentID = link.attachment.Ref()
 		props.TransitGatewayPeeringAttachmentID = link.peeringAttachment
 	}
-	return linkmonitor.New(stack, "Monitor", props)
+	return linkmonitor.New(stack, jsii.String("Monitor"), props)
 }
 
 // fleetConsumers are the consumers the provider in region serves, as its proxies name them.
-func fleetConsumers(t *topology.Topology, region string) []proxyfleet.Consumer {
-	var out []proxyfleet.Consumer
+func fleetConsumers(t *topology.Topology, region string) *[]*proxyfleet.Consumer {
+	var out []*proxyfleet.Consumer
 	for _, c := range t.Consumers {
 		if t.ProviderRegionFor(c.Region) == region {
-			out = append(out, proxyfleet.Consumer{Account: c.Account, Region: c.Region, Name: c.Name})
+			out = append(out, &proxyfleet.Consumer{Account: jsii.String(c.Account), Region: jsii.String(c.Region), Name: jsii.String(c.Name)})
 		}
 	}
-	return out
-}
-
-func derefInt(p *int) int {
-	if p == nil {
-		return 0
-	}
-	return *p
+	return &out
 }
 
 // Routes turns the topology's services into proxy routes.
-func Routes(t *topology.Topology) []proxyfleet.Route {
-	out := make([]proxyfleet.Route, 0, len(t.Services))
+func Routes(t *topology.Topology) *[]*proxyfleet.Route {
+	out := make([]*proxyfleet.Route, 0, len(t.Services))
 	for _, s := range t.Services {
-		out = append(out, proxyfleet.Route{
-			Name:         s.Name,
-			Host:         s.Host(t.Domain),
-			Port:         s.Port,
-			Upstream:     s.Upstream,
-			UpstreamPort: s.UpstreamPort,
-			GRPC:         s.Protocol == topology.ProtocolGRPC,
-			UpstreamTLS:  s.UpstreamTLS,
+		out = append(out, &proxyfleet.Route{
+			Name:         jsii.String(s.Name),
+			Host:         jsii.String(s.Host(t.Domain)),
+			Port:         jsii.Number(float64(s.Port)),
+			Upstream:     jsii.String(s.Upstream),
+			UpstreamPort: jsii.Number(float64(s.UpstreamPort)),
+			GRPC:         jsii.Bool(s.Protocol == topology.ProtocolGRPC),
+			UpstreamTLS:  jsii.Bool(s.UpstreamTLS),
 		})
 	}
-	return out
+	return &out
 }

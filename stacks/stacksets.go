@@ -111,32 +111,34 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 		for k, v := range ds.Parameters.Values() {
 			params[k] = jsii.String(v)
 		}
-		p := stackset.Props{
-			StackSetName:               ds.Name,
-			CallAs:                     cp.CallAs(),
-			TemplateBody:               template,
-			Parameters:                 params,
-			AutoDeployment:             ds.AutoDeployment,
-			RegionConcurrency:          ds.Preferences.RegionConcurrency,
-			ConcurrencyMode:            ds.Preferences.ConcurrencyMode,
-			MaxConcurrentPercentage:    ds.Preferences.MaxConcurrentPercentage,
-			FailureTolerancePercentage: ptr(ds.Preferences.FailureTolerancePercentage),
-		}
+		var instances []*stackset.Targets
 		for _, in := range ds.Instances {
-			p.Instances = append(p.Instances, stackset.Targets{
-				OrganizationalUnitIDs: in.OrganizationalUnitIDs,
-				Accounts:              in.Accounts,
-				AccountFilterType:     in.Filter,
-				Regions:               in.Regions,
+			instances = append(instances, &stackset.Targets{
+				OrganizationalUnitIDs: strs(in.OrganizationalUnitIDs),
+				Accounts:              strs(in.Accounts),
+				AccountFilterType:     str(in.Filter),
+				Regions:               strs(in.Regions),
 			})
 		}
+		p := stackset.Props{
+			StackSetName:               jsii.String(ds.Name),
+			CallAs:                     str(cp.CallAs()),
+			TemplateBody:               jsii.String(template),
+			Parameters:                 &params,
+			Instances:                  &instances,
+			AutoDeployment:             jsii.Bool(ds.AutoDeployment),
+			RegionConcurrency:          str(ds.Preferences.RegionConcurrency),
+			ConcurrencyMode:            str(ds.Preferences.ConcurrencyMode),
+			MaxConcurrentPercentage:    num(ds.Preferences.MaxConcurrentPercentage),
+			FailureTolerancePercentage: jsii.Number(float64(ds.Preferences.FailureTolerancePercentage)),
+		}
 		if ds.Groups == nil {
-			p.Description = "obslink: interface endpoint, security group and private zone in each named consumer's VPC (topology " + t.Name + ")"
-			out.StackSet = stackset.New(stack, ds.ID, &p)
+			p.Description = jsii.String("obslink: interface endpoint, security group and private zone in each named consumer's VPC (topology " + t.Name + ")")
+			out.StackSet = stackset.New(stack, jsii.String(ds.ID), &p)
 			continue
 		}
-		p.Description = "obslink: interface endpoint, security group and private zone in the VPC of every account of the OUs of consumer groups " + strings.Join(ds.Groups, ", ") + " (topology " + t.Name + ")"
-		set := stackset.New(stack, ds.ID, &p)
+		p.Description = jsii.String("obslink: interface endpoint, security group and private zone in the VPC of every account of the OUs of consumer groups " + strings.Join(ds.Groups, ", ") + " (topology " + t.Name + ")")
+		set := stackset.New(stack, jsii.String(ds.ID), &p)
 		if len(out.Groups) > 0 && ds.Name != deployment.GroupStackSetName(t) && out.Groups[0].Name() == deployment.GroupStackSetName(t) {
 			// A group that moves here from the default names' StackSet
 			// loses its instances there first: two private zones of one
@@ -269,12 +271,8 @@ func ConsumerTemplate(t *topology.Topology, newApp func(outdir string) awscdk.Ap
 	})
 	awscdk.Annotations_Of(vpc).AcknowledgeWarning(jsii.String("@aws-cdk/aws-ec2:noSubnetRouteTableId"),
 		jsii.String("obslink adds no routes in consumer VPCs"))
-	services := make([]consumervpc.Service, 0, len(t.Services))
-	for _, s := range t.Services {
-		services = append(services, consumervpc.Service{Name: s.Name, Port: s.Port})
-	}
-	cv := consumervpc.New(stack, "Consumer", &consumervpc.Props{
-		Vpc: vpc, ServiceName: serviceName, ServiceRegion: serviceRegion, Domain: t.Domain, Services: services,
+	cv := consumervpc.New(stack, jsii.String("Consumer"), &consumervpc.Props{
+		Vpc: vpc, ServiceName: serviceName, ServiceRegion: str(serviceRegion), Domain: str(t.Domain), Services: consumerServices(t),
 	})
 	cv.Endpoint().Node().DefaultChild().(awsec2.CfnVPCEndpoint).AddPropertyOverride(jsii.String("SubnetIds"), subnets.ValueAsList())
 

@@ -19,11 +19,11 @@ import (
 // what a matcher cannot.
 func TestAgentsReachTheServiceByName(t *testing.T) {
 	stack := constructstest.Stack("222222222222", "eu-west-1")
-	consumervpc.New(stack, "Obslink", &consumervpc.Props{
-		Cidr: "10.50.0.0/16", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
+	consumervpc.New(stack, jsii.String("Obslink"), &consumervpc.Props{
+		Cidr: jsii.String("10.50.0.0/16"), AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
 		ServiceName: jsii.String("com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"),
-		Domain:      "observability.internal",
-		Services:    []consumervpc.Service{{Name: "metrics", Port: 80}, {Name: "logs", Port: 80}},
+		Domain:      jsii.String("observability.internal"),
+		Services:    &[]*consumervpc.Service{{Name: jsii.String("metrics"), Port: jsii.Number(80)}, {Name: jsii.String("logs"), Port: jsii.Number(80)}},
 	})
 
 	tpl := constructstest.Synth(t, stack)
@@ -50,17 +50,19 @@ type recorder struct {
 
 func (r *recorder) Helper() {}
 
-func (r *recorder) Errorf(format string, args ...any) { r.errors = append(r.errors, fmt.Sprintf(format, args...)) }
+func (r *recorder) Errorf(format string, args ...any) {
+	r.errors = append(r.errors, fmt.Sprintf(format, args...))
+}
 
 // TestCheckReportsAFailedMatchAndGoesOn: a failed aws-cdk assertion (a
 // panic from jsii) becomes one error named after the check, and the test
 // goes on to the next check.
 func TestCheckReportsAFailedMatchAndGoesOn(t *testing.T) {
 	stack := constructstest.Stack("222222222222", "eu-west-1")
-	consumervpc.New(stack, "Obslink", &consumervpc.Props{
-		Cidr: "10.50.0.0/16", AvailabilityZones: []string{"eu-west-1a"},
+	consumervpc.New(stack, jsii.String("Obslink"), &consumervpc.Props{
+		Cidr: jsii.String("10.50.0.0/16"), AvailabilityZones: jsii.Strings("eu-west-1a"),
 		ServiceName: jsii.String("com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"),
-		Domain:      "observability.internal", Services: []consumervpc.Service{{Name: "metrics", Port: 80}},
+		Domain:      jsii.String("observability.internal"), Services: &[]*consumervpc.Service{{Name: jsii.String("metrics"), Port: jsii.Number(80)}},
 	})
 	tpl := constructstest.Synth(t, stack)
 	rec := &recorder{TB: t}

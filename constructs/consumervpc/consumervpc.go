@@ -24,9 +24,15 @@ import (
 
 // Service is one name agents resolve in the private zone, and its port.
 type Service struct {
-	// Name is the record name inside Domain, e.g. metrics.
+	// Name is the record name inside Domain, e.g. metrics. Required.
+	Name *string
+	// Port is the TCP port agents connect to. Required.
+	Port *float64
+}
+
+// service is a Service's values.
+type service struct {
 	Name string
-	// Port is the TCP port agents connect to.
 	Port int
 }
 
@@ -36,25 +42,33 @@ type Props struct {
 	// Default: a new VPC with one isolated subnet per zone, from Cidr and AvailabilityZones.
 	Vpc awsec2.IVpc
 	// Cidr of the VPC to create. Required when Vpc is nil.
-	Cidr string
+	Cidr *string
 	// AvailabilityZones of the VPC to create. Required when Vpc is nil.
-	AvailabilityZones []string
+	AvailabilityZones *[]*string
 	// ServiceName is the endpoint service's name, com.amazonaws.vpce.<region>.vpce-svc-...
 	// (usually a token from the provider's stack). Required.
 	ServiceName *string
 	// ServiceRegion is the provider's region when it differs from the VPC's
 	// (native cross-region PrivateLink). Default: the endpoint service is in the VPC's region.
-	ServiceRegion string
+	ServiceRegion *string
 	// Domain is the private zone's name. Required, e.g. observability.internal.
-	Domain string
+	Domain *string
 	// Services are the names and ports agents use. Required: at least one.
-	Services []Service
+	Services *[]*Service
 	// AllowedCidrs may connect to the endpoint on the service ports.
 	// Default: the VPC's CIDR.
-	AllowedCidrs []string
+	AllowedCidrs *[]*string
 	// AssociatedVpcs are further VPCs of the same account and region that share the zone.
 	// Default: none.
-	AssociatedVpcs []awsec2.IVpc
+	AssociatedVpcs *[]awsec2.IVpc
+}
+
+// settings are Props' values.
+type settings struct {
+	Cidr, ServiceRegion, Domain     string
+	AvailabilityZones, AllowedCidrs []string
+	Services                        []service
+	AssociatedVpcs                  []awsec2.IVpc
 }
 
 // ConsumerVpc is the endpoint, security group and private zone in one consumer VPC.
@@ -71,17 +85,17 @@ var _ awsec2.IConnectable = (*ConsumerVpc)(nil)
 // New creates a ConsumerVpc. It panics on props that cannot describe a
 // consumer (no service name, no services, no VPC and no CIDR, a malformed
 // CIDR), with every mistake, the construct's path and the field.
-func New(scope constructs.Construct, id string, props *Props) *ConsumerVpc {
+func New(scope constructs.Construct, id *string, props *Props) *ConsumerVpc {
 	chk := check.New("consumervpc.New", scope, id)
-	props.check(chk)
+	set := props.check(chk)
 	chk.Panic()
 	c := &ConsumerVpc{}
-	constructs.NewConstruct_Override(c, scope, jsii.String(id))
+	constructs.NewConstruct_Override(c, scope, id)
 	c.vpc = props.Vpc
 	if c.vpc == nil {
-		c.vpc = netutil.IsolatedVpc(c.Construct, "Vpc", props.Cidr, props.AvailabilityZones, "agents")
+		c.vpc = netutil.IsolatedVpc(c.Construct, "Vpc", set.Cidr, set.AvailabilityZones, "agents")
 	}
-	allowed := props.AllowedCidrs
+	allowed := set.AllowedCidrs
 	if len(allowed) == 0 {
 		allowed = []string{*c.vpc.VpcCidrBlock()}
 	}
@@ -91,7 +105,7 @@ func New(scope constructs.Construct, id string, props *Props) *ConsumerVpc {
 		Description:      jsii.String("obslink endpoint: agents in the allowed CIDRs to the service ports only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
-	for _, port := range ports(props.Services) {
+	for _, port := range ports(set.Services) {
 		for _, cidr := range allowed {
 			c.sg.AddIngressRule(awsec2.Peer_Ipv4(jsii.String(cidr)), awsec2.Port_Tcp(jsii.Number(float64(port))),
 				jsii.String(fmt.Sprintf("agents in %s to obslink port %d", cidr, port)), jsii.Bool(false))
@@ -99,8 +113,8 @@ func New(scope constructs.Construct, id string, props *Props) *ConsumerVpc {
 	}
 
 	var serviceRegion *string
-	if props.ServiceRegion != "" {
-		serviceRegion = jsii.String(props.ServiceRegion)
+	if set.ServiceRegion != "" {
+		serviceRegion = jsii.String(set.ServiceRegion)
 	}
 	c.endpoint = awsec2.NewInterfaceVpcEndpoint(c.Construct, jsii.String("Endpoint"), &awsec2.InterfaceVpcEndpointProps{
 		Vpc:               c.vpc,
@@ -113,66 +127,86 @@ func New(scope constructs.Construct, id string, props *Props) *ConsumerVpc {
 	})
 
 	c.zone = awsroute53.NewPrivateHostedZone(c.Construct, jsii.String("Zone"), &awsroute53.PrivateHostedZoneProps{
-		ZoneName: jsii.String(props.Domain),
+		ZoneName: jsii.String(set.Domain),
 		Vpc:      c.vpc,
 		Comment:  jsii.String("obslink: service names of the observability cluster, resolved to the endpoint"),
 	})
-	for _, v := range props.AssociatedVpcs {
+	for _, v := range set.AssociatedVpcs {
 		c.zone.AddVpc(v)
 	}
 	target := awsroute53.RecordTarget_FromAlias(awsroute53targets.NewInterfaceVpcEndpointTarget(c.endpoint))
-	for _, s := range props.Services {
+	for _, s := range set.Services {
 		awsroute53.NewARecord(c.Construct, jsii.String("Record"+netutil.IDPart(s.Name)), &awsroute53.ARecordProps{
 			Zone:       c.zone,
-			RecordName: jsii.String(s.Name + "." + props.Domain + "."),
+			RecordName: jsii.String(s.Name + "." + set.Domain + "."),
 			Target:     target,
 		})
 	}
 	return c
 }
 
-// check records what in p cannot describe a consumer.
-func (p *Props) check(chk *check.Props) {
+// check returns p's values, recording in chk what cannot describe a consumer.
+func (p *Props) check(chk *check.Props) settings {
 	if p == nil {
 		chk.Add("props", "is nil; pass &consumervpc.Props{Vpc: ..., ServiceName: ..., Domain: ..., Services: ...}")
-		return
+		return settings{}
+	}
+	s := settings{
+		Cidr: check.Str(p.Cidr), ServiceRegion: check.Str(p.ServiceRegion), Domain: check.Str(p.Domain),
+		AvailabilityZones: chk.Strings("props.AvailabilityZones", p.AvailabilityZones),
+		AllowedCidrs:      chk.Strings("props.AllowedCidrs", p.AllowedCidrs),
+	}
+	if p.AssociatedVpcs != nil {
+		for i, v := range *p.AssociatedVpcs {
+			if v == nil {
+				chk.Add(fmt.Sprintf("props.AssociatedVpcs[%d]", i), "is nil; give the VPC or leave the element out")
+				continue
+			}
+			s.AssociatedVpcs = append(s.AssociatedVpcs, v)
+		}
 	}
 	if p.ServiceName == nil || *p.ServiceName == "" {
 		chk.Add("props.ServiceName", "is empty; pass the provider's endpoint service name (com.amazonaws.vpce.<region>.vpce-svc-...)")
 	} else if n := *p.ServiceName; !check.IsToken(n) && !reServiceName.MatchString(n) {
 		chk.Add("props.ServiceName", "%q is not an endpoint service name; it looks like com.amazonaws.vpce.<region>.vpce-svc-0123456789abcdef0", n)
 	}
-	if p.Domain == "" {
+	if s.Domain == "" {
 		chk.Add("props.Domain", "is empty; give the private zone name, such as observability.internal")
 	}
-	if len(p.Services) == 0 {
+	if p.Services == nil || len(*p.Services) == 0 {
 		chk.Add("props.Services", "is empty; give at least one service name and port")
 	}
 	names := map[string]bool{}
-	for i, s := range p.Services {
-		field := fmt.Sprintf("props.Services[%d]", i)
-		switch {
-		case !chk.Literal(field+".Name", s.Name, "it names the record's construct id; give the literal name"):
-		case !reLabel.MatchString(s.Name):
-			chk.Add(field+".Name", "%q is not a DNS label (lower-case letters, digits, hyphens), such as metrics", s.Name)
-		case names[s.Name]:
-			chk.Add(field+".Name", "%q is listed twice; give each service one entry", s.Name)
+	for i, sp := range check.List(chk, "props.Services", p.Services) {
+		if sp == nil {
+			continue
 		}
-		names[s.Name] = true
-		chk.Port(field+".Port", s.Port)
+		field := fmt.Sprintf("props.Services[%d]", i)
+		svc := service{Name: check.Str(sp.Name), Port: chk.Int(field+".Port", sp.Port, 0)}
+		switch {
+		case !chk.Literal(field+".Name", svc.Name, "it names the record's construct id; give the literal name"):
+		case !reLabel.MatchString(svc.Name):
+			chk.Add(field+".Name", "%q is not a DNS label (lower-case letters, digits, hyphens), such as metrics", svc.Name)
+		case names[svc.Name]:
+			chk.Add(field+".Name", "%q is listed twice; give each service one entry", svc.Name)
+		}
+		names[svc.Name] = true
+		chk.Port(field+".Port", svc.Port)
+		s.Services = append(s.Services, svc)
 	}
 	if p.Vpc == nil {
-		if p.Cidr == "" || len(p.AvailabilityZones) == 0 {
+		if s.Cidr == "" || len(s.AvailabilityZones) == 0 {
 			chk.Add("props.Vpc", "is nil; give your VPC, or Cidr and AvailabilityZones for a new one")
-		} else if chk.Literal("props.Cidr", p.Cidr, "it sizes the new VPC's subnets; give a literal CIDR, or your VPC as Vpc") {
-			if _, err := netutil.SubnetMask(p.Cidr, len(p.AvailabilityZones)); err != nil {
+		} else if chk.Literal("props.Cidr", s.Cidr, "it sizes the new VPC's subnets; give a literal CIDR, or your VPC as Vpc") {
+			if _, err := netutil.SubnetMask(s.Cidr, len(s.AvailabilityZones)); err != nil {
 				chk.Add("props.Cidr", "%v", err)
 			}
 		}
 	}
-	for i, c := range p.AllowedCidrs {
+	for i, c := range s.AllowedCidrs {
 		chk.CIDR(fmt.Sprintf("props.AllowedCidrs[%d]", i), c)
 	}
+	return s
 }
 
 var (
@@ -193,7 +227,7 @@ func (c *ConsumerVpc) Zone() awsroute53.PrivateHostedZone { return c.zone }
 func (c *ConsumerVpc) Connections() awsec2.Connections { return c.sg.Connections() }
 
 // ports returns the distinct service ports, sorted.
-func ports(services []Service) []int {
+func ports(services []service) []int {
 	all := make([]int, len(services))
 	for i, s := range services {
 		all[i] = s.Port

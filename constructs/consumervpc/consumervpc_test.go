@@ -13,20 +13,20 @@ import (
 	"github.com/obslink/obslink/constructs/consumervpc"
 )
 
-var services = []consumervpc.Service{{Name: "metrics", Port: 80}, {Name: "logs", Port: 80}, {Name: "traces", Port: 4317}}
+var services = &[]*consumervpc.Service{{Name: jsii.String("metrics"), Port: jsii.Number(80)}, {Name: jsii.String("logs"), Port: jsii.Number(80)}, {Name: jsii.String("traces"), Port: jsii.Number(4317)}}
 
 func newConsumer(t *testing.T, props consumervpc.Props) constructstest.Template {
 	t.Helper()
 	stack := constructstest.Stack("222222222222", "eu-west-1")
-	if props.Cidr == "" && props.Vpc == nil {
-		props.Cidr, props.AvailabilityZones = "10.0.0.0/16", []string{"eu-west-1a", "eu-west-1b"}
+	if props.Cidr == nil && props.Vpc == nil {
+		props.Cidr, props.AvailabilityZones = jsii.String("10.0.0.0/16"), jsii.Strings("eu-west-1a", "eu-west-1b")
 	}
 	if props.ServiceName == nil {
 		props.ServiceName = jsii.String("com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0")
 	}
-	props.Domain = "observability.internal"
+	props.Domain = jsii.String("observability.internal")
 	props.Services = services
-	consumervpc.New(stack, "Consumer", &props)
+	consumervpc.New(stack, jsii.String("Consumer"), &props)
 	return constructstest.Synth(t, stack)
 }
 
@@ -41,13 +41,13 @@ func TestEndpoint(t *testing.T) {
 }
 
 func TestCrossRegionEndpoint(t *testing.T) {
-	tpl := newConsumer(t, consumervpc.Props{ServiceRegion: "us-east-1"})
+	tpl := newConsumer(t, consumervpc.Props{ServiceRegion: jsii.String("us-east-1")})
 	ep := tpl.Props(t, "AWS::EC2::VPCEndpoint")
 	assert.Equal(t, "us-east-1", ep["ServiceRegion"])
 }
 
 func TestSecurityGroupAdmitsOnlyAgentsOnServicePorts(t *testing.T) {
-	tpl := newConsumer(t, consumervpc.Props{AllowedCidrs: []string{"10.0.0.0/16", "100.64.0.0/16"}})
+	tpl := newConsumer(t, consumervpc.Props{AllowedCidrs: jsii.Strings("10.0.0.0/16", "100.64.0.0/16")})
 	sg := tpl.Props(t, "AWS::EC2::SecurityGroup")
 	in, _ := json.Marshal(sg["SecurityGroupIngress"])
 	var rules []map[string]any
@@ -100,9 +100,9 @@ func TestExistingVpcAndAssociatedVpcs(t *testing.T) {
 	other := awsec2.Vpc_FromVpcAttributes(stack, jsii.String("Other"), &awsec2.VpcAttributes{
 		VpcId: jsii.String("vpc-0aaaaaaaaaaaaaaa1"), AvailabilityZones: jsii.Strings("eu-west-1a"),
 	})
-	consumervpc.New(stack, "Consumer", &consumervpc.Props{
-		Vpc: vpc, ServiceName: jsii.String("com.amazonaws.vpce.eu-west-1.vpce-svc-1"), Domain: "observability.internal",
-		Services: services, AssociatedVpcs: []awsec2.IVpc{other},
+	consumervpc.New(stack, jsii.String("Consumer"), &consumervpc.Props{
+		Vpc: vpc, ServiceName: jsii.String("com.amazonaws.vpce.eu-west-1.vpce-svc-1"), Domain: jsii.String("observability.internal"),
+		Services: services, AssociatedVpcs: &[]awsec2.IVpc{other},
 	})
 	tpl := constructstest.Synth(t, stack)
 	assert.Empty(t, tpl.Resources("AWS::EC2::VPC"))
@@ -124,5 +124,5 @@ func TestMisuse(t *testing.T) {
 		require.NotNil(t, r)
 		assert.Contains(t, r, "consumervpc.New(\"Test/Consumer\"): props.ServiceName is empty")
 	}()
-	consumervpc.New(stack, "Consumer", &consumervpc.Props{Cidr: "10.0.0.0/16", AvailabilityZones: []string{"eu-west-1a"}, Domain: "x", Services: services})
+	consumervpc.New(stack, jsii.String("Consumer"), &consumervpc.Props{Cidr: jsii.String("10.0.0.0/16"), AvailabilityZones: jsii.Strings("eu-west-1a"), Domain: jsii.String("x"), Services: services})
 }

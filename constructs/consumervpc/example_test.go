@@ -16,12 +16,12 @@ func ExampleNew() {
 	stack := awscdk.NewStack(app, jsii.String("Agents"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")},
 	})
-	c := consumervpc.New(stack, "Obslink", &consumervpc.Props{
-		Cidr:              "10.50.0.0/16",
-		AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
+	c := consumervpc.New(stack, jsii.String("Obslink"), &consumervpc.Props{
+		Cidr:              jsii.String("10.50.0.0/16"),
+		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
 		ServiceName:       jsii.String("com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"),
-		Domain:            "observability.internal",
-		Services:          []consumervpc.Service{{Name: "metrics", Port: 80}, {Name: "logs", Port: 80}},
+		Domain:            jsii.String("observability.internal"),
+		Services:          &[]*consumervpc.Service{{Name: jsii.String("metrics"), Port: jsii.Number(80)}, {Name: jsii.String("logs"), Port: jsii.Number(80)}},
 	})
 	fmt.Println(*c.Zone().ZoneName())
 	fmt.Println(*awscdk.Stack_Of(c.Endpoint()).Region())

@@ -26,6 +26,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/obslink/obslink/internal/check"
 	"github.com/obslink/obslink/internal/inline"
 	"github.com/obslink/obslink/internal/nag"
 )
@@ -34,10 +35,10 @@ import (
 type Props struct {
 	// AllowedAccounts are the 12-digit account ids that may create endpoints to
 	// the service. Default: none (nobody can connect).
-	AllowedAccounts []string
+	AllowedAccounts *[]*string
 	// SupportedRegions are other regions from which consumers may connect
 	// (native cross-region PrivateLink). Default: only this region.
-	SupportedRegions []string
+	SupportedRegions *[]*string
 	// Admission makes the service require acceptance, and a function
 	// accepts the connections of AllowedAccounts and, with OUs, of accounts
 	// under them (the service then allows "*": permissions cannot name an
@@ -52,18 +53,62 @@ type Admission struct {
 	// OrganizationalUnitIDs (ou-...) whose accounts, at any depth, may
 	// connect; then the service allows "*". Default: none (the allowed
 	// accounts only, still with acceptance required).
-	OrganizationalUnitIDs []string
+	OrganizationalUnitIDs *[]*string
 	// OrganizationReaderRoleArn is a role in an account that may read AWS
 	// Organizations (the management account or a delegated administrator),
 	// trusting RoleName, allowed to list accounts and OUs under a parent.
 	// Required with OrganizationalUnitIDs.
-	OrganizationReaderRoleArn string
+	OrganizationReaderRoleArn *string
 	// RoleName names the admission function's role, which that trust names. Required.
-	RoleName string
+	RoleName *string
 	// ExcludedAccounts are rejected even when they are under one of the
 	// OUs (an account that stays in its OU but leaves the topology).
 	// Default: none.
-	ExcludedAccounts []string
+	ExcludedAccounts *[]*string
+}
+
+// admission is an Admission's values.
+type admission struct {
+	ous, excluded []string
+	orgRole, role string
+}
+
+// settings are Props' values.
+type settings struct {
+	allowed, regions []string
+	admission        *admission
+}
+
+// settings are p's values, recording in chk what cannot describe an
+// endpoint service.
+func (p *Props) settings(chk *check.Props, field string) settings {
+	var s settings
+	if p == nil {
+		return s
+	}
+	s.allowed = chk.Strings(field+".AllowedAccounts", p.AllowedAccounts)
+	for i, a := range s.allowed {
+		chk.Account(fmt.Sprintf("%s.AllowedAccounts[%d]", field, i), a, "the consumer's account")
+	}
+	s.regions = chk.Strings(field+".SupportedRegions", p.SupportedRegions)
+	if a := p.Admission; a != nil {
+		s.admission = &admission{
+			ous:      chk.Strings(field+".Admission.OrganizationalUnitIDs", a.OrganizationalUnitIDs),
+			excluded: chk.Strings(field+".Admission.ExcludedAccounts", a.ExcludedAccounts),
+			orgRole:  check.Str(a.OrganizationReaderRoleArn),
+			role:     check.Str(a.RoleName),
+		}
+		if s.admission.role == "" {
+			chk.Add(field+".Admission.RoleName", "is empty; name the admission function's role (the organization reader role trusts it)")
+		}
+		if len(s.admission.ous) > 0 && s.admission.orgRole == "" {
+			chk.Add(field+".Admission.OrganizationReaderRoleArn", "is empty; give the role that may read AWS Organizations (it admits by OU)")
+		}
+		for i, a := range s.admission.excluded {
+			chk.Account(fmt.Sprintf("%s.Admission.ExcludedAccounts[%d]", field, i), a, "the account to reject")
+		}
+	}
+	return s
 }
 
 // MaxAdmissionEnvironment is what the admission function's environment
@@ -82,10 +127,17 @@ type Service struct {
 // Publish creates, in scope, the endpoint service of nlb
 // ("EndpointService"), its permissions, the revocation of accounts that
 // left ("Revoke", "RevokeStrangers") and, with Admission, the admission
-// function and its triggers.
-func Publish(scope constructs.Construct, nlb awselasticloadbalancingv2.INetworkLoadBalancer, props Props) *Service {
+// function and its triggers. It panics on props that cannot describe an
+// endpoint service, with every mistake, scope's path and the field.
+func Publish(scope constructs.Construct, nlb awselasticloadbalancingv2.INetworkLoadBalancer, props *Props) *Service {
+	chk := check.In("endpointservice.Publish", scope)
+	if nlb == nil {
+		chk.Add("nlb", "is nil; give the Network Load Balancer to publish")
+	}
+	set := props.settings(chk, "props")
+	chk.Panic()
 	s := &Service{}
-	s.allowed, s.regions = sorted(props.AllowedAccounts), sorted(props.SupportedRegions)
+	s.allowed, s.regions = sorted(set.allowed), sorted(set.regions)
 	principals := make([]awsiam.ArnPrincipal, 0, len(s.allowed))
 	partition := *awscdk.Aws_PARTITION() // one jsii call, not one per account
 	for _, a := range s.allowed {
@@ -100,13 +152,13 @@ func Publish(scope constructs.Construct, nlb awselasticloadbalancingv2.INetworkL
 	// endpoint would stall the consumer's deploy until someone accepts it by
 	// hand. With Admission it is, and the admission function answers (with
 	// OUs, any account may ask).
-	byOU := props.Admission != nil && len(props.Admission.OrganizationalUnitIDs) > 0
+	byOU := set.admission != nil && len(set.admission.ous) > 0
 	if byOU {
 		principals = []awsiam.ArnPrincipal{awsiam.NewArnPrincipal(jsii.String("*"))}
 	}
 	s.service = awsec2.NewVpcEndpointService(scope, jsii.String("EndpointService"), &awsec2.VpcEndpointServiceProps{
 		VpcEndpointServiceLoadBalancers: &[]awsec2.IVpcEndpointServiceLoadBalancer{nlb},
-		AcceptanceRequired:              jsii.Bool(props.Admission != nil),
+		AcceptanceRequired:              jsii.Bool(set.admission != nil),
 		AllowedPrincipals:               &principals,
 		AllowedRegions:                  regions,
 	})
@@ -122,8 +174,8 @@ func Publish(scope constructs.Construct, nlb awselasticloadbalancingv2.INetworkL
 		})
 	}
 	s.revokeStrangers(scope, byOU)
-	if props.Admission != nil {
-		s.admit(scope, *props.Admission)
+	if set.admission != nil {
+		s.admit(scope, *set.admission)
 	}
 	return s
 }
@@ -132,12 +184,12 @@ func Publish(scope constructs.Construct, nlb awselasticloadbalancingv2.INetworkL
 // Connect, and a function (assets/endpoints/admit_connections.py, inline)
 // subscribed to it, run every 15 minutes, and run as a custom resource on
 // deploys that change its settings.
-func (s *Service) admit(scope constructs.Construct, a Admission) {
+func (s *Service) admit(scope constructs.Construct, a admission) {
 	stack := awscdk.Stack_Of(scope)
 	serviceArn := *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
 		"arn:", *awscdk.Aws_PARTITION(), ":ec2:", *stack.Region(), ":", *stack.Account(), ":vpc-endpoint-service/", *s.service.VpcEndpointServiceId()))
 	role := awsiam.NewRole(scope, jsii.String("AdmitRole"), &awsiam.RoleProps{
-		RoleName:    jsii.String(a.RoleName),
+		RoleName:    jsii.String(a.role),
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String("obslink: admits endpoint connections by account and organizational unit"),
 		ManagedPolicies: &[]awsiam.IManagedPolicy{
@@ -148,17 +200,17 @@ func (s *Service) admit(scope constructs.Construct, a Admission) {
 		"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole")
 	fn := inline.PythonFunction(scope, "Admit", "endpoints/admit_connections.py",
 		"obslink: accepts endpoint connections of the topology's accounts and organizational units, rejects the rest", awscdk.Duration_Minutes(jsii.Number(5)), role)
-	ous := strings.Join(sorted(a.OrganizationalUnitIDs), ",")
+	ous := strings.Join(sorted(a.ous), ",")
 	env := map[string]string{"SERVICE_ID": *s.service.VpcEndpointServiceId(), "ALLOWED": strings.Join(s.allowed, ","), "OUS": ous}
 	if ous != "" {
-		env["ORG_ROLE"] = a.OrganizationReaderRoleArn
+		env["ORG_ROLE"] = a.orgRole
 	}
-	excluded := sorted(a.ExcludedAccounts)
+	excluded := sorted(a.excluded)
 	if len(excluded) > 0 {
 		env["EXCLUDED"] = strings.Join(excluded, ",")
 	}
 	if n := len(env["ALLOWED"]) + len(ous) + len(env["ORG_ROLE"]) + len(env["EXCLUDED"]); n > MaxAdmissionEnvironment {
-		panic(fmt.Sprintf("endpointsvc: the admission function's settings take %d characters of Lambda's 4 KB environment: %d named and %d excluded accounts are too many for one region; move named accounts into an OU group, and excluded ones out of the groups' OUs", n, len(s.allowed), len(excluded)))
+		panic(fmt.Sprintf("endpointservice.Publish(%q): the admission function's settings take %d characters of Lambda's 4 KB environment: %d named and %d excluded accounts are too many for one region; move named accounts into an OU group, and excluded ones out of the groups' OUs", *scope.Node().Path(), n, len(s.allowed), len(excluded)))
 	}
 	for _, k := range sortedKeys(env) {
 		fn.AddEnvironment(jsii.String(k), jsii.String(env[k]), nil)
@@ -174,7 +226,7 @@ func (s *Service) admit(scope constructs.Construct, a Admission) {
 	if ous != "" {
 		fn.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("sts:AssumeRole"),
-			Resources: jsii.Strings(a.OrganizationReaderRoleArn),
+			Resources: jsii.Strings(a.orgRole),
 		}))
 	}
 	// One run at a time (concurrent runs would answer the same connection
@@ -214,7 +266,7 @@ func (s *Service) admit(scope constructs.Construct, a Admission) {
 	crProps := map[string]any{
 		"ServiceId":             s.service.VpcEndpointServiceId(),
 		"AllowedAccounts":       s.allowed,
-		"OrganizationalUnitIds": sorted(a.OrganizationalUnitIDs),
+		"OrganizationalUnitIds": sorted(a.ous),
 	}
 	if len(excluded) > 0 {
 		crProps["ExcludedAccounts"] = excluded

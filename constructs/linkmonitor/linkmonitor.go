@@ -29,33 +29,33 @@ import (
 type Thresholds struct {
 	// MinHealthyHosts: a target group with fewer healthy proxies than this
 	// alarms. Default: 1.
-	MinHealthyHosts int
+	MinHealthyHosts *float64
 	// TargetResets: more TCP resets from the proxies than this in 5 minutes
 	// alarms. Default: 100.
-	TargetResets int
+	TargetResets *float64
 	// CPUPercent: average CPU above this for three times EvaluationMinutes
 	// alarms; keep it above the group's scaling target (50). Default: 80.
-	CPUPercent int
+	CPUPercent *float64
 	// EvaluationMinutes: how long a condition must hold before an alarm
 	// fires. Default: 5.
-	EvaluationMinutes int
+	EvaluationMinutes *float64
 	// UpstreamErrors: more requests of one service answered 5xx by its ALB,
 	// or not at all, than this in 5 minutes alarms. Default: 10.
-	UpstreamErrors int
+	UpstreamErrors *float64
 	// NetworkPercent: a proxy's average traffic (the larger of in and out)
 	// above this share of the baseline bandwidth, for three times
 	// EvaluationMinutes, alarms. Default: 80.
-	NetworkPercent int
+	NetworkPercent *float64
 }
 
 // Props configures a LinkMonitor.
 type Props struct {
 	// Name prefixes the alarms and names the dashboard (e.g. the stack name). Required.
-	Name string
+	Name *string
 	// LoadBalancer is the provider's NLB. Required.
 	LoadBalancer awselasticloadbalancingv2.INetworkLoadBalancer
 	// TargetGroups are the NLB's target groups, with the ports they serve. Required: at least one.
-	TargetGroups []TargetGroup
+	TargetGroups *[]*TargetGroup
 	// ServiceID is the endpoint service id (vpce-svc-...). Required.
 	ServiceID *string
 	// AutoScalingGroup is the proxies' group. Default: nil, when the NLB's
@@ -64,14 +64,14 @@ type Props struct {
 	AutoScalingGroup awsautoscaling.AutoScalingGroup
 	// InstanceType of the proxies, named in the CPU and network alarms.
 	// Required with AutoScalingGroup.
-	InstanceType string
+	InstanceType *string
 	// NetworkBaselineMbps is the instance type's baseline network
 	// bandwidth. Default: BaselineMbps(InstanceType); when that is unknown
 	// too, no network alarm (the dashboard still shows the traffic).
-	NetworkBaselineMbps int
+	NetworkBaselineMbps *float64
 	// MinCapacity of the group: fewer proxies in service alarms. Required
 	// with AutoScalingGroup.
-	MinCapacity int
+	MinCapacity *float64
 	// TransitGatewayID is the provider's own gateway (tgw). Default: none
 	// (no Transit Gateway widgets or alarm).
 	TransitGatewayID *string
@@ -86,7 +86,7 @@ type Props struct {
 	// lines with an "organizations" field), alarm. Default: none.
 	AdmissionFunction awslambda.Function
 	// Thresholds of the alarms. Default: see Thresholds.
-	Thresholds Thresholds
+	Thresholds *Thresholds
 	// AlarmTopic receives every alarm's and OK's notification. Default: none
 	// (the alarms still exist and show on the dashboard).
 	AlarmTopic awssns.ITopic
@@ -96,7 +96,35 @@ type Props struct {
 	AccessLogGroup awslogs.ILogGroup
 	// Services are the service names the access log records; each gets an
 	// upstream-error alarm. Required with AccessLogGroup.
-	Services []string
+	Services *[]*string
+}
+
+// thresholds are Thresholds' values, defaults applied.
+type thresholds struct {
+	MinHealthyHosts, TargetResets, CPUPercent, EvaluationMinutes, UpstreamErrors, NetworkPercent int
+}
+
+// settings are Props' values, defaults applied.
+type settings struct {
+	Name                                                                            string
+	LoadBalancer                                                                    awselasticloadbalancingv2.INetworkLoadBalancer
+	TargetGroups                                                                    []targetGroup
+	ServiceID                                                                       *string
+	AutoScalingGroup                                                                awsautoscaling.AutoScalingGroup
+	InstanceType                                                                    string
+	NetworkBaselineMbps, MinCapacity                                                int
+	TransitGatewayID, TransitGatewayAttachmentID, TransitGatewayPeeringAttachmentID *string
+	AdmissionFunction                                                               awslambda.Function
+	Thresholds                                                                      thresholds
+	AlarmTopic                                                                      awssns.ITopic
+	AccessLogGroup                                                                  awslogs.ILogGroup
+	Services                                                                        []string
+}
+
+// targetGroup is a TargetGroup's values.
+type targetGroup struct {
+	Port  int
+	Group awselasticloadbalancingv2.NetworkTargetGroup
 }
 
 // MetricNamespace is the CloudWatch namespace of a monitor's metrics from
@@ -105,7 +133,9 @@ func MetricNamespace(name string) string { return "obslink/" + name }
 
 // TargetGroup is one NLB target group and the listener port it serves.
 type TargetGroup struct {
-	Port  int
+	// Port the listener serves. Required.
+	Port *float64
+	// Group is the target group. Required.
 	Group awselasticloadbalancingv2.NetworkTargetGroup
 }
 
@@ -116,26 +146,46 @@ type LinkMonitor struct {
 	dashboard awscloudwatch.Dashboard
 }
 
-func (p *Props) withDefaults() Props {
-	out := *p
-	th := &out.Thresholds
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
+// settings are p's values with the defaults applied, recording in chk
+// what cannot be a whole number.
+func (p *Props) settings(chk *check.Props) settings {
+	out := settings{
+		Name: check.Str(p.Name), LoadBalancer: p.LoadBalancer, ServiceID: p.ServiceID, AutoScalingGroup: p.AutoScalingGroup,
+		InstanceType: check.Str(p.InstanceType), MinCapacity: chk.Int("props.MinCapacity", p.MinCapacity, 0),
+		TransitGatewayID: p.TransitGatewayID, TransitGatewayAttachmentID: p.TransitGatewayAttachmentID,
+		TransitGatewayPeeringAttachmentID: p.TransitGatewayPeeringAttachmentID, AdmissionFunction: p.AdmissionFunction,
+		AlarmTopic: p.AlarmTopic, AccessLogGroup: p.AccessLogGroup, Services: chk.Strings("props.Services", p.Services),
 	}
-	def(&th.MinHealthyHosts, 1)
-	def(&th.TargetResets, 100)
-	def(&th.CPUPercent, 80)
-	def(&th.EvaluationMinutes, 5)
-	def(&th.UpstreamErrors, 10)
-	def(&th.NetworkPercent, 80)
-	def(&out.NetworkBaselineMbps, BaselineMbps(out.InstanceType))
+	out.NetworkBaselineMbps = chk.Int("props.NetworkBaselineMbps", p.NetworkBaselineMbps, BaselineMbps(out.InstanceType))
+	th := p.Thresholds
+	if th == nil {
+		th = &Thresholds{}
+	}
+	out.Thresholds = thresholds{
+		MinHealthyHosts:   chk.Int("props.Thresholds.MinHealthyHosts", th.MinHealthyHosts, 1),
+		TargetResets:      chk.Int("props.Thresholds.TargetResets", th.TargetResets, 100),
+		CPUPercent:        chk.Int("props.Thresholds.CPUPercent", th.CPUPercent, 80),
+		EvaluationMinutes: chk.Int("props.Thresholds.EvaluationMinutes", th.EvaluationMinutes, 5),
+		UpstreamErrors:    chk.Int("props.Thresholds.UpstreamErrors", th.UpstreamErrors, 10),
+		NetworkPercent:    chk.Int("props.Thresholds.NetworkPercent", th.NetworkPercent, 80),
+	}
+	for i, tg := range check.List(chk, "props.TargetGroups", p.TargetGroups) {
+		if tg == nil {
+			continue
+		}
+		field := fmt.Sprintf("props.TargetGroups[%d]", i)
+		if tg.Group == nil {
+			chk.Add(field+".Group", "is nil; give the NLB's target group (ProviderRegion.TargetGroups())")
+		}
+		port := chk.Int(field+".Port", tg.Port, 0)
+		chk.Port(field+".Port", port)
+		out.TargetGroups = append(out.TargetGroups, targetGroup{Port: port, Group: tg.Group})
+	}
 	return out
 }
 
 // check records what in p (defaults applied) cannot describe a monitor.
-func (p Props) check(chk *check.Props) {
+func (p settings) check(chk *check.Props) {
 	if p.Name == "" {
 		chk.Add("props.Name", "is empty; give the prefix of the alarms' names, such as the stack name")
 	}
@@ -147,12 +197,6 @@ func (p Props) check(chk *check.Props) {
 	}
 	if len(p.TargetGroups) == 0 {
 		chk.Add("props.TargetGroups", "is empty; give the NLB's target groups with their ports (ProviderRegion.TargetGroups(), ListenerPorts())")
-	}
-	for i, tg := range p.TargetGroups {
-		if tg.Group == nil {
-			chk.Add(fmt.Sprintf("props.TargetGroups[%d].Group", i), "is nil")
-		}
-		chk.Port(fmt.Sprintf("props.TargetGroups[%d].Port", i), tg.Port)
 	}
 	if p.AutoScalingGroup != nil && p.MinCapacity < 1 {
 		chk.Add("props.MinCapacity", "is %d; give the group's minimum", p.MinCapacity)
@@ -168,18 +212,18 @@ func (p Props) check(chk *check.Props) {
 // New creates the alarms and the dashboard. It panics on props that cannot
 // describe a provider (programmer misuse, like the CDK's own constructors),
 // with every mistake, the construct's path and the field.
-func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
+func New(scope constructs.Construct, id *string, props *Props) *LinkMonitor {
 	chk := check.New("linkmonitor.New", scope, id)
-	var p Props
+	var p settings
 	if props == nil {
 		chk.Add("props", "is nil; pass &linkmonitor.Props{Name: ..., LoadBalancer: ..., TargetGroups: ..., ServiceID: ...}")
 	} else {
-		p = props.withDefaults()
+		p = props.settings(chk)
 		p.check(chk)
 	}
 	chk.Panic()
 	m := &LinkMonitor{}
-	constructs.NewConstruct_Override(m, scope, jsii.String(id))
+	constructs.NewConstruct_Override(m, scope, id)
 	th := p.Thresholds
 	eval := jsii.Number(float64(th.EvaluationMinutes))
 	// Built here, not in a package variable: a jsii call at package init
@@ -314,7 +358,7 @@ func New(scope constructs.Construct, id string, props *Props) *LinkMonitor {
 
 // fleet alarms on the proxies' group (in service, CPU, network) and returns
 // its widgets.
-func (m *LinkMonitor) fleet(p Props) []awscloudwatch.IWidget {
+func (m *LinkMonitor) fleet(p settings) []awscloudwatch.IWidget {
 	th := p.Thresholds
 	minute := awscdk.Duration_Minutes(jsii.Number(1))
 	group := map[string]*string{"AutoScalingGroupName": p.AutoScalingGroup.AutoScalingGroupName()}
@@ -349,7 +393,7 @@ func (m *LinkMonitor) fleet(p Props) []awscloudwatch.IWidget {
 
 // tgwAttachment alarms on packets an attachment of the region's gateway
 // drops for lack of a route, and returns its bytes and drops widgets.
-func (m *LinkMonitor) tgwAttachment(p Props, attachment *string, alarmID, title, description string) []awscloudwatch.IWidget {
+func (m *LinkMonitor) tgwAttachment(p settings, attachment *string, alarmID, title, description string) []awscloudwatch.IWidget {
 	dims := map[string]*string{"TransitGateway": p.TransitGatewayID, "TransitGatewayAttachment": attachment}
 	metric := func(name, label string) awscloudwatch.Metric {
 		return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{Namespace: jsii.String("AWS/TransitGateway"), MetricName: jsii.String(name),
@@ -375,7 +419,7 @@ func (m *LinkMonitor) tgwAttachment(p Props, attachment *string, alarmID, title,
 // and out, with the baseline drawn. The baseline applies to each direction
 // (EC2 User Guide, "Amazon EC2 instance network bandwidth"), so the alarm
 // reads the larger of the two.
-func (m *LinkMonitor) network(p Props, group map[string]*string) awscloudwatch.IWidget {
+func (m *LinkMonitor) network(p settings, group map[string]*string) awscloudwatch.IWidget {
 	// EC2 publishes NetworkIn/Out as bytes per period (5 minutes with basic
 	// monitoring); Maximum over the group is the busiest proxy (agents hold
 	// long connections, so the NLB's flow hashing can load one proxy more).
@@ -424,7 +468,7 @@ func BaselineMbps(instanceType string) int { return burstable.BaselineMbps(insta
 // metric per filter and service: the Service dimension comes from the
 // log's service field), alarms on upstream errors per service, and returns
 // the widgets.
-func (m *LinkMonitor) requestMetrics(p Props) []awscloudwatch.IWidget {
+func (m *LinkMonitor) requestMetrics(p settings) []awscloudwatch.IWidget {
 	ns := MetricNamespace(p.Name)
 	service := map[string]*string{"Service": jsii.String("$.service")}
 	filter := func(id, metric string, pattern awslogs.IFilterPattern, value string, unit awscloudwatch.Unit) {
@@ -472,7 +516,7 @@ func (m *LinkMonitor) requestMetrics(p Props) []awscloudwatch.IWidget {
 	}
 }
 
-func (m *LinkMonitor) alarm(p Props, id string, metric awscloudwatch.IMetric, opts *awscloudwatch.CreateAlarmOptions) {
+func (m *LinkMonitor) alarm(p settings, id string, metric awscloudwatch.IMetric, opts *awscloudwatch.CreateAlarmOptions) {
 	opts.AlarmName = jsii.String(p.Name + "-" + id)
 	opts.DatapointsToAlarm = opts.EvaluationPeriods
 	a := awscloudwatch.NewAlarm(m.Construct, jsii.String(id), &awscloudwatch.AlarmProps{

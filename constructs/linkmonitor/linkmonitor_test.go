@@ -27,24 +27,26 @@ func region(t *testing.T, props linkmonitor.Props, topicArn string) constructste
 	if topicArn != "" {
 		props.AlarmTopic = awssns.Topic_FromTopicArn(stack, jsii.String("Topic"), jsii.String(topicArn))
 	}
-	r := providerregion.New(stack, "Provider", &providerregion.Props{
-		Cidr: "10.100.0.0/24", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b"},
-		Routes: []proxyfleet.Route{
-			{Name: "metrics", Host: "metrics.o.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80},
-			{Name: "traces", Host: "traces.o.internal", Port: 4317, Upstream: "t.elb.amazonaws.com", UpstreamPort: 443, GRPC: true, UpstreamTLS: true},
+	r := providerregion.New(stack, jsii.String("Provider"), &providerregion.Props{
+		Cidr: jsii.String("10.100.0.0/24"), AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
+		Routes: &[]*proxyfleet.Route{
+			{Name: jsii.String("metrics"), Host: jsii.String("metrics.o.internal"), Port: jsii.Number(80), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)},
+			{Name: jsii.String("traces"), Host: jsii.String("traces.o.internal"), Port: jsii.Number(4317), Upstream: jsii.String("t.elb.amazonaws.com"), UpstreamPort: jsii.Number(443), GRPC: jsii.Bool(true), UpstreamTLS: jsii.Bool(true)},
 		},
-		UpstreamCidrs: []string{"10.0.0.0/16"},
-		Fleet:         proxyfleet.Props{InstanceType: props.InstanceType},
+		UpstreamCidrs: jsii.Strings("10.0.0.0/16"),
+		Fleet:         &proxyfleet.Props{InstanceType: props.InstanceType},
 	})
-	props.Name = "test"
+	props.Name = jsii.String("test")
 	props.LoadBalancer = r.LoadBalancer()
 	props.ServiceID = r.ServiceID()
 	props.AutoScalingGroup = r.Fleet().AutoScalingGroup()
-	props.MinCapacity = 2
+	props.MinCapacity = jsii.Number(2)
+	var groups []*linkmonitor.TargetGroup
 	for i, tg := range r.TargetGroups() {
-		props.TargetGroups = append(props.TargetGroups, linkmonitor.TargetGroup{Port: []int{80, 4317}[i], Group: tg})
+		groups = append(groups, &linkmonitor.TargetGroup{Port: jsii.Number(float64([]int{80, 4317}[i])), Group: tg})
 	}
-	linkmonitor.New(stack, "Monitor", &props)
+	props.TargetGroups = &groups
+	linkmonitor.New(stack, jsii.String("Monitor"), &props)
 	return constructstest.Synth(t, stack)
 }
 
@@ -58,7 +60,7 @@ func alarms(tpl constructstest.Template) map[string]map[string]any {
 }
 
 func TestAlarmsAndDefaults(t *testing.T) {
-	tpl := region(t, linkmonitor.Props{InstanceType: "t4g.small"}, "")
+	tpl := region(t, linkmonitor.Props{InstanceType: jsii.String("t4g.small")}, "")
 	got := alarms(tpl)
 	names := []string{}
 	for n := range got {
@@ -92,8 +94,8 @@ func TestAlarmsAndDefaults(t *testing.T) {
 
 func TestThresholdsAndTopic(t *testing.T) {
 	stackTopic := func() linkmonitor.Props {
-		return linkmonitor.Props{InstanceType: "m7g.large", Thresholds: linkmonitor.Thresholds{
-			MinHealthyHosts: 2, TargetResets: 50, EvaluationMinutes: 3,
+		return linkmonitor.Props{InstanceType: jsii.String("m7g.large"), Thresholds: &linkmonitor.Thresholds{
+			MinHealthyHosts: jsii.Number(2), TargetResets: jsii.Number(50), EvaluationMinutes: jsii.Number(3),
 		}}
 	}
 	p := stackTopic()
@@ -109,7 +111,7 @@ func TestThresholdsAndTopic(t *testing.T) {
 		assert.Equal(t, `["arn:aws:sns:eu-west-1:111111111111:alarms"]`, js(a["OKActions"]), n)
 	}
 	assert.NotContains(t, got, "test-NetworkBaseline", "m7g.large is not in obslink's table: no network alarm without a baseline")
-	p.NetworkBaselineMbps, p.Thresholds.NetworkPercent = 937, 50
+	p.NetworkBaselineMbps, p.Thresholds.NetworkPercent = jsii.Number(937), jsii.Number(50)
 	got = alarms(region(t, p, ""))
 	assert.EqualValues(t, 468.5, got["test-NetworkBaseline"]["Threshold"], "50 %% of the given 937 Mbps")
 }
@@ -121,5 +123,5 @@ func TestMisuse(t *testing.T) {
 		require.NotNil(t, r)
 		assert.True(t, strings.Contains(fmt.Sprint(r), "props.Name is empty"), r)
 	}()
-	linkmonitor.New(stack, "M", &linkmonitor.Props{})
+	linkmonitor.New(stack, jsii.String("M"), &linkmonitor.Props{})
 }

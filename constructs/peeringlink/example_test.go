@@ -22,16 +22,16 @@ func ExampleNew() {
 		VpcId: jsii.String("vpc-0provider0000000"), AvailabilityZones: jsii.Strings("us-east-1a"),
 		PrivateSubnetIds: jsii.Strings("subnet-0a"), PrivateSubnetRouteTableIds: jsii.Strings("rtb-0provider"),
 	})
-	link := peeringlink.New(provider, "ToCluster", &peeringlink.Props{
-		Vpc: vpc, PeerVpcID: "vpc-0c1a5e7000000000a", PeerCidr: "10.0.0.0/16", PeerRegion: "eu-west-1",
+	link := peeringlink.New(provider, jsii.String("ToCluster"), &peeringlink.Props{
+		Vpc: vpc, PeerVpcID: jsii.String("vpc-0c1a5e7000000000a"), PeerCidr: jsii.String("10.0.0.0/16"), PeerRegion: jsii.String("eu-west-1"),
 	})
 
 	cluster := awscdk.NewStack(app, jsii.String("Cluster"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
 	})
-	peeringlink.NewRoutes(cluster, "FromProvider", &peeringlink.RoutesProps{
-		RouteTableIDs:   *jsii.Strings("rtb-0cluster"),
-		DestinationCidr: "10.100.1.0/24",
+	peeringlink.NewRoutes(cluster, jsii.String("FromProvider"), &peeringlink.RoutesProps{
+		RouteTableIDs:   jsii.Strings("rtb-0cluster"),
+		DestinationCidr: jsii.String("10.100.1.0/24"),
 		// Across regions, pass the id as a weak reference (Fn::GetStackOutput).
 		PeeringConnectionID: awscdk.Stack_ConsumeReference(link.ConnectionID(), awscdk.ReferenceStrength_WEAK),
 	})

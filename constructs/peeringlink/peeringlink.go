@@ -23,18 +23,23 @@ type Props struct {
 	// route tables of its private subnets. Required.
 	Vpc awsec2.IVpc
 	// PeerVpcID is the accepter (cluster) VPC. Required.
-	PeerVpcID string
+	PeerVpcID *string
 	// PeerCidr is the accepter VPC's CIDR, the only destination routed. Required.
-	PeerCidr string
+	PeerCidr *string
 	// PeerRegion is the accepter's region. Default: the requester's region.
-	PeerRegion string
+	PeerRegion *string
 	// PeerAccount is the accepter's account. Default: the requester's account.
-	PeerAccount string
+	PeerAccount *string
 	// PeerRoleArn is a role in PeerAccount that may accept the peering
 	// (ec2:AcceptVpcPeeringConnection). Required when PeerAccount is not
 	// known to be the requester's account (it differs, or either is a
 	// token), ignored otherwise. Default: none.
-	PeerRoleArn string
+	PeerRoleArn *string
+}
+
+// settings are Props' values.
+type settings struct {
+	PeerVpcID, PeerCidr, PeerRegion, PeerAccount, PeerRoleArn string
 }
 
 // PeeringLink is the peering connection and the requester-side routes.
@@ -45,29 +50,30 @@ type PeeringLink struct {
 
 // New creates the peering connection. It panics on props that cannot
 // describe one, with every mistake, the construct's path and the field.
-func New(scope constructs.Construct, id string, props *Props) *PeeringLink {
+func New(scope constructs.Construct, id *string, props *Props) *PeeringLink {
 	chk := check.New("peeringlink.New", scope, id)
-	props.check(chk, scope)
+	set := props.check(chk, scope)
 	chk.Panic()
 	l := &PeeringLink{}
-	constructs.NewConstruct_Override(l, scope, jsii.String(id))
+	constructs.NewConstruct_Override(l, scope, id)
 	cp := &awsec2.CfnVPCPeeringConnectionProps{
 		VpcId:     props.Vpc.VpcId(),
-		PeerVpcId: jsii.String(props.PeerVpcID),
-		Tags:      &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String("obslink " + props.PeerVpcID)}},
+		PeerVpcId: jsii.String(set.PeerVpcID),
+		Tags:      &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String("obslink " + set.PeerVpcID)}},
 	}
-	if props.PeerRegion != "" {
-		cp.PeerRegion = jsii.String(props.PeerRegion)
+	if set.PeerRegion != "" {
+		cp.PeerRegion = jsii.String(set.PeerRegion)
 	}
-	if props.PeerAccount != "" {
-		cp.PeerOwnerId = jsii.String(props.PeerAccount)
-		if !sameAccount(scope, props.PeerAccount) && props.PeerRoleArn != "" {
-			cp.PeerRoleArn = jsii.String(props.PeerRoleArn)
+	if set.PeerAccount != "" {
+		cp.PeerOwnerId = jsii.String(set.PeerAccount)
+		if !sameAccount(scope, set.PeerAccount) && set.PeerRoleArn != "" {
+			cp.PeerRoleArn = jsii.String(set.PeerRoleArn)
 		}
 	}
 	l.conn = awsec2.NewCfnVPCPeeringConnection(l.Construct, jsii.String("Resource"), cp)
-	NewRoutes(l.Construct, "Routes", &RoutesProps{
-		RouteTableIDs:       netutil.RouteTableIDs(props.Vpc),
+	rts := netutil.RouteTableIDs(props.Vpc)
+	NewRoutes(l.Construct, jsii.String("Routes"), &RoutesProps{
+		RouteTableIDs:       &rts,
 		DestinationCidr:     props.PeerCidr,
 		PeeringConnectionID: l.ConnectionID(),
 	})
@@ -81,32 +87,32 @@ func sameAccount(scope constructs.Construct, account string) bool {
 	return !check.IsToken(stack) && !check.IsToken(account) && stack == account
 }
 
-var (
-	reAccount = regexp.MustCompile(`^[0-9]{12}$`)
-	reVpcID   = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
-)
+var reVpcID = regexp.MustCompile(`^vpc-[0-9a-f]{8,17}$`)
 
-// check records what in p cannot describe a peering.
-func (p *Props) check(chk *check.Props, scope constructs.Construct) {
+// check returns p's values, recording in chk what cannot describe a peering.
+func (p *Props) check(chk *check.Props, scope constructs.Construct) settings {
 	if p == nil {
 		chk.Add("props", "is nil; pass &peeringlink.Props{Vpc: ..., PeerVpcID: ..., PeerCidr: ...}")
-		return
+		return settings{}
 	}
+	s := settings{PeerVpcID: check.Str(p.PeerVpcID), PeerCidr: check.Str(p.PeerCidr), PeerRegion: check.Str(p.PeerRegion),
+		PeerAccount: check.Str(p.PeerAccount), PeerRoleArn: check.Str(p.PeerRoleArn)}
 	if p.Vpc == nil {
 		chk.Add("props.Vpc", "is nil; give the requester (provider) VPC")
 	}
-	if p.PeerVpcID == "" {
+	if s.PeerVpcID == "" {
 		chk.Add("props.PeerVpcID", "is empty; give the accepter (cluster) VPC's id, vpc-...")
-	} else if !check.IsToken(p.PeerVpcID) && !reVpcID.MatchString(p.PeerVpcID) {
-		chk.Add("props.PeerVpcID", "%q is not a VPC id (vpc-0123456789abcdef0)", p.PeerVpcID)
+	} else if !check.IsToken(s.PeerVpcID) && !reVpcID.MatchString(s.PeerVpcID) {
+		chk.Add("props.PeerVpcID", "%q is not a VPC id (vpc-0123456789abcdef0)", s.PeerVpcID)
 	}
-	chk.CIDR("props.PeerCidr", p.PeerCidr)
-	if p.PeerAccount != "" && !check.IsToken(p.PeerAccount) && !reAccount.MatchString(p.PeerAccount) {
-		chk.Add("props.PeerAccount", "%q is not a 12-digit account id", p.PeerAccount)
+	chk.CIDR("props.PeerCidr", s.PeerCidr)
+	if s.PeerAccount != "" {
+		chk.Account("props.PeerAccount", s.PeerAccount, "the accepter's account")
 	}
-	if scope != nil && p.PeerAccount != "" && !sameAccount(scope, p.PeerAccount) && p.PeerRoleArn == "" {
-		chk.Add("props.PeerRoleArn", "is empty, but peer account %s is not known to be the stack's: give a role there allowed ec2:AcceptVpcPeeringConnection", p.PeerAccount)
+	if scope != nil && s.PeerAccount != "" && !sameAccount(scope, s.PeerAccount) && s.PeerRoleArn == "" {
+		chk.Add("props.PeerRoleArn", "is empty, but peer account %s is not known to be the stack's: give a role there allowed ec2:AcceptVpcPeeringConnection", s.PeerAccount)
 	}
+	return s
 }
 
 // ConnectionID is the peering connection's id (pcx-...).
@@ -115,9 +121,9 @@ func (l *PeeringLink) ConnectionID() *string { return l.conn.Ref() }
 // RoutesProps configures Routes.
 type RoutesProps struct {
 	// RouteTableIDs get one route each. Required.
-	RouteTableIDs []*string
+	RouteTableIDs *[]*string
 	// DestinationCidr is the only destination routed. Required.
-	DestinationCidr string
+	DestinationCidr *string
 	// PeeringConnectionID is the target. Required.
 	PeeringConnectionID *string
 }
@@ -125,31 +131,32 @@ type RoutesProps struct {
 // NewRoutes adds a route to DestinationCidr through the peering connection in
 // each route table: the accepter side of a PeeringLink, in the accepter's stack.
 // It panics on props that cannot describe the routes, naming the field.
-func NewRoutes(scope constructs.Construct, id string, props *RoutesProps) constructs.Construct {
+func NewRoutes(scope constructs.Construct, id *string, props *RoutesProps) constructs.Construct {
 	chk := check.New("peeringlink.NewRoutes", scope, id)
+	var tables []string
 	if props == nil {
 		chk.Add("props", "is nil; pass &peeringlink.RoutesProps{RouteTableIDs: ..., DestinationCidr: ..., PeeringConnectionID: ...}")
 	} else {
-		if len(props.RouteTableIDs) == 0 {
+		if tables = chk.Strings("props.RouteTableIDs", props.RouteTableIDs); len(tables) == 0 {
 			chk.Add("props.RouteTableIDs", "is empty; give the route tables to route through the peering")
 		}
-		chk.CIDR("props.DestinationCidr", props.DestinationCidr)
-		if props.PeeringConnectionID == nil || *props.PeeringConnectionID == "" {
+		chk.CIDR("props.DestinationCidr", check.Str(props.DestinationCidr))
+		if check.Str(props.PeeringConnectionID) == "" {
 			chk.Add("props.PeeringConnectionID", "is empty; give the peering connection's id (PeeringLink.ConnectionID())")
 		}
 	}
 	chk.Panic()
-	c := constructs.NewConstruct(scope, jsii.String(id))
-	for i, rt := range props.RouteTableIDs {
+	c := constructs.NewConstruct(scope, id)
+	for i, rt := range tables {
 		// A literal route table id names its route, so reordering the list
 		// replaces nothing; tokens (tables created here) keep their position.
 		rid := fmt.Sprintf("Route%d", i)
-		if !check.IsToken(*rt) {
-			rid = "Route-" + *rt
+		if !check.IsToken(rt) {
+			rid = "Route-" + rt
 		}
 		awsec2.NewCfnRoute(c, jsii.String(rid), &awsec2.CfnRouteProps{
-			RouteTableId:           rt,
-			DestinationCidrBlock:   jsii.String(props.DestinationCidr),
+			RouteTableId:           jsii.String(rt),
+			DestinationCidrBlock:   props.DestinationCidr,
 			VpcPeeringConnectionId: props.PeeringConnectionID,
 		})
 	}

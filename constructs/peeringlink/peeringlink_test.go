@@ -25,8 +25,8 @@ func vpc(t *testing.T, account string) (awscdk.Stack, awsec2.IVpc, func() constr
 
 func TestInterRegionPeering(t *testing.T) {
 	stack, v, synth := vpc(t, "111111111111")
-	peeringlink.New(stack, "Link", &peeringlink.Props{
-		Vpc: v, PeerVpcID: "vpc-0c1a5e7000000000a", PeerCidr: "10.0.0.0/16", PeerRegion: "eu-west-1", PeerAccount: "111111111111",
+	peeringlink.New(stack, jsii.String("Link"), &peeringlink.Props{
+		Vpc: v, PeerVpcID: jsii.String("vpc-0c1a5e7000000000a"), PeerCidr: jsii.String("10.0.0.0/16"), PeerRegion: jsii.String("eu-west-1"), PeerAccount: jsii.String("111111111111"),
 	})
 	tpl := synth()
 	p := tpl.Props(t, "AWS::EC2::VPCPeeringConnection")
@@ -42,9 +42,9 @@ func TestInterRegionPeering(t *testing.T) {
 
 func TestCrossAccountNeedsAccepterRole(t *testing.T) {
 	stack, v, synth := vpc(t, "111111111111")
-	peeringlink.New(stack, "Link", &peeringlink.Props{
-		Vpc: v, PeerVpcID: "vpc-0c1a5e7000000000a", PeerCidr: "10.0.0.0/16", PeerAccount: "999999999999",
-		PeerRoleArn: "arn:aws:iam::999999999999:role/accept-peering",
+	peeringlink.New(stack, jsii.String("Link"), &peeringlink.Props{
+		Vpc: v, PeerVpcID: jsii.String("vpc-0c1a5e7000000000a"), PeerCidr: jsii.String("10.0.0.0/16"), PeerAccount: jsii.String("999999999999"),
+		PeerRoleArn: jsii.String("arn:aws:iam::999999999999:role/accept-peering"),
 	})
 	p := synth().Props(t, "AWS::EC2::VPCPeeringConnection")
 	assert.Equal(t, "999999999999", p["PeerOwnerId"])
@@ -56,13 +56,13 @@ func TestCrossAccountNeedsAccepterRole(t *testing.T) {
 		require.NotNil(t, r)
 		assert.Contains(t, r, `props.PeerRoleArn is empty, but peer account 999999999999 is not known to be the stack's`)
 	}()
-	peeringlink.New(stack2, "Link", &peeringlink.Props{Vpc: v2, PeerVpcID: "vpc-0c1a5e7000000000b", PeerCidr: "10.0.0.0/16", PeerAccount: "999999999999"})
+	peeringlink.New(stack2, jsii.String("Link"), &peeringlink.Props{Vpc: v2, PeerVpcID: jsii.String("vpc-0c1a5e7000000000b"), PeerCidr: jsii.String("10.0.0.0/16"), PeerAccount: jsii.String("999999999999")})
 }
 
 func TestAccepterRoutesNamedByTable(t *testing.T) {
 	stack := constructstest.Stack("111111111111", "eu-west-1")
-	peeringlink.NewRoutes(stack, "Back", &peeringlink.RoutesProps{
-		RouteTableIDs: *jsii.Strings("rtb-0b", "rtb-0a"), DestinationCidr: "10.100.1.0/24", PeeringConnectionID: jsii.String("pcx-1"),
+	peeringlink.NewRoutes(stack, jsii.String("Back"), &peeringlink.RoutesProps{
+		RouteTableIDs: jsii.Strings("rtb-0b", "rtb-0a"), DestinationCidr: jsii.String("10.100.1.0/24"), PeeringConnectionID: jsii.String("pcx-1"),
 	})
 	routes := constructstest.Synth(t, stack).Resources("AWS::EC2::Route")
 	require.Len(t, routes, 2)

@@ -31,11 +31,15 @@ func ExampleNew_teamVpcAndAlb() {
 	})
 	alb := elbv2.NewApplicationLoadBalancer(stack, jsii.String("MetricsAlb"), &elbv2.ApplicationLoadBalancerProps{Vpc: vpc})
 
-	provider := providerregion.New(stack, "Obslink", &providerregion.Props{
+	provider := providerregion.New(stack, jsii.String("Obslink"), &providerregion.Props{
 		Vpc:             vpc,
-		AllowedAccounts: []string{"222222222222"},
-		Routes: []proxyfleet.Route{{
-			Name: "metrics", Host: "metrics.observability.internal", Port: 80, Alb: alb, UpstreamPort: 80,
+		AllowedAccounts: jsii.Strings("222222222222"),
+		Routes: &[]*proxyfleet.Route{{
+			Name:         jsii.String("metrics"),
+			Host:         jsii.String("metrics.observability.internal"),
+			Port:         jsii.Number(80),
+			Alb:          alb, // its DNS name (a token, filled in by CloudFormation) and its security group
+			UpstreamPort: jsii.Number(80),
 		}},
 	})
 	awscdk.Tags_Of(provider).Add(jsii.String("team"), jsii.String("observability"), nil)
@@ -43,9 +47,9 @@ func ExampleNew_teamVpcAndAlb() {
 	admin.Connections().AllowTo(provider, awsec2.Port_Tcp(jsii.Number(8080)), jsii.String("health checks from the admin hosts"))
 
 	// The agents' side, in the same VPC for the example (usually another account).
-	consumervpc.New(stack, "Agents", &consumervpc.Props{
-		Vpc: vpc, ServiceName: provider.ServiceName(), Domain: "observability.internal",
-		Services: []consumervpc.Service{{Name: "metrics", Port: 80}},
+	consumervpc.New(stack, jsii.String("Agents"), &consumervpc.Props{
+		Vpc: vpc, ServiceName: provider.ServiceName(), Domain: jsii.String("observability.internal"),
+		Services: &[]*consumervpc.Service{{Name: jsii.String("metrics"), Port: jsii.Number(80)}},
 	})
 
 	template := assertions.Template_FromStack(stack, nil)

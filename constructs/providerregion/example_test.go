@@ -17,16 +17,16 @@ func ExampleNew() {
 	stack := awscdk.NewStack(app, jsii.String("Provider"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")},
 	})
-	p := providerregion.New(stack, "Provider", &providerregion.Props{
-		Cidr:              "10.100.1.0/24",
-		AvailabilityZones: []string{"us-east-1a", "us-east-1b", "us-east-1c"},
-		UpstreamCidrs:     []string{"10.0.0.0/16"},
-		AllowedAccounts:   []string{"333333333333", "222222222222"},
-		Routes: []proxyfleet.Route{{
-			Name: "logs", Host: "logs.observability.internal", Port: 80,
-			Upstream: "internal-logs-123.eu-west-1.elb.amazonaws.com", UpstreamPort: 80,
+	p := providerregion.New(stack, jsii.String("Provider"), &providerregion.Props{
+		Cidr:              jsii.String("10.100.1.0/24"),
+		AvailabilityZones: jsii.Strings("us-east-1a", "us-east-1b", "us-east-1c"),
+		UpstreamCidrs:     jsii.Strings("10.0.0.0/16"),
+		AllowedAccounts:   jsii.Strings("333333333333", "222222222222"),
+		Routes: &[]*proxyfleet.Route{{
+			Name: jsii.String("logs"), Host: jsii.String("logs.observability.internal"), Port: jsii.Number(80),
+			Upstream: jsii.String("internal-logs-123.eu-west-1.elb.amazonaws.com"), UpstreamPort: jsii.Number(80),
 		}},
-		Fleet: proxyfleet.Props{MinCapacity: 2, MaxCapacity: 6},
+		Fleet: &proxyfleet.Props{MinCapacity: jsii.Number(2), MaxCapacity: jsii.Number(6)},
 	})
 	fmt.Println(p.AllowedAccounts())
 	fmt.Println(len(*p.Vpc().IsolatedSubnets()), "subnets, one per zone")

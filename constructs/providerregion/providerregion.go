@@ -7,7 +7,6 @@ package providerregion
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -34,10 +33,10 @@ type Props struct {
 	// per zone, from Cidr and AvailabilityZones, with those endpoints.
 	Vpc awsec2.IVpc
 	// Cidr of the VPC to create. Required when Vpc is nil.
-	Cidr string
+	Cidr *string
 	// AvailabilityZones of the VPC to create: list every zone of the region, since a
 	// consumer's endpoint can only use zones the NLB is in. Required when Vpc is nil.
-	AvailabilityZones []string
+	AvailabilityZones *[]*string
 	// VpcEndpoints says how the proxies in Vpc reach the AWS services their
 	// bootstrap and operation need: dnf's repositories in S3 (a gateway
 	// endpoint), Session Manager (SSM, SSM messages, EC2 messages),
@@ -55,19 +54,19 @@ type Props struct {
 	// group admits nothing (PrivateLink traffic is not filtered by it).
 	LoadBalancer awselasticloadbalancingv2.INetworkLoadBalancer
 	// Routes are the services proxied to the cluster. Required: at least one.
-	Routes []proxyfleet.Route
+	Routes *[]*proxyfleet.Route
 	// UpstreamCidrs are the networks of the cluster's ALBs. Required: at
 	// least one, unless every route has an Alb.
-	UpstreamCidrs []string
+	UpstreamCidrs *[]*string
 	// AllowedAccounts are the 12-digit account ids that may create endpoints to
 	// the service. Default: none (nobody can connect).
-	AllowedAccounts []string
+	AllowedAccounts *[]*string
 	// SupportedRegions are other regions from which consumers may connect
 	// (native cross-region PrivateLink). Default: only this region.
-	SupportedRegions []string
+	SupportedRegions *[]*string
 	// Fleet sizes the proxies; Vpc, Routes and UpstreamCidrs are filled in by
 	// ProviderRegion. Default: proxyfleet defaults.
-	Fleet proxyfleet.Props
+	Fleet *proxyfleet.Props
 	// Admission makes the service require acceptance, and a function
 	// accepts the connections of AllowedAccounts and, with OUs, of accounts
 	// under them (the service then allows "*": permissions cannot name an
@@ -149,12 +148,12 @@ func endpoints(proxyProtocol bool) []endpoint {
 
 // New creates a ProviderRegion. It panics on props that cannot describe
 // one, with every mistake, the construct's path and the field.
-func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
+func New(scope constructs.Construct, id *string, props *Props) *ProviderRegion {
 	chk := check.New("providerregion.New", scope, id)
-	props.check(chk)
+	set := props.settings(chk)
 	chk.Panic()
 	r := &ProviderRegion{}
-	constructs.NewConstruct_Override(r, scope, jsii.String(id))
+	constructs.NewConstruct_Override(r, scope, id)
 	r.vpc = props.Vpc
 	var s3 awsec2.IGatewayVpcEndpoint
 	// The endpoints the bootstrap needs before it can finish: CloudWatch Logs
@@ -163,22 +162,22 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	var created []awsec2.InterfaceVpcEndpoint
 	switch {
 	case r.vpc == nil:
-		vpc := netutil.IsolatedVpc(r.Construct, "Vpc", props.Cidr, props.AvailabilityZones, "proxy")
+		vpc := netutil.IsolatedVpc(r.Construct, "Vpc", set.cidr, set.zones, "proxy")
 		r.vpc = vpc
 		// The proxies have no internet route: packages come through S3,
 		// management through Session Manager, logs through CloudWatch Logs.
 		s3 = vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{
 			Service: awsec2.GatewayVpcEndpointAwsService_S3(),
 		})
-		for _, ep := range endpoints(props.Fleet.ProxyProtocol) {
+		for _, ep := range endpoints(set.proxyProtocol) {
 			// Open only to the VPC's own CIDR, written as the literal the
 			// topology gives (CDK's default rule references the CIDR token,
 			// which cdk-nag cannot check and warns about on every synth).
 			e := vpc.AddInterfaceEndpoint(jsii.String(ep.id), &awsec2.InterfaceVpcEndpointOptions{
 				Service: ep.svc, PrivateDnsEnabled: jsii.Bool(true), Open: jsii.Bool(false),
 			})
-			e.Connections().AllowFrom(awsec2.Peer_Ipv4(jsii.String(props.Cidr)), awsec2.Port_Tcp(jsii.Number(443)),
-				jsii.String("from the provider VPC "+props.Cidr+" on 443"))
+			e.Connections().AllowFrom(awsec2.Peer_Ipv4(jsii.String(set.cidr)), awsec2.Port_Tcp(jsii.Number(443)),
+				jsii.String("from the provider VPC "+set.cidr+" on 443"))
 			if ep.boot {
 				bootEndpoints = append(bootEndpoints, e)
 			}
@@ -188,7 +187,7 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		s3 = awsec2.NewGatewayVpcEndpoint(scope, jsii.String("S3"), &awsec2.GatewayVpcEndpointProps{
 			Vpc: r.vpc, Service: awsec2.GatewayVpcEndpointAwsService_S3(),
 		})
-		for _, ep := range endpoints(props.Fleet.ProxyProtocol) {
+		for _, ep := range endpoints(set.proxyProtocol) {
 			e := awsec2.NewInterfaceVpcEndpoint(scope, jsii.String(ep.id), &awsec2.InterfaceVpcEndpointProps{
 				Vpc: r.vpc, Service: ep.svc, PrivateDnsEnabled: jsii.Bool(true), Open: jsii.Bool(false),
 			})
@@ -198,12 +197,15 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 			}
 		}
 	case props.VpcEndpoints == EndpointsCheck:
-		r.Node().AddValidation(&endpointCheck{region: r, proxyProtocol: props.Fleet.ProxyProtocol})
+		r.Node().AddValidation(&endpointCheck{region: r, proxyProtocol: set.proxyProtocol})
 	}
 
-	fp := props.Fleet
+	var fp proxyfleet.Props
+	if props.Fleet != nil {
+		fp = *props.Fleet
+	}
 	fp.Vpc, fp.Routes, fp.UpstreamCidrs = r.vpc, props.Routes, props.UpstreamCidrs
-	r.fleet = proxyfleet.New(r.Construct, "Fleet", &fp)
+	r.fleet = proxyfleet.New(r.Construct, jsii.String("Fleet"), &fp)
 	for _, e := range created {
 		// A VPC of yours: the endpoints admit the proxies only.
 		e.Connections().AllowDefaultPortFrom(r.fleet, jsii.String("from the obslink proxies"))
@@ -230,7 +232,7 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 	if r.nlb == nil {
 		r.nlb = r.newLoadBalancer()
 	}
-	r.ports = listenerPorts(props.Routes)
+	r.ports = listenerPorts(*props.Routes)
 	for _, port := range r.ports {
 		l := r.nlb.AddListener(jsii.String(fmt.Sprintf("Port%d", port)), &awselasticloadbalancingv2.BaseNetworkListenerProps{
 			Port:     jsii.Number(float64(port)),
@@ -239,7 +241,7 @@ func New(scope constructs.Construct, id string, props *Props) *ProviderRegion {
 		r.targetGroups = append(r.targetGroups, r.fleet.AttachTo(l, r.nlb, port))
 	}
 
-	r.pub = endpointservice.Publish(r.Construct, r.nlb, endpointservice.Props{
+	r.pub = endpointservice.Publish(r.Construct, r.nlb, &endpointservice.Props{
 		AllowedAccounts: props.AllowedAccounts, SupportedRegions: props.SupportedRegions, Admission: props.Admission,
 	})
 	return r
@@ -272,25 +274,39 @@ func (r *ProviderRegion) newLoadBalancer() awselasticloadbalancingv2.NetworkLoad
 	return nlb
 }
 
-// check records what in p cannot describe a ProviderRegion.
-func (p *Props) check(chk *check.Props) {
+// settings are the values of Props a ProviderRegion reads itself (the
+// fleet reads the rest).
+type settings struct {
+	cidr          string
+	zones         []string
+	proxyProtocol bool
+}
+
+// settings are p's values, recording in chk what cannot describe a
+// ProviderRegion.
+func (p *Props) settings(chk *check.Props) settings {
+	var s settings
 	if p == nil {
 		chk.Add("props", "is nil; pass &providerregion.Props{Vpc: ..., Routes: ..., UpstreamCidrs: ...}")
-		return
+		return s
 	}
-	if len(p.Routes) == 0 {
+	s.cidr, s.zones = check.Str(p.Cidr), chk.Strings("props.AvailabilityZones", p.AvailabilityZones)
+	if p.Fleet != nil {
+		s.proxyProtocol = check.Bool(p.Fleet.ProxyProtocol)
+	}
+	if p.Routes == nil || len(*p.Routes) == 0 {
 		chk.Add("props.Routes", "is empty; give at least one service")
 	}
 	if p.Vpc == nil {
-		if p.Cidr == "" || len(p.AvailabilityZones) == 0 {
+		if s.cidr == "" || len(s.zones) == 0 {
 			chk.Add("props.Vpc", "is nil; give your VPC, or Cidr and AvailabilityZones for a new one")
-		} else if chk.Literal("props.Cidr", p.Cidr, "it sizes the new VPC's subnets; give a literal CIDR, or your VPC as Vpc") {
-			if _, err := netutil.SubnetMask(p.Cidr, len(p.AvailabilityZones)); err != nil {
+		} else if chk.Literal("props.Cidr", s.cidr, "it sizes the new VPC's subnets; give a literal CIDR, or your VPC as Vpc") {
+			if _, err := netutil.SubnetMask(s.cidr, len(s.zones)); err != nil {
 				chk.Add("props.Cidr", "%v", err)
 			}
 		}
-		for i, z := range p.AvailabilityZones {
-			if z == "" {
+		for i, z := range s.zones {
+			if z == "" && (*p.AvailabilityZones)[i] != nil {
 				chk.Add(fmt.Sprintf("props.AvailabilityZones[%d]", i), "is empty; give a zone name (eu-west-1a) or id (euw1-az1)")
 			}
 		}
@@ -300,14 +316,11 @@ func (p *Props) check(chk *check.Props) {
 	default:
 		chk.Add("props.VpcEndpoints", "%q: use EndpointsCreate, EndpointsCheck or EndpointsExternal", string(p.VpcEndpoints))
 	}
-	for i, a := range p.AllowedAccounts {
-		if !check.IsToken(a) && !reAccount.MatchString(a) {
-			chk.Add(fmt.Sprintf("props.AllowedAccounts[%d]", i), "%q is not a 12-digit account id", a)
-		}
+	for i, a := range chk.Strings("props.AllowedAccounts", p.AllowedAccounts) {
+		chk.Account(fmt.Sprintf("props.AllowedAccounts[%d]", i), a, "the consumer's account")
 	}
+	return s
 }
-
-var reAccount = regexp.MustCompile(`^[0-9]{12}$`)
 
 // endpointCheck is EndpointsCheck: at synth, the endpoints the proxies
 // need must be on the VPC somewhere in the app.
@@ -395,10 +408,11 @@ func (r *ProviderRegion) SupportedRegions() []string { return r.pub.SupportedReg
 // ServiceName is com.amazonaws.vpce.<region>.<service id>.
 func (r *ProviderRegion) ServiceName() *string { return r.pub.ServiceName() }
 
-func listenerPorts(routes []proxyfleet.Route) []int {
+// listenerPorts are the routes' ports (the fleet checked them).
+func listenerPorts(routes []*proxyfleet.Route) []int {
 	all := make([]int, len(routes))
 	for i, rt := range routes {
-		all[i] = rt.Port
+		all[i] = int(*rt.Port)
 	}
 	return netutil.Ports(all)
 }

@@ -22,29 +22,29 @@ import (
 
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
-var routes = []proxyfleet.Route{
-	{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80},
-	{Name: "logs", Host: "logs.observability.internal", Port: 80, Upstream: "l.elb.amazonaws.com", UpstreamPort: 80},
-	{Name: "traces", Host: "traces.observability.internal", Port: 4317, Upstream: "t.elb.amazonaws.com", UpstreamPort: 4317, GRPC: true},
+var routes = &[]*proxyfleet.Route{
+	{Name: jsii.String("metrics"), Host: jsii.String("metrics.observability.internal"), Port: jsii.Number(80), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)},
+	{Name: jsii.String("logs"), Host: jsii.String("logs.observability.internal"), Port: jsii.Number(80), Upstream: jsii.String("l.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)},
+	{Name: jsii.String("traces"), Host: jsii.String("traces.observability.internal"), Port: jsii.Number(4317), Upstream: jsii.String("t.elb.amazonaws.com"), UpstreamPort: jsii.Number(4317), GRPC: jsii.Bool(true)},
 }
 
 func newRegion(t *testing.T, props providerregion.Props) (*providerregion.ProviderRegion, constructstest.Template) {
 	t.Helper()
 	stack := constructstest.Stack("111111111111", "eu-west-1")
-	if props.Cidr == "" {
-		props.Cidr = "10.100.0.0/24"
-		props.AvailabilityZones = []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}
+	if props.Cidr == nil {
+		props.Cidr = jsii.String("10.100.0.0/24")
+		props.AvailabilityZones = jsii.Strings("eu-west-1a", "eu-west-1b", "eu-west-1c")
 	}
 	if props.Routes == nil {
 		props.Routes = routes
 	}
-	props.UpstreamCidrs = []string{"10.0.0.0/16"}
-	r := providerregion.New(stack, "Provider", &props)
+	props.UpstreamCidrs = jsii.Strings("10.0.0.0/16")
+	r := providerregion.New(stack, jsii.String("Provider"), &props)
 	return r, constructstest.Synth(t, stack)
 }
 
 func TestEndpointServicePrincipalsAreExactlyTheAccounts(t *testing.T) {
-	_, tpl := newRegion(t, providerregion.Props{AllowedAccounts: []string{"333333333333", "222222222222"}})
+	_, tpl := newRegion(t, providerregion.Props{AllowedAccounts: jsii.Strings("333333333333", "222222222222")})
 	perms := tpl.Props(t, "AWS::EC2::VPCEndpointServicePermissions")
 	b, _ := json.Marshal(perms["AllowedPrincipals"])
 	assert.JSONEq(t, `[
@@ -58,7 +58,7 @@ func TestEndpointServicePrincipalsAreExactlyTheAccounts(t *testing.T) {
 }
 
 func TestSupportedRegionsForNativeCrossRegion(t *testing.T) {
-	r, tpl := newRegion(t, providerregion.Props{AllowedAccounts: []string{"222222222222"}, SupportedRegions: []string{"us-east-1", "ap-southeast-1"}})
+	r, tpl := newRegion(t, providerregion.Props{AllowedAccounts: jsii.Strings("222222222222"), SupportedRegions: jsii.Strings("us-east-1", "ap-southeast-1")})
 	svc := tpl.Props(t, "AWS::EC2::VPCEndpointService")
 	assert.Equal(t, []any{"ap-southeast-1", "us-east-1"}, svc["SupportedRegions"])
 	assert.Equal(t, []string{"ap-southeast-1", "us-east-1"}, r.SupportedRegions())
@@ -105,7 +105,7 @@ func TestProviderVpcHasNoInternetPath(t *testing.T) {
 		tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{"VpcEndpointType": "Gateway", "ServiceName": assertions.Match_AnyValue()})
 	})
 	// With proxy protocol the proxies list endpoint connections: an EC2 endpoint too.
-	_, pp := newRegion(t, providerregion.Props{Fleet: proxyfleet.Props{ProxyProtocol: true}})
+	_, pp := newRegion(t, providerregion.Props{Fleet: &proxyfleet.Props{ProxyProtocol: jsii.Bool(true)}})
 	constructstest.Check(t, "an EC2 endpoint with proxy protocol", func() {
 		pp.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(7))
 	})
@@ -118,7 +118,7 @@ func TestProviderVpcHasNoInternetPath(t *testing.T) {
 // TestTargetGroupsUseProxyProtocol: every target group of the NLB sends
 // proxy protocol v2, which nginx (listening with proxy_protocol) expects.
 func TestTargetGroupsUseProxyProtocol(t *testing.T) {
-	r, tpl := newRegion(t, providerregion.Props{Fleet: proxyfleet.Props{ProxyProtocol: true}})
+	r, tpl := newRegion(t, providerregion.Props{Fleet: &proxyfleet.Props{ProxyProtocol: jsii.Bool(true)}})
 	tgs := tpl.Resources("AWS::ElasticLoadBalancingV2::TargetGroup")
 	require.Len(t, tgs, len(r.ListenerPorts()))
 	for id, tg := range tgs {
@@ -132,7 +132,7 @@ func TestTargetGroupsUseProxyProtocol(t *testing.T) {
 func TestImportedVpc(t *testing.T) {
 	stack := constructstest.Stack("111111111111", "eu-west-1")
 	vpc := importVpc(stack)
-	providerregion.New(stack, "Provider", &providerregion.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: []string{"10.0.0.0/16"},
+	providerregion.New(stack, jsii.String("Provider"), &providerregion.Props{Vpc: vpc, Routes: routes, UpstreamCidrs: jsii.Strings("10.0.0.0/16"),
 		VpcEndpoints: providerregion.EndpointsExternal})
 	tpl := constructstest.Synth(t, stack)
 	assert.Empty(t, tpl.Resources("AWS::EC2::VPC"), "an imported VPC is not created")
@@ -152,10 +152,10 @@ func TestMisuse(t *testing.T) {
 		assert.Equal(t, `providerregion.New("Test/Provider"): props.Routes is empty; give at least one service; `+
 			`props.Cidr "10.0.0.0/27" is too small for 3 zones: a subnet per zone would be /29, smaller than /28; use a larger CIDR or fewer zones; `+
 			`props.VpcEndpoints "maybe": use EndpointsCreate, EndpointsCheck or EndpointsExternal; `+
-			`props.AllowedAccounts[0] "12345" is not a 12-digit account id`, r, "every mistake at once, with the path and the field")
+			`props.AllowedAccounts[0] "12345" is not a 12-digit account id; give the consumer's account`, r, "every mistake at once, with the path and the field")
 	}()
-	providerregion.New(stack, "Provider", &providerregion.Props{Cidr: "10.0.0.0/27", AvailabilityZones: []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"},
-		VpcEndpoints: "maybe", AllowedAccounts: []string{"12345"}})
+	providerregion.New(stack, jsii.String("Provider"), &providerregion.Props{Cidr: jsii.String("10.0.0.0/27"), AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b", "eu-west-1c"),
+		VpcEndpoints: "maybe", AllowedAccounts: jsii.Strings("12345")})
 }
 
 // The proxies install nginx from the Amazon Linux repositories in S3: their
@@ -204,7 +204,7 @@ func importVpc(stack awscdk.Stack) awsec2.IVpc {
 // allowed accounts as its properties (so every change of them runs it), after
 // the service's permissions are updated, allowed to reject on this service only.
 func TestRevokesConnectionsOfRemovedAccounts(t *testing.T) {
-	_, tpl := newRegion(t, providerregion.Props{AllowedAccounts: []string{"333333333333", "222222222222"}})
+	_, tpl := newRegion(t, providerregion.Props{AllowedAccounts: jsii.Strings("333333333333", "222222222222")})
 	revoke := tpl.Resources("Custom::ObslinkRevokeEndpointConnections")
 	require.Len(t, revoke, 1)
 	for _, r := range revoke {
@@ -253,7 +253,7 @@ func TestPermissionsStayWithoutConsumers(t *testing.T) {
 		id = k
 		assert.Equal(t, []any{}, p["Properties"].(map[string]any)["AllowedPrincipals"])
 	}
-	_, with := newRegion(t, providerregion.Props{AllowedAccounts: []string{"222222222222"}})
+	_, with := newRegion(t, providerregion.Props{AllowedAccounts: jsii.Strings("222222222222")})
 	assert.Contains(t, with.Resources("AWS::EC2::VPCEndpointServicePermissions"), id, "the same logical id with and without consumers")
 	for _, r := range tpl.Resources("Custom::ObslinkRevokeEndpointConnections") {
 		assert.Contains(t, js(r["DependsOn"]), id)
@@ -274,10 +274,10 @@ func TestAdmitHandlerAgainstMoto(t *testing.T) {
 // (inline, its named role) runs on deploy with the settings it also has in
 // its environment; the revocation resource leaves admission to it.
 func TestAdmissionByOU(t *testing.T) {
-	_, tpl := newRegion(t, providerregion.Props{AllowedAccounts: []string{"222222222222"}, Admission: &providerregion.Admission{
-		OrganizationalUnitIDs:     []string{"ou-ab12-cdefgh34"},
-		OrganizationReaderRoleArn: "arn:aws:iam::444444444444:role/obs-org-reader",
-		RoleName:                  "obs-admit-eu-west-1",
+	_, tpl := newRegion(t, providerregion.Props{AllowedAccounts: jsii.Strings("222222222222"), Admission: &providerregion.Admission{
+		OrganizationalUnitIDs:     jsii.Strings("ou-ab12-cdefgh34"),
+		OrganizationReaderRoleArn: jsii.String("arn:aws:iam::444444444444:role/obs-org-reader"),
+		RoleName:                  jsii.String("obs-admit-eu-west-1"),
 	}})
 	for _, svc := range tpl.Resources("AWS::EC2::VPCEndpointService") {
 		assert.Equal(t, true, svc["Properties"].(map[string]any)["AcceptanceRequired"])
@@ -329,7 +329,7 @@ func TestAdmissionByOU(t *testing.T) {
 
 	// Named accounts only (StackSets without groups): acceptance still
 	// required, the accounts as principals, no Organizations role.
-	_, named := newRegion(t, providerregion.Props{AllowedAccounts: []string{"222222222222"}, Admission: &providerregion.Admission{RoleName: "obs-admit-eu-west-1"}})
+	_, named := newRegion(t, providerregion.Props{AllowedAccounts: jsii.Strings("222222222222"), Admission: &providerregion.Admission{RoleName: jsii.String("obs-admit-eu-west-1")}})
 	for _, svc := range named.Resources("AWS::EC2::VPCEndpointService") {
 		assert.Equal(t, true, svc["Properties"].(map[string]any)["AcceptanceRequired"])
 	}

@@ -91,12 +91,12 @@ func files(t *testing.T, ud string) map[string]string {
 
 func TestTeamAlbAsUpstreamIsResolvedAtDeploy(t *testing.T) {
 	stack, vpc, alb := teamStack()
-	providerregion.New(stack, "Obslink", &providerregion.Props{
+	providerregion.New(stack, jsii.String("Obslink"), &providerregion.Props{
 		Vpc:           vpc,
-		UpstreamCidrs: []string{"10.40.0.0/16"}, // for the logs route, which has no Alb
-		Routes: []proxyfleet.Route{
-			{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Alb: alb, UpstreamPort: 80},
-			{Name: "logs", Host: "logs.observability.internal", Port: 80, Upstream: *alb.LoadBalancerDnsName(), UpstreamPort: 8080},
+		UpstreamCidrs: jsii.Strings("10.40.0.0/16"), // for the logs route, which has no Alb
+		Routes: &[]*proxyfleet.Route{
+			{Name: jsii.String("metrics"), Host: jsii.String("metrics.observability.internal"), Port: jsii.Number(80), Alb: alb, UpstreamPort: jsii.Number(80)},
+			{Name: jsii.String("logs"), Host: jsii.String("logs.observability.internal"), Port: jsii.Number(80), Upstream: jsii.String(*alb.LoadBalancerDnsName()), UpstreamPort: jsii.Number(8080)},
 		},
 	})
 	tpl := assertions.Template_FromStack(stack, nil)
@@ -128,9 +128,9 @@ func TestTeamAlbAsUpstreamIsResolvedAtDeploy(t *testing.T) {
 // the proxies only) and the S3 egress rule, and the proxies launch after them.
 func TestTeamVpcGetsTheEndpointsTheBootstrapNeeds(t *testing.T) {
 	stack, vpc, alb := teamStack()
-	providerregion.New(stack, "Obslink", &providerregion.Props{
+	providerregion.New(stack, jsii.String("Obslink"), &providerregion.Props{
 		Vpc:    vpc,
-		Routes: []proxyfleet.Route{{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Alb: alb, UpstreamPort: 80}},
+		Routes: &[]*proxyfleet.Route{{Name: jsii.String("metrics"), Host: jsii.String("metrics.observability.internal"), Port: jsii.Number(80), Alb: alb, UpstreamPort: jsii.Number(80)}},
 	})
 	tpl := assertions.Template_FromStack(stack, nil)
 	tpl.HasResourceProperties(jsii.String("AWS::EC2::VPCEndpoint"), map[string]any{
@@ -170,11 +170,11 @@ func TestEndpointsCheckNamesWhatIsMissing(t *testing.T) {
 	stack, vpc, alb := teamStack()
 	props := &providerregion.Props{
 		Vpc: vpc, VpcEndpoints: providerregion.EndpointsCheck,
-		Routes: []proxyfleet.Route{{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Alb: alb, UpstreamPort: 80}},
+		Routes: &[]*proxyfleet.Route{{Name: jsii.String("metrics"), Host: jsii.String("metrics.observability.internal"), Port: jsii.Number(80), Alb: alb, UpstreamPort: jsii.Number(80)}},
 	}
 	vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{Service: awsec2.GatewayVpcEndpointAwsService_S3()})
 	vpc.AddInterfaceEndpoint(jsii.String("Ssm"), &awsec2.InterfaceVpcEndpointOptions{Service: awsec2.InterfaceVpcEndpointAwsService_SSM()})
-	providerregion.New(stack, "Obslink", props)
+	providerregion.New(stack, jsii.String("Obslink"), props)
 	func() {
 		defer func() {
 			msg := ""
@@ -189,7 +189,7 @@ func TestEndpointsCheckNamesWhatIsMissing(t *testing.T) {
 
 	stack, vpc, alb = teamStack()
 	props.Vpc = vpc
-	props.Routes[0].Alb = alb
+	(*props.Routes)[0].Alb = alb
 	vpc.AddGatewayEndpoint(jsii.String("S3"), &awsec2.GatewayVpcEndpointOptions{Service: awsec2.GatewayVpcEndpointAwsService_S3()})
 	for id, svc := range map[string]awsec2.InterfaceVpcEndpointAwsService{
 		"Ssm": awsec2.InterfaceVpcEndpointAwsService_SSM(), "SsmMessages": awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES(),
@@ -198,7 +198,7 @@ func TestEndpointsCheckNamesWhatIsMissing(t *testing.T) {
 	} {
 		vpc.AddInterfaceEndpoint(jsii.String(id), &awsec2.InterfaceVpcEndpointOptions{Service: svc})
 	}
-	providerregion.New(stack, "Obslink", props)
+	providerregion.New(stack, jsii.String("Obslink"), props)
 	tpl := assertions.Template_FromStack(stack, nil)
 	tpl.ResourceCountIs(jsii.String("AWS::EC2::VPCEndpoint"), jsii.Number(6))
 }
@@ -208,9 +208,9 @@ func TestEndpointsCheckNamesWhatIsMissing(t *testing.T) {
 func TestTeamLoadBalancer(t *testing.T) {
 	stack, vpc, alb := teamStack()
 	nlb := elbv2.NewNetworkLoadBalancer(stack, jsii.String("Nlb"), &elbv2.NetworkLoadBalancerProps{Vpc: vpc})
-	r := providerregion.New(stack, "Obslink", &providerregion.Props{
+	r := providerregion.New(stack, jsii.String("Obslink"), &providerregion.Props{
 		Vpc: vpc, LoadBalancer: nlb,
-		Routes: []proxyfleet.Route{{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Alb: alb, UpstreamPort: 80}},
+		Routes: &[]*proxyfleet.Route{{Name: jsii.String("metrics"), Host: jsii.String("metrics.observability.internal"), Port: jsii.Number(80), Alb: alb, UpstreamPort: jsii.Number(80)}},
 	})
 	assert.Equal(t, *nlb.LoadBalancerArn(), *r.LoadBalancer().LoadBalancerArn())
 	tpl := assertions.Template_FromStack(stack, nil)

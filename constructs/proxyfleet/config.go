@@ -10,14 +10,12 @@ import (
 	"strings"
 	"text/template"
 
-	"github.com/aws/aws-cdk-go/awscdk/v2/awselasticloadbalancingv2"
-
 	"github.com/obslink/obslink/assets"
 )
 
-// Route is one service the proxy serves: requests for Host on Port go to
-// Upstream:UpstreamPort.
-type Route struct {
+// ConfigRoute is one service the proxy serves, as Config renders it:
+// requests for Host on Port go to Upstream:UpstreamPort (a Route's values).
+type ConfigRoute struct {
 	// Name of the service, a DNS label (metrics, logs, traces).
 	Name string
 	// Host agents send, e.g. metrics.observability.internal.
@@ -25,18 +23,10 @@ type Route struct {
 	// Port the proxy listens on.
 	Port int
 	// Upstream is the DNS name of the service's ALB: a literal, or a token
-	// CloudFormation resolves at deploy (*alb.LoadBalancerDnsName()).
-	// Default: Alb's DNS name; one of the two is required.
+	// CloudFormation resolves at deploy (see Config.UpstreamsAtDeploy).
 	Upstream string
 	// UpstreamPort is the ALB listener's port.
 	UpstreamPort int
-	// Alb is the service's Application Load Balancer, in the fleet's region:
-	// it gives Upstream, and the fleet's access to it on UpstreamPort is
-	// opened through its security group (Connections), so the route needs
-	// no UpstreamCidrs. An ALB in another region cannot be referenced by
-	// security group: give Upstream and the fleet's UpstreamCidrs instead.
-	// Default: none. NginxProxyFleet reads it; Config ignores it.
-	Alb awselasticloadbalancingv2.IApplicationLoadBalancer
 	// GRPC proxies the service as gRPC (cleartext HTTP/2 from agents).
 	GRPC bool
 	// UpstreamTLS speaks TLS to the ALB (an ALB's gRPC listener must be HTTPS).
@@ -44,11 +34,11 @@ type Route struct {
 }
 
 // UpstreamName is the name of the route's nginx upstream block.
-func (r Route) UpstreamName() string { return strings.ReplaceAll(r.Name, "-", "_") + "_upstream" }
+func (r ConfigRoute) UpstreamName() string { return strings.ReplaceAll(r.Name, "-", "_") + "_upstream" }
 
 // Config is everything the nginx configuration depends on.
 type Config struct {
-	Routes []Route
+	Routes []ConfigRoute
 	// HealthPort answers GET /healthz locally. Default: 8080.
 	HealthPort int
 	// Listen prefixes every listen port, e.g. "127.0.0.5:" in tests. Default: all addresses.
@@ -136,11 +126,11 @@ type portGroup struct {
 type renderData struct {
 	Config
 	User     string
-	Services []Route
+	Services []ConfigRoute
 	Ports    []portGroup
 	// With TLSPassthrough: the routes and ports of the stream block (the
 	// http block's Services and Ports are then empty), and the module to load.
-	StreamServices   []Route
+	StreamServices   []ConfigRoute
 	StreamPorts      []int
 	StreamModulePath string
 	RefusedUpstream  string
@@ -261,7 +251,7 @@ func (c Config) Render() (string, error) {
 // longer ones need the next power of two above the key plus that overhead,
 // or nginx refuses the config ("could not build map_hash"). 0: the default
 // does.
-func hashBucketSize(routes []Route, passthrough bool) int {
+func hashBucketSize(routes []ConfigRoute, passthrough bool) int {
 	longest := 0
 	for _, r := range routes {
 		n := len(r.Host)

@@ -23,12 +23,12 @@ func ExampleNew() {
 		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
 		PrivateSubnetIds:  jsii.Strings("subnet-0aaaaaaaaaaaaaaa1", "subnet-0aaaaaaaaaaaaaaa2"),
 	})
-	fleet := proxyfleet.New(stack, "Fleet", &proxyfleet.Props{
+	fleet := proxyfleet.New(stack, jsii.String("Fleet"), &proxyfleet.Props{
 		Vpc:           vpc,
-		UpstreamCidrs: []string{"10.0.0.0/16"}, // the cluster's VPC
-		Routes: []proxyfleet.Route{{
-			Name: "metrics", Host: "metrics.observability.internal", Port: 80,
-			Upstream: "internal-metrics-123.eu-west-1.elb.amazonaws.com", UpstreamPort: 80,
+		UpstreamCidrs: jsii.Strings("10.0.0.0/16"), // the cluster's VPC
+		Routes: &[]*proxyfleet.Route{{
+			Name: jsii.String("metrics"), Host: jsii.String("metrics.observability.internal"), Port: jsii.Number(80),
+			Upstream: jsii.String("internal-metrics-123.eu-west-1.elb.amazonaws.com"), UpstreamPort: jsii.Number(80),
 		}},
 	})
 	nlb := awselasticloadbalancingv2.NewNetworkLoadBalancer(stack, jsii.String("Nlb"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{Vpc: vpc})
@@ -49,7 +49,7 @@ func ExampleNew() {
 
 // Render the nginx configuration on its own, e.g. to inspect or test it.
 func ExampleConfig_Render() {
-	conf, err := proxyfleet.Config{Routes: []proxyfleet.Route{{
+	conf, err := proxyfleet.Config{Routes: []proxyfleet.ConfigRoute{{
 		Name: "traces", Host: "traces.observability.internal", Port: 4317,
 		Upstream: "internal-traces-123.eu-west-1.elb.amazonaws.com", UpstreamPort: 443, GRPC: true, UpstreamTLS: true,
 	}}}.Render()

@@ -37,48 +37,48 @@ type Props struct {
 	// VpcSubnets where the proxies run. Default: the VPC's private (isolated or with egress) subnets.
 	VpcSubnets *awsec2.SubnetSelection
 	// Routes are the services the proxies serve. Required: at least one.
-	Routes []Route
+	Routes *[]*Route
 	// UpstreamCidrs are the networks of the ALBs; the proxies may connect
 	// there on the upstream ports only. Required: at least one, unless
 	// every route has an Alb (reached through its security group).
-	UpstreamCidrs []string
+	UpstreamCidrs *[]*string
 	// InstanceType of the proxies; a Graviton type (t4g, m7g, c8g, ...) gets the
 	// arm64 Amazon Linux 2023 image, any other the x86_64 one. Default: t4g.small.
-	InstanceType string
+	InstanceType *string
 	// MinCapacity of the group. Default: 2.
-	MinCapacity int
+	MinCapacity *float64
 	// MaxCapacity of the group. Default: 4.
-	MaxCapacity int
+	MaxCapacity *float64
 	// TargetCPUPercent is the average CPU the group scales to keep. Default: 50.
-	TargetCPUPercent int
+	TargetCPUPercent *float64
 	// HealthPort answers GET /healthz for the NLB. Default: 8080.
-	HealthPort int
+	HealthPort *float64
 	// Resolver is the DNS server used to follow ALB address changes. Default: 169.254.169.253.
-	Resolver string
+	Resolver *string
 	// ResolveInterval is the seconds between lookups of the ALB names. Default: 10.
-	ResolveInterval int
+	ResolveInterval *float64
 	// RootVolumeGiB is the size of the encrypted gp3 root volume. Default: 16.
-	RootVolumeGiB int
+	RootVolumeGiB *float64
 	// ImageID pins the proxies' image (ami-...) in the stack's region; it
-	// changes only when this value does. Default: "" (see ImageLatest).
-	ImageID string
+	// changes only when this value does. Default: none (see ImageLatest).
+	ImageID *string
 	// ImageLatest makes CloudFormation resolve the newest Amazon Linux 2023
 	// image from AWS's public SSM parameter on every deploy: after AWS
 	// publishes an image, any update of the stack replaces the fleet.
 	// Default: false: the newest image is captured once, at the first deploy,
 	// and kept until ImageGeneration changes.
-	ImageLatest bool
+	ImageLatest *bool
 	// LogGroupPrefix names the CloudWatch Logs groups of nginx's logs,
 	// <prefix>/access and <prefix>/error; a literal, since the instances'
 	// user data carries it. Default: /obslink/<stack name>/proxies.
-	LogGroupPrefix string
+	LogGroupPrefix *string
 	// LogRetentionDays keeps the proxies' logs this many days (a value
 	// CloudWatch Logs accepts: 1, 3, 5, 7, 14, 30, 60, 90, ...). Default: 30.
-	LogRetentionDays int
+	LogRetentionDays *float64
 	// ImageGeneration names the captured image: changing it (1, 2, ...)
 	// captures the then-newest Amazon Linux 2023 image at the next deploy and
 	// rolls the fleet onto it. Ignored with ImageID or ImageLatest. Default: 1.
-	ImageGeneration int
+	ImageGeneration *float64
 	// Consumers are the accounts and regions whose VPC endpoints connect,
 	// with the names nginx logs and passes to the ALBs in
 	// X-Obslink-Consumer. The table lives in SSM parameters under
@@ -87,28 +87,88 @@ type Props struct {
 	// service's connections (EC2 API, so the VPC needs an EC2 interface
 	// endpoint). Default: none (every connected endpoint is
 	// "account-<id>"; "unknown" until the first map).
-	Consumers []Consumer
+	Consumers *[]*Consumer
 	// ProxyProtocol turns proxy protocol v2 on, on the target groups and in
 	// nginx: consumer attribution. Switching it on for a running fleet
 	// interrupts traffic until the instance refresh has replaced every
 	// proxy (the target groups change first). Default: false.
-	ProxyProtocol bool
+	ProxyProtocol *bool
 	// DisableConsumerHeader stops passing X-Obslink-Consumer to the ALBs
 	// (nginx still logs the consumer). Default: false (passed).
-	DisableConsumerHeader bool
+	DisableConsumerHeader *bool
 	// TLSPassthrough forwards the agents' TLS to each route's ALB HTTPS
 	// listener unopened, routed by SNI (see Config.TLSPassthrough): every
 	// route needs UpstreamTLS, the bootstrap installs the stream module, and
 	// no X-Obslink-Consumer is passed (the proxies still log the consumer).
 	// Default: false.
-	TLSPassthrough bool
+	TLSPassthrough *bool
+}
+
+// Route is one service the proxies serve: requests for Host on Port go to
+// Upstream:UpstreamPort.
+type Route struct {
+	// Name of the service, a DNS label (metrics, logs, traces). Required.
+	Name *string
+	// Host agents send, e.g. metrics.observability.internal. Required.
+	Host *string
+	// Port the proxy listens on. Required.
+	Port *float64
+	// Upstream is the DNS name of the service's ALB: a literal, or a token
+	// CloudFormation resolves at deploy (alb.LoadBalancerDnsName()).
+	// Default: Alb's DNS name; one of the two is required.
+	Upstream *string
+	// UpstreamPort is the ALB listener's port. Required.
+	UpstreamPort *float64
+	// Alb is the service's Application Load Balancer, in the fleet's region:
+	// it gives Upstream, and the fleet's access to it on UpstreamPort is
+	// opened through its security group (Connections), so the route needs
+	// no UpstreamCidrs. An ALB in another region cannot be referenced by
+	// security group: give Upstream and the fleet's UpstreamCidrs instead.
+	// Default: none.
+	Alb awselasticloadbalancingv2.IApplicationLoadBalancer
+	// GRPC proxies the service as gRPC (cleartext HTTP/2 from agents).
+	// Default: false (HTTP).
+	GRPC *bool
+	// UpstreamTLS speaks TLS to the ALB (an ALB's gRPC listener must be
+	// HTTPS). Default: false.
+	UpstreamTLS *bool
 }
 
 // Consumer is one consumer as nginx names it: the account and region of
-// its VPC endpoint, and its name.
+// its VPC endpoint, and its name. All three are required.
 type Consumer struct {
-	Account, Region, Name string
+	Account, Region, Name *string
 }
+
+// settings are Props' values, defaults applied.
+type settings struct {
+	Vpc        awsec2.IVpc
+	VpcSubnets *awsec2.SubnetSelection
+	Routes     []ConfigRoute
+	// Albs are the routes' Albs, nil for a route without one.
+	Albs                  []awselasticloadbalancingv2.IApplicationLoadBalancer
+	UpstreamCidrs         []string
+	InstanceType          string
+	MinCapacity           int
+	MaxCapacity           int
+	TargetCPUPercent      int
+	HealthPort            int
+	Resolver              string
+	ResolveInterval       int
+	RootVolumeGiB         int
+	ImageID               string
+	ImageLatest           bool
+	LogGroupPrefix        string
+	LogRetentionDays      int
+	ImageGeneration       int
+	Consumers             []consumer
+	ProxyProtocol         bool
+	DisableConsumerHeader bool
+	TLSPassthrough        bool
+}
+
+// consumer is a Consumer's values.
+type consumer struct{ account, region, name string }
 
 // NginxProxyFleet is the proxies of one region.
 type NginxProxyFleet struct {
@@ -139,9 +199,9 @@ const (
 // (nil Vpc, no routes, no way to reach an upstream, min above max), like
 // the CDK's own constructors do on misuse, with every mistake, the
 // construct's path and the field in the message.
-func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
+func New(scope constructs.Construct, id *string, props *Props) *NginxProxyFleet {
 	chk := check.New("proxyfleet.New", scope, id)
-	p := props.withDefaults(chk)
+	p := props.settings(chk)
 	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort, ReadyFile: DefaultReadyFile,
 		ProxyProtocol: p.ProxyProtocol, ConsumerHeader: !p.DisableConsumerHeader && !p.TLSPassthrough,
 		TLSPassthrough: p.TLSPassthrough, UpstreamsAtDeploy: upstreamsAtDeploy(p.Routes)}
@@ -154,7 +214,7 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 	}
 	chk.Panic()
 	f := &NginxProxyFleet{config: cfg, healthPort: p.HealthPort, nginxConf: conf, proxyProtocol: cfg.ProxyProtocol}
-	constructs.NewConstruct_Override(f, scope, jsii.String(id))
+	constructs.NewConstruct_Override(f, scope, id)
 
 	f.sg = awsec2.NewSecurityGroup(f.Construct, jsii.String("SecurityGroup"), &awsec2.SecurityGroupProps{
 		Vpc:              p.Vpc,
@@ -168,9 +228,9 @@ func New(scope constructs.Construct, id string, props *Props) *NginxProxyFleet {
 		}
 	}
 	// Routes with an Alb reach it through its security group.
-	for _, r := range p.Routes {
-		if r.Alb != nil {
-			f.sg.Connections().AllowTo(r.Alb, awsec2.Port_Tcp(jsii.Number(float64(r.UpstreamPort))),
+	for i, r := range p.Routes {
+		if alb := p.Albs[i]; alb != nil {
+			f.sg.Connections().AllowTo(alb, awsec2.Port_Tcp(jsii.Number(float64(r.UpstreamPort))),
 				jsii.String(fmt.Sprintf("obslink proxies to the %s ALB on %d", r.Name, r.UpstreamPort)))
 		}
 	}
@@ -328,7 +388,7 @@ func AL2023Parameter(arm bool) string {
 // machineImage is the launch template's image: pinned (ImageID), AWS's
 // newest re-resolved on every deploy (ImageLatest), or captured once per
 // ImageGeneration.
-func (f *NginxProxyFleet) machineImage(p Props, cpu awsec2.AmazonLinuxCpuType) awsec2.IMachineImage {
+func (f *NginxProxyFleet) machineImage(p settings, cpu awsec2.AmazonLinuxCpuType) awsec2.IMachineImage {
 	if p.ImageLatest && p.ImageID == "" {
 		return awsec2.MachineImage_LatestAmazonLinux2023(&awsec2.AmazonLinux2023ImageSsmParameterProps{CpuType: cpu})
 	}
@@ -351,7 +411,7 @@ func (i *imageByID) GetImage(constructs.Construct) *awsec2.MachineImageConfig {
 
 // imageID is the pinned image (ImageID) or the one captured once per
 // ImageGeneration.
-func (f *NginxProxyFleet) imageID(p Props, cpu awsec2.AmazonLinuxCpuType) *string {
+func (f *NginxProxyFleet) imageID(p settings, cpu awsec2.AmazonLinuxCpuType) *string {
 	if p.ImageID != "" {
 		return jsii.String(p.ImageID)
 	}
@@ -400,46 +460,72 @@ func (l *logicalID) Produce() *string {
 	return awscdk.Stack_Of(l.group).GetLogicalId(l.group.Node().DefaultChild().(awscdk.CfnElement))
 }
 
-// withDefaults returns a copy of p with defaults applied and each route's
+// settings are p's values with the defaults applied and each route's
 // Upstream taken from its Alb, recording in chk what cannot describe a fleet.
-func (p *Props) withDefaults(chk *check.Props) Props {
+func (p *Props) settings(chk *check.Props) settings {
 	if p == nil {
 		chk.Add("props", "is nil; pass &proxyfleet.Props{Vpc: ..., Routes: ..., UpstreamCidrs: ...}")
-		return Props{}
+		return settings{}
 	}
-	out := *p
+	out := settings{
+		Vpc:                   p.Vpc,
+		VpcSubnets:            p.VpcSubnets,
+		UpstreamCidrs:         chk.Strings("props.UpstreamCidrs", p.UpstreamCidrs),
+		InstanceType:          check.Str(p.InstanceType),
+		MinCapacity:           chk.Int("props.MinCapacity", p.MinCapacity, DefaultMinCapacity),
+		MaxCapacity:           chk.Int("props.MaxCapacity", p.MaxCapacity, DefaultMaxCapacity),
+		TargetCPUPercent:      chk.Int("props.TargetCPUPercent", p.TargetCPUPercent, DefaultTargetCPUPercent),
+		HealthPort:            chk.Int("props.HealthPort", p.HealthPort, DefaultHealthPort),
+		Resolver:              check.Str(p.Resolver),
+		ResolveInterval:       chk.Int("props.ResolveInterval", p.ResolveInterval, 10),
+		RootVolumeGiB:         chk.Int("props.RootVolumeGiB", p.RootVolumeGiB, DefaultRootVolumeGiB),
+		ImageID:               check.Str(p.ImageID),
+		ImageLatest:           check.Bool(p.ImageLatest),
+		LogGroupPrefix:        check.Str(p.LogGroupPrefix),
+		LogRetentionDays:      chk.Int("props.LogRetentionDays", p.LogRetentionDays, 30),
+		ImageGeneration:       chk.Int("props.ImageGeneration", p.ImageGeneration, 1),
+		ProxyProtocol:         check.Bool(p.ProxyProtocol),
+		DisableConsumerHeader: check.Bool(p.DisableConsumerHeader),
+		TLSPassthrough:        check.Bool(p.TLSPassthrough),
+	}
 	if out.InstanceType == "" {
 		out.InstanceType = DefaultInstanceType
 	}
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&out.MinCapacity, DefaultMinCapacity)
-	def(&out.MaxCapacity, DefaultMaxCapacity)
-	def(&out.TargetCPUPercent, DefaultTargetCPUPercent)
-	def(&out.HealthPort, DefaultHealthPort)
-	def(&out.ResolveInterval, 10)
-	def(&out.RootVolumeGiB, DefaultRootVolumeGiB)
-	def(&out.ImageGeneration, 1)
-	def(&out.LogRetentionDays, 30)
 	if out.Resolver == "" {
 		out.Resolver = DefaultResolver
 	}
-	out.Routes = append([]Route(nil), p.Routes...)
-	for i := range out.Routes {
-		r := &out.Routes[i]
-		if r.Upstream == "" && r.Alb != nil {
-			r.Upstream = *r.Alb.LoadBalancerDnsName()
+	for i, r := range check.List(chk, "props.Routes", p.Routes) {
+		if r == nil {
+			continue
 		}
+		field := fmt.Sprintf("props.Routes[%d]", i)
+		cr := ConfigRoute{
+			Name: check.Str(r.Name), Host: check.Str(r.Host), Upstream: check.Str(r.Upstream),
+			Port: chk.Int(field+".Port", r.Port, 0), UpstreamPort: chk.Int(field+".UpstreamPort", r.UpstreamPort, 0),
+			GRPC: check.Bool(r.GRPC), UpstreamTLS: check.Bool(r.UpstreamTLS),
+		}
+		if cr.Upstream == "" && r.Alb != nil {
+			cr.Upstream = *r.Alb.LoadBalancerDnsName()
+		}
+		out.Routes = append(out.Routes, cr)
+		out.Albs = append(out.Albs, r.Alb)
+	}
+	for i, c := range check.List(chk, "props.Consumers", p.Consumers) {
+		if c == nil {
+			continue
+		}
+		cs := consumer{account: check.Str(c.Account), region: check.Str(c.Region), name: check.Str(c.Name)}
+		if cs.account == "" || cs.region == "" || cs.name == "" {
+			chk.Add(fmt.Sprintf("props.Consumers[%d]", i), "has an empty Account, Region or Name; give all three")
+		}
+		out.Consumers = append(out.Consumers, cs)
 	}
 	out.check(chk)
 	return out
 }
 
 // check records what in p (defaults applied) cannot describe a fleet.
-func (p Props) check(chk *check.Props) {
+func (p settings) check(chk *check.Props) {
 	if p.Vpc == nil {
 		chk.Add("props.Vpc", "is nil; give the VPC the proxies run in")
 	}
@@ -451,10 +537,18 @@ func (p Props) check(chk *check.Props) {
 		field := fmt.Sprintf("props.Routes[%d]", i)
 		chk.Literal(field+".Name", r.Name, "it names the nginx upstream and its file; give the literal name")
 		chk.Literal(field+".Host", r.Host, "nginx's server_name needs it at synth; give the literal host name")
+		if r.Name == "" {
+			chk.Add(field+".Name", "is empty; give the service's name, a DNS label such as metrics")
+		}
+		if r.Host == "" {
+			chk.Add(field+".Host", "is empty; give the host name agents send, such as metrics.observability.internal")
+		}
 		if r.Upstream == "" {
 			chk.Add(field+".Upstream", "is empty; give the ALB's DNS name, or the ALB as Alb")
 		}
-		needCidrs = needCidrs || r.Alb == nil
+		chk.Port(field+".Port", r.Port)
+		chk.Port(field+".UpstreamPort", r.UpstreamPort)
+		needCidrs = needCidrs || p.Albs[i] == nil
 	}
 	if needCidrs && len(p.UpstreamCidrs) == 0 {
 		chk.Add("props.UpstreamCidrs", "is empty; give the CIDR of the cluster's VPC (only routes with an Alb need none)")
@@ -465,12 +559,18 @@ func (p Props) check(chk *check.Props) {
 	if p.MinCapacity < 1 || p.MaxCapacity < p.MinCapacity {
 		chk.Add("props.MinCapacity", "%d and MaxCapacity %d: need 1 <= MinCapacity <= MaxCapacity", p.MinCapacity, p.MaxCapacity)
 	}
+	if chk.Literal("props.InstanceType", p.InstanceType, "it picks the image's architecture; give the literal type") &&
+		!reInstanceType.MatchString(p.InstanceType) {
+		chk.Add("props.InstanceType", "%q is not an EC2 instance type; write it as t4g.small", p.InstanceType)
+	}
 	chk.Literal("props.LogGroupPrefix", p.LogGroupPrefix, "the instances' user data names the log groups in a gzipped file; give a literal prefix")
 	chk.Literal("props.Resolver", p.Resolver, "the instances' user data names it; give the literal address")
 }
 
+var reInstanceType = regexp.MustCompile(`^[a-z][a-z0-9-]*\.[a-z0-9]+$`)
+
 // upstreamsAtDeploy reports whether a route's Upstream is a token.
-func upstreamsAtDeploy(routes []Route) bool {
+func upstreamsAtDeploy(routes []ConfigRoute) bool {
 	for _, r := range routes {
 		if check.IsToken(r.Upstream) {
 			return true
@@ -485,10 +585,10 @@ func (f *NginxProxyFleet) ProxyProtocol() bool { return f.proxyProtocol }
 // consumerTable writes the consumer table into SSM parameters of at most
 // 4,096 characters (the standard tier), <path>/0, <path>/1, ..., lets
 // role read them and list the endpoint connections, and returns <path>.
-func (f *NginxProxyFleet) consumerTable(role awsiam.Role, consumers []Consumer) string {
+func (f *NginxProxyFleet) consumerTable(role awsiam.Role, consumers []consumer) string {
 	stack := awscdk.Stack_Of(f.Construct)
 	path := "/obslink/" + *stack.StackName() + "/consumers"
-	for i, chunk := range ConsumerTable(consumers) {
+	for i, chunk := range consumerTable(consumers) {
 		awsssm.NewStringParameter(f.Construct, jsii.String(fmt.Sprintf("Consumers%d", i)), &awsssm.StringParameterProps{
 			ParameterName: jsii.String(fmt.Sprintf("%s/%d", path, i)),
 			StringValue:   jsii.String(chunk),
@@ -524,9 +624,17 @@ const MaxParameterChars = 4096
 // sorted, in chunks of whole lines of at most MaxParameterChars each
 // (one "# no consumers" chunk when there are none: a parameter cannot be empty).
 func ConsumerTable(consumers []Consumer) []string {
+	plain := make([]consumer, len(consumers))
+	for i, c := range consumers {
+		plain[i] = consumer{account: check.Str(c.Account), region: check.Str(c.Region), name: check.Str(c.Name)}
+	}
+	return consumerTable(plain)
+}
+
+func consumerTable(consumers []consumer) []string {
 	lines := make([]string, 0, len(consumers))
 	for _, c := range consumers {
-		lines = append(lines, c.Account+" "+c.Region+" "+c.Name+"\n")
+		lines = append(lines, c.account+" "+c.region+" "+c.name+"\n")
 	}
 	sort.Strings(lines)
 	var chunks []string
@@ -592,7 +700,7 @@ func (f *NginxProxyFleet) AttachTo(listener awselasticloadbalancingv2.NetworkLis
 	return tg
 }
 
-func upstreamPorts(routes []Route) []int {
+func upstreamPorts(routes []ConfigRoute) []int {
 	all := make([]int, len(routes))
 	for i, r := range routes {
 		all[i] = r.UpstreamPort

@@ -44,15 +44,15 @@ func newFleet(t *testing.T, props proxyfleet.Props) fleetFixture {
 	})
 	props.Vpc = vpc
 	if props.Routes == nil {
-		props.Routes = []proxyfleet.Route{
-			{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80},
-			{Name: "traces", Host: "traces.observability.internal", Port: 4317, Upstream: "t.elb.amazonaws.com", UpstreamPort: 443, GRPC: true, UpstreamTLS: true},
+		props.Routes = &[]*proxyfleet.Route{
+			{Name: jsii.String("metrics"), Host: jsii.String("metrics.observability.internal"), Port: jsii.Number(80), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)},
+			{Name: jsii.String("traces"), Host: jsii.String("traces.observability.internal"), Port: jsii.Number(4317), Upstream: jsii.String("t.elb.amazonaws.com"), UpstreamPort: jsii.Number(443), GRPC: jsii.Bool(true), UpstreamTLS: jsii.Bool(true)},
 		}
 	}
 	if props.UpstreamCidrs == nil {
-		props.UpstreamCidrs = []string{"10.0.0.0/16"}
+		props.UpstreamCidrs = jsii.Strings("10.0.0.0/16")
 	}
-	fleet := proxyfleet.New(stack, "Fleet", &props)
+	fleet := proxyfleet.New(stack, jsii.String("Fleet"), &props)
 	sg := awsec2.NewSecurityGroup(stack, jsii.String("NlbSg"), &awsec2.SecurityGroupProps{Vpc: vpc, AllowAllOutbound: jsii.Bool(false)})
 	nlb := awselasticloadbalancingv2.NewNetworkLoadBalancer(stack, jsii.String("Nlb"), &awselasticloadbalancingv2.NetworkLoadBalancerProps{
 		Vpc: vpc, SecurityGroups: &[]awsec2.ISecurityGroup{sg},
@@ -118,25 +118,25 @@ func TestLaunchTemplate(t *testing.T) {
 }
 
 func TestX86InstanceTypeGetsX86Image(t *testing.T) {
-	f := newFleet(t, proxyfleet.Props{InstanceType: "m7i.large"})
+	f := newFleet(t, proxyfleet.Props{InstanceType: jsii.String("m7i.large")})
 	capture, _ := json.Marshal(f.resources("Custom::AWS"))
 	assert.Contains(t, string(capture), "al2023-ami-kernel-6.1-x86_64")
 	assert.NotContains(t, string(capture), "arm64")
 }
 
 func TestImageLatestAndPinned(t *testing.T) {
-	latest := newFleet(t, proxyfleet.Props{ImageLatest: true})
+	latest := newFleet(t, proxyfleet.Props{ImageLatest: jsii.Bool(true)})
 	params, _ := json.Marshal(latest.json["Parameters"])
 	assert.Contains(t, string(params), "AWS::EC2::Image::Id", "latest: re-resolved on every deploy")
 	assert.Empty(t, latest.resources("Custom::AWS"))
 
-	pinned := newFleet(t, proxyfleet.Props{ImageID: "ami-0123456789abcdef0"})
+	pinned := newFleet(t, proxyfleet.Props{ImageID: jsii.String("ami-0123456789abcdef0")})
 	lt := pinned.resources("AWS::EC2::LaunchTemplate")
 	require.Len(t, lt, 1)
 	assert.Equal(t, "ami-0123456789abcdef0", lt[0]["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["ImageId"])
 	assert.Empty(t, pinned.resources("Custom::AWS"))
 
-	rolled := newFleet(t, proxyfleet.Props{ImageGeneration: 3})
+	rolled := newFleet(t, proxyfleet.Props{ImageGeneration: jsii.Number(3)})
 	capture, _ := json.Marshal(rolled.resources("Custom::AWS"))
 	assert.Contains(t, string(capture), "#generation-3")
 }
@@ -170,7 +170,7 @@ func TestRolesAreLeastPrivilege(t *testing.T) {
 }
 
 func TestScalingHealthAndRefresh(t *testing.T) {
-	f := newFleet(t, proxyfleet.Props{MinCapacity: 3, MaxCapacity: 6})
+	f := newFleet(t, proxyfleet.Props{MinCapacity: jsii.Number(3), MaxCapacity: jsii.Number(6)})
 	constructstest.Check(t, "group", func() {
 		f.tpl.HasResource(jsii.String("AWS::AutoScaling::AutoScalingGroup"), map[string]any{
 			"Properties": map[string]any{
@@ -246,10 +246,10 @@ func TestMisuseFailsEarly(t *testing.T) {
 		props proxyfleet.Props
 		want  string
 	}{
-		{"no upstream cidrs", proxyfleet.Props{UpstreamCidrs: []string{}}, `proxyfleet.New("Test/Fleet"): props.UpstreamCidrs is empty`},
-		{"bad upstream cidr", proxyfleet.Props{UpstreamCidrs: []string{"300.0.0.0/16"}}, `props.UpstreamCidrs[0] "300.0.0.0/16" is not an IPv4 CIDR`},
-		{"min above max", proxyfleet.Props{MinCapacity: 5, MaxCapacity: 2}, "props.MinCapacity 5 and MaxCapacity 2"},
-		{"route on health port", proxyfleet.Props{Routes: []proxyfleet.Route{{Name: "m", Host: "m.x", Port: 8080, Upstream: "u", UpstreamPort: 80}}}, "props.Routes: route m: port 8080 is the health-check port"},
+		{"no upstream cidrs", proxyfleet.Props{UpstreamCidrs: jsii.Strings()}, `proxyfleet.New("Test/Fleet"): props.UpstreamCidrs is empty`},
+		{"bad upstream cidr", proxyfleet.Props{UpstreamCidrs: jsii.Strings("300.0.0.0/16")}, `props.UpstreamCidrs[0] "300.0.0.0/16" is not an IPv4 CIDR`},
+		{"min above max", proxyfleet.Props{MinCapacity: jsii.Number(5), MaxCapacity: jsii.Number(2)}, "props.MinCapacity 5 and MaxCapacity 2"},
+		{"route on health port", proxyfleet.Props{Routes: &[]*proxyfleet.Route{{Name: jsii.String("m"), Host: jsii.String("m.x"), Port: jsii.Number(8080), Upstream: jsii.String("u"), UpstreamPort: jsii.Number(80)}}}, "props.Routes: route m: port 8080 is the health-check port"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -268,7 +268,7 @@ func TestMisuseFailsEarly(t *testing.T) {
 // (They run on Amazon Linux 2023, which is not available here; the resolver
 // itself runs for real in the nginx tests.)
 func TestUserDataIsValidBash(t *testing.T) {
-	cfg := proxyfleet.Config{Routes: []proxyfleet.Route{{Name: "metrics", Host: "metrics.x", Port: 80, Upstream: "m.test", UpstreamPort: 80}}}
+	cfg := proxyfleet.Config{Routes: []proxyfleet.ConfigRoute{{Name: "metrics", Host: "metrics.x", Port: 80, Upstream: "m.test", UpstreamPort: 80}}}
 	ud, err := cfg.UserData(proxyfleet.UserDataInput{})
 	require.NoError(t, err)
 	assert.Contains(t, ud, "OBSLINK_RESOLVER=169.254.169.253", "the VPC resolver by default")
@@ -298,9 +298,9 @@ func TestUserDataStartsWithOneShebang(t *testing.T) {
 // fit. The consumer table is not in the user data (SSM parameters), so the
 // number of consumers does not count.
 func TestUserDataFitsWithManyServices(t *testing.T) {
-	var routes []proxyfleet.Route
+	var routes []proxyfleet.ConfigRoute
 	for i := 0; i < 20; i++ {
-		routes = append(routes, proxyfleet.Route{Name: fmt.Sprintf("svc%02d", i), Host: fmt.Sprintf("svc%02d.observability.internal", i),
+		routes = append(routes, proxyfleet.ConfigRoute{Name: fmt.Sprintf("svc%02d", i), Host: fmt.Sprintf("svc%02d.observability.internal", i),
 			Port: 80, Upstream: fmt.Sprintf("internal-svc%02d-alb-1234567890.eu-west-1.elb.amazonaws.com", i), UpstreamPort: 80})
 	}
 	ud, err := proxyfleet.Config{Routes: routes, ProxyProtocol: true, ConsumerHeader: true, ReadyFile: proxyfleet.DefaultReadyFile}.UserData(proxyfleet.UserDataInput{
@@ -320,10 +320,10 @@ func TestUserDataFitsWithManyServices(t *testing.T) {
 func TestConsumerTable(t *testing.T) {
 	assert.Equal(t, []string{"# no consumers\n"}, proxyfleet.ConsumerTable(nil))
 	assert.Equal(t, []string{"111111111111 eu-west-1 b\n222222222222 us-east-1 a\n"},
-		proxyfleet.ConsumerTable([]proxyfleet.Consumer{{"222222222222", "us-east-1", "a"}, {"111111111111", "eu-west-1", "b"}}))
+		proxyfleet.ConsumerTable([]proxyfleet.Consumer{{Account: jsii.String("222222222222"), Region: jsii.String("us-east-1"), Name: jsii.String("a")}, {Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1"), Name: jsii.String("b")}}))
 	var many []proxyfleet.Consumer
 	for i := 0; i < 300; i++ {
-		many = append(many, proxyfleet.Consumer{Account: fmt.Sprintf("%012d", 100000000000+i), Region: "ap-southeast-1", Name: fmt.Sprintf("team-%03d-observability-prod", i)})
+		many = append(many, proxyfleet.Consumer{Account: jsii.String(fmt.Sprintf("%012d", 100000000000+i)), Region: jsii.String("ap-southeast-1"), Name: jsii.String(fmt.Sprintf("team-%03d-observability-prod", i))})
 	}
 	chunks := proxyfleet.ConsumerTable(many)
 	lines := 0
@@ -342,7 +342,7 @@ func TestConsumerTable(t *testing.T) {
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestUserDataDecodesToTheTestedFiles(t *testing.T) {
-	cfg := proxyfleet.Config{Routes: []proxyfleet.Route{
+	cfg := proxyfleet.Config{Routes: []proxyfleet.ConfigRoute{
 		{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Upstream: "m.test", UpstreamPort: 80},
 		{Name: "traces", Host: "traces.observability.internal", Port: 4317, Upstream: "t.test", UpstreamPort: 4317, GRPC: true},
 	}}
@@ -390,11 +390,11 @@ func TestFleetInAStackWithoutEnvironment(t *testing.T) {
 	stack := awscdk.NewStack(app, jsii.String("Agnostic"), nil)
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0),
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{{Name: jsii.String("p"), SubnetType: awsec2.SubnetType_PRIVATE_ISOLATED}}})
-	for _, props := range []proxyfleet.Props{{}, {ImageID: "ami-0123456789abcdef0"}, {ImageLatest: true}} {
+	for i, props := range []proxyfleet.Props{{}, {ImageID: jsii.String("ami-0123456789abcdef0")}, {ImageLatest: jsii.Bool(true)}} {
 		props.Vpc = vpc
-		props.UpstreamCidrs = []string{"10.0.0.0/16"}
-		props.Routes = []proxyfleet.Route{{Name: "m", Host: "m.example.internal", Port: 80, Upstream: "m.elb.amazonaws.com", UpstreamPort: 80}}
-		proxyfleet.New(stack, fmt.Sprintf("Fleet%s%v", props.ImageID, props.ImageLatest), &props)
+		props.UpstreamCidrs = jsii.Strings("10.0.0.0/16")
+		props.Routes = &[]*proxyfleet.Route{{Name: jsii.String("m"), Host: jsii.String("m.example.internal"), Port: jsii.Number(80), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)}}
+		proxyfleet.New(stack, jsii.String(fmt.Sprint("Fleet", i)), &props)
 	}
 	tpl := constructstest.Synth(t, stack)
 	images := []string{}

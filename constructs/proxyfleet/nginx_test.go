@@ -57,7 +57,7 @@ func (r *rig) send(t *testing.T, method, host string, port int, body []byte) (an
 
 func TestNginxAcceptsRenderedConfig(t *testing.T) {
 	dns := nginxtest.StartDNS(t)
-	n := nginxtest.Prepare(t, proxyfleet.Config{Routes: []proxyfleet.Route{
+	n := nginxtest.Prepare(t, proxyfleet.Config{Routes: []proxyfleet.ConfigRoute{
 		{Name: "metrics", Host: "metrics." + domain, Port: 80, Upstream: "m.test", UpstreamPort: 80},
 		{Name: "traces", Host: "traces." + domain, Port: 4317, Upstream: "t.test", UpstreamPort: 443, GRPC: true, UpstreamTLS: true},
 		{Name: "logs", Host: "logs." + domain, Port: 80, Upstream: "l.test", UpstreamPort: 443, UpstreamTLS: true},
@@ -396,7 +396,7 @@ func TestMallocTunablesKeepLargeBodiesOnTheHeap(t *testing.T) {
 		nginxtest.StartALB(t, "logs", "127.0.0.2", albPort)
 		dns.Set("logs-alb.test", 1, "127.0.0.2")
 		ports := nginxtest.FreePorts(t, "127.0.0.5", 2)
-		n := nginxtest.Prepare(t, proxyfleet.Config{HealthPort: ports[1], Routes: []proxyfleet.Route{
+		n := nginxtest.Prepare(t, proxyfleet.Config{HealthPort: ports[1], Routes: []proxyfleet.ConfigRoute{
 			{Name: "logs", Host: "logs." + domain, Port: ports[0], Upstream: "logs-alb.test", UpstreamPort: albPort},
 		}}, "127.0.0.5", dns)
 		n.Env = env

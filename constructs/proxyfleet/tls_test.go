@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/jsii-runtime-go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -291,7 +292,7 @@ func TestTLSPassthroughSelfCheck(t *testing.T) {
 // TestTLSPassthroughConfig: the rules Config enforces, what the stream
 // block holds, and the bootstrap's extra package and self-check routes.
 func TestTLSPassthroughConfig(t *testing.T) {
-	routes := []proxyfleet.Route{
+	routes := []proxyfleet.ConfigRoute{
 		{Name: "metrics", Host: "metrics." + domain, Port: 443, Upstream: "m.test", UpstreamPort: 443, UpstreamTLS: true},
 		{Name: "traces", Host: "traces." + domain, Port: 443, Upstream: "t.test", UpstreamPort: 443, UpstreamTLS: true, GRPC: true},
 	}
@@ -321,7 +322,7 @@ func TestTLSPassthroughConfig(t *testing.T) {
 		cfg  proxyfleet.Config
 		want string
 	}{
-		{"cleartext upstream", proxyfleet.Config{TLSPassthrough: true, Routes: []proxyfleet.Route{{Name: "m", Host: "m.x", Port: 443, Upstream: "m.test", UpstreamPort: 80}}}, "set UpstreamTLS"},
+		{"cleartext upstream", proxyfleet.Config{TLSPassthrough: true, Routes: []proxyfleet.ConfigRoute{{Name: "m", Host: "m.x", Port: 443, Upstream: "m.test", UpstreamPort: 80}}}, "set UpstreamTLS"},
 		{"consumer header", proxyfleet.Config{TLSPassthrough: true, ProxyProtocol: true, ConsumerHeader: true, Routes: routes}, "cannot add a header"},
 		{"mixed port without passthrough", proxyfleet.Config{Routes: routes}, "mixes gRPC and HTTP"},
 	} {
@@ -364,9 +365,9 @@ func TestTLSPassthroughConfig(t *testing.T) {
 // TestTLSPassthroughFleet: the construct turns the header off and ships
 // the passthrough config.
 func TestTLSPassthroughFleet(t *testing.T) {
-	f := newFleet(t, proxyfleet.Props{TLSPassthrough: true, ProxyProtocol: true, Routes: []proxyfleet.Route{
-		{Name: "metrics", Host: "metrics.observability.internal", Port: 443, Upstream: "m.elb.amazonaws.com", UpstreamPort: 443, UpstreamTLS: true},
-		{Name: "traces", Host: "traces.observability.internal", Port: 443, Upstream: "t.elb.amazonaws.com", UpstreamPort: 443, GRPC: true, UpstreamTLS: true},
+	f := newFleet(t, proxyfleet.Props{TLSPassthrough: jsii.Bool(true), ProxyProtocol: jsii.Bool(true), Routes: &[]*proxyfleet.Route{
+		{Name: jsii.String("metrics"), Host: jsii.String("metrics.observability.internal"), Port: jsii.Number(443), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(443), UpstreamTLS: jsii.Bool(true)},
+		{Name: jsii.String("traces"), Host: jsii.String("traces.observability.internal"), Port: jsii.Number(443), Upstream: jsii.String("t.elb.amazonaws.com"), UpstreamPort: jsii.Number(443), GRPC: jsii.Bool(true), UpstreamTLS: jsii.Bool(true)},
 	}})
 	conf := f.fleet.NginxConfig()
 	assert.Contains(t, conf, "ssl_preread on;")
@@ -376,9 +377,9 @@ func TestTLSPassthroughFleet(t *testing.T) {
 // TestTLSPassthroughUserDataFits: twenty services with passthrough and
 // everything else on stay under EC2's 16 KiB.
 func TestTLSPassthroughUserDataFits(t *testing.T) {
-	var routes []proxyfleet.Route
+	var routes []proxyfleet.ConfigRoute
 	for i := 0; i < 20; i++ {
-		routes = append(routes, proxyfleet.Route{Name: fmt.Sprintf("svc%02d", i), Host: fmt.Sprintf("svc%02d.observability.internal", i),
+		routes = append(routes, proxyfleet.ConfigRoute{Name: fmt.Sprintf("svc%02d", i), Host: fmt.Sprintf("svc%02d.observability.internal", i),
 			Port: 443, Upstream: fmt.Sprintf("internal-svc%02d-alb-1234567890.eu-west-1.elb.amazonaws.com", i), UpstreamPort: 443, UpstreamTLS: true})
 	}
 	ud, err := proxyfleet.Config{Routes: routes, ProxyProtocol: true, TLSPassthrough: true, ReadyFile: proxyfleet.DefaultReadyFile}.UserData(proxyfleet.UserDataInput{
@@ -420,7 +421,7 @@ func decoded(t *testing.T, ud, target string) string {
 func TestLongHostNamesPassNginx(t *testing.T) {
 	long := strings.Repeat("s", 63)
 	longDomain := "observability.platform-team.example-company.internal"
-	routes := []proxyfleet.Route{
+	routes := []proxyfleet.ConfigRoute{
 		{Name: "metrics", Host: "metrics." + longDomain, Port: 443, Upstream: "m.test", UpstreamPort: 443, UpstreamTLS: true},
 		{Name: "long", Host: long + "." + longDomain, Port: 443, Upstream: "l.test", UpstreamPort: 443, UpstreamTLS: true},
 		{Name: "traces", Host: "traces." + longDomain, Port: 4317, Upstream: "t.test", UpstreamPort: 443, UpstreamTLS: true, GRPC: true},

@@ -25,15 +25,15 @@ func ExampleNew() {
 		AvailabilityZones: jsii.Strings("eu-west-1a", "eu-west-1b"),
 		PrivateSubnetIds:  jsii.Strings("subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"),
 	})
-	s := proxyless.New(stack, "Endpoint", &proxyless.Props{
+	s := proxyless.New(stack, jsii.String("Endpoint"), &proxyless.Props{
 		Vpc: vpc,
-		Services: []proxyless.Service{
-			{Name: "metrics", Port: 80, AlbArn: "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/metrics/0123456789abcdef"},
-			{Name: "traces", Port: 4317, AlbPort: 443, TLS: true, AlbArn: "arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/traces/fedcba9876543210"},
+		Services: &[]*proxyless.Service{
+			{Name: jsii.String("metrics"), Port: jsii.Number(80), AlbArn: jsii.String("arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/metrics/0123456789abcdef")},
+			{Name: jsii.String("traces"), Port: jsii.Number(4317), AlbPort: jsii.Number(443), TLS: jsii.Bool(true), AlbArn: jsii.String("arn:aws:elasticloadbalancing:eu-west-1:111111111111:loadbalancer/app/traces/fedcba9876543210")},
 		},
-		AlbSecurityGroupIDs: []string{"sg-0a1b2c3d4e5f60718"},
-		AllowedAccounts:     []string{"222222222222"},
-		SupportedRegions:    []string{"us-east-1", "eu-central-1"},
+		AlbSecurityGroupIDs: jsii.Strings("sg-0a1b2c3d4e5f60718"),
+		AllowedAccounts:     jsii.Strings("222222222222"),
+		SupportedRegions:    jsii.Strings("us-east-1", "eu-central-1"),
 	})
 	fmt.Println(s.ListenerPorts(), s.SupportedRegions())
 	// Output:

@@ -30,28 +30,36 @@ import (
 // Service is one of the cluster's services as the NLB forwards it.
 type Service struct {
 	// Name of the service (a DNS label): construct ids and descriptions. Required.
-	Name string
+	Name *string
 	// Port agents connect to: the NLB listener's port. Required, unique per service.
-	Port int
+	Port *float64
 	// AlbArn is the service's Application Load Balancer, in Props.Vpc and
 	// this stack's account (a literal or a token). Default: Alb's ARN; one
 	// of the two is required.
-	AlbArn string
+	AlbArn *string
 	// Alb is the service's Application Load Balancer: it gives AlbArn, and
 	// the NLB's access to it on AlbPort is opened through its security
 	// groups (Connections). Default: none.
 	Alb awselasticloadbalancingv2.IApplicationLoadBalancer
 	// AlbPort is the port of the ALB's listener that serves the service: the
 	// target group's port, as AWS requires for an ALB target. Default: Port.
-	AlbPort int
+	AlbPort *float64
 	// TLS reports that the ALB listener is HTTPS (agents speak TLS to the
 	// ALB through the NLB, which never terminates it): the NLB's health
 	// checks then use HTTPS. Default: false (HTTP).
-	TLS bool
+	TLS *bool
 	// HealthCheckPath is what the NLB's health checks ask the ALB for; the
 	// ALB must answer it with 200-399 (a fixed-response rule does; AWS does
 	// not let an ALB target group change its success codes). Default: "/".
-	HealthCheckPath string
+	HealthCheckPath *string
+}
+
+// service is a Service's values, defaults applied.
+type service struct {
+	Name, AlbArn, HealthCheckPath string
+	Port, AlbPort                 int
+	Alb                           awselasticloadbalancingv2.IApplicationLoadBalancer
+	TLS                           bool
 }
 
 // Props configures an AlbEndpointService.
@@ -63,24 +71,24 @@ type Props struct {
 	// private subnets.
 	Subnets *awsec2.SubnetSelection
 	// Services are forwarded one NLB listener each. Required: at least one.
-	Services []Service
+	Services *[]*Service
 	// AlbSecurityGroups are the ALBs' security groups: each gets ingress
 	// from the NLB's security group on every ALB port, through Connections.
 	// Default: none.
-	AlbSecurityGroups []awsec2.ISecurityGroup
+	AlbSecurityGroups *[]awsec2.ISecurityGroup
 	// AlbSecurityGroupIDs are the ALBs' security groups by id (sg-...,
 	// literals: each id names its rules' construct ids, as in the stacks
 	// deployed before AlbSecurityGroups existed); each gets ingress from
 	// the NLB's security group on every ALB port. Default: none. With
 	// neither, services without an Alb get egress to the VPC's CIDR, and
 	// you open their ALBs to the NLB's security group (Connections()).
-	AlbSecurityGroupIDs []string
+	AlbSecurityGroupIDs *[]*string
 	// AllowedAccounts are the 12-digit account ids that may create endpoints
 	// to the service. Default: none (nobody can connect).
-	AllowedAccounts []string
+	AllowedAccounts *[]*string
 	// SupportedRegions are the other regions consumers connect from
 	// (cross-region PrivateLink). Default: only this region.
-	SupportedRegions []string
+	SupportedRegions *[]*string
 	// Admission requires acceptance and admits by account and organizational
 	// unit (see endpointservice.Admission). Default: nil (the allowed accounts,
 	// no acceptance step).
@@ -106,12 +114,16 @@ var _ awsec2.IConnectable = (*AlbEndpointService)(nil)
 // New creates an AlbEndpointService. It panics on props that cannot
 // describe one (programmer misuse, like the CDK's own constructors;
 // obslink's topology validation names the file and line first).
-func New(scope constructs.Construct, id string, props *Props) *AlbEndpointService {
+func New(scope constructs.Construct, id *string, props *Props) *AlbEndpointService {
 	chk := check.New("proxyless.New", scope, id)
-	services := props.check(chk)
+	services, groupIDs := props.check(chk)
 	chk.Panic()
 	s := &AlbEndpointService{}
-	constructs.NewConstruct_Override(s, scope, jsii.String(id))
+	constructs.NewConstruct_Override(s, scope, id)
+	var groups []awsec2.ISecurityGroup
+	if props.AlbSecurityGroups != nil {
+		groups = *props.AlbSecurityGroups
+	}
 
 	// PrivateLink traffic is gated by the allowed principals and the
 	// consumers' endpoint security groups, so the NLB does not apply its
@@ -170,7 +182,7 @@ func New(scope constructs.Construct, id string, props *Props) *AlbEndpointServic
 
 	for _, port := range albPorts(services) {
 		desc := jsii.String(fmt.Sprintf("to the ALBs on %d", port))
-		if len(props.AlbSecurityGroupIDs) == 0 && len(props.AlbSecurityGroups) == 0 && !allHaveAlb(services) {
+		if len(groupIDs) == 0 && len(groups) == 0 && !allHaveAlb(services) {
 			// Standalone, like the rules below: the pinned placeholder
 			// replaces the group's inline rules.
 			awsec2.NewCfnSecurityGroupEgress(s.Construct, jsii.String(fmt.Sprintf("ToVpc-%d", port)), &awsec2.CfnSecurityGroupEgressProps{
@@ -182,7 +194,7 @@ func New(scope constructs.Construct, id string, props *Props) *AlbEndpointServic
 				Description: desc,
 			})
 		}
-		for _, group := range props.AlbSecurityGroupIDs {
+		for _, group := range groupIDs {
 			awsec2.NewCfnSecurityGroupEgress(s.Construct, jsii.String(fmt.Sprintf("ToAlb-%s-%d", group, port)), &awsec2.CfnSecurityGroupEgressProps{
 				GroupId:                    s.sg.SecurityGroupId(),
 				IpProtocol:                 jsii.String("tcp"),
@@ -208,43 +220,58 @@ func New(scope constructs.Construct, id string, props *Props) *AlbEndpointServic
 				jsii.String(fmt.Sprintf("obslink endpoint service NLB to the %s ALB on %d", svc.Name, svc.AlbPort)))
 		}
 	}
-	for _, group := range props.AlbSecurityGroups {
+	for _, group := range groups {
 		for _, port := range albPorts(services) {
 			s.sg.Connections().AllowTo(group, awsec2.Port_Tcp(jsii.Number(float64(port))),
 				jsii.String(fmt.Sprintf("obslink endpoint service NLB on %d", port)))
 		}
 	}
 
-	s.pub = endpointservice.Publish(s.Construct, s.nlb, endpointservice.Props{
+	s.pub = endpointservice.Publish(s.Construct, s.nlb, &endpointservice.Props{
 		AllowedAccounts: props.AllowedAccounts, SupportedRegions: props.SupportedRegions, Admission: props.Admission,
 	})
 	return s
 }
 
-// check returns the services with defaults applied, sorted by port,
-// recording in chk what cannot describe the service.
-func (p *Props) check(chk *check.Props) []Service {
+// check returns the services with defaults applied, sorted by port, and
+// the ALBs' security group ids, recording in chk what cannot describe the
+// service.
+func (p *Props) check(chk *check.Props) ([]service, []string) {
 	if p == nil {
 		chk.Add("props", "is nil; pass &proxyless.Props{Vpc: ..., Services: ...}")
-		return nil
+		return nil, nil
 	}
 	if p.Vpc == nil {
 		chk.Add("props.Vpc", "is nil; give the ALBs' VPC")
 	}
-	if len(p.Services) == 0 {
+	if p.Services == nil || len(*p.Services) == 0 {
 		chk.Add("props.Services", "is empty; give at least one service")
 	}
-	for i, g := range p.AlbSecurityGroupIDs {
+	groupIDs := chk.Strings("props.AlbSecurityGroupIDs", p.AlbSecurityGroupIDs)
+	for i, g := range groupIDs {
 		chk.Literal(fmt.Sprintf("props.AlbSecurityGroupIDs[%d]", i), g,
 			"the id names its rules' construct ids; pass the group as AlbSecurityGroups (awsec2.ISecurityGroup) instead")
 	}
-	out := make([]Service, 0, len(p.Services))
-	ports, names := map[int]string{}, map[string]bool{}
-	for i, s := range p.Services {
-		field := fmt.Sprintf("props.Services[%d]", i)
-		if s.AlbPort == 0 {
-			s.AlbPort = s.Port
+	if p.AlbSecurityGroups != nil {
+		for i, g := range *p.AlbSecurityGroups {
+			if g == nil {
+				chk.Add(fmt.Sprintf("props.AlbSecurityGroups[%d]", i), "is nil; give the ALB's security group or leave the element out")
+			}
 		}
+	}
+	for i, a := range chk.Strings("props.AllowedAccounts", p.AllowedAccounts) {
+		chk.Account(fmt.Sprintf("props.AllowedAccounts[%d]", i), a, "the consumer's account")
+	}
+	var out []service
+	ports, names := map[int]string{}, map[string]bool{}
+	for i, sp := range check.List(chk, "props.Services", p.Services) {
+		if sp == nil {
+			continue
+		}
+		field := fmt.Sprintf("props.Services[%d]", i)
+		s := service{Name: check.Str(sp.Name), AlbArn: check.Str(sp.AlbArn), HealthCheckPath: check.Str(sp.HealthCheckPath),
+			Port: chk.Int(field+".Port", sp.Port, 0), Alb: sp.Alb, TLS: check.Bool(sp.TLS)}
+		s.AlbPort = chk.Int(field+".AlbPort", sp.AlbPort, s.Port)
 		if s.HealthCheckPath == "" {
 			s.HealthCheckPath = "/"
 		}
@@ -266,12 +293,12 @@ func (p *Props) check(chk *check.Props) []Service {
 		out = append(out, s)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Port < out[j].Port })
-	return out
+	return out, groupIDs
 }
 
 // allHaveAlb reports whether every service has an Alb (reached through its
 // security groups, so no CIDR rule is needed).
-func allHaveAlb(services []Service) bool {
+func allHaveAlb(services []service) bool {
 	for _, s := range services {
 		if s.Alb == nil {
 			return false
@@ -280,7 +307,7 @@ func allHaveAlb(services []Service) bool {
 	return true
 }
 
-func albPorts(services []Service) []int {
+func albPorts(services []service) []int {
 	all := make([]int, len(services))
 	for i, s := range services {
 		all[i] = s.AlbPort

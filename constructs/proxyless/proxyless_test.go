@@ -33,12 +33,12 @@ func newService(t *testing.T, props proxyless.Props) (*proxyless.AlbEndpointServ
 		PrivateSubnetIds:  jsii.Strings("subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60719"),
 	})
 	if props.Services == nil {
-		props.Services = []proxyless.Service{
-			{Name: "traces", Port: 4317, AlbArn: tracesALB, AlbPort: 443, TLS: true},
-			{Name: "metrics", Port: 80, AlbArn: metricsALB},
+		props.Services = &[]*proxyless.Service{
+			{Name: jsii.String("traces"), Port: jsii.Number(4317), AlbArn: jsii.String(tracesALB), AlbPort: jsii.Number(443), TLS: jsii.Bool(true)},
+			{Name: jsii.String("metrics"), Port: jsii.Number(80), AlbArn: jsii.String(metricsALB)},
 		}
 	}
-	s := proxyless.New(stack, "Endpoint", &props)
+	s := proxyless.New(stack, jsii.String("Endpoint"), &props)
 	return s, constructstest.Synth(t, stack)
 }
 
@@ -46,7 +46,7 @@ func newService(t *testing.T, props proxyless.Props) (*proxyless.AlbEndpointServ
 // forwarding to an ALB-type target group that holds that service's ALB on
 // the ALB listener's port (AWS: TCP, target group port = listener port).
 func TestNLBForwardsEachPortToItsALB(t *testing.T) {
-	s, tpl := newService(t, proxyless.Props{AllowedAccounts: []string{"222222222222"}})
+	s, tpl := newService(t, proxyless.Props{AllowedAccounts: jsii.Strings("222222222222")})
 	assert.Equal(t, []int{80, 4317}, s.ListenerPorts())
 
 	lb := tpl.Props(t, "AWS::ElasticLoadBalancingV2::LoadBalancer")
@@ -100,7 +100,7 @@ func TestNLBForwardsEachPortToItsALB(t *testing.T) {
 // ports, the NLB's group sends only there and admits nothing (PrivateLink
 // traffic is not filtered by it).
 func TestALBsLetTheNLBIn(t *testing.T) {
-	_, tpl := newService(t, proxyless.Props{AlbSecurityGroupIDs: []string{"sg-0a1b2c3d4e5f60718"}})
+	_, tpl := newService(t, proxyless.Props{AlbSecurityGroupIDs: jsii.Strings("sg-0a1b2c3d4e5f60718")})
 	ingress := tpl.Resources("AWS::EC2::SecurityGroupIngress")
 	require.Len(t, ingress, 2, "one per ALB port")
 	ports := map[float64]bool{}
@@ -138,7 +138,7 @@ func TestWithoutALBGroupsTheNLBSendsToTheVPCOnly(t *testing.T) {
 // TestPublishedForTheConsumersOnly: the endpoint service allows exactly the
 // accounts and regions given, like a provider's.
 func TestPublishedForTheConsumersOnly(t *testing.T) {
-	s, tpl := newService(t, proxyless.Props{AllowedAccounts: []string{"333333333333", "222222222222"}, SupportedRegions: []string{"us-east-1"}})
+	s, tpl := newService(t, proxyless.Props{AllowedAccounts: jsii.Strings("333333333333", "222222222222"), SupportedRegions: jsii.Strings("us-east-1")})
 	perms := tpl.Props(t, "AWS::EC2::VPCEndpointServicePermissions")
 	assert.JSONEq(t, `[
 		{"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":iam::222222222222:root"]]},
@@ -154,12 +154,12 @@ func TestPublishedForTheConsumersOnly(t *testing.T) {
 func TestBadPropsPanicWithTheReason(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		services []proxyless.Service
+		services *[]*proxyless.Service
 		want     string
 	}{
-		{"shared port", []proxyless.Service{{Name: "a", Port: 80, AlbArn: metricsALB}, {Name: "b", Port: 80, AlbArn: tracesALB}}, "routes by port only"},
-		{"no ALB", []proxyless.Service{{Name: "a", Port: 80}}, "props.Services[0].AlbArn is empty; give the ALB's ARN, or the ALB as Alb"},
-		{"bad port", []proxyless.Service{{Name: "a", Port: 70000, AlbArn: metricsALB}}, "props.Services[0].Port 70000 is not a port; use 1-65535"},
+		{"shared port", &[]*proxyless.Service{{Name: jsii.String("a"), Port: jsii.Number(80), AlbArn: jsii.String(metricsALB)}, {Name: jsii.String("b"), Port: jsii.Number(80), AlbArn: jsii.String(tracesALB)}}, "routes by port only"},
+		{"no ALB", &[]*proxyless.Service{{Name: jsii.String("a"), Port: jsii.Number(80)}}, "props.Services[0].AlbArn is empty; give the ALB's ARN, or the ALB as Alb"},
+		{"bad port", &[]*proxyless.Service{{Name: jsii.String("a"), Port: jsii.Number(70000), AlbArn: jsii.String(metricsALB)}}, "props.Services[0].Port 70000 is not a port; use 1-65535"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			defer func() {
@@ -182,10 +182,10 @@ func TestTeamALBsAndGroupsAsL2(t *testing.T) {
 	vpc := awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{MaxAzs: jsii.Number(2), NatGateways: jsii.Number(0)})
 	alb := elbv2.NewApplicationLoadBalancer(stack, jsii.String("Alb"), &elbv2.ApplicationLoadBalancerProps{Vpc: vpc})
 	other := awsec2.NewSecurityGroup(stack, jsii.String("OtherAlbs"), &awsec2.SecurityGroupProps{Vpc: vpc})
-	proxyless.New(stack, "Endpoint", &proxyless.Props{
+	proxyless.New(stack, jsii.String("Endpoint"), &proxyless.Props{
 		Vpc:               vpc,
-		Services:          []proxyless.Service{{Name: "metrics", Port: 80, Alb: alb}, {Name: "logs", Port: 81, AlbArn: metricsALB}},
-		AlbSecurityGroups: []awsec2.ISecurityGroup{other},
+		Services:          &[]*proxyless.Service{{Name: jsii.String("metrics"), Port: jsii.Number(80), Alb: alb}, {Name: jsii.String("logs"), Port: jsii.Number(81), AlbArn: jsii.String(metricsALB)}},
+		AlbSecurityGroups: &[]awsec2.ISecurityGroup{other},
 	})
 	tpl := constructstest.Synth(t, stack)
 	constructstest.Check(t, "the team's ALB lets the NLB in on its port", func() {
@@ -211,8 +211,8 @@ func TestTeamALBsAndGroupsAsL2(t *testing.T) {
 
 	assert.PanicsWithValue(t, `proxyless.New("Test/Tokens"): props.AlbSecurityGroupIDs[0] is ${Token[TOKEN.`+
 		tokenNumber(*other.SecurityGroupId())+`]}, a value known only at deploy, but the id names its rules' construct ids; pass the group as AlbSecurityGroups (awsec2.ISecurityGroup) instead`, func() {
-		proxyless.New(stack, "Tokens", &proxyless.Props{Vpc: vpc, Services: []proxyless.Service{{Name: "m", Port: 80, Alb: alb}},
-			AlbSecurityGroupIDs: []string{*other.SecurityGroupId()}})
+		proxyless.New(stack, jsii.String("Tokens"), &proxyless.Props{Vpc: vpc, Services: &[]*proxyless.Service{{Name: jsii.String("m"), Port: jsii.Number(80), Alb: alb}},
+			AlbSecurityGroupIDs: jsii.Strings(*other.SecurityGroupId())})
 	})
 }
 

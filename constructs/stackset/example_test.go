@@ -17,14 +17,14 @@ func ExampleNew() {
 	stack := awscdk.NewStack(app, jsii.String("Admin"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("444444444444"), Region: jsii.String("eu-west-1")},
 	})
-	s := stackset.New(stack, "Baseline", &stackset.Props{
-		StackSetName:   "baseline",
-		TemplateBody:   `{"Parameters":{"Tier":{"Type":"String","Default":"dev"}},"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}`,
-		AutoDeployment: true,
-		Instances: []stackset.Targets{
-			{OrganizationalUnitIDs: []string{"ou-ab12-cdefgh34"}, Regions: []string{"eu-west-1", "us-east-1"}},
-			{OrganizationalUnitIDs: []string{"ou-ab12-ijklmn56"}, Accounts: []string{"222222222222"}, Regions: []string{"eu-west-1"},
-				Overrides: map[string]*string{"Tier": jsii.String("prod")}},
+	s := stackset.New(stack, jsii.String("Baseline"), &stackset.Props{
+		StackSetName:   jsii.String("baseline"),
+		TemplateBody:   jsii.String(`{"Parameters":{"Tier":{"Type":"String","Default":"dev"}},"Resources":{"Topic":{"Type":"AWS::SNS::Topic"}}}`),
+		AutoDeployment: jsii.Bool(true),
+		Instances: &[]*stackset.Targets{
+			{OrganizationalUnitIDs: jsii.Strings("ou-ab12-cdefgh34"), Regions: jsii.Strings("eu-west-1", "us-east-1")},
+			{OrganizationalUnitIDs: jsii.Strings("ou-ab12-ijklmn56"), Accounts: jsii.Strings("222222222222"), Regions: jsii.Strings("eu-west-1"),
+				Overrides: &map[string]*string{"Tier": jsii.String("prod")}},
 		},
 	})
 	fmt.Println(*s.Resource().PermissionModel(), *s.Resource().CallAs())

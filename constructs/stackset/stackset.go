@@ -37,53 +37,70 @@ const MaxOrganizationalUnits = 50
 // for these instances.
 type Targets struct {
 	// OrganizationalUnitIDs (ou-... or the root, r-...). Required: at least one.
-	OrganizationalUnitIDs []string
+	OrganizationalUnitIDs *[]*string
 	// Accounts filters the accounts of the OUs as AccountFilterType says.
 	// Default: every account of the OUs.
-	Accounts []string
+	Accounts *[]*string
 	// AccountFilterType is INTERSECTION (only Accounts) or DIFFERENCE
 	// (every account of the OUs but Accounts). Default: INTERSECTION when
 	// Accounts is set.
-	AccountFilterType string
+	AccountFilterType *string
 	// Regions of the stack instances. Required: at least one.
-	Regions []string
+	Regions *[]*string
 	// Overrides are parameter values of these instances. Default: none.
-	Overrides map[string]*string
+	Overrides *map[string]*string
 }
 
 // Props configures a StackSet.
 type Props struct {
 	// StackSetName names the StackSet (letters, digits, hyphens; replaced on change). Required.
-	StackSetName string
+	StackSetName *string
 	// Description of the StackSet. Default: none.
-	Description string
+	Description *string
 	// TemplateBody is the instances' template, plain CloudFormation JSON or
 	// YAML of at most MaxTemplateBody bytes. Required.
-	TemplateBody string
+	TemplateBody *string
 	// CallAs is DELEGATED_ADMIN (a delegated administrator account for
 	// StackSets) or SELF (the management account). Default: DELEGATED_ADMIN.
-	CallAs string
+	CallAs *string
 	// Parameters are values of template parameters for every instance
 	// (tokens allowed). Default: none.
-	Parameters map[string]*string
+	Parameters *map[string]*string
 	// Instances are the stack instance groups. Default: none.
-	Instances []Targets
+	Instances *[]*Targets
 	// AutoDeployment deploys to accounts that join a target OU and removes
 	// the instances of accounts that leave it. Default: false.
-	AutoDeployment bool
+	AutoDeployment *bool
 	// RegionConcurrency: PARALLEL or SEQUENTIAL. Default: PARALLEL.
-	RegionConcurrency string
+	RegionConcurrency *string
 	// ConcurrencyMode: SOFT_FAILURE_TOLERANCE (concurrency independent of
 	// the failure tolerance) or STRICT_FAILURE_TOLERANCE (at most the
 	// tolerance + 1 accounts at once). Default: SOFT_FAILURE_TOLERANCE.
-	ConcurrencyMode string
+	ConcurrencyMode *string
 	// MaxConcurrentPercentage of accounts per region at once. Default: 25.
-	MaxConcurrentPercentage int
+	MaxConcurrentPercentage *float64
 	// FailureTolerancePercentage of accounts per region that may fail
-	// (0: none). Default: nil, 10.
-	FailureTolerancePercentage *int
+	// (0: none). Default: 10.
+	FailureTolerancePercentage *float64
 	// Capabilities the template needs, such as CAPABILITY_IAM. Default: none.
-	Capabilities []string
+	Capabilities *[]*string
+}
+
+// targets are Targets' values.
+type targets struct {
+	OrganizationalUnitIDs, Accounts, Regions []string
+	AccountFilterType                        string
+	Overrides                                map[string]*string
+}
+
+// settings are Props' values, defaults applied.
+type settings struct {
+	StackSetName, Description, TemplateBody, CallAs, RegionConcurrency, ConcurrencyMode string
+	Parameters                                                                          map[string]*string
+	Instances                                                                           []targets
+	AutoDeployment                                                                      bool
+	MaxConcurrentPercentage, FailureTolerancePercentage                                 int
+	Capabilities                                                                        []string
 }
 
 // StackSet is one service-managed StackSet.
@@ -95,32 +112,12 @@ type StackSet struct {
 
 // New creates the StackSet. It panics on props that cannot describe one
 // (like the CDK's own constructors on misuse).
-func New(scope constructs.Construct, id string, props *Props) *StackSet {
+func New(scope constructs.Construct, id *string, props *Props) *StackSet {
 	chk := check.New("stackset.New", scope, id)
-	props.check(chk)
+	p := props.settings(chk)
 	chk.Panic()
-	p := *props
-	def := func(v *int, d int) {
-		if *v == 0 {
-			*v = d
-		}
-	}
-	def(&p.MaxConcurrentPercentage, 25)
-	tolerance := 10
-	if p.FailureTolerancePercentage != nil {
-		tolerance = *p.FailureTolerancePercentage
-	}
-	if p.RegionConcurrency == "" {
-		p.RegionConcurrency = "PARALLEL"
-	}
-	if p.CallAs == "" {
-		p.CallAs = "DELEGATED_ADMIN"
-	}
-	if p.ConcurrencyMode == "" {
-		p.ConcurrencyMode = "SOFT_FAILURE_TOLERANCE"
-	}
 	s := &StackSet{}
-	constructs.NewConstruct_Override(s, scope, jsii.String(id))
+	constructs.NewConstruct_Override(s, scope, id)
 
 	var params []any
 	for _, k := range sortedKeys(p.Parameters) {
@@ -162,7 +159,7 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 			RegionConcurrencyType:      jsii.String(p.RegionConcurrency),
 			ConcurrencyMode:            jsii.String(p.ConcurrencyMode),
 			MaxConcurrentPercentage:    jsii.Number(float64(p.MaxConcurrentPercentage)),
-			FailureTolerancePercentage: jsii.Number(float64(tolerance)),
+			FailureTolerancePercentage: jsii.Number(float64(p.FailureTolerancePercentage)),
 		},
 	}
 	if p.Description != "" {
@@ -182,12 +179,56 @@ func New(scope constructs.Construct, id string, props *Props) *StackSet {
 	return s
 }
 
-// check records what in p cannot describe a StackSet.
-func (p *Props) check(chk *check.Props) {
+// settings are p's values with the defaults applied, recording in chk
+// what cannot describe a StackSet.
+func (p *Props) settings(chk *check.Props) settings {
 	if p == nil {
 		chk.Add("props", "is nil; pass &stackset.Props{StackSetName: ..., TemplateBody: ...}")
-		return
+		return settings{}
 	}
+	out := settings{
+		StackSetName: check.Str(p.StackSetName), Description: check.Str(p.Description), TemplateBody: check.Str(p.TemplateBody),
+		CallAs: check.Str(p.CallAs), RegionConcurrency: check.Str(p.RegionConcurrency), ConcurrencyMode: check.Str(p.ConcurrencyMode),
+		AutoDeployment:             check.Bool(p.AutoDeployment),
+		MaxConcurrentPercentage:    chk.Int("props.MaxConcurrentPercentage", p.MaxConcurrentPercentage, 25),
+		FailureTolerancePercentage: chk.Int("props.FailureTolerancePercentage", p.FailureTolerancePercentage, 10),
+		Capabilities:               chk.Strings("props.Capabilities", p.Capabilities),
+	}
+	if p.Parameters != nil {
+		out.Parameters = *p.Parameters
+	}
+	out.check(chk)
+	for i, g := range check.List(chk, "props.Instances", p.Instances) {
+		if g == nil {
+			continue
+		}
+		field := fmt.Sprintf("props.Instances[%d]", i)
+		t := targets{
+			OrganizationalUnitIDs: chk.Strings(field+".OrganizationalUnitIDs", g.OrganizationalUnitIDs),
+			Accounts:              chk.Strings(field+".Accounts", g.Accounts),
+			Regions:               chk.Strings(field+".Regions", g.Regions),
+			AccountFilterType:     check.Str(g.AccountFilterType),
+		}
+		if g.Overrides != nil {
+			t.Overrides = *g.Overrides
+		}
+		out.Instances = append(out.Instances, t)
+		t.check(chk, field)
+	}
+	if out.RegionConcurrency == "" {
+		out.RegionConcurrency = "PARALLEL"
+	}
+	if out.CallAs == "" {
+		out.CallAs = "DELEGATED_ADMIN"
+	}
+	if out.ConcurrencyMode == "" {
+		out.ConcurrencyMode = "SOFT_FAILURE_TOLERANCE"
+	}
+	return out
+}
+
+// check records what in p cannot describe a StackSet.
+func (p settings) check(chk *check.Props) {
 	if p.StackSetName == "" {
 		chk.Add("props.StackSetName", "is empty; give the StackSet a name (letters, digits, hyphens)")
 	} else if !check.IsToken(p.StackSetName) && !reName.MatchString(p.StackSetName) {
@@ -204,31 +245,33 @@ func (p *Props) check(chk *check.Props) {
 	if p.RegionConcurrency != "" && p.RegionConcurrency != "PARALLEL" && p.RegionConcurrency != "SEQUENTIAL" {
 		chk.Add("props.RegionConcurrency", "%q: use PARALLEL or SEQUENTIAL", p.RegionConcurrency)
 	}
-	if p.MaxConcurrentPercentage < 0 || p.MaxConcurrentPercentage > 100 {
-		chk.Add("props.MaxConcurrentPercentage", "%d: use 1-100 (0 for the default)", p.MaxConcurrentPercentage)
+	if p.MaxConcurrentPercentage < 1 || p.MaxConcurrentPercentage > 100 {
+		chk.Add("props.MaxConcurrentPercentage", "%d: use 1-100", p.MaxConcurrentPercentage)
 	}
-	if f := p.FailureTolerancePercentage; f != nil && (*f < 0 || *f > 100) {
-		chk.Add("props.FailureTolerancePercentage", "%d: use 0-100", *f)
+	if f := p.FailureTolerancePercentage; f < 0 || f > 100 {
+		chk.Add("props.FailureTolerancePercentage", "%d: use 0-100", f)
 	}
 	if p.ConcurrencyMode != "" && p.ConcurrencyMode != "SOFT_FAILURE_TOLERANCE" && p.ConcurrencyMode != "STRICT_FAILURE_TOLERANCE" {
 		chk.Add("props.ConcurrencyMode", "%q: use SOFT_FAILURE_TOLERANCE or STRICT_FAILURE_TOLERANCE", p.ConcurrencyMode)
 	}
-	for i, g := range p.Instances {
-		field := fmt.Sprintf("props.Instances[%d]", i)
-		if len(g.OrganizationalUnitIDs) == 0 {
-			chk.Add(field+".OrganizationalUnitIDs", "is empty; give at least one OU (ou-...) or the root (r-...)")
-		}
-		if len(g.OrganizationalUnitIDs) > MaxOrganizationalUnits {
-			chk.Add(field+".OrganizationalUnitIDs", "has %d OUs, over the %d one StackSet operation accepts: split them over several Instances", len(g.OrganizationalUnitIDs), MaxOrganizationalUnits)
-		}
-		if len(g.Regions) == 0 {
-			chk.Add(field+".Regions", "is empty; give at least one region")
-		}
-		if g.AccountFilterType != "" && g.AccountFilterType != "INTERSECTION" && g.AccountFilterType != "DIFFERENCE" {
-			chk.Add(field+".AccountFilterType", "%q: use INTERSECTION or DIFFERENCE", g.AccountFilterType)
-		} else if g.AccountFilterType != "" && len(g.Accounts) == 0 {
-			chk.Add(field+".AccountFilterType", "%q needs Accounts", g.AccountFilterType)
-		}
+}
+
+// check records what in the instance group g (field) cannot describe
+// stack instances.
+func (g targets) check(chk *check.Props, field string) {
+	if len(g.OrganizationalUnitIDs) == 0 {
+		chk.Add(field+".OrganizationalUnitIDs", "is empty; give at least one OU (ou-...) or the root (r-...)")
+	}
+	if len(g.OrganizationalUnitIDs) > MaxOrganizationalUnits {
+		chk.Add(field+".OrganizationalUnitIDs", "has %d OUs, over the %d one StackSet operation accepts: split them over several Instances", len(g.OrganizationalUnitIDs), MaxOrganizationalUnits)
+	}
+	if len(g.Regions) == 0 {
+		chk.Add(field+".Regions", "is empty; give at least one region")
+	}
+	if g.AccountFilterType != "" && g.AccountFilterType != "INTERSECTION" && g.AccountFilterType != "DIFFERENCE" {
+		chk.Add(field+".AccountFilterType", "%q: use INTERSECTION or DIFFERENCE", g.AccountFilterType)
+	} else if g.AccountFilterType != "" && len(g.Accounts) == 0 {
+		chk.Add(field+".AccountFilterType", "%q needs Accounts", g.AccountFilterType)
 	}
 }
 

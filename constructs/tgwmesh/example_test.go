@@ -17,13 +17,13 @@ func ExampleNewPeering() {
 	spoke := awscdk.NewStack(app, jsii.String("Spoke"), &awscdk.StackProps{
 		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-east-1")},
 	})
-	gw := tgwmesh.NewGateway(spoke, "Gateway", &tgwmesh.GatewayProps{ASN: 64512})
-	peering := tgwmesh.NewPeering(spoke, "ToHub", &tgwmesh.PeeringProps{
+	gw := tgwmesh.NewGateway(spoke, jsii.String("Gateway"), &tgwmesh.GatewayProps{ASN: jsii.Number(64512)})
+	peering := tgwmesh.NewPeering(spoke, jsii.String("ToHub"), &tgwmesh.PeeringProps{
 		Local:                gw,
 		PeerTransitGatewayID: jsii.String("tgw-0hub000000000000"),
-		PeerRegion:           "eu-west-1",
-		PeerAccount:          "111111111111",
-		RemoteCidrs:          []string{"10.0.0.0/16"},
+		PeerRegion:           jsii.String("eu-west-1"),
+		PeerAccount:          jsii.String("111111111111"),
+		RemoteCidrs:          jsii.Strings("10.0.0.0/16"),
 	})
 	fmt.Println(*peering.Accepted().Node().Id())
 	// Output: Accept

@@ -8,7 +8,6 @@ package tgwmesh
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -26,9 +25,9 @@ import (
 // GatewayProps configures a Gateway.
 type GatewayProps struct {
 	// ASN of the gateway; each gateway of a mesh needs its own. Required.
-	ASN int64
+	ASN *float64
 	// Description of the gateway. Default: "obslink".
-	Description string
+	Description *string
 }
 
 // Gateway is a Transit Gateway with one route table that every attachment
@@ -40,22 +39,24 @@ type Gateway struct {
 }
 
 // NewGateway creates a Transit Gateway and its route table.
-func NewGateway(scope constructs.Construct, id string, props *GatewayProps) *Gateway {
+func NewGateway(scope constructs.Construct, id *string, props *GatewayProps) *Gateway {
 	chk := check.New("tgwmesh.NewGateway", scope, id)
+	var asn int
 	if props == nil {
 		chk.Add("props", "is nil; pass &tgwmesh.GatewayProps{ASN: ...}")
 	} else {
-		chk.ASN("props.ASN", props.ASN)
+		asn = chk.Int("props.ASN", props.ASN, 0)
+		chk.ASN("props.ASN", int64(asn))
 	}
 	chk.Panic()
-	desc := props.Description
+	desc := check.Str(props.Description)
 	if desc == "" {
 		desc = "obslink"
 	}
 	g := &Gateway{}
-	constructs.NewConstruct_Override(g, scope, jsii.String(id))
+	constructs.NewConstruct_Override(g, scope, id)
 	g.tgw = awsec2.NewCfnTransitGateway(g.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayProps{
-		AmazonSideAsn:                jsii.Number(float64(props.ASN)),
+		AmazonSideAsn:                jsii.Number(float64(asn)),
 		Description:                  jsii.String(desc),
 		DefaultRouteTableAssociation: jsii.String("disable"),
 		DefaultRouteTablePropagation: jsii.String("disable"),
@@ -83,12 +84,12 @@ type VpcAttachmentProps struct {
 	// VpcID is the VPC to attach. Required.
 	VpcID *string
 	// SubnetIDs are the attachment's subnets, one per zone. Required.
-	SubnetIDs []*string
+	SubnetIDs *[]*string
 	// VpcCidr is the VPC's CIDR, routed to it by a static route in the
 	// gateway's route table. Required.
 	VpcCidr *string
 	// Name tags the attachment ("obslink <Name>"). Default: "obslink ".
-	Name string
+	Name *string
 }
 
 // VpcAttachment attaches a VPC to a gateway, associates it with the gateway's
@@ -100,7 +101,7 @@ type VpcAttachment struct {
 
 // NewVpcAttachment creates the attachment, its association and route. It
 // panics on props that cannot describe one, naming the fields.
-func NewVpcAttachment(scope constructs.Construct, id string, props *VpcAttachmentProps) *VpcAttachment {
+func NewVpcAttachment(scope constructs.Construct, id *string, props *VpcAttachmentProps) *VpcAttachment {
 	chk := check.New("tgwmesh.NewVpcAttachment", scope, id)
 	if props == nil {
 		chk.Add("props", "is nil; pass &tgwmesh.VpcAttachmentProps{TransitGatewayID: ..., RouteTableID: ..., VpcID: ..., SubnetIDs: ..., VpcCidr: ...}")
@@ -108,7 +109,7 @@ func NewVpcAttachment(scope constructs.Construct, id string, props *VpcAttachmen
 		required(chk, "props.TransitGatewayID", props.TransitGatewayID, "the gateway's id (Gateway.ID())")
 		required(chk, "props.RouteTableID", props.RouteTableID, "the gateway's route table (Gateway.RouteTableID())")
 		required(chk, "props.VpcID", props.VpcID, "the VPC's id")
-		if len(props.SubnetIDs) == 0 {
+		if len(chk.Strings("props.SubnetIDs", props.SubnetIDs)) == 0 {
 			chk.Add("props.SubnetIDs", "is empty; give one subnet per zone of the VPC")
 		}
 		if required(chk, "props.VpcCidr", props.VpcCidr, "the VPC's CIDR") {
@@ -117,12 +118,12 @@ func NewVpcAttachment(scope constructs.Construct, id string, props *VpcAttachmen
 	}
 	chk.Panic()
 	a := &VpcAttachment{}
-	constructs.NewConstruct_Override(a, scope, jsii.String(id))
+	constructs.NewConstruct_Override(a, scope, id)
 	a.att = awsec2.NewCfnTransitGatewayVpcAttachment(a.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayVpcAttachmentProps{
 		TransitGatewayId: props.TransitGatewayID,
 		VpcId:            props.VpcID,
-		SubnetIds:        &props.SubnetIDs,
-		Tags:             &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String("obslink " + props.Name)}},
+		SubnetIds:        props.SubnetIDs,
+		Tags:             &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String("obslink " + check.Str(props.Name))}},
 	})
 	awsec2.NewCfnTransitGatewayRouteTableAssociation(a.Construct, jsii.String("Association"), &awsec2.CfnTransitGatewayRouteTableAssociationProps{
 		TransitGatewayAttachmentId: a.att.AttrId(),
@@ -145,9 +146,9 @@ func (a *VpcAttachment) Resource() awscdk.CfnResource { return a.att }
 // VpcRoutesProps configures VpcRoutes.
 type VpcRoutesProps struct {
 	// RouteTableIDs get one route each. Required.
-	RouteTableIDs []*string
+	RouteTableIDs *[]*string
 	// DestinationCidrs are the only destinations routed. Required.
-	DestinationCidrs []string
+	DestinationCidrs *[]*string
 	// TransitGatewayID is the target. Required.
 	TransitGatewayID *string
 	// After is the VPC's attachment when it is in the same stack: a route to a
@@ -157,27 +158,28 @@ type VpcRoutesProps struct {
 
 // NewVpcRoutes adds routes from a VPC's route tables to the gateway. It
 // panics on props that cannot describe them, naming the fields.
-func NewVpcRoutes(scope constructs.Construct, id string, props *VpcRoutesProps) constructs.Construct {
+func NewVpcRoutes(scope constructs.Construct, id *string, props *VpcRoutesProps) constructs.Construct {
 	chk := check.New("tgwmesh.NewVpcRoutes", scope, id)
+	var tables, destinations []string
 	if props == nil {
 		chk.Add("props", "is nil; pass &tgwmesh.VpcRoutesProps{RouteTableIDs: ..., DestinationCidrs: ..., TransitGatewayID: ...}")
 	} else {
-		if len(props.RouteTableIDs) == 0 {
+		if tables = chk.Strings("props.RouteTableIDs", props.RouteTableIDs); len(tables) == 0 {
 			chk.Add("props.RouteTableIDs", "is empty; give the VPC's route tables")
 		}
-		cidrs(chk, "props.DestinationCidrs", props.DestinationCidrs)
+		destinations = cidrs(chk, "props.DestinationCidrs", props.DestinationCidrs)
 		required(chk, "props.TransitGatewayID", props.TransitGatewayID, "the gateway's id")
 	}
 	chk.Panic()
-	c := constructs.NewConstruct(scope, jsii.String(id))
-	for i, rt := range props.RouteTableIDs {
+	c := constructs.NewConstruct(scope, id)
+	for i, rt := range tables {
 		rid := fmt.Sprint(i)
-		if !*awscdk.Token_IsUnresolved(rt) {
-			rid = *rt
+		if !check.IsToken(rt) {
+			rid = rt
 		}
-		for j, cidr := range props.DestinationCidrs {
+		for j, cidr := range destinations {
 			r := awsec2.NewCfnRoute(c, jsii.String("Route-"+rid+"-"+cidrID(j, cidr)), &awsec2.CfnRouteProps{
-				RouteTableId:         rt,
+				RouteTableId:         jsii.String(rt),
 				DestinationCidrBlock: jsii.String(cidr),
 				TransitGatewayId:     props.TransitGatewayID,
 			})
@@ -195,10 +197,12 @@ type PeeringProps struct {
 	Local *Gateway
 	// PeerTransitGatewayID is the hub's gateway. Required.
 	PeerTransitGatewayID *string
-	// PeerRegion and PeerAccount locate the hub. Required.
-	PeerRegion, PeerAccount string
+	// PeerRegion is the hub's region. Required.
+	PeerRegion *string
+	// PeerAccount is the hub's account. Required.
+	PeerAccount *string
 	// RemoteCidrs are routed through the peering in Local's route table. Required.
-	RemoteCidrs []string
+	RemoteCidrs *[]*string
 }
 
 // Peering is a peering attachment from a spoke gateway to the hub, its
@@ -212,40 +216,41 @@ type Peering struct {
 }
 
 // NewPeering creates the peering and accepts it.
-func NewPeering(scope constructs.Construct, id string, props *PeeringProps) *Peering {
+func NewPeering(scope constructs.Construct, id *string, props *PeeringProps) *Peering {
 	chk := check.New("tgwmesh.NewPeering", scope, id)
+	var region, account string
+	var remote []string
 	if props == nil {
 		chk.Add("props", "is nil; pass &tgwmesh.PeeringProps{Local: ..., PeerTransitGatewayID: ..., PeerRegion: ..., PeerAccount: ..., RemoteCidrs: ...}")
 	} else {
+		region, account = check.Str(props.PeerRegion), check.Str(props.PeerAccount)
 		if props.Local == nil {
 			chk.Add("props.Local", "is nil; give the spoke's Gateway")
 		}
 		required(chk, "props.PeerTransitGatewayID", props.PeerTransitGatewayID, "the hub gateway's id (tgw-...)")
-		if props.PeerRegion == "" {
+		if region == "" {
 			chk.Add("props.PeerRegion", "is empty; give the hub's region")
 		}
-		if !check.IsToken(props.PeerAccount) && !reAccount.MatchString(props.PeerAccount) {
-			chk.Add("props.PeerAccount", "%q is not a 12-digit account id; give the hub's account", props.PeerAccount)
-		}
-		cidrs(chk, "props.RemoteCidrs", props.RemoteCidrs)
+		chk.Account("props.PeerAccount", account, "the hub's account")
+		remote = cidrs(chk, "props.RemoteCidrs", props.RemoteCidrs)
 	}
 	chk.Panic()
 	p := &Peering{}
-	constructs.NewConstruct_Override(p, scope, jsii.String(id))
+	constructs.NewConstruct_Override(p, scope, id)
 	p.att = awsec2.NewCfnTransitGatewayPeeringAttachment(p.Construct, jsii.String("Resource"), &awsec2.CfnTransitGatewayPeeringAttachmentProps{
 		TransitGatewayId:     props.Local.ID(),
 		PeerTransitGatewayId: props.PeerTransitGatewayID,
-		PeerRegion:           jsii.String(props.PeerRegion),
-		PeerAccountId:        jsii.String(props.PeerAccount),
-		Tags:                 &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String("obslink to " + props.PeerRegion)}},
+		PeerRegion:           jsii.String(region),
+		PeerAccountId:        jsii.String(account),
+		Tags:                 &[]*awscdk.CfnTag{{Key: jsii.String("Name"), Value: jsii.String("obslink to " + region)}},
 	})
-	fn := acceptFunction(p.Construct, props.PeerRegion, props.PeerAccount, p.att.AttrTransitGatewayAttachmentId())
+	fn := acceptFunction(p.Construct, region, account, p.att.AttrTransitGatewayAttachmentId())
 	p.accept = awscdk.NewCustomResource(p.Construct, jsii.String("Accept"), &awscdk.CustomResourceProps{
 		ServiceToken: fn.FunctionArn(),
 		ResourceType: jsii.String("Custom::ObslinkTgwPeeringAccept"),
 		Properties: &map[string]any{
 			"AttachmentId":   p.att.AttrTransitGatewayAttachmentId(),
-			"AccepterRegion": props.PeerRegion,
+			"AccepterRegion": region,
 		},
 	})
 	// Association and routes fail with IncorrectState until the attachment is available.
@@ -254,7 +259,7 @@ func NewPeering(scope constructs.Construct, id string, props *PeeringProps) *Pee
 		TransitGatewayRouteTableId: props.Local.RouteTableID(),
 	})
 	assoc.Node().AddDependency(p.accept)
-	for i, cidr := range props.RemoteCidrs {
+	for i, cidr := range remote {
 		r := awsec2.NewCfnTransitGatewayRoute(p.Construct, jsii.String("Route-"+cidrID(i, cidr)), &awsec2.CfnTransitGatewayRouteProps{
 			TransitGatewayRouteTableId: props.Local.RouteTableID(),
 			TransitGatewayAttachmentId: p.att.AttrTransitGatewayAttachmentId(),
@@ -298,29 +303,30 @@ type PeerRoutesProps struct {
 	// AttachmentID is the peering attachment (from the spoke's stack). Required.
 	AttachmentID *string
 	// Cidrs are routed through the peering. Required.
-	Cidrs []string
+	Cidrs *[]*string
 }
 
 // NewPeerRoutes associates a peering attachment with the hub's route table
 // and routes the spoke's CIDRs through it: the hub side of a Peering, in the
 // hub's region, deployed after the spoke's stack. It panics on props that
 // cannot describe them, naming the fields.
-func NewPeerRoutes(scope constructs.Construct, id string, props *PeerRoutesProps) constructs.Construct {
+func NewPeerRoutes(scope constructs.Construct, id *string, props *PeerRoutesProps) constructs.Construct {
 	chk := check.New("tgwmesh.NewPeerRoutes", scope, id)
+	var list []string
 	if props == nil {
 		chk.Add("props", "is nil; pass &tgwmesh.PeerRoutesProps{RouteTableID: ..., AttachmentID: ..., Cidrs: ...}")
 	} else {
 		required(chk, "props.RouteTableID", props.RouteTableID, "the hub gateway's route table")
 		required(chk, "props.AttachmentID", props.AttachmentID, "the peering attachment's id (Peering.AttachmentID())")
-		cidrs(chk, "props.Cidrs", props.Cidrs)
+		list = cidrs(chk, "props.Cidrs", props.Cidrs)
 	}
 	chk.Panic()
-	c := constructs.NewConstruct(scope, jsii.String(id))
+	c := constructs.NewConstruct(scope, id)
 	awsec2.NewCfnTransitGatewayRouteTableAssociation(c, jsii.String("Association"), &awsec2.CfnTransitGatewayRouteTableAssociationProps{
 		TransitGatewayAttachmentId: props.AttachmentID,
 		TransitGatewayRouteTableId: props.RouteTableID,
 	})
-	for i, cidr := range props.Cidrs {
+	for i, cidr := range list {
 		awsec2.NewCfnTransitGatewayRoute(c, jsii.String("Route-"+cidrID(i, cidr)), &awsec2.CfnTransitGatewayRouteProps{
 			TransitGatewayRouteTableId: props.RouteTableID,
 			TransitGatewayAttachmentId: props.AttachmentID,
@@ -329,8 +335,6 @@ func NewPeerRoutes(scope constructs.Construct, id string, props *PeerRoutesProps
 	}
 	return c
 }
-
-var reAccount = regexp.MustCompile(`^[0-9]{12}$`)
 
 // required records a mistake when v is nil or empty; what says what to give.
 func required(chk *check.Props, field string, v *string, what string) bool {
@@ -341,14 +345,19 @@ func required(chk *check.Props, field string, v *string, what string) bool {
 	return true
 }
 
-// cidrs records a mistake for an empty list or a malformed CIDR in it.
-func cidrs(chk *check.Props, field string, list []string) {
+// cidrs is the CIDRs of p, recording a mistake for an empty list or a
+// malformed CIDR in it.
+func cidrs(chk *check.Props, field string, p *[]*string) []string {
+	list := chk.Strings(field, p)
 	if len(list) == 0 {
 		chk.Add(field, "is empty; give at least one CIDR")
 	}
 	for i, c := range list {
-		chk.CIDR(fmt.Sprintf("%s[%d]", field, i), c)
+		if (*p)[i] != nil {
+			chk.CIDR(fmt.Sprintf("%s[%d]", field, i), c)
+		}
 	}
+	return list
 }
 
 // cidrID is the construct id part of the i-th CIDR of a list: a literal

@@ -18,10 +18,10 @@ func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 func TestGatewayAndAttachment(t *testing.T) {
 	stack := constructstest.Stack("111111111111", "us-east-1")
-	gw := tgwmesh.NewGateway(stack, "Gw", &tgwmesh.GatewayProps{ASN: 64600})
-	tgwmesh.NewVpcAttachment(stack, "Att", &tgwmesh.VpcAttachmentProps{
+	gw := tgwmesh.NewGateway(stack, jsii.String("Gw"), &tgwmesh.GatewayProps{ASN: jsii.Number(64600)})
+	tgwmesh.NewVpcAttachment(stack, jsii.String("Att"), &tgwmesh.VpcAttachmentProps{
 		TransitGatewayID: gw.ID(), RouteTableID: gw.RouteTableID(),
-		VpcID: jsii.String("vpc-1"), SubnetIDs: *jsii.Strings("subnet-a", "subnet-b"), VpcCidr: jsii.String("10.1.0.0/24"),
+		VpcID: jsii.String("vpc-1"), SubnetIDs: jsii.Strings("subnet-a", "subnet-b"), VpcCidr: jsii.String("10.1.0.0/24"),
 	})
 	tpl := constructstest.Synth(t, stack)
 	g := tpl.Props(t, "AWS::EC2::TransitGateway")
@@ -39,10 +39,10 @@ func TestGatewayAndAttachment(t *testing.T) {
 
 func TestPeeringWaitsForAcceptance(t *testing.T) {
 	stack := constructstest.Stack("111111111111", "us-east-1")
-	gw := tgwmesh.NewGateway(stack, "Gw", &tgwmesh.GatewayProps{ASN: 64600})
-	p := tgwmesh.NewPeering(stack, "Peering", &tgwmesh.PeeringProps{
-		Local: gw, PeerTransitGatewayID: jsii.String("tgw-0hub"), PeerRegion: "eu-west-1", PeerAccount: "111111111111",
-		RemoteCidrs: []string{"10.0.0.0/16"},
+	gw := tgwmesh.NewGateway(stack, jsii.String("Gw"), &tgwmesh.GatewayProps{ASN: jsii.Number(64600)})
+	p := tgwmesh.NewPeering(stack, jsii.String("Peering"), &tgwmesh.PeeringProps{
+		Local: gw, PeerTransitGatewayID: jsii.String("tgw-0hub"), PeerRegion: jsii.String("eu-west-1"), PeerAccount: jsii.String("111111111111"),
+		RemoteCidrs: jsii.Strings("10.0.0.0/16"),
 	})
 	require.NotNil(t, p.AttachmentID())
 	tpl := constructstest.Synth(t, stack)
@@ -80,8 +80,8 @@ func TestPeeringWaitsForAcceptance(t *testing.T) {
 
 func TestPeerRoutes(t *testing.T) {
 	stack := constructstest.Stack("111111111111", "eu-west-1")
-	tgwmesh.NewPeerRoutes(stack, "Hub", &tgwmesh.PeerRoutesProps{
-		RouteTableID: jsii.String("tgw-rtb-1"), AttachmentID: jsii.String("tgw-attach-1"), Cidrs: []string{"10.100.1.0/24"},
+	tgwmesh.NewPeerRoutes(stack, jsii.String("Hub"), &tgwmesh.PeerRoutesProps{
+		RouteTableID: jsii.String("tgw-rtb-1"), AttachmentID: jsii.String("tgw-attach-1"), Cidrs: jsii.Strings("10.100.1.0/24"),
 	})
 	tpl := constructstest.Synth(t, stack)
 	assoc := tpl.Props(t, "AWS::EC2::TransitGatewayRouteTableAssociation")
@@ -97,7 +97,7 @@ func TestMisuse(t *testing.T) {
 		require.NotNil(t, r)
 		assert.Contains(t, r, `tgwmesh.NewGateway("Test/Gw"): props.ASN 0 is not a private ASN`)
 	}()
-	tgwmesh.NewGateway(stack, "Gw", &tgwmesh.GatewayProps{})
+	tgwmesh.NewGateway(stack, jsii.String("Gw"), &tgwmesh.GatewayProps{})
 }
 
 // TestAcceptHandlerAgainstMoto runs assets/tgw/test_accept_peering.py, which

@@ -6,7 +6,9 @@ package check
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
+	"regexp"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -21,17 +23,25 @@ type Props struct {
 }
 
 // New starts the checks of the construct ctor (e.g. "consumervpc.New")
-// about to be created as id in scope. A nil scope or an empty id is a
-// mistake too.
-func New(ctor string, scope constructs.Construct, id string) *Props {
-	c := &Props{ctor: ctor, path: id}
+// about to be created as id in scope. A nil scope or a nil or empty id is
+// a mistake too.
+func New(ctor string, scope constructs.Construct, id *string) *Props {
+	c := In(ctor, scope)
+	c.path = strings.TrimPrefix(c.path+"/"+Str(id), "/")
+	if Str(id) == "" {
+		c.Add("id", "is empty; give the construct an id, such as jsii.String(\"Obslink\")")
+	}
+	return c
+}
+
+// In starts the checks of ctor (e.g. "endpointservice.Publish"), which
+// creates its resources directly in scope. A nil scope is a mistake too.
+func In(ctor string, scope constructs.Construct) *Props {
+	c := &Props{ctor: ctor}
 	if scope == nil {
 		c.Add("scope", "is nil; pass the stack or construct to create %s in", ctor)
-	} else if p := *scope.Node().Path(); p != "" {
-		c.path = p + "/" + id
-	}
-	if id == "" {
-		c.Add("id", "is empty; give the construct an id, such as \"Obslink\"")
+	} else {
+		c.path = *scope.Node().Path()
 	}
 	return c
 }
@@ -63,6 +73,62 @@ func (c *Props) Panic() {
 	if err := c.Err(); err != nil {
 		panic(err.Error())
 	}
+}
+
+// Str is *p, or "" when the prop is left out (nil).
+func Str(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
+
+// Bool is *p, or false when the prop is left out (nil).
+func Bool(p *bool) bool { return p != nil && *p }
+
+// Int is *p as a whole number, or def when the prop is left out (nil); a
+// fraction is a mistake.
+func (c *Props) Int(field string, p *float64, def int) int {
+	switch {
+	case p == nil:
+		return def
+	case *p != math.Trunc(*p) || math.Abs(*p) > 1<<53:
+		c.Add(field, "%v is not a whole number", *p)
+		return def
+	}
+	return int(*p)
+}
+
+// Strings is the strings of p, none when the prop is left out (nil); a nil
+// element is a mistake.
+func (c *Props) Strings(field string, p *[]*string) []string {
+	if p == nil {
+		return nil
+	}
+	out := make([]string, len(*p))
+	for i, s := range *p {
+		if s == nil {
+			c.Add(fmt.Sprintf("%s[%d]", field, i), "is nil; give a value or leave the element out")
+			continue
+		}
+		out[i] = *s
+	}
+	return out
+}
+
+// List is the elements of p, none when the prop is left out (nil); a nil
+// element is a mistake, and stays in the list (so indices match the
+// props): skip it until Panic.
+func List[T any](c *Props, field string, p *[]*T) []*T {
+	if p == nil {
+		return nil
+	}
+	for i, e := range *p {
+		if e == nil {
+			c.Add(fmt.Sprintf("%s[%d]", field, i), "is nil; give a value or leave the element out")
+		}
+	}
+	return *p
 }
 
 // IsToken reports whether s is a token: a value known only at deploy.
@@ -101,6 +167,16 @@ func CIDR(s string) error {
 		return fmt.Errorf("%q has host bits set; write it as %s", s, p.Masked())
 	}
 	return nil
+}
+
+var reAccount = regexp.MustCompile(`^[0-9]{12}$`)
+
+// Account records a mistake unless value is a token or a 12-digit AWS
+// account id; fix says whose account to give.
+func (c *Props) Account(field, value, fix string) {
+	if !IsToken(value) && !reAccount.MatchString(value) {
+		c.Add(field, "%q is not a 12-digit account id; give %s", value, fix)
+	}
 }
 
 // ASN records a mistake unless asn is a private ASN a Transit Gateway

@@ -36,7 +36,7 @@ type HAProxy struct {
 const HAProxyListen = "127.0.0.8"
 
 // haproxyConfig renders the peer's configuration for a Rig's routes.
-func haproxyConfig(r *Rig, routes []proxyfleet.Route, httpPort, grpcPort int, maxBody int64) string {
+func haproxyConfig(r *Rig, routes []proxyfleet.ConfigRoute, httpPort, grpcPort int, maxBody int64) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `global
     # nginx: 8192 connections per worker; HAProxy needs two descriptors per connection.

@@ -331,8 +331,8 @@ type Rig struct {
 }
 
 // RigRoutes returns the routes of a Rig for domain, given its ports.
-func RigRoutes(domain string, httpPort, grpcPort, albPort, grpcALBPort int) []proxyfleet.Route {
-	return []proxyfleet.Route{
+func RigRoutes(domain string, httpPort, grpcPort, albPort, grpcALBPort int) []proxyfleet.ConfigRoute {
+	return []proxyfleet.ConfigRoute{
 		{Name: "metrics", Host: "metrics." + domain, Port: httpPort, Upstream: "metrics-alb.test", UpstreamPort: albPort},
 		{Name: "logs", Host: "logs." + domain, Port: httpPort, Upstream: "logs-alb.test", UpstreamPort: albPort},
 		{Name: "traces", Host: "traces." + domain, Port: grpcPort, Upstream: "traces-alb.test", UpstreamPort: grpcALBPort, GRPC: true},

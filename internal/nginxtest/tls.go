@@ -159,7 +159,7 @@ type TLSRig struct {
 func StartTLSRig(tb testing.TB, domain string, opts ...func(*proxyfleet.Config)) *TLSRig {
 	tb.Helper()
 	r := &TLSRig{Domain: domain, DNS: StartDNS(tb), CA: NewCA(tb), ALBPorts: map[string]int{}}
-	var routes []proxyfleet.Route
+	var routes []proxyfleet.ConfigRoute
 	ports := FreePorts(tb, "127.0.0.5", 2)
 	r.Port, r.HealthPort = ports[0], ports[1]
 	for _, s := range []struct {
@@ -171,7 +171,7 @@ func StartTLSRig(tb testing.TB, domain string, opts ...func(*proxyfleet.Config))
 		*s.alb = StartTLSALB(tb, s.name, s.ip, port, r.CA.Issue(tb, s.name+"."+domain))
 		r.ALBPorts[s.name] = port
 		r.DNS.Set(s.name+"-alb.test", 1, s.ip)
-		routes = append(routes, proxyfleet.Route{Name: s.name, Host: s.name + "." + domain, Port: r.Port,
+		routes = append(routes, proxyfleet.ConfigRoute{Name: s.name, Host: s.name + "." + domain, Port: r.Port,
 			Upstream: s.name + "-alb.test", UpstreamPort: port, GRPC: s.grpc, UpstreamTLS: true})
 	}
 	cfg := proxyfleet.Config{HealthPort: r.HealthPort, Routes: routes, TLSPassthrough: true}
