@@ -87,6 +87,34 @@ func TestMistakesEndInAMessage(t *testing.T) {
 			`stackset.New("Team/Set"): props.StackSetName "my set": use letters, digits and hyphens`},
 		{"nil scope", func() { tgwmesh.NewGateway(nil, jsii.String("Gw"), &tgwmesh.GatewayProps{ASN: jsii.Number(64512)}) },
 			`tgwmesh.NewGateway("Gw"): scope is nil`},
+		{"nil id", func() { tgwmesh.NewGateway(stack, nil, &tgwmesh.GatewayProps{ASN: jsii.Number(64512)}) },
+			`tgwmesh.NewGateway("Team/"): id is empty; give the construct an id, such as jsii.String("Obslink")`},
+		{"nil element of a list", func() {
+			consumervpc.New(stack, jsii.String("C6"), &consumervpc.Props{Vpc: vpc, ServiceName: jsii.String(svc), Domain: jsii.String("o.internal"), Services: services,
+				AssociatedVpcs: &[]awsec2.IVpc{nil}, AllowedCidrs: &[]*string{nil}})
+		}, `props.AllowedCidrs[0] is nil; give a value or leave the element out; props.AssociatedVpcs[0] is nil; give the VPC or leave the element out`},
+		{"nil route table id", func() {
+			peeringlink.NewRoutes(stack, jsii.String("Routes2"), &peeringlink.RoutesProps{RouteTableIDs: &[]*string{nil},
+				DestinationCidr: jsii.String("10.0.0.0/16"), PeeringConnectionID: jsii.String("pcx-1")})
+		}, `peeringlink.NewRoutes("Team/Routes2"): props.RouteTableIDs[0] is nil`},
+		{"a fraction for a port", func() {
+			proxyfleet.New(stack, jsii.String("Fleet2"), &proxyfleet.Props{Vpc: vpc, UpstreamCidrs: jsii.Strings("10.9.0.0/16"), Routes: &[]*proxyfleet.Route{{
+				Name: jsii.String("m"), Host: jsii.String("m.o.internal"), Port: jsii.Number(80.5), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)}}})
+		}, `proxyfleet.New("Team/Fleet2"): props.Routes[0].Port 80.5 is not a whole number`},
+		{"a token for a host", func() {
+			proxyfleet.New(stack, jsii.String("Fleet3"), &proxyfleet.Props{Vpc: vpc, InstanceType: jsii.String("large"), Routes: &[]*proxyfleet.Route{{
+				Host: vpc.VpcId(), Port: jsii.Number(80), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)}}})
+		}, `props.Routes[0].Host is ${Token[TOKEN.`},
+		{"every mistake in a fleet at once", func() {
+			proxyfleet.New(stack, jsii.String("Fleet4"), &proxyfleet.Props{Vpc: vpc, InstanceType: jsii.String("large"), Routes: &[]*proxyfleet.Route{{
+				Host: vpc.VpcId(), Port: jsii.Number(80), Upstream: jsii.String("m.elb.amazonaws.com"), UpstreamPort: jsii.Number(80)}}})
+		}, `props.Routes[0].Name is empty; give the service's name, a DNS label such as metrics; props.UpstreamCidrs is empty; ` +
+			`give the CIDR of the cluster's VPC (only routes with an Alb need none); props.InstanceType "large" is not an EC2 instance type; write it as t4g.small`},
+		{"admission without a role name", func() {
+			providerregion.New(stack, jsii.String("Region2"), &providerregion.Props{Vpc: vpc, Routes: route, UpstreamCidrs: jsii.Strings("10.9.0.0/16"),
+				Admission: &providerregion.Admission{OrganizationalUnitIDs: jsii.Strings("ou-ab12-cdefgh34")}})
+		}, `endpointservice.Publish("Team/Region2"): props.Admission.RoleName is empty; name the admission function's role (the organization reader role trusts it); ` +
+			`props.Admission.OrganizationReaderRoleArn is empty; give the role that may read AWS Organizations (it admits by OU)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
