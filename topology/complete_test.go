@@ -2,6 +2,8 @@ package topology_test
 
 import (
 	"errors"
+	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -48,16 +50,41 @@ func TestCompleteAppliesTheDefaultsOfParse(t *testing.T) {
 	assert.Equal(t, parsed, got, "unchanged")
 }
 
-// TestMarshalParseRoundTrips: the default topology, parsed, marshalled and
-// parsed again, is the same topology.
-func TestMarshalParseRoundTrips(t *testing.T) {
+// TestCompleteChecksAChangedTopologyAgain: a topology read from a file and
+// changed in Go is validated and completed again, its changes included.
+func TestCompleteChecksAChangedTopologyAgain(t *testing.T) {
 	def, err := topology.Default()
 	require.NoError(t, err)
-	text, err := yaml.Marshal(def)
+	def.Consumers = append(def.Consumers, topology.Consumer{Name: "search", Account: "1234", Region: "eu-west-1",
+		VPC: topology.ConsumerVPC{CIDR: "10.9.0.0/16", AvailabilityZones: []string{"eu-west-1a"}}})
+	err = topology.Complete("changed", def)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), fmt.Sprintf("changed: consumers[%d].account:", len(def.Consumers)-1))
+
+	def.Consumers[len(def.Consumers)-1].Account = "999999999999"
+	require.NoError(t, topology.Complete("changed", def))
+	assert.Equal(t, []string{"10.9.0.0/16"}, def.Consumers[len(def.Consumers)-1].AllowedCIDRs, "the new consumer's defaults")
+}
+
+// TestMarshalParseRoundTrips: the default topology and every example,
+// parsed (completed), marshalled and parsed again, is the same topology:
+// in every mode (proxyless, StackSets, tgw, TLS passthrough, ...).
+func TestMarshalParseRoundTrips(t *testing.T) {
+	files, err := filepath.Glob("../examples/*.yaml")
 	require.NoError(t, err)
-	again, err := topology.Parse("marshalled", text)
-	require.NoError(t, err)
-	assert.Equal(t, def, again)
+	require.NotEmpty(t, files)
+	files = append(files, "default.yaml")
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			parsed, err := topology.Load(f)
+			require.NoError(t, err)
+			text, err := yaml.Marshal(parsed)
+			require.NoError(t, err)
+			again, err := topology.Parse("marshalled "+f, text)
+			require.NoError(t, err)
+			assert.Equal(t, parsed, again)
+		})
+	}
 }
 
 // TestCompleteReportsEveryProblem: a topology built in Go with mistakes

@@ -102,16 +102,30 @@ func Parse(name string, data []byte) (*Topology, error) {
 // file, and fills in the same defaults: what Parse does after reading the
 // YAML. On any problem it returns Errors with all of them (the paths as in
 // the file, no lines; name stands for the file) and leaves t unchanged. A
-// topology that is already complete (Completed) is left as it is.
+// topology that is already complete (from Load, Parse or Complete) is
+// checked again, as the file it marshals to: call Complete after changing
+// one, and what changed is validated and completed too.
 func Complete(name string, t *Topology) error {
 	if t == nil {
 		return Errors{{File: name, Path: "(topology)", Msg: "is nil; pass a *topology.Topology built in Go, or read one with topology.Load"}}
 	}
-	if t.Completed() {
-		return nil
-	}
 	v := &validator{file: name, lines: map[string]int{}, reported: map[string]bool{}}
-	return v.complete(t)
+	if !t.Completed() {
+		return v.complete(t)
+	}
+	text, err := yaml.Marshal(t)
+	if err != nil {
+		return err
+	}
+	var again Topology
+	if err := yaml.Unmarshal(text, &again); err != nil {
+		return err
+	}
+	if err := v.complete(&again); err != nil {
+		return err
+	}
+	*t = again
+	return nil
 }
 
 // Completed reports whether t was validated and completed (Parse, Load or

@@ -7,6 +7,7 @@
 package topology
 
 import (
+	"reflect"
 	"sort"
 	"strings"
 )
@@ -654,10 +655,30 @@ func (t *Topology) applyDefaults() {
 	t.Proxy.MinCapacity, t.Proxy.MaxCapacity = &min, &max
 	for i := range t.Consumers {
 		c := &t.Consumers[i]
-		if len(c.AllowedCIDRs) == 0 {
+		if len(c.AllowedCIDRs) == 0 && c.VPC.CIDR != "" { // stacksets: no VPC in the file
 			c.AllowedCIDRs = []string{c.VPC.CIDR}
 		}
 	}
+}
+
+// MarshalYAML writes t as a topology file that Parse reads back as t:
+// what completion derived where a file may not state it (proxy.mode none:
+// the provider region in the cluster VPC and the proxies' settings) is
+// left out while it is what completion derived, and Parse derives it again.
+func (t Topology) MarshalYAML() (any, error) {
+	type file Topology // without this method
+	out := file(t)
+	if t.completed && t.Proxyless() {
+		derived := Topology{ControlPlane: t.ControlPlane, Proxy: Proxy{Mode: ProxyModeNone}}
+		derived.applyDefaults()
+		if reflect.DeepEqual(out.Regions, derived.Regions) {
+			out.Regions = nil
+		}
+		if reflect.DeepEqual(out.Proxy, derived.Proxy) {
+			out.Proxy = Proxy{Mode: ProxyModeNone}
+		}
+	}
+	return out, nil
 }
 
 func derefOr(p *int, def int) int {
