@@ -7,7 +7,8 @@
 # keepalive. So this loop asks the resolver for each ALB's addresses, writes
 # them as `server` lines into the file the upstream block includes, and reloads
 # nginx (gracefully: in-flight requests finish on the old workers) only when an
-# address set changed. A failed lookup keeps the previous addresses.
+# address set changed. A failed lookup keeps the previous addresses, and logs
+# what the resolver said.
 #
 # Settings (environment, or the file named by OBSLINK_RESOLVE_ENV):
 #   OBSLINK_UPSTREAMS     file of lines "<service> <host> <port>"   (required)
@@ -50,26 +51,34 @@ check_disk() {
     fi
 }
 
-# addresses HOST prints the IPv4 addresses of HOST, sorted, one per line.
-addresses() {
-    dig +short +time=2 +tries=2 -p "$resolver_port" "@$resolver" A "$1" 2>/dev/null |
-        grep -E '^[0-9]{1,3}(\.[0-9]{1,3}){3}$' | sort -u
+# lookup HOST sets addrs to the IPv4 addresses of HOST, sorted, one per
+# line, and, when there is none, why to what the resolver said (SERVFAIL,
+# NXDOMAIN, NOERROR with no address) or that it did not answer.
+lookup() {
+    local out
+    out=$(dig +time=2 +tries=2 -p "$resolver_port" "@$resolver" A "$1" 2>&1)
+    addrs=$(awk '$4 == "A" && $5 ~ /^[0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$/ { print $5 }' <<<"$out" | sort -u)
+    why=$(sed -n 's/.*status: \([A-Z]*\).*/\1/p' <<<"$out" | head -n 1)
+    case "$why" in
+        "") why="no answer from $resolver" ;;
+        NOERROR) why="NOERROR, no address" ;;
+    esac
 }
 
 # sync_once updates every upstream file; it prints "changed" when one changed.
 sync_once() {
-    local name host port addrs want file changed=""
+    local name host port addrs why want file changed=""
     while read -r name host port; do
         [ -n "$name" ] || continue
         case "$name" in \#*) continue ;; esac
         file="$OBSLINK_UPSTREAM_DIR/$name.conf"
-        addrs=$(addresses "$host")
+        lookup "$host"
         if [ -z "$addrs" ]; then
             if [ -s "$file" ]; then
-                log "no address for $host; keeping the previous ones"
+                log "no address for $host ($why); keeping the previous ones"
                 continue
             fi
-            log "no address for $host yet; $name answers 502 until it resolves"
+            log "no address for $host yet ($why); $name answers 502 until it resolves"
             want="server 127.0.0.1:9 down; # $host did not resolve"
         else
             want=$(for a in $addrs; do echo "server $a:$port max_fails=1 fail_timeout=5s;"; done)

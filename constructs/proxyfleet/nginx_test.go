@@ -240,7 +240,8 @@ func TestALBAddressChange(t *testing.T) {
 }
 
 // TestResolverFailureKeepsAddresses: when DNS fails, the proxy keeps the
-// last known addresses instead of dropping the route.
+// last known addresses instead of dropping the route, and logs what the
+// resolver answered.
 func TestResolverFailureKeepsAddresses(t *testing.T) {
 	r := newRig(t)
 	file := filepath.Join(r.Nginx.Config.UpstreamDir, "metrics.conf")
@@ -248,14 +249,21 @@ func TestResolverFailureKeepsAddresses(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(before), "127.0.0.2")
 
-	r.DNS.Fail(true)
-	r.Nginx.Resolve(t)
-	after, err := os.ReadFile(file)
-	require.NoError(t, err)
-	assert.Equal(t, string(before), string(after))
-	a, err := r.send(t, http.MethodPost, "metrics."+domain, r.HTTPPort, []byte("x"))
-	require.NoError(t, err)
-	assert.Equal(t, http.StatusOK, a.status)
+	for failure, logged := range map[nginxtest.DNSFailure]string{
+		nginxtest.DNSServFail: "(SERVFAIL)",
+		nginxtest.DNSNXDomain: "(NXDOMAIN)",
+		nginxtest.DNSEmpty:    "(NOERROR, no address)",
+	} {
+		r.DNS.SetFailure(failure)
+		out := r.Nginx.ResolveOnce(t)
+		assert.Contains(t, out, "no address for metrics-alb.test "+logged+"; keeping the previous ones", failure)
+		after, err := os.ReadFile(file)
+		require.NoError(t, err)
+		assert.Equal(t, string(before), string(after), failure)
+		a, err := r.send(t, http.MethodPost, "metrics."+domain, r.HTTPPort, []byte("x"))
+		require.NoError(t, err)
+		assert.Equal(t, http.StatusOK, a.status, failure)
+	}
 }
 
 // TestAccessLogFlagsUpstreamErrors: upstream_error is 1 when the ALB answers

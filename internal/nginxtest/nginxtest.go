@@ -133,8 +133,25 @@ type DNS struct {
 	mu      sync.Mutex
 	records map[string][]netip.Addr
 	ttl     uint32
-	fail    bool
+	failure DNSFailure
 	queries atomic.Int64
+}
+
+// DNSFailure is how a DNS stand-in fails every query (DNSAnswers: it does not).
+type DNSFailure int
+
+// The ways a resolver fails: SERVFAIL, NXDOMAIN for every name, NOERROR
+// with no address, or no answer at all (the client times out).
+const (
+	DNSAnswers DNSFailure = iota
+	DNSServFail
+	DNSNXDomain
+	DNSEmpty
+	DNSSilent
+)
+
+func (f DNSFailure) String() string {
+	return [...]string{"answers", "SERVFAIL", "NXDOMAIN", "empty answer", "no answer"}[f]
 }
 
 // StartDNS serves DNS over UDP on 127.0.0.1 until tb ends.
@@ -164,8 +181,17 @@ func (d *DNS) Set(name string, ttl uint32, addrs ...string) {
 
 // Fail makes every answer SERVFAIL (true) or normal again (false).
 func (d *DNS) Fail(fail bool) {
+	if fail {
+		d.SetFailure(DNSServFail)
+	} else {
+		d.SetFailure(DNSAnswers)
+	}
+}
+
+// SetFailure makes every query fail as f says (DNSAnswers: answer again).
+func (d *DNS) SetFailure(f DNSFailure) {
 	d.mu.Lock()
-	d.fail = fail
+	d.failure = f
 	d.mu.Unlock()
 }
 
@@ -179,7 +205,7 @@ func (d *DNS) serve(pc net.PacketConn) {
 		if err != nil {
 			return
 		}
-		if resp, err := d.answer(buf[:n]); err == nil {
+		if resp, err := d.answer(buf[:n]); err == nil && resp != nil {
 			_, _ = pc.WriteTo(resp, from)
 		}
 	}
@@ -197,16 +223,19 @@ func (d *DNS) answer(query []byte) ([]byte, error) {
 	}
 	d.queries.Add(1)
 	d.mu.Lock()
-	addrs, fail, ttl := d.records[strings.ToLower(q.Name.String())], d.fail, d.ttl
+	addrs, failure, ttl := d.records[strings.ToLower(q.Name.String())], d.failure, d.ttl
 	d.mu.Unlock()
 
 	rh := dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true}
 	switch {
-	case fail:
+	case failure == DNSSilent:
+		return nil, nil
+	case failure == DNSServFail:
 		rh.RCode = dnsmessage.RCodeServerFailure
-	case addrs == nil:
+	case failure == DNSNXDomain || addrs == nil:
 		rh.RCode = dnsmessage.RCodeNameError
 	}
+	fail := failure != DNSAnswers
 	b := dnsmessage.NewBuilder(nil, rh)
 	b.EnableCompression()
 	if err := b.StartQuestions(); err != nil {
