@@ -3,9 +3,11 @@ package nginxtest
 import (
 	"bytes"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,7 +28,7 @@ import (
 // resend a body to another ALB address), which favours HAProxy's CPU. Both
 // send to fixed addresses (the rig's nginx resolves once at start).
 type HAProxy struct {
-	Dir                string
+	Dir, Listen        string
 	HTTPPort, GRPCPort int
 	cmd                *exec.Cmd
 	stderr             *lockedBuffer
@@ -35,8 +37,28 @@ type HAProxy struct {
 // HAProxyListen is the address the peer listens on (nginx has 127.0.0.5).
 const HAProxyListen = "127.0.0.8"
 
-// haproxyConfig renders the peer's configuration for a Rig's routes.
-func haproxyConfig(r *Rig, routes []proxyfleet.ConfigRoute, httpPort, grpcPort int, maxBody int64) string {
+// Peer is what the HAProxy peer serves: the routes (with the peer's own
+// listen ports) and where each route's ALB is.
+type Peer struct {
+	// Listen is the address the peer listens on.
+	Listen string
+	// Routes as obslink's nginx has them, with the peer's ports.
+	Routes []proxyfleet.ConfigRoute
+	// Servers is each route's ALB address (ip:port), by route name. A route
+	// without one follows its Upstream name through DNS instead, asking it
+	// every second (obslink-resolve's interval in the tests) with HAProxy's
+	// own resolver and its default hold times, and checks each address it
+	// finds with a TCP connect every 2 s (HAProxy's default interval).
+	Servers map[string]string
+	DNS     *DNS
+	// ProxyProtocol makes every listener expect the NLB's proxy protocol v2 header.
+	ProxyProtocol bool
+	// MaxBody is the largest request body accepted (nginx's client_max_body_size).
+	MaxBody int64
+}
+
+// haproxyConfig renders the peer's configuration.
+func haproxyConfig(p Peer) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `global
     # nginx: 8192 connections per worker; HAProxy needs two descriptors per connection.
@@ -53,38 +75,61 @@ defaults
     log-format '{"time":"%%tr","service":"%%b","host":"%%[var(txn.host)]","client":"%%ci","method":"%%HM","uri":"%%HU","protocol":"%%HV","status":%%ST,"request_bytes":%%U,"response_bytes":%%B,"request_time":%%Ta,"upstream":"%%si:%%sp","upstream_connect_time":%%Tc,"upstream_response_time":%%Tr}'
     # Reuse idle ALB connections for any agent, as nginx's upstream keepalive pool.
     http-reuse always
+    # A connection that fails is tried again, on another address when there is one.
+    option redispatch
+    retries 3
     timeout connect 5s
     timeout http-request 30s
     timeout client 60s
     timeout http-keep-alive 300s
     timeout server 60s
 `)
-	ports := []struct {
-		name string
-		port int
-		grpc bool
-	}{{"http", httpPort, false}, {"grpc", grpcPort, true}}
-	for _, p := range ports {
-		fmt.Fprintf(&b, "\nfrontend %s\n    bind %s:%d%s\n", p.name, HAProxyListen, p.port, map[bool]string{true: " proto h2"}[p.grpc])
-		if !p.grpc { // nginx's gRPC route sets no X-Forwarded-For
+	if p.DNS != nil {
+		fmt.Fprintf(&b, `
+resolvers vpc
+    nameserver dns %s:%d
+    accepted_payload_size 1232
+    timeout resolve 1s
+    timeout retry 1s
+`, p.DNS.IP, p.DNS.Port)
+	}
+	grpcPorts := map[int]bool{}
+	var ports []int
+	for _, rt := range p.Routes {
+		if _, ok := grpcPorts[rt.Port]; !ok {
+			ports = append(ports, rt.Port)
+		}
+		grpcPorts[rt.Port] = rt.GRPC
+	}
+	sort.Ints(ports)
+	accept := map[bool]string{true: " accept-proxy"}[p.ProxyProtocol]
+	for _, port := range ports {
+		grpc := grpcPorts[port]
+		fmt.Fprintf(&b, "\nfrontend port%d\n    bind %s:%d%s%s\n", port, p.Listen, port, map[bool]string{true: " proto h2"}[grpc], accept)
+		if !grpc { // nginx's gRPC route sets no X-Forwarded-For
 			b.WriteString("    option forwardfor\n")
 		}
 		b.WriteString("    http-request set-var(txn.host) req.hdr(host),field(1,:),lower\n")
-		fmt.Fprintf(&b, "    http-request deny deny_status 413 if { req.hdr_val(content-length) gt %d }\n", maxBody)
+		fmt.Fprintf(&b, "    http-request deny deny_status 413 if { req.hdr_val(content-length) gt %d }\n", p.MaxBody)
 		fmt.Fprintf(&b, "    http-request del-header %s\n", proxyfleet.ConsumerHeaderName)
 		// nginx passes $host on: lower case, no port.
 		b.WriteString("    http-request set-header Host %[var(txn.host)]\n")
-		for _, rt := range routes {
-			if rt.GRPC == p.grpc {
+		for _, rt := range p.Routes {
+			if rt.Port == port {
 				fmt.Fprintf(&b, "    use_backend %s if { var(txn.host) -m str %s }\n", rt.Name, strings.ToLower(rt.Host))
 			}
 		}
 		b.WriteString("    default_backend unknown-host\n")
 	}
 	b.WriteString("\nbackend unknown-host\n    http-request return status 421\n")
-	for _, rt := range routes {
-		addr := map[string]string{"metrics": r.MetricsA.Addr, "logs": r.Logs.Addr, "traces": r.Traces.Addr}[rt.Name]
-		fmt.Fprintf(&b, "\nbackend %s\n    server %s %s%s\n", rt.Name, rt.Name, addr, map[bool]string{true: " proto h2"}[rt.GRPC])
+	for _, rt := range p.Routes {
+		h2 := map[bool]string{true: " proto h2"}[rt.GRPC]
+		if addr, ok := p.Servers[rt.Name]; ok {
+			fmt.Fprintf(&b, "\nbackend %s\n    server %s %s%s\n", rt.Name, rt.Name, addr, h2)
+			continue
+		}
+		fmt.Fprintf(&b, "\nbackend %s\n    server-template %s 4 %s:%d resolvers vpc resolve-prefer ipv4 init-addr none check%s\n",
+			rt.Name, rt.Name, rt.Upstream, rt.UpstreamPort, h2)
 	}
 	return b.String()
 }
@@ -94,13 +139,25 @@ defaults
 // Its access log goes to access.log in its directory.
 func StartHAProxy(tb testing.TB, r *Rig) *HAProxy {
 	tb.Helper()
-	bin := Require(tb, "haproxy", "/usr/sbin/haproxy")
-	h := &HAProxy{Dir: tb.TempDir(), stderr: &lockedBuffer{}}
 	ports := FreePorts(tb, HAProxyListen, 2)
+	h := StartPeer(tb, Peer{
+		Listen:  HAProxyListen,
+		Routes:  RigRoutes(r.Domain, ports[0], ports[1], r.ALBPort, r.GRPCALBPort),
+		Servers: map[string]string{"metrics": r.MetricsA.Addr, "logs": r.Logs.Addr, "traces": r.Traces.Addr},
+		MaxBody: maxBodyBytes(r.Nginx.Config.MaxBodySize),
+	})
 	h.HTTPPort, h.GRPCPort = ports[0], ports[1]
-	routes := RigRoutes(r.Domain, h.HTTPPort, h.GRPCPort, r.ALBPort, r.GRPCALBPort)
+	return h
+}
+
+// StartPeer runs HAProxy with the configuration p until tb ends, and
+// returns when it accepts connections.
+func StartPeer(tb testing.TB, p Peer) *HAProxy {
+	tb.Helper()
+	bin := Require(tb, "haproxy", "/usr/sbin/haproxy")
+	h := &HAProxy{Dir: tb.TempDir(), Listen: p.Listen, stderr: &lockedBuffer{}}
 	conf := filepath.Join(h.Dir, "haproxy.cfg")
-	write(tb, conf, haproxyConfig(r, routes, h.HTTPPort, h.GRPCPort, maxBodyBytes(r.Nginx.Config.MaxBodySize)))
+	write(tb, conf, haproxyConfig(p))
 	if out, err := exec.Command(bin, "-c", "-f", conf).CombinedOutput(); err != nil {
 		tb.Fatalf("haproxy -c: %v\n%s", err, out)
 	}
@@ -112,19 +169,23 @@ func StartHAProxy(tb testing.TB, r *Rig) *HAProxy {
 	h.cmd = exec.Command(bin, "-db", "-f", conf)
 	h.cmd.Stdout, h.cmd.Stderr = log, h.stderr // haproxy writes its log lines straight to the file
 	Run(tb, h.cmd)
+	addr := net.JoinHostPort(p.Listen, fmt.Sprint(p.Routes[0].Port))
 	for i := 0; i < 100; i++ {
-		if resp, err := r.Client.Get(h.URL(h.HTTPPort)); err == nil {
-			resp.Body.Close()
+		if c, err := net.Dial("tcp", addr); err == nil {
+			c.Close()
 			return h
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	tb.Fatalf("haproxy did not answer on %s:\n%s", h.URL(h.HTTPPort), h.stderr.String())
+	tb.Fatalf("haproxy did not listen on %s:\n%s", addr, h.stderr.String())
 	return nil
 }
 
+// Pid is the HAProxy process's id.
+func (h *HAProxy) Pid() int { return h.cmd.Process.Pid }
+
 // URL is the peer's address for a port.
-func (h *HAProxy) URL(port int) string { return fmt.Sprintf("http://%s:%d", HAProxyListen, port) }
+func (h *HAProxy) URL(port int) string { return fmt.Sprintf("http://%s:%d", h.Listen, port) }
 
 // AccessLog returns the access log lines so far.
 func (h *HAProxy) AccessLog() []string {
