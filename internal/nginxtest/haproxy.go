@@ -55,6 +55,8 @@ type Peer struct {
 	ProxyProtocol bool
 	// MaxBody is the largest request body accepted (nginx's client_max_body_size).
 	MaxBody int64
+	// HealthPort, when set, answers GET /healthz with 200 for the NLB's health checks.
+	HealthPort int
 }
 
 // haproxyConfig renders the peer's configuration.
@@ -120,6 +122,10 @@ resolvers vpc
 			}
 		}
 		b.WriteString("    default_backend unknown-host\n")
+	}
+	if p.HealthPort != 0 {
+		fmt.Fprintf(&b, "\nfrontend health\n    bind %s:%d%s\n    http-request return status 200 content-type text/plain string ok if { path /healthz }\n    http-request return status 404\n",
+			p.Listen, p.HealthPort, accept)
 	}
 	b.WriteString("\nbackend unknown-host\n    http-request return status 421\n")
 	for _, rt := range p.Routes {

@@ -517,11 +517,12 @@ func (n *Nginx) SelfCheck(tb testing.TB, readyFile string, env ...string) (strin
 }
 
 // ResolveLoop runs obslink-resolve as the instance does, reloading nginx on
-// change, every interval seconds, until tb ends.
-func (n *Nginx) ResolveLoop(tb testing.TB, interval int) {
+// change, every interval seconds, with extra settings (such as
+// OBSLINK_TEMP_DIR), until tb ends.
+func (n *Nginx) ResolveLoop(tb testing.TB, interval int, env ...string) {
 	tb.Helper()
 	cmd := exec.Command(filepath.Join(n.Dir, "obslink-resolve"))
-	cmd.Env = n.resolveEnv(interval)
+	cmd.Env = append(n.resolveEnv(interval), env...)
 	cmd.Stdout, cmd.Stderr = n.stderr, n.stderr
 	Run(tb, cmd) // the script's dig and sleep children stop with it
 }
@@ -562,6 +563,9 @@ func (n *Nginx) Start(tb testing.TB) {
 	}
 	tb.Fatalf("nginx did not answer %s; error log:\n%s", health, n.ErrorLog())
 }
+
+// Pid is the nginx master's process id.
+func (n *Nginx) Pid() int { return n.cmd.Process.Pid }
 
 // ErrorLog returns nginx's error log and the resolver's output so far.
 func (n *Nginx) ErrorLog() string {

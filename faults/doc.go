@@ -1,0 +1,2 @@
+// Package faults is obslink's fault suite (make faults).
+package faults

@@ -1,0 +1,183 @@
+package faults
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// seconds reads a duration in seconds from the environment, or def.
+func seconds(name string, def time.Duration) time.Duration {
+	var s int
+	if _, err := fmt.Sscan(os.Getenv(name), &s); err == nil && s > 0 {
+		return time.Duration(s) * time.Second
+	}
+	return def
+}
+
+// fault is one way the data path fails.
+type fault struct {
+	name string
+	opts options
+	// inject applies the fault, lets it last, undoes it and returns when it
+	// ended; it checks what the fault must leave behind (logs, files).
+	inject func(t *testing.T, r *rig) time.Time
+}
+
+// result is what one proxy's agents sent and the receivers got.
+type result struct {
+	sent, received int64
+	// gaveUp: items the clients dropped after their own retries (or still
+	// held in a queue); ackedLost: items a client was told were delivered
+	// (a 2xx) that no receiver has. lost = gaveUp + ackedLost.
+	gaveUp, ackedLost int64
+	recovered         time.Duration // -1: data did not flow again
+	detail            []string      // per signal
+}
+
+func (res result) line(name, via string) string {
+	rec := "never"
+	if res.recovered >= 0 {
+		rec = fmt.Sprintf("%.1fs", res.recovered.Seconds())
+	}
+	return fmt.Sprintf("fault %s %s: sent %d received %d lost %d recovered %s (clients gave up on %d, acknowledged and lost %d)",
+		name, via, res.sent, res.received, res.sent-res.received, rec, res.gaveUp, res.ackedLost)
+}
+
+// count is via's result: Prometheus's samples from its agent's own
+// counters (failed, dropped, still queued) against what arrived;
+// OpenTelemetry's logs and spans item by item from what its exporters
+// reported delivered against what arrived.
+func (r *rig) count(via string) result {
+	a, got := r.agents[via], r.rc.tally
+	var res result
+	res.sent = a.promN + a.logN + a.spanN
+	for _, s := range signals {
+		res.received += int64(got.received(via, s))
+	}
+	promMissing := a.promN - int64(got.received(via, metrics))
+	gaveUp := min(promMissing, a.promGaveUp()+a.promQueued())
+	res.gaveUp += gaveUp
+	res.ackedLost += promMissing - gaveUp
+	res.detail = append(res.detail, fmt.Sprintf("metrics missing %s", missing(got, via, metrics, a.promN)))
+	res.detail = append(res.detail, fmt.Sprintf("metrics: sent %d received %d failed+dropped %d queued %d retried %.0f",
+		a.promN, got.received(via, metrics), a.promGaveUp(), a.promQueued(), a.promMetric("prometheus_remote_storage_samples_retried_total")))
+	for _, c := range []struct {
+		exp    *ackExporter
+		n      int64
+		signal string
+	}{{a.logExp, a.logN, logs}, {a.spanExp, a.spanN, traces}} {
+		acked, dropped := c.exp.counts()
+		var ackedLost, gaveUp int64
+		for seq := int64(1); seq <= c.n; seq++ {
+			switch {
+			case got.has(via, c.signal, seq):
+			case acked[seq]:
+				ackedLost++
+			default:
+				gaveUp++
+			}
+		}
+		res.ackedLost += ackedLost
+		res.gaveUp += gaveUp
+		res.detail = append(res.detail, fmt.Sprintf("%s: sent %d received %d acked %d export-failed %d gave-up %d acked-lost %d",
+			c.signal, c.n, got.received(via, c.signal), len(acked), len(dropped), gaveUp, ackedLost))
+	}
+	return res
+}
+
+// report prints the fault's line for each proxy (and appends it to
+// $FAULTS_REPORT), and requires that obslink lost nothing it acknowledged.
+func report(t *testing.T, name string, r *rig, recovered map[string]time.Duration) {
+	t.Helper()
+	for _, via := range vias {
+		res := r.count(via)
+		res.recovered = recovered[via]
+		line := res.line(name, via)
+		fmt.Println(line)
+		t.Logf("%s %s: %s", name, via, strings.Join(res.detail, "; "))
+		if path := os.Getenv("FAULTS_REPORT"); path != "" {
+			if f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				fmt.Fprintln(f, line)
+				f.Close()
+			}
+		}
+		if via == "obslink" {
+			assert.Zero(t, res.ackedLost, "obslink acknowledged data that no receiver has: %s", line)
+		}
+	}
+}
+
+// run is one fault on both proxies: a steady flow, the fault, the flow
+// again, then every client's queue delivered or given up on.
+func run(t *testing.T, f fault) {
+	r := startRig(t, f.opts)
+	time.Sleep(2 * time.Second)
+	end := f.inject(t, r)
+	recovered := r.waitFlowing(t, end, 120*time.Second)
+	time.Sleep(3 * time.Second)
+	var wg sync.WaitGroup
+	for _, a := range r.agents {
+		a.stopProducing()
+		wg.Add(1)
+		go func() { defer wg.Done(); a.flush(r.rc.tally, 60*time.Second) }()
+	}
+	wg.Wait()
+	report(t, f.name, r, recovered)
+}
+
+// TestFaults runs every fault on obslink's nginx and on the HAProxy peer.
+func TestFaults(t *testing.T) {
+	inside(t)
+	only := os.Getenv("FAULTS_ONLY") // a comma-separated list of fault names
+	for _, f := range faultList() {
+		if only != "" && !strings.Contains(","+only+",", ","+f.name+",") {
+			continue
+		}
+		t.Run(f.name, func(t *testing.T) { run(t, f) })
+	}
+}
+
+func faultList() []fault {
+	outage := seconds("FAULTS_OUTAGE", 60*time.Second)
+	// during applies a fault for d, undoes it and returns when it ended.
+	during := func(d time.Duration, on, off func()) time.Time {
+		on()
+		time.Sleep(d)
+		off()
+		return time.Now()
+	}
+	return []fault{
+		{name: "alb-refused", inject: func(t *testing.T, r *rig) time.Time {
+			return during(outage, func() { r.fw.refuse(t, addrs(r.albList(4))...) }, func() { r.fw.clear(t) })
+		}},
+		{name: "alb-blackhole", inject: func(t *testing.T, r *rig) time.Time {
+			return during(outage, func() { r.fw.blackhole(t, addrs(r.albList(4))...) }, func() { r.fw.clear(t) })
+		}},
+		{name: "alb-reset", inject: func(t *testing.T, r *rig) time.Time {
+			return during(outage, func() { resetAll(r.albList(4), true) }, func() { resetAll(r.albList(4), false) })
+		}},
+	}
+}
+
+// missing lists the ranges of sequence numbers up to n that did not arrive.
+func missing(got *tally, via, signal string, n int64) string {
+	var out []string
+	for seq := int64(1); seq <= n; seq++ {
+		if got.has(via, signal, seq) {
+			continue
+		}
+		end := seq
+		for end+1 <= n && !got.has(via, signal, end+1) {
+			end++
+		}
+		out = append(out, fmt.Sprintf("%d-%d", seq, end))
+		seq = end
+	}
+	return strings.Join(out, ",")
+}
