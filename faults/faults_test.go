@@ -3,12 +3,15 @@ package faults
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/obslink/obslink/internal/nginxtest"
 )
 
 // seconds reads a duration in seconds from the environment, or def.
@@ -88,6 +91,24 @@ func (r *rig) count(via string) result {
 		res.detail = append(res.detail, fmt.Sprintf("%s: sent %d received %d acked %d export-failed %d gave-up %d acked-lost %d",
 			c.signal, c.n, got.received(via, c.signal), len(acked), len(dropped), gaveUp, ackedLost))
 	}
+	if g := r.load[via]; g != nil {
+		n := g.sent.Load()
+		var ackedLost, gaveUp int64
+		for seq := int64(1); seq <= n; seq++ {
+			switch {
+			case got.has(via, load, seq):
+			case g.acked[seq]:
+				ackedLost++
+			default:
+				gaveUp++
+			}
+		}
+		res.sent += n
+		res.received += int64(got.received(via, load))
+		res.ackedLost += ackedLost
+		res.gaveUp += gaveUp
+		res.detail = append(res.detail, fmt.Sprintf("load: sent %d received %d gave-up %d acked-lost %d", n, got.received(via, load), gaveUp, ackedLost))
+	}
 	return res
 }
 
@@ -162,7 +183,91 @@ func faultList() []fault {
 		{name: "alb-reset", inject: func(t *testing.T, r *rig) time.Time {
 			return during(outage, func() { resetAll(r.albList(4), true) }, func() { resetAll(r.albList(4), false) })
 		}},
+		{name: "alb-address-dead", inject: func(t *testing.T, r *rig) time.Time {
+			var second []string
+			for _, svc := range signals {
+				second = append(second, r.albs[svc][1].Addr)
+			}
+			return during(outage/2, func() { r.fw.blackhole(t, second...) }, func() { r.fw.clear(t) })
+		}},
+		resolverFault("resolver-servfail", nginxtest.DNSServFail, "(SERVFAIL)"),
+		resolverFault("resolver-nxdomain", nginxtest.DNSNXDomain, "(NXDOMAIN)"),
+		resolverFault("resolver-empty", nginxtest.DNSEmpty, "(NOERROR, no address)"),
+		resolverFault("resolver-down", nginxtest.DNSSilent, "(no answer from 127.0.0.1)"),
+		{name: "retire", inject: retire},
+		{name: "reload-storm", inject: func(t *testing.T, r *rig) time.Time {
+			reloads := func() int { return strings.Count(r.nginx[0].ErrorLog(), "metrics: metrics-alb.test is now") }
+			before := reloads()
+			stop := time.Now().Add(outage)
+			for moved := true; time.Now().Before(stop); moved = !moved {
+				for _, svc := range signals {
+					if moved {
+						r.dns.Set(albNames[svc], 1, albAddrs[svc][2:]...)
+					} else {
+						r.dns.Set(albNames[svc], 1, albAddrs[svc][:2]...)
+					}
+				}
+				time.Sleep(3 * time.Second)
+			}
+			end := time.Now()
+			t.Logf("reload-storm: obslink-resolve reloaded nginx %d times", reloads()-before)
+			assert.Greater(t, reloads()-before, int(outage/(6*time.Second)), "nginx followed the addresses")
+			return end
+		}},
+		{name: "disk-full", opts: options{logBody: 64 << 10, bodyDiskMiB: 8}, inject: func(t *testing.T, r *rig) time.Time {
+			dir := r.nginx[0].Config.TempDir
+			var free func()
+			return during(outage/2, func() { free = fillDisk(t, dir) }, func() { free() })
+		}},
+		{name: "bad-input", inject: badInput},
+		{name: "load", inject: loadFault},
 	}
+}
+
+// resolverFault makes the resolver fail as failure says for 15 of
+// obslink-resolve's intervals (HAProxy's resolver asks as often): the
+// proxies must keep the last good addresses, and nginx must not reload;
+// obslink-resolve's log must say what the resolver answered (logged).
+func resolverFault(name string, failure nginxtest.DNSFailure, logged string) fault {
+	return fault{name: name, inject: func(t *testing.T, r *rig) time.Time {
+		type state struct{ files, workers string }
+		snapshot := func() []state {
+			var out []state
+			for _, n := range r.nginx {
+				var files string
+				for _, svc := range signals {
+					b, _ := os.ReadFile(filepath.Join(n.Config.UpstreamDir, svc+".conf"))
+					files += string(b)
+				}
+				out = append(out, state{files, children(n.Pid())})
+			}
+			return out
+		}
+		before := snapshot()
+		r.dns.SetFailure(failure)
+		time.Sleep(15 * time.Second)
+		after := snapshot()
+		r.dns.SetFailure(nginxtest.DNSAnswers)
+		end := time.Now()
+		assert.Equal(t, before, after, "the upstream files and nginx's workers (no reload) stay as they were")
+		for _, n := range r.nginx {
+			assert.Contains(t, n.ErrorLog(), "no address for metrics-alb.test "+logged+"; keeping the previous ones")
+		}
+		for _, h := range r.haproxy {
+			for _, l := range h.AccessLog() {
+				if strings.Contains(l, "DNS") || strings.Contains(l, "resolution") {
+					t.Logf("haproxy: %s", l)
+				}
+			}
+		}
+		return end
+	}}
+}
+
+// children is the process ids of pid's children, as one string.
+func children(pid int) string {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	return strings.TrimSpace(string(b))
 }
 
 // missing lists the ranges of sequence numbers up to n that did not arrive.

@@ -49,7 +49,7 @@ func startNLB(t *testing.T, ip string, ports map[int]int, healthPort int, target
 		n.targets = append(n.targets, &target{ip: tip, healthPort: healthPort, registered: true, conns: map[net.Conn]bool{}})
 	}
 	for port, tport := range ports {
-		l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", ip, port))
+		l, err := net.Listen("tcp", hostPort(ip, port))
 		if err != nil {
 			t.Fatalf("nlb: %v", err)
 		}
@@ -92,7 +92,7 @@ func (n *nlb) forward(c net.Conn, tport int) {
 	if tg == nil {
 		return
 	}
-	up, err := net.DialTimeout("tcp", fmt.Sprintf("%s:%d", tg.ip, tport), 10*time.Second)
+	up, err := net.DialTimeout("tcp", hostPort(tg.ip, tport), 10*time.Second)
 	if err != nil {
 		return
 	}
@@ -168,7 +168,7 @@ func (n *nlb) healthChecks(stop chan struct{}) {
 
 // healthy sends the NLB's health check: a LOCAL proxy protocol header, then GET /healthz.
 func healthy(ip string, port int) bool {
-	c, err := net.DialTimeout("tcp", fmt.Sprintf("%s:%d", ip, port), 2*time.Second)
+	c, err := net.DialTimeout("tcp", hostPort(ip, port), 2*time.Second)
 	if err != nil {
 		return false
 	}

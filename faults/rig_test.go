@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"syscall"
 	"testing"
 	"time"
@@ -67,6 +69,7 @@ type rig struct {
 	haproxy [2]*nginxtest.HAProxy
 	nlbs    map[string]*nlb
 	agents  map[string]*agents
+	load    map[string]*loadGen // the load fault's agents, by proxy
 }
 
 func routes(httpPort, grpcPort int) []proxyfleet.ConfigRoute {
@@ -87,7 +90,7 @@ func startRig(t *testing.T, o options) *rig {
 			port = albGRPCPort
 		}
 		for _, ip := range addrs {
-			r.albs[svc] = append(r.albs[svc], startALB(t, fmt.Sprintf("%s:%d", ip, port), r.rc, svc == traces))
+			r.albs[svc] = append(r.albs[svc], startALB(t, hostPort(ip, port), r.rc, svc == traces))
 		}
 		r.dns.Set(albNames[svc], 1, addrs[:2]...)
 	}
@@ -197,3 +200,5 @@ func addrs(albs []*alb) []string {
 	}
 	return out
 }
+
+func hostPort(ip string, port int) string { return net.JoinHostPort(ip, strconv.Itoa(port)) }
