@@ -454,3 +454,32 @@ func TestMallocTunablesKeepLargeBodiesOnTheHeap(t *testing.T) {
 		without, with, cpuWithout, cpuWith)
 	assert.Less(t, with*4, without, "the tunables keep the body buffer mapped between requests")
 }
+
+// TestOwnFailureIsRetryable: when nginx itself cannot take a request (here
+// it cannot write a large body to its buffer directory, as on a full disk)
+// agents get a 503, which they retry, on a new connection, instead of a
+// 500, on which an OTLP/HTTP exporter drops its batch; the ALB's own 500s
+// pass unchanged.
+func TestOwnFailureIsRetryable(t *testing.T) {
+	r := newRig(t)
+	bodies := filepath.Join(r.Nginx.Config.TempDir, "client_body")
+	require.NoError(t, os.RemoveAll(bodies))
+	require.NoError(t, os.WriteFile(bodies, nil, 0o644)) // no directory to buffer bodies in
+	req, err := http.NewRequest(http.MethodPost, r.Nginx.URL(r.HTTPPort)+"/v1/logs", bytes.NewReader(bytes.Repeat([]byte("l"), 2<<20)))
+	require.NoError(t, err)
+	req.Host = "logs." + domain
+	resp, err := r.Client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusServiceUnavailable, resp.StatusCode)
+	assert.True(t, resp.Close, "the connection closes, so that the retry can reach another proxy")
+
+	req, err = http.NewRequest(http.MethodPost, r.Nginx.URL(r.HTTPPort)+"/v1/logs", strings.NewReader("x"))
+	require.NoError(t, err)
+	req.Host = "logs." + domain
+	req.Header.Set("X-Alb-Status", "500")
+	resp, err = r.Client.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode, "the ALB's 500 passes unchanged")
+}
