@@ -214,10 +214,14 @@ func faultList() []fault {
 			assert.Greater(t, reloads()-before, int(outage/(6*time.Second)), "nginx followed the addresses")
 			return end
 		}},
-		{name: "disk-full", opts: options{logBody: 64 << 10, bodyDiskMiB: 8}, inject: func(t *testing.T, r *rig) time.Time {
-			dir := r.nginx[0].Config.TempDir
+		{name: "disk-full", opts: options{logBody: 64 << 10, bodyDiskMiB: 8, onlyFirst: true}, inject: func(t *testing.T, r *rig) time.Time {
+			// Every agent is on the first instance; the second takes over
+			// when the NLB finds the first unhealthy.
+			for _, via := range vias {
+				r.nlbs[via].register(instances[via][1], true)
+			}
 			var free func()
-			return during(outage/2, func() { free = fillDisk(t, dir) }, func() { free() })
+			return during(outage/2, func() { free = fillDisk(t, r.nginx[0].Config.TempDir) }, func() { free() })
 		}},
 		{name: "bad-input", inject: badInput},
 		{name: "load", inject: loadFault},

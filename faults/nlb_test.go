@@ -20,11 +20,12 @@ const vpce = "vpce-0fa1e5c0ffee00001"
 // nlb is a stand-in for the Network Load Balancer in front of a fleet of
 // proxies: it forwards each TCP connection to a registered, healthy target
 // and opens it with a proxy protocol v2 header (the agent's address, the
-// VPC endpoint id), as an NLB with proxy protocol does. Like an NLB it
-// health-checks its targets (GET /healthz every second here, 10 s in the
-// fleet; two failures make a target unhealthy) and resets the connections
-// of a target that turns unhealthy (NLB's default), and a deregistered
-// target gets no new connection while the ones it has continue.
+// VPC endpoint id), as an NLB with proxy protocol does. Like the fleet's
+// target group it health-checks its targets (GET /healthz every 10 s; two
+// failures make a target unhealthy) and resets the connections of a target
+// that turns unhealthy (NLB's default); a deregistered target gets no new
+// connection while the ones it has continue. When no registered target is
+// healthy it fails open, as an NLB does, to all of them.
 type nlb struct {
 	ip      string
 	mu      sync.Mutex
@@ -41,12 +42,13 @@ type target struct {
 }
 
 // startNLB listens on ip at each port of ports (NLB port -> target port)
-// until t ends, with the targets (their addresses) registered.
-func startNLB(t *testing.T, ip string, ports map[int]int, healthPort int, targets ...string) *nlb {
+// until t ends, with the targets (their addresses), the first registered
+// registered too unless onlyFirst.
+func startNLB(t *testing.T, ip string, ports map[int]int, healthPort int, onlyFirst bool, targets ...string) *nlb {
 	t.Helper()
 	n := &nlb{ip: ip}
-	for _, tip := range targets {
-		n.targets = append(n.targets, &target{ip: tip, healthPort: healthPort, registered: true, conns: map[net.Conn]bool{}})
+	for i, tip := range targets {
+		n.targets = append(n.targets, &target{ip: tip, healthPort: healthPort, registered: i == 0 || !onlyFirst, conns: map[net.Conn]bool{}})
 	}
 	for port, tport := range ports {
 		l, err := net.Listen("tcp", hostPort(ip, port))
@@ -72,15 +74,18 @@ func (n *nlb) serve(l net.Listener, tport int) {
 	}
 }
 
-// pick returns the next registered, healthy target, nil when there is none.
+// pick returns the next registered, healthy target (any registered one
+// when none is healthy), nil when none is registered.
 func (n *nlb) pick() *target {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	for i := 0; i < len(n.targets); i++ {
-		tg := n.targets[(n.next+i)%len(n.targets)]
-		if tg.registered && tg.unhealthy < 2 {
-			n.next = (n.next + i + 1) % len(n.targets)
-			return tg
+	for _, failOpen := range []bool{false, true} {
+		for i := 0; i < len(n.targets); i++ {
+			tg := n.targets[(n.next+i)%len(n.targets)]
+			if tg.registered && (tg.unhealthy < 2 || failOpen) {
+				n.next = (n.next + i + 1) % len(n.targets)
+				return tg
+			}
 		}
 	}
 	return nil
@@ -124,20 +129,21 @@ func (n *nlb) forward(c net.Conn, tport int) {
 	<-done
 }
 
-// deregister stops new connections to the target at ip; the ones it has go on.
-func (n *nlb) deregister(ip string) {
+// register (true) or deregister (false) the target at ip: a deregistered
+// target gets no new connection; the ones it has go on.
+func (n *nlb) register(ip string, on bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, tg := range n.targets {
 		if tg.ip == ip {
-			tg.registered = false
+			tg.registered = on
 		}
 	}
 }
 
-// healthChecks asks each target's /healthz every second.
+// healthChecks asks each target's /healthz every 10 s.
 func (n *nlb) healthChecks(stop chan struct{}) {
-	tick := time.NewTicker(time.Second)
+	tick := time.NewTicker(10 * time.Second)
 	defer tick.Stop()
 	for {
 		select {

@@ -56,6 +56,9 @@ type options struct {
 	// bodyDiskMiB, when set, puts the first nginx instance's request-body
 	// buffer on a disk (tmpfs) of that size.
 	bodyDiskMiB int
+	// onlyFirst registers only each fleet's first instance with its NLB at
+	// start, so that every agent's connection lands there.
+	onlyFirst bool
 }
 
 // rig is the data path of both proxies under one set of ALBs, receivers
@@ -115,7 +118,7 @@ func startRig(t *testing.T, o options) *rig {
 	}
 	for _, via := range vias {
 		p, ips := nlbPorts[via], instances[via]
-		r.nlbs[via] = startNLB(t, nlbIP, map[int]int{p[0]: httpPort, p[1]: grpcPort}, healthPort, ips[:]...)
+		r.nlbs[via] = startNLB(t, nlbIP, map[int]int{p[0]: httpPort, p[1]: grpcPort}, healthPort, o.onlyFirst, ips[:]...)
 	}
 	for _, via := range vias {
 		r.agents[via] = startAgents(t, via, nlbPorts[via][0], nlbPorts[via][1], o.logBody)

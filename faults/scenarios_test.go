@@ -59,7 +59,7 @@ func retire(t *testing.T, r *rig) time.Time {
 	kill := stopTimeout(t)
 	t.Logf("retire: deregistration delay %s, stop timeout %s", drain, kill)
 	for _, via := range vias {
-		r.nlbs[via].deregister(instances[via][0])
+		r.nlbs[via].register(instances[via][0], false)
 	}
 	time.Sleep(drain)
 	r.rc.delay.Store(int64(8 * time.Second))
