@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -482,4 +483,39 @@ func TestOwnFailureIsRetryable(t *testing.T) {
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusInternalServerError, resp.StatusCode, "the ALB's 500 passes unchanged")
+}
+
+// TestBatchResentWhenAnALBAddressResets: a push that one ALB address resets
+// after it was sent (a node going away) is sent again to the ALB's other
+// address, so the agent gets its 200: telemetry batches are replay-safe
+// (agents resend them themselves), though POSTs. Without it nginx answers
+// 502 for a POST it has sent.
+func TestBatchResentWhenAnALBAddressResets(t *testing.T) {
+	r := newRig(t)
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.11:%d", r.ALBPort))
+	require.NoError(t, err)
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				_, _ = c.Read(make([]byte, 1024)) // the request arrived ...
+				_ = c.(*net.TCPConn).SetLinger(0)
+				c.Close() // ... and the connection is reset
+			}()
+		}
+	}()
+	r.DNS.Set("metrics-alb.test", 1, "127.0.0.2", "127.0.0.11")
+	r.Nginx.Resolve(t)
+	r.Nginx.Reload(t)
+	for i := 0; i < 20; i++ {
+		a, err := r.send(t, http.MethodPost, "metrics."+domain, r.HTTPPort, []byte("batch"))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, a.status, "push %d: %s", i, a.body)
+		assert.Equal(t, "metrics-a", a.alb)
+	}
+	assert.Contains(t, r.Nginx.ErrorLog(), "127.0.0.11", "the resetting address was tried")
 }
