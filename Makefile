@@ -22,7 +22,7 @@ GOFLAGS_TEST ?=
 SKIP_MISSING ?=
 TESTDEPS := SKIP_MISSING=$(SKIP_MISSING) bash internal/nginxtest/testdeps.sh $(TOOLCHAIN)/trixie
 
-.PHONY: synth test lint golden bench toolchain validate clean testdeps
+.PHONY: synth test lint golden bench faults toolchain validate clean testdeps
 
 toolchain: $(NODE) $(CDK)
 
@@ -64,6 +64,7 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change: $$unformatted"; exit 1; fi
 	go vet ./...
 	go tool staticcheck ./...
+	cd faults && go vet ./... && go tool staticcheck ./...
 	go tool actionlint
 	@if command -v shellcheck >/dev/null; then shellcheck .ci/run assets/nginx/*.sh internal/nginxtest/*.sh; \
 	else echo "shellcheck not installed: skipped (make testdeps installs it)"; fi
@@ -89,6 +90,20 @@ bench: toolchain
 	@echo "## Proxy data path (loopback, 2 cores shared by load generator, nginx and stand-in ALBs)"
 	go test -run '^$$' -bench BenchmarkProxy -benchtime 2s ./constructs/proxyfleet | tee $(BENCH_DIR)/proxy.txt
 	go run ./bench/report < $(BENCH_DIR)/proxy.txt
+
+# The fault suite: each fault on obslink's nginx and on the HAProxy peer side
+# by side, real clients and receivers, one line per fault and proxy (results
+# and what they mean: docs/reliability.md). It runs in namespaces of its own
+# (needs root) and is a Go module of its own (faults/), so that the library's
+# users never get its Prometheus and OpenTelemetry dependencies.
+# FAULTS_LOAD=1 holds the 2,000 connections for 2 minutes (20 s by default);
+# FAULTS_ONLY=alb-refused,retire runs only those faults.
+FAULTS_DIR := $(CURDIR)/.toolchain/faults
+faults: testdeps
+	@mkdir -p $(FAULTS_DIR) && rm -f $(FAULTS_DIR)/report.txt
+	set -o pipefail; cd faults && OBSLINK_FAULTS=1 FAULTS_REPORT=$(FAULTS_DIR)/report.txt \
+		go test -count=1 -v -timeout 45m -run TestFaults . 2>&1 | tee $(FAULTS_DIR)/faults.log | \
+		grep --line-buffered -E '^(fault |--- |    --- |FAIL|ok|PASS)|_test.go:[0-9]+: |Error:|Messages:'
 
 clean:
 	rm -rf cdk.out

@@ -114,11 +114,21 @@ func (r *rig) count(via string) result {
 
 // report prints the fault's line for each proxy (and appends it to
 // $FAULTS_REPORT), and requires that obslink lost nothing it acknowledged.
-func report(t *testing.T, name string, r *rig, recovered map[string]time.Duration) {
+func report(t *testing.T, name string, r *rig, recovered map[key]time.Duration) {
 	t.Helper()
 	for _, via := range vias {
 		res := r.count(via)
-		res.recovered = recovered[via]
+		var each []string
+		for _, s := range signals {
+			d := recovered[key{via, s}]
+			if d < 0 || res.recovered < 0 {
+				res.recovered = -1
+			} else {
+				res.recovered = max(res.recovered, d)
+			}
+			each = append(each, fmt.Sprintf("%s %.1fs", s, d.Seconds()))
+		}
+		res.detail = append(res.detail, "recovered "+strings.Join(each, ", "))
 		line := res.line(name, via)
 		fmt.Println(line)
 		t.Logf("%s %s: %s", name, via, strings.Join(res.detail, "; "))
@@ -141,7 +151,7 @@ func run(t *testing.T, f fault) {
 	time.Sleep(2 * time.Second)
 	end := f.inject(t, r)
 	recovered := r.waitFlowing(t, end, 120*time.Second)
-	time.Sleep(3 * time.Second)
+	time.Sleep(2 * time.Second)
 	var wg sync.WaitGroup
 	for _, a := range r.agents {
 		a.stopProducing()
@@ -228,7 +238,7 @@ func faultList() []fault {
 	}
 }
 
-// resolverFault makes the resolver fail as failure says for 15 of
+// resolverFault makes the resolver fail as failure says for 12 of
 // obslink-resolve's intervals (HAProxy's resolver asks as often): the
 // proxies must keep the last good addresses, and nginx must not reload;
 // obslink-resolve's log must say what the resolver answered (logged).
@@ -249,7 +259,7 @@ func resolverFault(name string, failure nginxtest.DNSFailure, logged string) fau
 		}
 		before := snapshot()
 		r.dns.SetFailure(failure)
-		time.Sleep(15 * time.Second)
+		time.Sleep(12 * time.Second)
 		after := snapshot()
 		r.dns.SetFailure(nginxtest.DNSAnswers)
 		end := time.Now()

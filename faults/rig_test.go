@@ -135,22 +135,22 @@ func startRig(t *testing.T, o options) *rig {
 
 // waitFlowing waits until every signal reached the receivers through both
 // proxies after since, for at most limit (a bound, not an assertion); it
-// returns, per proxy, how long after since the slowest signal took, and
-// false for a proxy whose data did not flow again within the limit.
-func (r *rig) waitFlowing(t *testing.T, since time.Time, limit time.Duration) map[string]time.Duration {
+// returns how long after since each signal of each proxy took, -1 for one
+// that did not flow again within the limit.
+func (r *rig) waitFlowing(t *testing.T, since time.Time, limit time.Duration) map[key]time.Duration {
 	t.Helper()
-	out := map[string]time.Duration{}
+	out := map[key]time.Duration{}
 	deadline := since.Add(limit)
 	for _, via := range vias {
 		for _, s := range signals {
 			for {
 				at, ok := r.rc.tally.firstAfter(via, s, since)
 				if ok {
-					out[via] = max(out[via], at.Sub(since))
+					out[key{via, s}] = at.Sub(since)
 					break
 				}
 				if time.Now().After(deadline) {
-					out[via] = -1
+					out[key{via, s}] = -1
 					break
 				}
 				time.Sleep(50 * time.Millisecond)

@@ -63,7 +63,6 @@ func retire(t *testing.T, r *rig) time.Time {
 	}
 	time.Sleep(drain)
 	r.rc.delay.Store(int64(8 * time.Second))
-	defer r.rc.delay.Store(0)
 	var wg sync.WaitGroup
 	answered := map[string]*atomic.Int64{}
 	const probes = 10
@@ -103,6 +102,7 @@ func retire(t *testing.T, r *rig) time.Time {
 	}
 	sw.Wait()
 	wg.Wait()
+	r.rc.delay.Store(0)
 	end := time.Now()
 	for _, via := range vias {
 		t.Logf("retire %s: %d of %d requests in flight at the stop got their answer", via, answered[via].Load(), probes)
