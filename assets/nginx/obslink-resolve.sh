@@ -81,7 +81,7 @@ sync_once() {
             log "no address for $host yet ($why); $name answers 502 until it resolves"
             want="server 127.0.0.1:9 down; # $host did not resolve"
         else
-            want=$(for a in $addrs; do echo "server $a:$port max_fails=1 fail_timeout=5s;"; done)
+            want=$(for a in $addrs; do echo "server $a:$port max_fails=1 fail_timeout=2s;"; done)
         fi
         if [ "$want" != "$(cat "$file" 2>/dev/null)" ]; then
             printf '%s\n' "$want" >"$file.tmp" && mv -f "$file.tmp" "$file"
