@@ -50,10 +50,10 @@ func stopTimeout(t *testing.T) time.Duration {
 // or a scale-in does: the NLB deregisters it (no new connections; the
 // agents' open ones go on) and, after the deregistration delay, the
 // instance shuts down: systemd stops the proxy gracefully (nginx: SIGQUIT;
-// HAProxy: SIGUSR1) and kills it after its stop timeout. The receivers
-// answer slowly (8 s) meanwhile, so requests are in flight when the stop
-// comes; probes sent straight to the retiring instance just before it must
-// all get their answer.
+// HAProxy: SIGUSR1) and kills it after its stop timeout. Probes sent
+// straight to the retiring instance just before the stop, which the
+// receiver answers only after 8 s (under the 60 s nginx waits for an ALB),
+// are in flight when it comes: each must get its answer.
 func retire(t *testing.T, r *rig) time.Time {
 	drain := seconds("FAULTS_DRAIN", 10*time.Second) // the fleet's deregistration delay is 60 s
 	kill := stopTimeout(t)
@@ -62,7 +62,7 @@ func retire(t *testing.T, r *rig) time.Time {
 		r.nlbs[via].register(instances[via][0], false)
 	}
 	time.Sleep(drain)
-	r.rc.delay.Store(int64(8 * time.Second))
+	r.rc.probeDelay.Store(int64(8 * time.Second))
 	var wg sync.WaitGroup
 	answered := map[string]*atomic.Int64{}
 	const probes = 10
@@ -102,7 +102,7 @@ func retire(t *testing.T, r *rig) time.Time {
 	}
 	sw.Wait()
 	wg.Wait()
-	r.rc.delay.Store(0)
+	r.rc.probeDelay.Store(0)
 	end := time.Now()
 	for _, via := range vias {
 		t.Logf("retire %s: %d of %d requests in flight at the stop got their answer", via, answered[via].Load(), probes)
