@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 )
@@ -48,6 +49,11 @@ func reexec() int {
 	args := append([]string{"--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc", "--"}, os.Args...)
 	cmd := exec.Command(unshare, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	// If this process dies (go test's timeout kills it), unshare dies too,
+	// and with it, through --kill-child, everything in the namespaces. The
+	// signal is tied to the thread that starts unshare.
+	runtime.LockOSThread()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	cmd.Env = append(os.Environ(), insideEnv+"=1")
 	if err := cmd.Run(); err != nil {
 		var exit *exec.ExitError
@@ -77,7 +83,7 @@ func setupNamespace() error {
 	if err := syscall.Mount(hosts, "/etc/hosts", "", syscall.MS_BIND, ""); err != nil {
 		return fmt.Errorf("bind-mount /etc/hosts: %w", err)
 	}
-	return nil
+	return os.Remove(hosts) // the mount keeps it
 }
 
 // inside skips t unless it runs in the suite's namespaces.

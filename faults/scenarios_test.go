@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -278,9 +279,11 @@ func badInput(t *testing.T, r *rig) time.Time {
 			try(via, c.name, c.send)
 		}
 	}
+	const unknownSNI = "TLS with an unknown SNI (tls: passthrough)"
+	sni := tlsUnknownSNI(t)
 	wg.Wait()
 	end := time.Now()
-	got := map[string]map[string]string{}
+	got := map[string]map[string]string{unknownSNI: sni}
 	for _, o := range outcomes {
 		if got[o.name] == nil {
 			got[o.name] = map[string]string{}
@@ -290,6 +293,7 @@ func badInput(t *testing.T, r *rig) time.Time {
 	for _, c := range cases {
 		t.Logf("bad input %-45s obslink: %-40s haproxy: %s", c.name, got[c.name]["obslink"], got[c.name]["haproxy"])
 	}
+	t.Logf("bad input %-45s obslink: %-40s haproxy: %s", unknownSNI, sni["obslink"], sni["haproxy"])
 	want := map[string]string{
 		"no proxy protocol header":                  "closed, no answer",
 		"malformed proxy protocol header":           "closed, no answer",
@@ -299,6 +303,7 @@ func badInput(t *testing.T, r *rig) time.Time {
 		"HTTP/2 cleartext on the HTTP/1 port":       "HTTP/1.1 400 Bad Request",
 		"a client trickling its request (1 byte/s)": "closed, no answer",
 		"1,000 idle connections":                    "1000 of 1000 closed by the proxy",
+		unknownSNI:                                  "refused before any ALB, logged",
 	}
 	for name, w := range want {
 		assert.Equal(t, w, got[name]["obslink"], name)
@@ -386,4 +391,59 @@ func idle(ip string, header []byte, n int) string {
 func isTimeout(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// tlsUnknownSNI asks each proxy with tls: passthrough (obslink's rendered
+// stream configuration, the peer's SNI routing in TCP mode), both behind
+// proxy protocol, for a TLS session with a name no service has: it must
+// end before any byte reaches an ALB, and leave a log line.
+func tlsUnknownSNI(t *testing.T) map[string]string {
+	r := nginxtest.StartTLSRig(t, domain, func(c *proxyfleet.Config) { c.ProxyProtocol = true })
+	port := nginxtest.FreePort(t, "127.0.0.8")
+	var peerRoutes []proxyfleet.ConfigRoute
+	for _, s := range signals {
+		peerRoutes = append(peerRoutes, proxyfleet.ConfigRoute{Name: s, Host: s + "." + domain, Port: port, UpstreamTLS: true})
+	}
+	h := nginxtest.StartPeer(t, nginxtest.Peer{Listen: "127.0.0.8", Routes: peerRoutes, ProxyProtocol: true, TLSPassthrough: true,
+		Servers: map[string]string{metrics: r.Metrics.Addr, logs: r.Logs.Addr, traces: r.Traces.Addr}})
+	conns := func() int64 { return r.Metrics.Conns() + r.Logs.Conns() + r.Traces.Conns() }
+	before := conns()
+	conf := &tls.Config{ServerName: "unknown." + domain, RootCAs: r.CA.Pool, MinVersion: tls.VersionTLS12}
+	out := map[string]string{}
+	// obslink
+	err := r.Handshake(vpce, conf)
+	logged := false
+	for i := 0; i < 100 && !logged; i++ {
+		logged = strings.Contains(strings.Join(r.Nginx.AccessLog(), "\n"), `"sni":"unknown.`+domain+`"`) &&
+			strings.Contains(r.Nginx.ErrorLog(), `no port in upstream "`+proxyfleet.RefusedUpstream+`"`)
+		time.Sleep(50 * time.Millisecond)
+	}
+	out["obslink"] = sniOutcome(err, conns() == before, logged)
+	// the peer
+	c, err := ppDialer("127.0.0.8", port)(context.Background(), "tcp", "")
+	if err == nil {
+		tc := tls.Client(c, conf)
+		_ = tc.SetDeadline(time.Now().Add(15 * time.Second))
+		err = tc.Handshake()
+		tc.Close()
+	}
+	logged = false
+	for i := 0; i < 100 && !logged; i++ {
+		logged = len(h.AccessLog()) > 0
+		time.Sleep(50 * time.Millisecond)
+	}
+	out["haproxy"] = sniOutcome(err, conns() == before, logged)
+	return out
+}
+
+func sniOutcome(err error, noALB, logged bool) string {
+	switch {
+	case err == nil:
+		return "handshake completed"
+	case !noALB:
+		return "an ALB was reached"
+	case !logged:
+		return "refused before any ALB, not logged"
+	}
+	return "refused before any ALB, logged"
 }

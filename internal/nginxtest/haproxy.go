@@ -57,6 +57,10 @@ type Peer struct {
 	MaxBody int64
 	// HealthPort, when set, answers GET /healthz with 200 for the NLB's health checks.
 	HealthPort int
+	// TLSPassthrough routes the agents' TLS connections by the name they ask
+	// for (SNI) to each route's ALB unopened, as obslink's tls: passthrough
+	// does; an unknown or missing name gets the connection closed.
+	TLSPassthrough bool
 }
 
 // haproxyConfig renders the peer's configuration.
@@ -105,6 +109,28 @@ resolvers vpc
 	}
 	sort.Ints(ports)
 	accept := map[bool]string{true: " accept-proxy"}[p.ProxyProtocol]
+	if p.TLSPassthrough {
+		for _, port := range ports {
+			fmt.Fprintf(&b, "\nfrontend tls%d\n    mode tcp\n    option tcplog\n    bind %s:%d%s\n", port, p.Listen, port, accept)
+			var hosts []string
+			for _, rt := range p.Routes {
+				if rt.Port == port {
+					hosts = append(hosts, strings.ToLower(rt.Host))
+				}
+			}
+			fmt.Fprintf(&b, "    tcp-request inspect-delay 10s\n    tcp-request content reject if { req.ssl_hello_type 1 } !{ req.ssl_sni -i %s }\n", strings.Join(hosts, " "))
+			b.WriteString("    tcp-request content accept if { req.ssl_hello_type 1 }\n")
+			for _, rt := range p.Routes {
+				if rt.Port == port {
+					fmt.Fprintf(&b, "    use_backend %s if { req.ssl_sni -i %s }\n", rt.Name, strings.ToLower(rt.Host))
+				}
+			}
+		}
+		for _, rt := range p.Routes {
+			fmt.Fprintf(&b, "\nbackend %s\n    mode tcp\n    server %s %s\n", rt.Name, rt.Name, p.Servers[rt.Name])
+		}
+		return b.String()
+	}
 	for _, port := range ports {
 		grpc := grpcPorts[port]
 		fmt.Fprintf(&b, "\nfrontend port%d\n    bind %s:%d%s%s\n", port, p.Listen, port, map[bool]string{true: " proto h2"}[grpc], accept)
