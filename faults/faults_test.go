@@ -67,7 +67,9 @@ func (r *rig) count(via string) result {
 	gaveUp := min(promMissing, a.promGaveUp()+a.promQueued())
 	res.gaveUp += gaveUp
 	res.ackedLost += promMissing - gaveUp
-	res.detail = append(res.detail, fmt.Sprintf("metrics missing %s", missing(got, via, metrics, a.promN)))
+	if m := missing(got, via, metrics, a.promN); m != "" {
+		res.detail = append(res.detail, "metrics missing "+m)
+	}
 	res.detail = append(res.detail, fmt.Sprintf("metrics: sent %d received %d failed+dropped %d queued %d retried %.0f",
 		a.promN, got.received(via, metrics), a.promGaveUp(), a.promQueued(), a.promMetric("prometheus_remote_storage_samples_retried_total")))
 	for _, c := range []struct {

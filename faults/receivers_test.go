@@ -3,7 +3,6 @@ package faults
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -206,7 +205,6 @@ func attr(kvs []*commonpb.KeyValue, name string) *commonpb.AnyValue {
 type alb struct {
 	Addr  string
 	reset atomic.Bool
-	conns atomic.Int64
 }
 
 // startALB serves rc on addr until t ends: HTTP/1.1 (remote write, OTLP/HTTP)
@@ -242,7 +240,6 @@ func (l *faultListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.alb.conns.Add(1)
 	return &faultConn{TCPConn: c.(*net.TCPConn), alb: l.alb}, nil
 }
 
@@ -269,5 +266,3 @@ func resetAll(albs []*alb, on bool) {
 		a.reset.Store(on)
 	}
 }
-
-func (a *alb) String() string { return fmt.Sprintf("alb %s", a.Addr) }
