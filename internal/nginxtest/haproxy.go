@@ -25,8 +25,10 @@ import (
 // upstream connections reused (HTTP/1.1), gRPC over cleartext HTTP/2 on both
 // sides, and a JSON access line per request. What differs: HAProxy streams
 // request bodies to the ALB where obslink's nginx buffers them (so nginx can
-// resend a body to another ALB address), which favours HAProxy's CPU. Both
-// send to fixed addresses (the rig's nginx resolves once at start).
+// resend a body to another ALB address), which favours HAProxy's CPU. In
+// the benchmark both send to fixed addresses (the rig's nginx resolves once
+// at start); in the fault suite the peer follows the ALB names with its own
+// resolver, as nginx does with obslink-resolve (Peer).
 type HAProxy struct {
 	Dir, Listen        string
 	HTTPPort, GRPCPort int
