@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -91,6 +92,26 @@ func TestValidateGoodFile(t *testing.T) {
 	stdout.Reset()
 	require.Equal(t, 0, run([]string{"validate", "../examples/stacksets-organization.yaml"}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "0 consumer(s), 3 consumer group(s) in 4 OU(s) and 2 region(s), 2 StackSet(s)", "an organization of groups is not 0 consumers")
+}
+
+// TestIgnoredKeysWarn: validate and synth name a key the mode ignores on
+// standard error, with its line, and go on.
+func TestIgnoredKeysWarn(t *testing.T) {
+	b, err := os.ReadFile("../examples/proxyless.yaml")
+	require.NoError(t, err)
+	text := strings.Replace(string(b), "  - name: metrics\n", "  - name: metrics\n    upstream: internal-metrics-1.us-east-1.elb.amazonaws.com\n", 1)
+	file := writeFile(t, text)
+	line := strings.Count(text[:strings.Index(text, "    upstream:")], "\n") + 1
+	want := fmt.Sprintf("obslink: warning: %s:%d: services[0].upstream: is ignored: proxy.mode none reaches the ALB by albArn", file, line)
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"validate", file}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "valid:")
+	assert.Contains(t, stderr.String(), want)
+
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, 0, run([]string{"validate", "../examples/proxyless.yaml"}, &stdout, &stderr))
+	assert.Empty(t, stderr.String(), "no warning for a file without ignored keys")
 }
 
 func TestUsageErrors(t *testing.T) {

@@ -143,9 +143,18 @@ func (v *validator) complete(t *Topology) error {
 	}
 	t.applyTLSDefaults()
 	t.applyDefaults()
+	byLine(v.warns)
+	t.warnings = v.warns
 	t.completed = true
 	return nil
 }
+
+// Warnings are the keys of a valid topology that its modes ignore and that
+// are harmless to ignore (such as services[].upstream with proxy.mode
+// none), each with its file, line and why, in file order: a mode switch is
+// one line. Keys whose meaning would change stay errors. obslink prints
+// them on standard error and goes on.
+func (t *Topology) Warnings() []FieldError { return t.warnings }
 
 type validator struct {
 	file     string
@@ -156,9 +165,7 @@ type validator struct {
 	// both the anchor's line and the alias's.
 	aliases map[string]alias
 	errs    Errors
-	// sniRouted: tls: passthrough, where the proxies route by SNI, so http
-	// and grpc services may share a port.
-	sniRouted bool
+	warns   []FieldError
 }
 
 func newValidator(file string) *validator {
@@ -168,18 +175,29 @@ func newValidator(file string) *validator {
 // add records a problem at path; a field that is absent from the file gets
 // the line of its nearest ancestor that is there.
 func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, v.at(path, fmt.Sprintf(format, args...)))
+}
+
+// warn records a key that the topology's modes ignore, harmlessly: a
+// warning that says why (Topology.Warnings), not an error.
+func (v *validator) warn(path, format string, args ...any) {
+	v.warns = append(v.warns, v.at(path, "is ignored: "+fmt.Sprintf(format, args...)))
+}
+
+// at places msg at path: its line, or that of its nearest ancestor in the
+// file, and the alias its value came through.
+func (v *validator) at(path, msg string) FieldError {
 	line := 0
 	for p := path; p != "" && line == 0; p = parentPath(p) {
 		line = v.lines[p]
 	}
-	msg := fmt.Sprintf(format, args...)
 	for p := path; p != ""; p = parentPath(p) {
 		if a, ok := v.aliases[p]; ok {
 			msg += fmt.Sprintf(" (the value comes from anchor &%s at line %d, through *%s at line %d)", a.name, a.anchorLine, a.name, a.line)
 			break
 		}
 	}
-	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Path: path, Msg: msg})
+	return FieldError{File: v.file, Line: line, Path: path, Msg: msg}
 }
 
 // alias is where a value given through an alias comes from.
@@ -198,14 +216,19 @@ func parentPath(path string) string {
 }
 
 func (v *validator) result() error {
-	sort.SliceStable(v.errs, func(i, j int) bool {
-		a, b := v.errs[i].Line, v.errs[j].Line
+	byLine(v.errs)
+	return v.errs
+}
+
+// byLine sorts problems in file order, those without a line last.
+func byLine(es []FieldError) {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i].Line, es[j].Line
 		if a == 0 || b == 0 {
 			return a != 0 && b == 0
 		}
 		return a < b
 	})
-	return v.errs
 }
 
 var intTags = map[string]bool{"!!int": true, "!!float": true}

@@ -59,11 +59,12 @@ type Topology struct {
 	Name string `yaml:"name,omitempty"`
 	// Domain is the private DNS domain agents use. Default: observability.internal.
 	Domain string `yaml:"domain,omitempty"`
-	// TLS is passthrough when agents speak TLS to <service>.<domain> and the
+	// TLS is every service's tls unless the service sets its own:
+	// passthrough when agents speak TLS to <service>.<domain> and the
 	// proxies route each connection by its SNI to the service's ALB HTTPS
-	// listener without terminating it (every service needs upstreamTls;
-	// ports default to 443; no consumerHeader). Default: "" (agents speak
-	// HTTP to the proxies, which route by Host).
+	// listener without terminating it (such a service needs upstreamTls;
+	// its port defaults to 443; no consumerHeader on it), none when agents
+	// speak HTTP to the proxies, which route by Host. Default: none.
 	TLS string `yaml:"tls,omitempty"`
 	// InterRegion picks how regions reach the main region. Default: peering.
 	InterRegion InterRegion `yaml:"interRegion,omitempty"`
@@ -76,9 +77,10 @@ type Topology struct {
 	// Services are the cluster's ingestion endpoints, one ALB each. At least one.
 	Services []Service `yaml:"services,omitempty"`
 	// Regions are the provider VPCs, one per region that has consumers. In
-	// proxy.mode none the file has none, and after loading this holds one
-	// entry for the main region (its zones: controlPlane.vpc's; no CIDR,
-	// since obslink creates no VPC there).
+	// proxy.mode none they are ignored (an entry for the main region may
+	// stay for proxy.mode nginx), and after loading this holds one entry
+	// for the main region (its zones: controlPlane.vpc's; no CIDR, since
+	// obslink creates no VPC there).
 	Regions []Region `yaml:"regions,omitempty"`
 	// Proxy sizes the nginx fleet in each provider region.
 	Proxy Proxy `yaml:"proxy,omitempty"`
@@ -103,6 +105,8 @@ type Topology struct {
 
 	// completed: validated, defaults applied (Complete).
 	completed bool
+	// warnings: what Complete found ignored (Warnings).
+	warnings []FieldError
 }
 
 // ConsumerGroup is every account of some organizational units, connected in
@@ -347,6 +351,12 @@ type Service struct {
 	// the NLB on upstreamPort (the ALB listener's port). Required in
 	// proxy.mode none, unused otherwise.
 	ALBArn string `yaml:"albArn,omitempty"`
+	// TLS overrides the topology's tls for this service: passthrough (agents
+	// speak TLS through the proxies to the ALB's HTTPS listener, routed by
+	// SNI) or none (agents speak HTTP to the proxies, which route by Host),
+	// so that plain-HTTP and passthrough services share the providers; they
+	// cannot share a port. Default: the topology's tls.
+	TLS string `yaml:"tls,omitempty"`
 	// HealthCheckPath is what the NLB asks the ALB for in proxy.mode none;
 	// the ALB must answer it with 200-399 (a fixed-response rule does).
 	// Default: "/". Refused with proxies (they answer /healthz themselves).
@@ -638,9 +648,10 @@ func (t *Topology) applyDefaults() {
 	if t.Proxy.Mode == "" {
 		t.Proxy.Mode = ProxyModeNginx
 	}
-	if t.Proxyless() && len(t.Regions) == 0 {
+	if t.Proxyless() {
 		// The endpoint service lives in the cluster VPC: the main region is
-		// the one provider region (no CIDR: obslink creates no VPC there).
+		// the one provider region (no CIDR: obslink creates no VPC there;
+		// a regions entry the file keeps for proxy.mode nginx is ignored).
 		t.Regions = []Region{{Region: t.ControlPlane.Region, AvailabilityZones: append([]string(nil), t.ControlPlane.VPC.AvailabilityZones...)}}
 	}
 	if t.Proxy.InstanceType == "" {
