@@ -154,7 +154,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	legacy.addFlags(root.Flags())
 	root.Flags().VisitAll(func(f *pflag.Flag) { f.Hidden = true })
 	root.AddCommand(synthCmd(stdout, stderr), validateCmd(stdout, stderr), graphCmd(stdout, stderr),
-		planCmd(stdout, stderr), pricesCmd(stdout, stderr), diffStacksCmd(stdout, stderr), diffCmd(stdout, stderr))
+		planCmd(stdout, stderr), pricesCmd(stdout, stderr), diffStacksCmd(stdout, stderr), diffCmd(stdout, stderr), schemaCmd(stdout))
 	return root
 }
 

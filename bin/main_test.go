@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -112,6 +113,23 @@ func TestIgnoredKeysWarn(t *testing.T) {
 	stderr.Reset()
 	require.Equal(t, 0, run([]string{"validate", "../examples/proxyless.yaml"}, &stdout, &stderr))
 	assert.Empty(t, stderr.String(), "no warning for a file without ignored keys")
+}
+
+// TestSchema: obslink schema prints the topology file's JSON Schema, which
+// names its keys.
+func TestSchema(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"schema"}, &stdout, &stderr), stderr.String())
+	assert.Equal(t, string(topology.Schema()), stdout.String())
+	var s struct {
+		Properties map[string]any `json:"properties"`
+	}
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &s))
+	assert.Contains(t, s.Properties, "consumerGroups")
+	stdout.Reset()
+	assert.Equal(t, 2, run([]string{"schema", "out.json"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "redirect its output to a file")
+	assert.Empty(t, stdout.String())
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -327,6 +345,7 @@ func TestEveryVerbHasItsOwnHelp(t *testing.T) {
 		"prices":      {},
 		"diff-stacks": {"--deployed LIST", "--topology FILE"},
 		"diff":        {"--format FORMAT"},
+		"schema":      {},
 	}
 	all := map[string]bool{}
 	for _, flags := range own {
@@ -364,13 +383,13 @@ func TestEveryVerbHasItsOwnHelp(t *testing.T) {
 func TestHelpAndUnknownVerbs(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"help"}, &stdout, &stderr), stderr.String())
-	for _, verb := range []string{"synth", "validate", "graph", "plan", "diff", "diff-stacks", "completion"} {
+	for _, verb := range []string{"synth", "validate", "graph", "plan", "diff", "diff-stacks", "schema", "completion"} {
 		assert.Regexp(t, `(?m)^  `+verb+` +[A-Z]`, stdout.String(), "obslink help lists %s with a summary", verb)
 	}
 
 	stdout.Reset()
 	assert.Equal(t, 2, run([]string{"bogus"}, &stdout, &stderr))
-	assert.Contains(t, stderr.String(), `unknown verb "bogus"; the verbs are completion, diff, diff-stacks, graph, help, plan, prices, synth, validate`)
+	assert.Contains(t, stderr.String(), `unknown verb "bogus"; the verbs are completion, diff, diff-stacks, graph, help, plan, prices, schema, synth, validate`)
 	assert.Empty(t, stdout.String())
 	stderr.Reset()
 	assert.Equal(t, 2, run([]string{"valdate", "x.yaml"}, &stdout, &stderr))
