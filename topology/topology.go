@@ -349,7 +349,7 @@ type ClusterVPC struct {
 	CIDR string `yaml:"cidr,omitempty" jsonschema:"required"`
 	// RouteTableIDs are the route tables of the ALB subnets; obslink adds the
 	// return routes to the provider CIDRs there (peering, tgw, native).
-	// Required for peering and tgw.
+	// Required with proxies (proxy.mode nginx).
 	RouteTableIDs []string `yaml:"routeTableIds,omitempty"`
 	// SubnetIDs are the subnets of the cluster VPC's Transit Gateway
 	// attachment (tgw) or of the endpoint service's NLB (proxy.mode none),

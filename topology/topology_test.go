@@ -190,6 +190,10 @@ func TestParseInvalid(t *testing.T) {
 		}, path: "consumers[0].vpc.availabilityZones", want: "1 entries for 2 subnetIds"},
 		{name: "bad vpc id", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["id"] = "vpc-xyz" }, path: "controlPlane.vpc.id", want: `"vpc-xyz"`},
 		{name: "route tables missing for peering", patch: func(m map[string]any) { delete(at(m, "controlPlane", "vpc"), "routeTableIds") }, path: "controlPlane.vpc.routeTableIds", want: "is missing"},
+		{name: "route tables missing for native", patch: func(m map[string]any) { // the main region's provider is peered
+			m["interRegion"], m["regions"] = "native", m["regions"].([]any)[:1]
+			delete(at(m, "controlPlane", "vpc"), "routeTableIds")
+		}, path: "controlPlane.vpc.routeTableIds", want: "is missing"},
 		{name: "bad allowed cidr", patch: func(m map[string]any) { at(m, "consumers", 0)["allowedCidrs"] = []any{"10.1.0.0"} }, path: "consumers[0].allowedCidrs[0]", want: "not an IPv4 CIDR"},
 		{name: "bad associated vpc", patch: func(m map[string]any) { at(m, "consumers", 0)["associatedVpcIds"] = []any{"vpc-1"} }, path: "consumers[0].associatedVpcIds[0]", want: `"vpc-1"`},
 		{name: "associated vpc twice", patch: func(m map[string]any) {

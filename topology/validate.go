@@ -46,7 +46,7 @@ func (v *validator) validate(t *Topology) {
 	}
 	v.id("controlPlane.vpc.id", cp.VPC.ID, reVPC, "vpc-0123456789abcdef0")
 	clusterNet, clusterOK := v.cidr("controlPlane.vpc.cidr", cp.VPC.CIDR)
-	if t.InterRegion != Native && len(cp.VPC.RouteTableIDs) == 0 {
+	if !t.Proxyless() && len(cp.VPC.RouteTableIDs) == 0 { // native too: the main region's provider is peered
 		v.add("controlPlane.vpc.routeTableIds", "is missing; list the route tables of the cluster's ALB subnets so return routes to the provider VPCs can be added")
 	}
 	for i, id := range cp.VPC.RouteTableIDs {

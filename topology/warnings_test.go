@@ -116,7 +116,8 @@ func TestKeysWhoseMeaningWouldChangeStayErrors(t *testing.T) {
 
 // bothModes holds the keys of proxy.mode nginx and of none: services
 // with an upstream and an ALB ARN, the cluster VPC's subnets and zones for
-// the NLB, the main region's provider VPC.
+// the NLB, its route tables and the main region's provider VPC for the
+// proxies.
 const bothModes = `
 name: obs
 interRegion: native
@@ -128,6 +129,7 @@ controlPlane:
     cidr: 10.0.0.0/16
     subnetIds: [subnet-0a1b2c3d4e5f60718, subnet-0a1b2c3d4e5f60719]
     availabilityZones: [us-east-1a, us-east-1b]
+    routeTableIds: [rtb-0a1b2c3d4e5f60718]
     albSecurityGroupIds: [sg-0a1b2c3d4e5f60718]
 services:
   - name: metrics
@@ -159,7 +161,8 @@ func TestProxyModeSwitchIsOneLine(t *testing.T) {
 	}{
 		{"nginx", map[string]string{"controlPlane.vpc.availabilityZones": "availabilityZones: [us-east-1a, us-east-1b]", "controlPlane.vpc.subnetIds": "subnetIds:",
 			"services[0].albArn": "albArn:"}},
-		{"none", map[string]string{"services[0].upstream": "upstream:", "regions": "- region: us-east-1", "proxy.minCapacity": "minCapacity:"}},
+		{"none", map[string]string{"services[0].upstream": "upstream:", "regions": "- region: us-east-1", "proxy.minCapacity": "minCapacity:",
+			"controlPlane.vpc.routeTableIds": "routeTableIds:"}},
 	} {
 		t.Run(tt.mode, func(t *testing.T) {
 			text := strings.Replace(bothModes, "mode: nginx", "mode: "+tt.mode, 1)
