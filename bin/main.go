@@ -154,7 +154,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	legacy.addFlags(root.Flags())
 	root.Flags().VisitAll(func(f *pflag.Flag) { f.Hidden = true })
 	root.AddCommand(synthCmd(stdout, stderr), validateCmd(stdout, stderr), graphCmd(stdout, stderr),
-		planCmd(stdout, stderr), pricesCmd(stdout, stderr), diffStacksCmd(stdout, stderr), diffCmd(stdout, stderr))
+		planCmd(stdout, stderr), pricesCmd(stdout, stderr), diffStacksCmd(stdout, stderr), diffCmd(stdout, stderr), schemaCmd(stdout))
 	return root
 }
 
@@ -269,8 +269,11 @@ func validateCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Check a topology file, write nothing",
 		Long: `Check a topology file in pure Go (milliseconds, no CDK): every problem at
 once, each with file, line, field, value and fix, exit status 1. A valid file
-prints a one-line summary. Without FILE: the CDK context key topology, else
-the embedded default.`,
+prints a one-line summary. A key that the file's modes ignore, harmlessly
+(services[].upstream with proxy.mode none, ...), is a warning on standard
+error that names its line and why, and the file stays valid; every verb
+that reads a topology prints them. Without FILE: the CDK context key
+topology, else the embedded default.`,
 		Example: `  obslink validate my-topology.yaml
   obslink validate                        # the embedded default`,
 		Args:              topologyFile("validate", &file),
@@ -414,6 +417,9 @@ func loadTopology(file string, stderr io.Writer) (*topology.Topology, string, in
 	if err != nil {
 		fmt.Fprintf(stderr, "obslink: %v\n", err)
 		return nil, "", 1
+	}
+	for _, w := range t.Warnings() {
+		fmt.Fprintf(stderr, "obslink: warning: %v\n", w)
 	}
 	return t, topologyName(file), 0
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -91,6 +93,43 @@ func TestValidateGoodFile(t *testing.T) {
 	stdout.Reset()
 	require.Equal(t, 0, run([]string{"validate", "../examples/stacksets-organization.yaml"}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "0 consumer(s), 3 consumer group(s) in 4 OU(s) and 2 region(s), 2 StackSet(s)", "an organization of groups is not 0 consumers")
+}
+
+// TestIgnoredKeysWarn: validate and synth name a key the mode ignores on
+// standard error, with its line, and go on.
+func TestIgnoredKeysWarn(t *testing.T) {
+	b, err := os.ReadFile("../examples/proxyless.yaml")
+	require.NoError(t, err)
+	text := strings.Replace(string(b), "  - name: metrics\n", "  - name: metrics\n    upstream: internal-metrics-1.us-east-1.elb.amazonaws.com\n", 1)
+	file := writeFile(t, text)
+	line := strings.Count(text[:strings.Index(text, "    upstream:")], "\n") + 1
+	want := fmt.Sprintf("obslink: warning: %s:%d: services[0].upstream: is ignored: proxy.mode none reaches the ALB by albArn", file, line)
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"validate", file}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "valid:")
+	assert.Contains(t, stderr.String(), want)
+
+	stdout.Reset()
+	stderr.Reset()
+	require.Equal(t, 0, run([]string{"validate", "../examples/proxyless.yaml"}, &stdout, &stderr))
+	assert.Empty(t, stderr.String(), "no warning for a file without ignored keys")
+}
+
+// TestSchema: obslink schema prints the topology file's JSON Schema, which
+// names its keys.
+func TestSchema(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 0, run([]string{"schema"}, &stdout, &stderr), stderr.String())
+	assert.Equal(t, string(topology.Schema()), stdout.String())
+	var s struct {
+		Properties map[string]any `json:"properties"`
+	}
+	require.NoError(t, json.Unmarshal(stdout.Bytes(), &s))
+	assert.Contains(t, s.Properties, "consumerGroups")
+	stdout.Reset()
+	assert.Equal(t, 2, run([]string{"schema", "out.json"}, &stdout, &stderr))
+	assert.Contains(t, stderr.String(), "redirect its output to a file")
+	assert.Empty(t, stdout.String())
 }
 
 func TestUsageErrors(t *testing.T) {
@@ -306,6 +345,7 @@ func TestEveryVerbHasItsOwnHelp(t *testing.T) {
 		"prices":      {},
 		"diff-stacks": {"--deployed LIST", "--topology FILE"},
 		"diff":        {"--format FORMAT"},
+		"schema":      {},
 	}
 	all := map[string]bool{}
 	for _, flags := range own {
@@ -343,13 +383,13 @@ func TestEveryVerbHasItsOwnHelp(t *testing.T) {
 func TestHelpAndUnknownVerbs(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.Equal(t, 0, run([]string{"help"}, &stdout, &stderr), stderr.String())
-	for _, verb := range []string{"synth", "validate", "graph", "plan", "diff", "diff-stacks", "completion"} {
+	for _, verb := range []string{"synth", "validate", "graph", "plan", "diff", "diff-stacks", "schema", "completion"} {
 		assert.Regexp(t, `(?m)^  `+verb+` +[A-Z]`, stdout.String(), "obslink help lists %s with a summary", verb)
 	}
 
 	stdout.Reset()
 	assert.Equal(t, 2, run([]string{"bogus"}, &stdout, &stderr))
-	assert.Contains(t, stderr.String(), `unknown verb "bogus"; the verbs are completion, diff, diff-stacks, graph, help, plan, prices, synth, validate`)
+	assert.Contains(t, stderr.String(), `unknown verb "bogus"; the verbs are completion, diff, diff-stacks, graph, help, plan, prices, schema, synth, validate`)
 	assert.Empty(t, stdout.String())
 	stderr.Reset()
 	assert.Equal(t, 2, run([]string{"valdate", "x.yaml"}, &stdout, &stderr))

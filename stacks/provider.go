@@ -97,7 +97,6 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			// Proxy protocol and the header: see topology.Proxy.
 			ProxyProtocol:         jsii.Bool(t.Proxy.Attribution()),
 			DisableConsumerHeader: jsii.Bool(!t.Proxy.Header()),
-			TLSPassthrough:        jsii.Bool(t.TLSPassthrough()),
 		},
 	})
 	ps := &ProviderStack{Stack: stack, Provider: p, topology: t}
@@ -271,13 +270,14 @@ func Routes(t *topology.Topology) *[]*proxyfleet.Route {
 	out := make([]*proxyfleet.Route, 0, len(t.Services))
 	for _, s := range t.Services {
 		out = append(out, &proxyfleet.Route{
-			Name:         jsii.String(s.Name),
-			Host:         jsii.String(s.Host(t.Domain)),
-			Port:         jsii.Number(float64(s.Port)),
-			Upstream:     jsii.String(s.Upstream),
-			UpstreamPort: jsii.Number(float64(s.UpstreamPort)),
-			GRPC:         jsii.Bool(s.Protocol == topology.ProtocolGRPC),
-			UpstreamTLS:  jsii.Bool(s.UpstreamTLS),
+			Name:           jsii.String(s.Name),
+			Host:           jsii.String(s.Host(t.Domain)),
+			Port:           jsii.Number(float64(s.Port)),
+			Upstream:       jsii.String(s.Upstream),
+			UpstreamPort:   jsii.Number(float64(s.UpstreamPort)),
+			GRPC:           jsii.Bool(s.Protocol == topology.ProtocolGRPC),
+			UpstreamTLS:    jsii.Bool(s.UpstreamTLS),
+			TLSPassthrough: jsii.Bool(t.Passthrough(s)),
 		})
 	}
 	return &out

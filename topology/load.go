@@ -75,20 +75,23 @@ func Parse(name string, data []byte) (*Topology, error) {
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
 		return nil, Errors{{File: name, Path: "(file)", Msg: "must be a YAML mapping with keys name, controlPlane, services, regions, consumers; see README \"Topology file\""}}
 	}
-	v := &validator{file: name, lines: map[string]int{}, reported: map[string]bool{}}
+	v := newValidator(name)
 	v.walk(doc.Content[0], reflect.TypeOf(Topology{}), "")
 	// walk reported unknown keys and misshapen values; decode what is there
 	// anyway so that one run reports every problem in the file.
 	var t Topology
 	if err := yaml.Unmarshal(data, &t); err != nil {
+		// walk explains misshapen values (and merge keys) with their path;
+		// the decoder's words are a fallback.
 		var te *yaml.TypeError
-		if !errors.As(err, &te) {
-			return nil, Errors{{File: name, Path: "(file)", Msg: err.Error()}}
-		}
-		if len(v.errs) == 0 { // walk explains misshapen values with their path; this is a fallback
+		switch {
+		case len(v.errs) > 0:
+		case errors.As(err, &te):
 			for _, m := range te.Errors {
 				v.errs = append(v.errs, FieldError{File: name, Path: "(value)", Msg: m})
 			}
+		default:
+			return nil, Errors{{File: name, Path: "(file)", Msg: err.Error()}}
 		}
 		return nil, v.result()
 	}
@@ -109,7 +112,7 @@ func Complete(name string, t *Topology) error {
 	if t == nil {
 		return Errors{{File: name, Path: "(topology)", Msg: "is nil; pass a *topology.Topology built in Go, or read one with topology.Load"}}
 	}
-	v := &validator{file: name, lines: map[string]int{}, reported: map[string]bool{}}
+	v := newValidator(name)
 	if !t.Completed() {
 		return v.complete(t)
 	}
@@ -140,28 +143,68 @@ func (v *validator) complete(t *Topology) error {
 	}
 	t.applyTLSDefaults()
 	t.applyDefaults()
+	byLine(v.warns)
+	t.warnings = v.warns
 	t.completed = true
 	return nil
 }
+
+// Warnings are the keys of a valid topology that its modes ignore and that
+// are harmless to ignore (such as services[].upstream with proxy.mode
+// none), each with its file, line and why, in file order: a mode switch is
+// one line. Keys whose meaning would change stay errors. obslink prints
+// them on standard error and goes on.
+func (t *Topology) Warnings() []FieldError { return t.warnings }
 
 type validator struct {
 	file     string
 	lines    map[string]int  // field path -> line of its value
 	reported map[string]bool // paths the shape walk already explained
-	errs     Errors
-	// sniRouted: tls: passthrough, where the proxies route by SNI, so http
-	// and grpc services may share a port.
-	sniRouted bool
+	// aliases: field paths whose value the file gives through an alias
+	// (*name, or a merge key <<: *name), so that a problem there names
+	// both the anchor's line and the alias's.
+	aliases map[string]alias
+	errs    Errors
+	warns   []FieldError
+}
+
+func newValidator(file string) *validator {
+	return &validator{file: file, lines: map[string]int{}, reported: map[string]bool{}, aliases: map[string]alias{}}
 }
 
 // add records a problem at path; a field that is absent from the file gets
 // the line of its nearest ancestor that is there.
 func (v *validator) add(path, format string, args ...any) {
+	v.errs = append(v.errs, v.at(path, fmt.Sprintf(format, args...)))
+}
+
+// warn records a key that the topology's modes ignore, harmlessly: a
+// warning that says why (Topology.Warnings), not an error.
+func (v *validator) warn(path, format string, args ...any) {
+	v.warns = append(v.warns, v.at(path, "is ignored: "+fmt.Sprintf(format, args...)))
+}
+
+// at places msg at path: its line, or that of its nearest ancestor in the
+// file, and the alias its value came through.
+func (v *validator) at(path, msg string) FieldError {
 	line := 0
 	for p := path; p != "" && line == 0; p = parentPath(p) {
 		line = v.lines[p]
 	}
-	v.errs = append(v.errs, FieldError{File: v.file, Line: line, Path: path, Msg: fmt.Sprintf(format, args...)})
+	for p := path; p != ""; p = parentPath(p) {
+		if a, ok := v.aliases[p]; ok {
+			msg += fmt.Sprintf(" (the value comes from anchor &%s at line %d, through *%s at line %d)", a.name, a.anchorLine, a.name, a.line)
+			break
+		}
+	}
+	return FieldError{File: v.file, Line: line, Path: path, Msg: msg}
+}
+
+// alias is where a value given through an alias comes from.
+type alias struct {
+	name       string
+	line       int // of the alias (*name)
+	anchorLine int // of the anchored value (&name)
 }
 
 // parentPath is the path of the field or list that holds path's field.
@@ -173,22 +216,35 @@ func parentPath(path string) string {
 }
 
 func (v *validator) result() error {
-	sort.SliceStable(v.errs, func(i, j int) bool {
-		a, b := v.errs[i].Line, v.errs[j].Line
+	byLine(v.errs)
+	return v.errs
+}
+
+// byLine sorts problems in file order, those without a line last.
+func byLine(es []FieldError) {
+	sort.SliceStable(es, func(i, j int) bool {
+		a, b := es[i].Line, es[j].Line
 		if a == 0 || b == 0 {
 			return a != 0 && b == 0
 		}
 		return a < b
 	})
-	return v.errs
 }
 
 var intTags = map[string]bool{"!!int": true, "!!float": true}
 
 // walk records the line of every field, rejects unknown keys (listing the
-// known ones), and rejects account ids written as numbers.
+// known ones), and rejects account ids written as numbers. It reads YAML as
+// users write it: an alias (*name) stands for its anchor's value (&name),
+// and a merge key (<<: *name, or a list of them) adds its mappings' keys
+// that the mapping does not set itself; the lines are those of the text
+// that gives each value.
 func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 	v.lines[path] = n.Line
+	if n.Kind == yaml.AliasNode {
+		v.aliases[path] = alias{name: n.Value, line: n.Line, anchorLine: n.Alias.Line}
+		n = resolve(n)
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
@@ -202,22 +258,31 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 		for i := 0; i < t.NumField(); i++ {
 			fields[yamlKey(t.Field(i))] = t.Field(i).Type
 		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
+		for _, kv := range v.pairs(n, path) {
+			k, val := kv.key, kv.value
 			p := join(path, k.Value)
+			if kv.via != nil {
+				v.aliases[p] = *kv.via
+			}
 			ft, ok := fields[k.Value]
+			if !ok && path == "" && strings.HasPrefix(k.Value, ExtensionPrefix) {
+				continue // the user's own, such as a block of anchors
+			}
 			if !ok {
 				v.lines[p] = k.Line
 				v.add(p, "unknown key %q; known keys here: %s", k.Value, strings.Join(yamlKeys(t), ", "))
 				continue
 			}
-			if k.Value == "account" && val.Kind == yaml.ScalarNode && intTags[val.Tag] {
+			if num := resolve(val); k.Value == "account" && num.Kind == yaml.ScalarNode && intTags[num.Tag] {
 				v.lines[p] = val.Line
-				hint := fmt.Sprintf("quote it: %s: \"%s\"", k.Value, val.Value)
-				if !reAccount.MatchString(val.Value) {
+				hint := fmt.Sprintf("quote it: %s: \"%s\"", k.Value, num.Value)
+				if !reAccount.MatchString(num.Value) {
 					hint = "quote all 12 digits, such as account: \"012345678901\""
 				}
-				v.add(p, "account id %s is written as a number, which loses leading zeros; %s", val.Value, hint)
+				if val != num {
+					v.aliases[p] = alias{name: val.Value, line: val.Line, anchorLine: num.Line}
+				}
+				v.add(p, "account id %s is written as a number, which loses leading zeros; %s", num.Value, hint)
 				v.reported[p] = true
 			}
 			v.walk(val, ft, p)
@@ -229,11 +294,13 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 			}
 			return
 		}
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			k, val := n.Content[i], n.Content[i+1]
-			p := join(path, k.Value)
-			v.lines[p] = k.Line
-			v.walk(val, t.Elem(), p)
+		for _, kv := range v.pairs(n, path) {
+			p := join(path, kv.key.Value)
+			if kv.via != nil {
+				v.aliases[p] = *kv.via
+			}
+			v.lines[p] = kv.key.Line
+			v.walk(kv.value, t.Elem(), p)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
@@ -257,6 +324,73 @@ func (v *validator) walk(n *yaml.Node, t reflect.Type, path string) {
 			v.add(path, "%q is not true or false", n.Value)
 		}
 	}
+}
+
+// resolve is the node an alias stands for, or n.
+func resolve(n *yaml.Node) *yaml.Node {
+	if n.Kind == yaml.AliasNode {
+		return n.Alias
+	}
+	return n
+}
+
+// ExtensionPrefix starts the top-level keys obslink ignores, which a file
+// may use for its own purposes, such as a block of YAML anchors that other
+// keys refer to (x-defaults: &defaults ...).
+const ExtensionPrefix = "x-"
+
+// pair is one key and value of a mapping, after merge keys; via is the
+// alias a merged pair came through.
+type pair struct {
+	key, value *yaml.Node
+	via        *alias
+}
+
+// pairs returns the keys of mapping n in file order, its own first and then
+// those that merge keys add (the first merged mapping that sets a key
+// wins), as the YAML decoder reads them. A merge key whose value is not a
+// mapping, an alias of one, or a list of those is a problem at path.
+func (v *validator) pairs(n *yaml.Node, path string) []pair {
+	var own, merged []pair
+	seen := map[string]bool{}
+	var merge func(src *yaml.Node, via *alias, listed bool)
+	merge = func(src *yaml.Node, via *alias, listed bool) {
+		switch {
+		case src.Kind == yaml.AliasNode && via == nil:
+			merge(src.Alias, &alias{name: src.Value, line: src.Line, anchorLine: src.Alias.Line}, listed)
+		case src.Kind == yaml.MappingNode:
+			for _, kv := range v.pairs(src, path) {
+				if kv.via == nil {
+					kv.via = via
+				}
+				merged = append(merged, kv)
+			}
+		case src.Kind == yaml.SequenceNode && via == nil && !listed:
+			for _, item := range src.Content {
+				merge(item, nil, true)
+			}
+		default:
+			v.lines[path] = src.Line
+			v.add(path, "the merge key << takes a mapping, an alias of one (<<: *name) or a list of them (<<: [*a, *b]), not %s", describe(src))
+		}
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		if k.Tag == "!!merge" {
+			merge(val, nil, false)
+			continue
+		}
+		own = append(own, pair{key: k, value: val})
+		seen[k.Value] = true
+	}
+	out := own
+	for _, kv := range merged {
+		if !seen[kv.key.Value] {
+			seen[kv.key.Value] = true
+			out = append(out, kv)
+		}
+	}
+	return out
 }
 
 func describe(n *yaml.Node) string {

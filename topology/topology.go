@@ -55,46 +55,69 @@ const (
 // Topology is one obslink deployment: a cluster, its services, its provider
 // regions and its consumers.
 type Topology struct {
-	// Name prefixes every stack name. Required.
-	Name string `yaml:"name,omitempty"`
+	// Name prefixes every stack name: 1-31 lower-case letters, digits and
+	// '-', starting with a letter. Required.
+	// Changing it renames every stack: new stacks, and the old ones to
+	// delete (obslink diff-stacks).
+	Name string `yaml:"name,omitempty" jsonschema:"required" replaces:"stack"`
 	// Domain is the private DNS domain agents use. Default: observability.internal.
-	Domain string `yaml:"domain,omitempty"`
-	// TLS is passthrough when agents speak TLS to <service>.<domain> and the
+	// Changing it replaces every consumer's private hosted zone (agents'
+	// names resolve again once the consumer stacks are deployed) and rolls
+	// the proxies (an instance refresh).
+	Domain string `yaml:"domain,omitempty" replaces:"AWS::Route53::HostedZone proxies"`
+	// TLS is every service's tls unless the service sets its own:
+	// passthrough when agents speak TLS to <service>.<domain> and the
 	// proxies route each connection by its SNI to the service's ALB HTTPS
-	// listener without terminating it (every service needs upstreamTls;
-	// ports default to 443; no consumerHeader). Default: "" (agents speak
-	// HTTP to the proxies, which route by Host).
-	TLS string `yaml:"tls,omitempty"`
-	// InterRegion picks how regions reach the main region. Default: peering.
-	InterRegion InterRegion `yaml:"interRegion,omitempty"`
+	// listener without terminating it (such a service needs upstreamTls;
+	// its port defaults to 443; no consumerHeader on it), none when agents
+	// speak HTTP to the proxies, which route by Host. Default: none.
+	// Changing it rolls the proxies (an instance refresh) and, with default
+	// ports, moves services to other NLB listeners: change the agents at the
+	// same time.
+	TLS string `yaml:"tls,omitempty" jsonschema:"enum=passthrough,enum=none" replaces:"proxies"`
+	// InterRegion picks how provider regions reach the main region: peering
+	// (VPC peering with the cluster VPC), tgw (a Transit Gateway per region,
+	// peered) or native (cross-region PrivateLink: the main region's
+	// provider serves every region). Default: peering.
+	// Changing it is a migration (peering and native providers' links go,
+	// tgw's gateways come, or the reverse): see README, Choosing
+	// interRegion.
+	InterRegion InterRegion `yaml:"interRegion,omitempty" jsonschema:"enum=peering,enum=tgw,enum=native"`
 	// TGWMesh picks, for interRegion tgw, how the regions' gateways are peered:
 	// hub (each with the main region's) or full (also every pair of the
 	// others). Default: hub.
-	TGWMesh string `yaml:"tgwMesh,omitempty"`
+	TGWMesh string `yaml:"tgwMesh,omitempty" jsonschema:"enum=hub,enum=full"`
 	// ControlPlane is where the observability cluster runs. Required.
-	ControlPlane ControlPlane `yaml:"controlPlane,omitempty"`
-	// Services are the cluster's ingestion endpoints, one ALB each. At least one.
-	Services []Service `yaml:"services,omitempty"`
+	ControlPlane ControlPlane `yaml:"controlPlane,omitempty" jsonschema:"required"`
+	// Services are the cluster's ingestion endpoints, one ALB each.
+	// Required: at least one.
+	Services []Service `yaml:"services,omitempty" jsonschema:"required,minItems=1"`
 	// Regions are the provider VPCs, one per region that has consumers. In
-	// proxy.mode none the file has none, and after loading this holds one
-	// entry for the main region (its zones: controlPlane.vpc's; no CIDR,
-	// since obslink creates no VPC there).
+	// proxy.mode none they are ignored (an entry for the main region may
+	// stay for proxy.mode nginx), and after loading this holds one entry
+	// for the main region (its zones: controlPlane.vpc's; no CIDR, since
+	// obslink creates no VPC there). Required with proxies: at least one.
 	Regions []Region `yaml:"regions,omitempty"`
-	// Proxy sizes the nginx fleet in each provider region.
+	// Proxy picks the proxy mode and sizes the nginx fleet in each
+	// provider region. Default: its keys' defaults.
 	Proxy Proxy `yaml:"proxy,omitempty"`
-	// Consumers are the VPCs whose agents push to the cluster.
+	// Consumers are the VPCs whose agents push to the cluster. Required
+	// unless consumerGroups lists some: at least one.
 	Consumers []Consumer `yaml:"consumers,omitempty"`
 	// Monitoring sets the provider regions' alarm thresholds and where
-	// alarms notify. Default: see Monitoring.
+	// alarms notify. Default: its keys' defaults.
 	Monitoring Monitoring `yaml:"monitoring,omitempty"`
 	// ConsumerDeployment is how consumers are deployed: stacks (one CDK
 	// stack per consumer, cdk deploy with the CDK bootstrapped in each
 	// account) or stacksets (stack instances of a service-managed
 	// CloudFormation StackSet, no bootstrap in member accounts; needs
 	// controlPlane.organizationId and organizationRootId). Default: stacks.
-	ConsumerDeployment string `yaml:"consumerDeployment,omitempty"`
+	// Changing it is a migration: every consumer moves between a stack of
+	// its own and the StackSet, with a new endpoint (see README, Consumers
+	// as a StackSet).
+	ConsumerDeployment string `yaml:"consumerDeployment,omitempty" jsonschema:"enum=stacks,enum=stacksets"`
 	// StackSets tunes how CloudFormation rolls the StackSet out (stacksets
-	// only). Default: see StackSets.
+	// only). Default: its keys' defaults.
 	StackSets StackSets `yaml:"stackSets,omitempty"`
 	// ConsumerGroups are consumers by organizational unit (stacksets only):
 	// every account of the OUs, now and later, in the listed regions.
@@ -103,21 +126,26 @@ type Topology struct {
 
 	// completed: validated, defaults applied (Complete).
 	completed bool
+	// warnings: what Complete found ignored (Warnings).
+	warnings []FieldError
 }
 
 // ConsumerGroup is every account of some organizational units, connected in
 // some regions, each into the VPC its account baseline names in SSM.
 type ConsumerGroup struct {
-	// Name is a DNS label, unique among consumers and groups.
-	Name string `yaml:"name,omitempty"`
+	// Name is a DNS label of 1-40 characters, unique among consumers and
+	// groups. Required.
+	Name string `yaml:"name,omitempty" jsonschema:"required"`
 	// OrganizationalUnitIDs (ou-...): their accounts, and those of their
-	// child OUs, get a stack instance, including accounts that join later.
-	OrganizationalUnitIDs []string `yaml:"organizationalUnitIds,omitempty"`
-	// Regions where each account connects; each needs a provider (or native).
-	Regions []string `yaml:"regions,omitempty"`
+	// child OUs, get a stack instance, including accounts that join later;
+	// not the root. Required: at least one.
+	OrganizationalUnitIDs []string `yaml:"organizationalUnitIds,omitempty" jsonschema:"required,minItems=1"`
+	// Regions where each account connects; each needs a provider (or
+	// native). Required: at least one.
+	Regions []string `yaml:"regions,omitempty" jsonschema:"required,minItems=1"`
 	// VPCParameters names the SSM parameters, in each member account and
 	// region, that hold the VPC. Groups with the same names share a
-	// StackSet, whose own parameters they are. Default: see VPCParameters.
+	// StackSet, whose own parameters they are. Default: its keys' defaults.
 	VPCParameters VPCParameters `yaml:"vpcParameters,omitempty"`
 	// ExcludeAccounts are accounts of the OUs that get no stack instance
 	// (an existing one is removed) and whose endpoints the providers
@@ -187,7 +215,7 @@ func (t *Topology) StackSetsEnabled() bool { return t.ConsumerDeployment == Depl
 type StackSets struct {
 	// RegionConcurrency: PARALLEL (every region at once) or SEQUENTIAL.
 	// Default: PARALLEL.
-	RegionConcurrency string `yaml:"regionConcurrency,omitempty"`
+	RegionConcurrency string `yaml:"regionConcurrency,omitempty" jsonschema:"enum=PARALLEL,enum=SEQUENTIAL"`
 	// MaxConcurrentPercentage of the accounts deployed at once per region.
 	// Default: 25.
 	MaxConcurrentPercentage *int `yaml:"maxConcurrentPercentage,omitempty"`
@@ -250,20 +278,33 @@ func (m Monitoring) AlarmTopicArnIn(region string) string {
 
 // ControlPlane is the observability cluster's account, main region and VPC.
 type ControlPlane struct {
-	Account string     `yaml:"account,omitempty"`
-	Region  string     `yaml:"region,omitempty"`
-	VPC     ClusterVPC `yaml:"vpc,omitempty"`
+	// Account is the 12-digit account of the cluster (and of the providers,
+	// unless providerAccount), in quotes. Required.
+	// Changing it moves the cluster's stacks (and the providers', unless
+	// providerAccount) to that account: new stacks, the old ones to delete,
+	// and every consumer's endpoint is replaced.
+	Account string `yaml:"account,omitempty" jsonschema:"required,pattern=^[0-9]{12}$" replaces:"stack AWS::EC2::VPCEndpoint"`
+	// Region is the main region, the cluster's. Required.
+	// Changing it is a migration: the cluster's stacks and the main
+	// region's move (new stacks, the old ones to delete).
+	Region string `yaml:"region,omitempty" jsonschema:"required"`
+	// VPC is the cluster's existing VPC, where its ALBs are. Required.
+	VPC ClusterVPC `yaml:"vpc,omitempty" jsonschema:"required"`
 	// ProviderAccount holds the provider stacks (proxies, NLBs, endpoint
 	// services), e.g. a network account. Default: Account. With another
 	// account, the cluster account gets a role that may accept the peerings
 	// (peering and native only).
-	ProviderAccount string `yaml:"providerAccount,omitempty"`
+	// Changing it moves the provider stacks to that account: new stacks, the
+	// old ones to delete, and every consumer's endpoint is replaced.
+	ProviderAccount string `yaml:"providerAccount,omitempty" jsonschema:"pattern=^[0-9]{12}$" replaces:"stack AWS::EC2::VPCEndpoint"`
 	// OrganizationID is the AWS Organizations id (o-...) of the consumer
 	// accounts. With it, each provider publishes its outputs through one
 	// role whose trust admits the organization's CloudFormation execution
 	// roles (constant size); without it, the trust lists every reading
 	// account, which IAM's 2,048-character quota caps. Default: none.
-	OrganizationID string `yaml:"organizationId,omitempty"`
+	// Changing it replaces every consumer's endpoint (its stack reads the
+	// provider's outputs through another role).
+	OrganizationID string `yaml:"organizationId,omitempty" replaces:"AWS::EC2::VPCEndpoint"`
 	// OrganizationRootID is the organization's root (r-...): with
 	// consumerDeployment stacksets, named consumers' accounts are targeted
 	// through it (service-managed StackSets target accounts within OUs).
@@ -272,10 +313,12 @@ type ControlPlane struct {
 	// StackSetAdministrator is the account that holds the StackSet (stacksets
 	// only): a delegated administrator for CloudFormation StackSets, or the
 	// organization's management account. Default: Account.
-	StackSetAdministrator string `yaml:"stackSetAdministrator,omitempty"`
+	// Changing it moves the StackSet stack to that account: a new stack, and
+	// the old one to delete.
+	StackSetAdministrator string `yaml:"stackSetAdministrator,omitempty" jsonschema:"pattern=^[0-9]{12}$" replaces:"stack"`
 	// StackSetCallAs is how that account calls StackSets: DELEGATED_ADMIN or
 	// SELF (the management account). Default: DELEGATED_ADMIN.
-	StackSetCallAs string `yaml:"stackSetCallAs,omitempty"`
+	StackSetCallAs string `yaml:"stackSetCallAs,omitempty" jsonschema:"enum=DELEGATED_ADMIN,enum=SELF"`
 }
 
 // StackSetAccount is the account of the StackSet stack.
@@ -298,15 +341,22 @@ func (c ControlPlane) CrossAccountProviders() bool { return c.ProviderAccountID(
 
 // ClusterVPC is the existing VPC of the cluster's ALBs, imported by attributes.
 type ClusterVPC struct {
-	ID   string `yaml:"id,omitempty"`
-	CIDR string `yaml:"cidr,omitempty"`
+	// ID of the cluster's VPC (vpc-...). Required.
+	// Changing it replaces every provider's peering with the cluster VPC.
+	ID string `yaml:"id,omitempty" jsonschema:"required" replaces:"AWS::EC2::VPCPeeringConnection"`
+	// CIDR of the cluster's VPC; provider CIDRs must not overlap it. Required.
+	// Changing it replaces the provider VPCs' routes to it.
+	CIDR string `yaml:"cidr,omitempty" jsonschema:"required"`
 	// RouteTableIDs are the route tables of the ALB subnets; obslink adds the
 	// return routes to the provider CIDRs there (peering, tgw, native).
+	// Required with proxies (proxy.mode nginx).
 	RouteTableIDs []string `yaml:"routeTableIds,omitempty"`
 	// SubnetIDs are the subnets of the cluster VPC's Transit Gateway
 	// attachment (tgw) or of the endpoint service's NLB (proxy.mode none),
 	// one per zone. Required for tgw and proxy.mode none.
-	SubnetIDs []string `yaml:"subnetIds,omitempty"`
+	// Changing it, with tgw, replaces the cluster VPC's Transit Gateway
+	// attachment and its route table association.
+	SubnetIDs []string `yaml:"subnetIds,omitempty" replaces:"AWS::EC2::TransitGatewayVpcAttachment AWS::EC2::TransitGatewayRouteTableAssociation"`
 	// AvailabilityZones are the zones of SubnetIDs, in the same order.
 	// Required in proxy.mode none, where the endpoint service's NLB lives
 	// in those subnets.
@@ -318,7 +368,7 @@ type ClusterVPC struct {
 	// ALBIngress is manual when the operator opens the ALBs to the provider
 	// CIDRs (and albSecurityGroupIds is left out). Default: obslink adds the
 	// rules to albSecurityGroupIds.
-	ALBIngress string `yaml:"albIngress,omitempty"`
+	ALBIngress string `yaml:"albIngress,omitempty" jsonschema:"enum=manual"`
 }
 
 // ALBIngressManual is the albIngress setting of an operator who opens the
@@ -328,25 +378,45 @@ const ALBIngressManual = "manual"
 // Service is one ingestion endpoint of the cluster, reached by agents as
 // <name>.<domain> and proxied to Upstream.
 type Service struct {
-	// Name is a DNS label: agents use <name>.<domain>.
-	Name string `yaml:"name,omitempty"`
-	// Upstream is the DNS name of the service's ALB in the main region.
-	Upstream string `yaml:"upstream,omitempty"`
-	// Port is where agents connect (NLB listener and proxy). Default: 80 for http, 4317 for grpc.
-	Port int `yaml:"port,omitempty"`
+	// Name is a DNS label, unique: agents use <name>.<domain>. Required.
+	// Changing it renames the service for agents (a new DNS record, the old
+	// one goes) and rolls the proxies (an instance refresh).
+	Name string `yaml:"name,omitempty" jsonschema:"required" replaces:"proxies"`
+	// Upstream is the DNS name of the service's ALB in the main region (no
+	// scheme, no IP). Required with proxies (proxy.mode nginx).
+	// Changing it rolls the proxies (an instance refresh).
+	Upstream string `yaml:"upstream,omitempty" replaces:"proxies"`
+	// Port is where agents connect (NLB listener and proxy). Default: 443
+	// with tls passthrough, else 80 for http and 4317 for grpc.
+	// Changing it adds an NLB listener and target group for the new port
+	// (and removes the old port's when no other service uses it) and rolls
+	// the proxies (an instance refresh): change the agents at the same time.
+	Port int `yaml:"port,omitempty" replaces:"proxies"`
 	// UpstreamPort is the ALB listener port. Default: Port.
-	UpstreamPort int `yaml:"upstreamPort,omitempty"`
+	// Changing it rolls the proxies (an instance refresh).
+	UpstreamPort int `yaml:"upstreamPort,omitempty" replaces:"proxies"`
 	// Protocol agents speak: http, or grpc (cleartext HTTP/2 to the proxy;
 	// needs UpstreamTLS, since an ALB speaks HTTP/2 only over HTTPS). Default: http.
-	Protocol string `yaml:"protocol,omitempty"`
+	// Changing it rolls the proxies (an instance refresh) and, with a
+	// default port, moves the service to another NLB listener.
+	Protocol string `yaml:"protocol,omitempty" jsonschema:"enum=http,enum=grpc" replaces:"proxies"`
 	// UpstreamTLS makes the proxy speak TLS to the ALB's HTTPS listener.
 	// Required for grpc. Default: false.
-	UpstreamTLS bool `yaml:"upstreamTls,omitempty"`
+	// Changing it rolls the proxies (an instance refresh).
+	UpstreamTLS bool `yaml:"upstreamTls,omitempty" replaces:"proxies"`
 	// ALBArn is the ARN of the service's ALB, in the cluster VPC and
 	// account: proxy.mode none registers it in an ALB-type target group of
 	// the NLB on upstreamPort (the ALB listener's port). Required in
 	// proxy.mode none, unused otherwise.
 	ALBArn string `yaml:"albArn,omitempty"`
+	// TLS overrides the topology's tls for this service: passthrough (agents
+	// speak TLS through the proxies to the ALB's HTTPS listener, routed by
+	// SNI) or none (agents speak HTTP to the proxies, which route by Host),
+	// so that plain-HTTP and passthrough services share the providers; they
+	// cannot share a port. Default: the topology's tls.
+	// Changing it rolls the proxies (an instance refresh) and, with a
+	// default port, moves the service to another NLB listener.
+	TLS string `yaml:"tls,omitempty" jsonschema:"enum=passthrough,enum=none" replaces:"proxies"`
 	// HealthCheckPath is what the NLB asks the ALB for in proxy.mode none;
 	// the ALB must answer it with 200-399 (a fixed-response rule does).
 	// Default: "/". Refused with proxies (they answer /healthz themselves).
@@ -363,19 +433,32 @@ func (s Service) Host(domain string) string { return s.Name + "." + domain }
 
 // Region is a provider VPC in one region.
 type Region struct {
-	Region string `yaml:"region,omitempty"`
-	// CIDR of the provider VPC, split into one subnet per zone; each must
-	// hold the NLB, the endpoints and the proxies (validation computes it).
-	// Empty in the entry proxy.mode none adds (no provider VPC).
-	CIDR string `yaml:"cidr,omitempty"`
-	// AvailabilityZones of the provider VPC: every zone of the region, as
-	// names (us-east-1a) or, better, zone ids (use1-az1), which name the
-	// same zone in every account. A consumer's endpoint can use only zones
-	// the provider's NLB is in.
-	AvailabilityZones []string `yaml:"availabilityZones,omitempty"`
+	// Region with a provider, one entry per region. Required.
+	// Changing it makes another provider: a new stack, and the old one to
+	// delete.
+	Region string `yaml:"region,omitempty" jsonschema:"required" replaces:"stack"`
+	// CIDR of the provider VPC, /16 to /28, split into one subnet per zone;
+	// each must hold the NLB, the endpoints and the proxies (validation
+	// computes it). It must not overlap the cluster VPC or other providers.
+	// Empty in the entry proxy.mode none adds (no provider VPC). Required.
+	// Changing it replaces the provider VPC and with it its subnets, its
+	// proxies' group and NLB targets, its peering (tgw: attachment) and
+	// every endpoint of its consumers: an outage for the region's
+	// consumers.
+	CIDR string `yaml:"cidr,omitempty" jsonschema:"required" replaces:"AWS::EC2::VPC AWS::EC2::Subnet AWS::EC2::VPCEndpoint AWS::EC2::VPCPeeringConnection"`
+	// AvailabilityZones of the provider VPC, at least 2: every zone of the
+	// region, as names (us-east-1a) or, better, zone ids (use1-az1), which
+	// name the same zone in every account. A consumer's endpoint can use
+	// only zones the provider's NLB is in. Required.
+	// Changing it replaces every subnet of the provider when the zone count
+	// crosses a power of two (the CIDR is split anew), and with tgw the
+	// provider's Transit Gateway attachment on any change.
+	AvailabilityZones []string `yaml:"availabilityZones,omitempty" jsonschema:"required,minItems=2" replaces:"AWS::EC2::Subnet"`
 	// ASN of the region's Transit Gateway (tgw). Default: from a fixed table
 	// of AWS regions (DefaultASN); required for a region missing from it.
-	ASN int64 `yaml:"asn,omitempty"`
+	// Changing it replaces the region's Transit Gateway, its attachments,
+	// peerings and route tables: an outage for the region.
+	ASN int64 `yaml:"asn,omitempty" replaces:"AWS::EC2::TransitGateway AWS::EC2::TransitGatewayVpcAttachment AWS::EC2::TransitGatewayPeeringAttachment AWS::EC2::TransitGatewayRouteTable AWS::EC2::TransitGatewayRouteTableAssociation"`
 }
 
 // knownRegions is append-only: a region's position is its default ASN
@@ -417,9 +500,11 @@ type Proxy struct {
 	// VPC whose NLB forwards each service's port straight to its ALB
 	// (services[].albArn), consumers in every region on cross-region
 	// PrivateLink (needs interRegion: native). Default: nginx.
-	Mode string `yaml:"mode,omitempty"`
+	// Changing it is a migration with an outage: see README, Proxyless.
+	Mode string `yaml:"mode,omitempty" jsonschema:"enum=nginx,enum=none"`
 	// InstanceType of the proxies; Graviton types (t4g, m7g, ...) run arm64. Default: t4g.small.
-	InstanceType string `yaml:"instanceType,omitempty"`
+	// Changing it rolls the proxies (an instance refresh).
+	InstanceType string `yaml:"instanceType,omitempty" replaces:"proxies"`
 	// MinCapacity is the fleet's minimum size. Default: 2.
 	MinCapacity *int `yaml:"minCapacity,omitempty"`
 	// MaxCapacity is the fleet's maximum size. Default: 4.
@@ -429,23 +514,30 @@ type Proxy struct {
 	// until imageGeneration changes) or latest (resolved by CloudFormation on
 	// every deploy, so any update after AWS publishes an image replaces the
 	// fleet). Default: captured.
-	Image string `yaml:"image,omitempty"`
+	// Changing it rolls the proxies (an instance refresh).
+	Image string `yaml:"image,omitempty" jsonschema:"enum=captured,enum=latest" replaces:"proxies"`
 	// ImageGeneration names the captured image: raise it to roll every
 	// region's fleet onto the then-newest image at the next deploy. Default: 1.
+	// Changing it rolls every captured fleet at the next deploy, when the
+	// custom resource captures the new image (obslink diff cannot see it).
 	ImageGeneration *int `yaml:"imageGeneration,omitempty"`
 	// ImageIDs pins the image of a provider region (region: ami-...); a pinned
 	// region ignores image and imageGeneration. Default: none.
-	ImageIDs map[string]string `yaml:"imageIds,omitempty"`
+	// Changing it rolls that region's proxies (an instance refresh).
+	ImageIDs map[string]string `yaml:"imageIds,omitempty" replaces:"proxies"`
 	// ProxyProtocol turns on proxy protocol v2 between the NLB and the
 	// proxies: nginx learns each request's VPC endpoint id and logs the
-	// consumer's name. Default: false, since switching it on for a running
-	// provider interrupts traffic during the instance refresh; the default
-	// topology and the examples turn it on.
-	ProxyProtocol *bool `yaml:"proxyProtocol,omitempty"`
+	// consumer's name. It is off by default since switching it on for a
+	// running provider interrupts traffic during the instance refresh; the
+	// default topology and the examples turn it on. Default: false.
+	// Changing it rolls the proxies (an instance refresh) and interrupts
+	// traffic until every proxy is replaced.
+	ProxyProtocol *bool `yaml:"proxyProtocol,omitempty" replaces:"proxies"`
 	// ConsumerHeader passes the consumer's name to the ALBs in
 	// X-Obslink-Consumer (needs proxyProtocol). Default: true with
 	// proxyProtocol, false without.
-	ConsumerHeader *bool `yaml:"consumerHeader,omitempty"`
+	// Changing it rolls the proxies (an instance refresh).
+	ConsumerHeader *bool `yaml:"consumerHeader,omitempty" replaces:"proxies"`
 }
 
 // Proxy modes a topology file may name in proxy.mode.
@@ -483,11 +575,24 @@ func (p Proxy) Max() int { return derefOr(p.MaxCapacity, DefaultMaxCapacity) }
 
 // Consumer is one VPC whose agents push to the cluster.
 type Consumer struct {
-	// Name is a DNS label, unique in the file; it names the consumer's stack.
-	Name    string      `yaml:"name,omitempty"`
-	Account string      `yaml:"account,omitempty"`
-	Region  string      `yaml:"region,omitempty"`
-	VPC     ConsumerVPC `yaml:"vpc,omitempty"`
+	// Name is a DNS label of 1-40 characters, unique in the file; it names
+	// the consumer's stack. Required.
+	// Changing it renames the consumer's stack: a new stack with a new
+	// endpoint and zone, and the old one to delete.
+	Name string `yaml:"name,omitempty" jsonschema:"required" replaces:"stack"`
+	// Account is the consumer's 12-digit account, in quotes. Required.
+	// Changing it moves the consumer's stack: a new stack, and the old one
+	// to delete.
+	Account string `yaml:"account,omitempty" jsonschema:"required,pattern=^[0-9]{12}$" replaces:"stack"`
+	// Region of the consumer's VPC; it needs a provider there (regions), or
+	// interRegion native. Required.
+	// Changing it moves the consumer's stack: a new stack, and the old one
+	// to delete.
+	Region string `yaml:"region,omitempty" jsonschema:"required" replaces:"stack"`
+	// VPC is where the consumer's endpoint goes: a VPC obslink creates, or
+	// an existing one (id). With consumerDeployment stacksets it comes from
+	// SSM and is refused here. Required with stacks.
+	VPC ConsumerVPC `yaml:"vpc,omitempty"`
 	// AllowedCIDRs may connect to the endpoint. Default: the VPC's CIDR.
 	AllowedCIDRs []string `yaml:"allowedCidrs,omitempty"`
 	// AssociatedVPCIDs are more VPCs of the same account and region whose
@@ -509,10 +614,23 @@ type Consumer struct {
 // ConsumerVPC is either a VPC obslink creates (cidr and availabilityZones) or an
 // existing one (id, cidr, subnetIds and availabilityZones, one zone per subnet).
 type ConsumerVPC struct {
-	ID                string   `yaml:"id,omitempty"`
-	CIDR              string   `yaml:"cidr,omitempty"`
-	SubnetIDs         []string `yaml:"subnetIds,omitempty"`
-	AvailabilityZones []string `yaml:"availabilityZones,omitempty"`
+	// ID of an existing VPC to import (vpc-...). Default: none (obslink
+	// creates the VPC).
+	// Changing it replaces the consumer's endpoint.
+	ID string `yaml:"id,omitempty" replaces:"AWS::EC2::VPCEndpoint"`
+	// CIDR of the VPC; it may overlap anything (PrivateLink allows it).
+	// Required with stacks.
+	// Changing it, for a VPC obslink creates, replaces the VPC, its subnets
+	// and the endpoint.
+	CIDR string `yaml:"cidr,omitempty" replaces:"AWS::EC2::VPC AWS::EC2::Subnet AWS::EC2::VPCEndpoint"`
+	// SubnetIDs of an existing VPC for the endpoint, one per entry of
+	// availabilityZones. Required with id.
+	SubnetIDs []string `yaml:"subnetIds,omitempty"`
+	// AvailabilityZones of the VPC (of each subnet, in the same order, for
+	// an existing VPC), as names or zone ids. Required with stacks.
+	// Changing it, for a VPC obslink creates, replaces every subnet when the
+	// zone count crosses a power of two (the CIDR is split anew).
+	AvailabilityZones []string `yaml:"availabilityZones,omitempty" replaces:"AWS::EC2::Subnet"`
 }
 
 // Existing reports whether the VPC is imported rather than created.
@@ -638,9 +756,10 @@ func (t *Topology) applyDefaults() {
 	if t.Proxy.Mode == "" {
 		t.Proxy.Mode = ProxyModeNginx
 	}
-	if t.Proxyless() && len(t.Regions) == 0 {
+	if t.Proxyless() {
 		// The endpoint service lives in the cluster VPC: the main region is
-		// the one provider region (no CIDR: obslink creates no VPC there).
+		// the one provider region (no CIDR: obslink creates no VPC there;
+		// a regions entry the file keeps for proxy.mode nginx is ignored).
 		t.Regions = []Region{{Region: t.ControlPlane.Region, AvailabilityZones: append([]string(nil), t.ControlPlane.VPC.AvailabilityZones...)}}
 	}
 	if t.Proxy.InstanceType == "" {

@@ -190,6 +190,10 @@ func TestParseInvalid(t *testing.T) {
 		}, path: "consumers[0].vpc.availabilityZones", want: "1 entries for 2 subnetIds"},
 		{name: "bad vpc id", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["id"] = "vpc-xyz" }, path: "controlPlane.vpc.id", want: `"vpc-xyz"`},
 		{name: "route tables missing for peering", patch: func(m map[string]any) { delete(at(m, "controlPlane", "vpc"), "routeTableIds") }, path: "controlPlane.vpc.routeTableIds", want: "is missing"},
+		{name: "route tables missing for native", patch: func(m map[string]any) { // the main region's provider is peered
+			m["interRegion"], m["regions"] = "native", m["regions"].([]any)[:1]
+			delete(at(m, "controlPlane", "vpc"), "routeTableIds")
+		}, path: "controlPlane.vpc.routeTableIds", want: "is missing"},
 		{name: "bad allowed cidr", patch: func(m map[string]any) { at(m, "consumers", 0)["allowedCidrs"] = []any{"10.1.0.0"} }, path: "consumers[0].allowedCidrs[0]", want: "not an IPv4 CIDR"},
 		{name: "bad associated vpc", patch: func(m map[string]any) { at(m, "consumers", 0)["associatedVpcIds"] = []any{"vpc-1"} }, path: "consumers[0].associatedVpcIds[0]", want: `"vpc-1"`},
 		{name: "associated vpc twice", patch: func(m map[string]any) {
@@ -217,7 +221,6 @@ func TestParseInvalid(t *testing.T) {
 		}, path: "regions[1].asn", want: "set asn"},
 		{name: "bad alb security group", patch: func(m map[string]any) { at(m, "controlPlane", "vpc")["albSecurityGroupIds"] = []any{"sg-x"} }, path: "controlPlane.vpc.albSecurityGroupIds[0]", want: `"sg-x"`},
 		{name: "bad mesh", patch: func(m map[string]any) { m["interRegion"] = "tgw"; m["tgwMesh"] = "star" }, path: "tgwMesh", want: "use hub or full"},
-		{name: "mesh without tgw", patch: func(m map[string]any) { m["tgwMesh"] = "full" }, path: "tgwMesh", want: "applies to interRegion tgw only"},
 		{name: "bad provider account", patch: func(m map[string]any) { at(m, "controlPlane")["providerAccount"] = "12" }, path: "controlPlane.providerAccount", want: "not a 12-digit"},
 		{name: "provider account with tgw", patch: func(m map[string]any) {
 			m["interRegion"] = "tgw"
@@ -425,7 +428,6 @@ func TestStackSetsValidation(t *testing.T) {
 			at(m, "consumers", 0)["account"] = "444444444444"
 		})},
 		{"bad deployment", "consumerDeployment", "stacks (a CDK stack per consumer) or stacksets", patch(func(m map[string]any) { m["consumerDeployment"] = "cloudformation" })},
-		{"fields without stacksets", "stackSets", "applies to consumerDeployment: stacksets only", patch(func(m map[string]any) { delete(m, "consumerDeployment") })},
 		{"groups without stacksets", "consumerGroups", "applies to consumerDeployment: stacksets only", patch(func(m map[string]any) { delete(m, "consumerDeployment") })},
 		{"root as a group target", "consumerGroups[0].organizationalUnitIds[0]", "the root is not a group target", patch(func(m map[string]any) {
 			at(m, "consumerGroups", 0)["organizationalUnitIds"] = []any{"r-a1b2"}
@@ -485,8 +487,8 @@ func TestProxylessValidation(t *testing.T) {
 	}{
 		{"bad mode", "proxy.mode", "use nginx", patch(func(m map[string]any) { at(m, "proxy")["mode"] = "direct" })},
 		{"not native", "proxy.mode", "needs interRegion: native", patch(func(m map[string]any) { m["interRegion"] = "peering" })},
-		{"a provider VPC", "regions", "remove regions", patch(func(m map[string]any) {
-			m["regions"] = []any{map[string]any{"region": "us-east-1", "cidr": "10.100.0.0/24", "availabilityZones": []any{"us-east-1a", "us-east-1b"}}}
+		{"a provider VPC in another region", "regions[0].region", "the main region us-east-1 serves every region", patch(func(m map[string]any) {
+			m["regions"] = []any{map[string]any{"region": "eu-west-1", "cidr": "10.100.0.0/24", "availabilityZones": []any{"eu-west-1a", "eu-west-1b"}}}
 		})},
 		{"another provider account", "controlPlane.providerAccount", "in its account and VPC", patch(func(m map[string]any) { at(m, "controlPlane")["providerAccount"] = "999999999999" })},
 		{"no subnets", "controlPlane.vpc.subnetIds", "puts the endpoint service's NLB in the cluster VPC", patch(func(m map[string]any) { delete(at(m, "controlPlane", "vpc"), "subnetIds") })},
@@ -538,27 +540,11 @@ func TestProxylessValidation(t *testing.T) {
 		{"a subnet twice", "controlPlane.vpc.subnetIds[1]", "one subnet per zone", patch(func(m map[string]any) {
 			at(m, "controlPlane", "vpc")["subnetIds"] = []any{"subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f60718", "subnet-0a1b2c3d4e5f6071a"}
 		})},
-		{"route tables", "controlPlane.vpc.routeTableIds", "adds no routes", patch(func(m map[string]any) {
-			at(m, "controlPlane", "vpc")["routeTableIds"] = []any{"rtb-0a1b2c3d4e5f60718"}
-		})},
 		{"no ALB groups", "controlPlane.vpc.albSecurityGroupIds", "lets the NLB's security group in", patch(func(m map[string]any) {
 			delete(at(m, "controlPlane", "vpc"), "albSecurityGroupIds")
 		})},
 		{"a health check path that is not one", "services[0].healthCheckPath", "starts with /", patch(func(m map[string]any) { at(m, "services", 0)["healthCheckPath"] = "health" })},
-		{"a health check path with proxies", "services[0].healthCheckPath", "checks the proxies' own /healthz", patch(func(m map[string]any) {
-			delete(m, "proxy")
-			at(m, "services", 0)["healthCheckPath"] = "/health"
-			for i := range m["services"].([]any) {
-				delete(at(m, "services", i), "albArn")
-			}
-			m["regions"] = []any{map[string]any{"region": "us-east-1", "cidr": "10.100.0.0/24", "availabilityZones": []any{"us-east-1a", "us-east-1b"}}}
-		})},
-		{"an upstream name", "services[0].upstream", "never resolves it", patch(func(m map[string]any) {
-			at(m, "services", 0)["upstream"] = "internal-metrics-1.us-east-1.elb.amazonaws.com"
-		})},
-		{"proxy sizing", "proxy.instanceType", "runs no proxies", patch(func(m map[string]any) { at(m, "proxy")["instanceType"] = "t4g.small" })},
 		{"proxy protocol", "proxy.proxyProtocol", "no proxy protocol header to an ALB target", patch(func(m map[string]any) { at(m, "proxy")["proxyProtocol"] = true })},
-		{"fleet monitoring", "monitoring.cpuPercent", "watches the proxies", patch(func(m map[string]any) { m["monitoring"] = map[string]any{"cpuPercent": 70} })},
 		{"two healthy ALBs", "monitoring.minHealthyHosts", "at most 1 can be healthy", patch(func(m map[string]any) { m["monitoring"] = map[string]any{"minHealthyHosts": 2} })},
 		{"an HTTPS listener without passthrough", "services[1].upstreamTls", "set tls: passthrough", patch(func(m map[string]any) {
 			at(m, "services", 1)["upstreamTls"] = true
@@ -567,10 +553,6 @@ func TestProxylessValidation(t *testing.T) {
 		{"passthrough with an HTTP listener", "services[0].upstreamTls", "set upstreamTls: true", patch(func(m map[string]any) {
 			m["tls"] = "passthrough"
 			at(m, "services", 1)["upstreamTls"] = true
-		})},
-		{"an ALB ARN with proxies", "services[0].albArn", "remove albArn, or set proxy.mode: none", patch(func(m map[string]any) {
-			delete(m, "proxy")
-			m["regions"] = []any{map[string]any{"region": "us-east-1", "cidr": "10.100.0.0/24", "availabilityZones": []any{"us-east-1a", "us-east-1b"}}}
 		})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

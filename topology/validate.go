@@ -10,7 +10,6 @@ import (
 
 // validate checks every rule on the decoded file and records each violation.
 func (v *validator) validate(t *Topology) {
-	v.sniRouted = t.TLSPassthrough()
 	v.tls(t)
 	if t.Name == "" {
 		v.add("name", "is missing; set a short lower-case stack prefix such as name: obslink")
@@ -30,7 +29,7 @@ func (v *validator) validate(t *Topology) {
 	case t.TGWMesh != "" && t.TGWMesh != MeshHub && t.TGWMesh != MeshFull:
 		v.add("tgwMesh", "%q is not a mesh; use hub or full", t.TGWMesh)
 	case t.TGWMesh != "" && t.InterRegion != TGW:
-		v.add("tgwMesh", "%q applies to interRegion tgw only; remove it or set interRegion: tgw", t.TGWMesh)
+		v.warn("tgwMesh", "%q applies to interRegion tgw only", t.TGWMesh)
 	}
 
 	cp := t.ControlPlane
@@ -47,7 +46,7 @@ func (v *validator) validate(t *Topology) {
 	}
 	v.id("controlPlane.vpc.id", cp.VPC.ID, reVPC, "vpc-0123456789abcdef0")
 	clusterNet, clusterOK := v.cidr("controlPlane.vpc.cidr", cp.VPC.CIDR)
-	if t.InterRegion != Native && len(cp.VPC.RouteTableIDs) == 0 {
+	if !t.Proxyless() && len(cp.VPC.RouteTableIDs) == 0 { // native too: the main region's provider is peered
 		v.add("controlPlane.vpc.routeTableIds", "is missing; list the route tables of the cluster's ALB subnets so return routes to the provider VPCs can be added")
 	}
 	for i, id := range cp.VPC.RouteTableIDs {
@@ -55,6 +54,9 @@ func (v *validator) validate(t *Topology) {
 	}
 	if t.InterRegion == TGW && len(cp.VPC.SubnetIDs) == 0 {
 		v.add("controlPlane.vpc.subnetIds", "is missing; interRegion tgw attaches the cluster VPC to a Transit Gateway: list one subnet per zone for the attachment")
+	}
+	if t.InterRegion != TGW && !t.Proxyless() && len(cp.VPC.SubnetIDs) > 0 {
+		v.warn("controlPlane.vpc.subnetIds", "only interRegion tgw (the Transit Gateway attachment) and proxy.mode none (the NLB) use the cluster VPC's subnets")
 	}
 	for i, id := range cp.VPC.SubnetIDs {
 		v.id(fmt.Sprintf("controlPlane.vpc.subnetIds[%d]", i), id, reSubnet, "subnet-0123456789abcdef0")
@@ -79,7 +81,7 @@ func (v *validator) validate(t *Topology) {
 		v.add("controlPlane.vpc.albIngress", "%q is not a setting; use manual (you open the ALBs to the provider CIDRs yourself), or leave it out and list albSecurityGroupIds", cp.VPC.ALBIngress)
 	}
 
-	v.services(t.Services, t.Proxyless())
+	v.services(t)
 	v.proxyless(t)
 
 	// Provider regions: the networks joined to the cluster VPC must not overlap it or each other.
@@ -116,6 +118,8 @@ func (v *validator) validate(t *Topology) {
 		}
 		if r.ASN != 0 && !validASN(r.ASN) {
 			v.add(p+".asn", "%d is not a private ASN; use 64512-65534 or 4200000000-4294967294", r.ASN)
+		} else if r.ASN != 0 && t.InterRegion != TGW {
+			v.warn(p+".asn", "a Transit Gateway's ASN, and only interRegion tgw has Transit Gateways")
 		}
 	}
 	if t.InterRegion == TGW {
@@ -210,12 +214,17 @@ func validASN(a int64) bool {
 	return (a >= 64512 && a <= 65534) || (a >= 4200000000 && a <= 4294967294)
 }
 
-func (v *validator) services(services []Service, proxyless bool) {
+func (v *validator) services(t *Topology) {
+	services, proxyless := t.Services, t.Proxyless()
 	if len(services) == 0 {
 		v.add("services", "is empty; list the cluster's endpoints, such as - {name: metrics, upstream: metrics-alb-123.eu-west-1.elb.amazonaws.com}")
 	}
 	seen := map[string]string{}
-	portProto := map[int]string{}
+	type user struct {
+		path, proto string
+		passthrough bool
+	}
+	ports := map[int]user{} // the first service on each port
 	for i, s := range services {
 		p := fmt.Sprintf("services[%d]", i)
 		if !reLabel.MatchString(s.Name) {
@@ -249,14 +258,20 @@ func (v *validator) services(services []Service, proxyless bool) {
 		}
 		v.port(p+".port", s.Port)
 		v.port(p+".upstreamPort", s.UpstreamPort)
-		port := v.defaultPort(s)
+		port, pass := defaultPort(t, s), t.Passthrough(s)
 		if port == HealthCheckPort && !proxyless {
 			v.add(p+".port", "%d is the proxies' port for NLB health checks; pick another port", port)
 		}
-		if prev, ok := portProto[port]; ok && prev != proto && !v.sniRouted {
-			v.add(p+".port", "%d is already used by a %s service; http and grpc services need different ports", port, prev)
-		} else {
-			portProto[port] = proto
+		prev, ok := ports[port]
+		switch {
+		case !ok:
+			ports[port] = user{p, proto, pass}
+		case proxyless: // proxyless checks ports on its own
+		case prev.passthrough != pass:
+			tls := map[bool]string{true: "TLS passed through", false: "HTTP"}
+			v.add(p+".port", "%d is also the port of %s, whose agents speak %s, while this service's speak %s: the proxies take a port either for TLS passthrough (routed by SNI) or for HTTP (routed by Host); give the two services different ports", port, prev.path, tls[prev.passthrough], tls[pass])
+		case prev.proto != proto && !pass:
+			v.add(p+".port", "%d is already used by a %s service; http and grpc services need different ports (unless both use tls: passthrough, where SNI tells them apart)", port, prev.proto)
 		}
 	}
 }
@@ -320,7 +335,7 @@ func (v *validator) images(t *Topology) {
 	}
 	for _, region := range sortedKeys(p.ImageIDs) {
 		path := "proxy.imageIds." + region
-		if _, ok := t.Region(region); !ok {
+		if _, ok := t.Region(region); !ok && !t.Proxyless() { // ignored there
 			v.add(path, "%q is not a provider region of this file; pin images only for regions listed in regions", region)
 		}
 		if id := p.ImageIDs[region]; !reAMI.MatchString(id) {
@@ -471,11 +486,13 @@ func (v *validator) stackSets(t *Topology) {
 			{"controlPlane.stackSetAdministrator", cp.StackSetAdministrator != ""},
 			{"controlPlane.stackSetCallAs", cp.StackSetCallAs != ""},
 			{"stackSets", s != (StackSets{})},
-			{"consumerGroups", len(t.ConsumerGroups) > 0},
 		} {
 			if f.set {
-				v.add(f.path, "applies to consumerDeployment: stacksets only; remove it or set consumerDeployment: stacksets")
+				v.warn(f.path, "it applies to consumerDeployment stacksets only")
 			}
+		}
+		if len(t.ConsumerGroups) > 0 { // ignoring them would leave their accounts unconnected
+			v.add("consumerGroups", "applies to consumerDeployment: stacksets only, and with stacks their OUs' accounts would not be connected; set consumerDeployment: stacksets, or remove consumerGroups")
 		}
 		return
 	case DeployStackSets:
@@ -637,14 +654,14 @@ func (v *validator) proxyless(t *Topology) {
 	case "", ProxyModeNginx:
 		for i, s := range t.Services {
 			if s.ALBArn != "" {
-				v.add(fmt.Sprintf("services[%d].albArn", i), "is set, but proxy.mode is nginx: the proxies reach the ALB by its DNS name (upstream); remove albArn, or set proxy.mode: none")
+				v.warn(fmt.Sprintf("services[%d].albArn", i), "with proxy.mode nginx the proxies reach the ALB by its DNS name (upstream)")
 			}
 			if s.HealthCheckPath != "" {
-				v.add(fmt.Sprintf("services[%d].healthCheckPath", i), "is set, but proxy.mode is nginx: the NLB checks the proxies' own /healthz; remove it, or set proxy.mode: none")
+				v.warn(fmt.Sprintf("services[%d].healthCheckPath", i), "with proxy.mode nginx the NLB checks the proxies' own /healthz")
 			}
 		}
 		if len(t.ControlPlane.VPC.AvailabilityZones) > 0 {
-			v.add("controlPlane.vpc.availabilityZones", "is set, but only proxy.mode none uses it (the zones of the NLB's subnets); remove it")
+			v.warn("controlPlane.vpc.availabilityZones", "only proxy.mode none uses it (the zones of the NLB's subnets)")
 		}
 		return
 	case ProxyModeNone:
@@ -656,8 +673,8 @@ func (v *validator) proxyless(t *Topology) {
 	if t.InterRegion != Native {
 		v.add("proxy.mode", "none needs interRegion: native (consumers in every region reach the cluster VPC's endpoint service over cross-region PrivateLink); interRegion is %q", orDefault(string(t.InterRegion), string(DefaultInterRegion)))
 	}
-	if len(t.Regions) > 0 {
-		v.add("regions", "lists %d provider VPC(s), but proxy.mode none has none: the endpoint service lives in the cluster VPC (controlPlane.vpc.subnetIds); remove regions", len(t.Regions))
+	if len(t.Regions) > 0 { // native: other regions than the main one are refused above
+		v.warn("regions", "proxy.mode none creates no provider VPC: the endpoint service lives in the cluster VPC (controlPlane.vpc.subnetIds)")
 	}
 	if cp.ProviderAccount != "" && cp.ProviderAccount != cp.Account {
 		v.add("controlPlane.providerAccount", "%q differs from controlPlane.account: in proxy.mode none the NLB targets the ALBs, which must be in its account and VPC; remove providerAccount", cp.ProviderAccount)
@@ -671,7 +688,7 @@ func (v *validator) proxyless(t *Topology) {
 		seenSubnet[id] = p
 	}
 	if len(cp.VPC.RouteTableIDs) > 0 {
-		v.add("controlPlane.vpc.routeTableIds", "is set, but proxy.mode none adds no routes (no provider VPC to reach); remove it")
+		v.warn("controlPlane.vpc.routeTableIds", "proxy.mode none adds no routes (no provider VPC to reach)")
 	}
 	switch {
 	case len(cp.VPC.SubnetIDs) < 2:
@@ -700,38 +717,54 @@ func (v *validator) proxyless(t *Topology) {
 		if s.UpstreamPort == 0 {
 			v.add(p+".upstreamPort", "is missing; in proxy.mode none the NLB's target group uses the port of an ALB listener that serves the service (AWS refuses a target group whose port no listener of the ALB has), such as 443 for an HTTPS listener")
 		}
-		port := v.defaultPort(s)
+		port := defaultPort(t, s)
 		if prev, ok := ports[port]; ok {
 			v.add(p+".port", "%d is also %s's port: in proxy.mode none the NLB routes by port alone (it cannot read host names), so every service needs a port of its own", port, prev)
 		} else {
 			ports[port] = p
 		}
 		if s.Upstream != "" {
-			v.add(p+".upstream", "is set, but proxy.mode none reaches the ALB by albArn and never resolves it; remove upstream")
+			v.warn(p+".upstream", "proxy.mode none reaches the ALB by albArn and never resolves it")
 		}
 		if s.HealthCheckPath != "" && !strings.HasPrefix(s.HealthCheckPath, "/") {
 			v.add(p+".healthCheckPath", "%q is not a path; use one that starts with /, such as /health, which the ALB answers with 200-399 (a fixed-response rule does)", s.HealthCheckPath)
 		}
-		if s.UpstreamTLS && !t.TLSPassthrough() {
-			v.add(p+".upstreamTls", "is true, but in proxy.mode none agents reach the ALB listener themselves (the NLB opens nothing), so they must speak TLS to it: set tls: passthrough and give agents the CA of the ALB's certificate (see README), or point upstreamPort at an HTTP listener and set upstreamTls: false")
+		if s.UpstreamTLS && !t.Passthrough(s) {
+			v.add(p+".upstreamTls", "is true, but in proxy.mode none agents reach the ALB listener themselves (the NLB opens nothing), so they must speak TLS to it: set tls: passthrough (or this service's tls) and give agents the CA of the ALB's certificate (see README), or point upstreamPort at an HTTP listener and set upstreamTls: false")
 		}
 	}
 	p := t.Proxy
-	ignored := []struct {
+	for _, f := range []struct {
 		field string
 		set   bool
-	}{ // each would be ignored
+	}{
 		{"instanceType", p.InstanceType != ""}, {"minCapacity", p.MinCapacity != nil}, {"maxCapacity", p.MaxCapacity != nil},
 		{"image", p.Image != ""}, {"imageGeneration", p.ImageGeneration != nil}, {"imageIds", len(p.ImageIDs) > 0},
-		{"proxyProtocol", p.ProxyProtocol != nil}, {"consumerHeader", p.ConsumerHeader != nil},
-	}
-	for _, f := range ignored {
+	} {
 		if f.set {
-			why := "proxy.mode none runs no proxies"
-			if f.field == "proxyProtocol" || f.field == "consumerHeader" {
-				why += ", and an NLB sends no proxy protocol header to an ALB target (no consumer attribution in this mode)"
-			}
-			v.add("proxy."+f.field, "is set, but %s; remove it", why)
+			v.warn("proxy."+f.field, "proxy.mode none runs no proxies")
+		}
+	}
+	// The ALBs of HTTP services get X-Obslink-Consumer from the proxies;
+	// without proxies they would silently stop getting it.
+	headerAt := ""
+	for i, s := range t.Services {
+		if p.Header() && !t.Passthrough(s) && headerAt == "" {
+			headerAt = fmt.Sprintf("services[%d] (%s)", i, s.Name)
+		}
+	}
+	attribution := []struct {
+		field string
+		set   bool
+	}{{"proxyProtocol", p.ProxyProtocol != nil}, {"consumerHeader", p.ConsumerHeader != nil}}
+	for _, f := range attribution {
+		switch {
+		case !f.set:
+		case headerAt != "":
+			v.add("proxy."+f.field, "turns on X-Obslink-Consumer, which the proxies add for %s and whose ALB would stop getting it: proxy.mode none has no proxies, and an NLB sends no proxy protocol header to an ALB target; set proxy.consumerHeader: false if the ALBs do not need it, or keep proxy.mode nginx", headerAt)
+			headerAt = "" // once
+		default:
+			v.warn("proxy."+f.field, "proxy.mode none has no proxies to attribute consumers, and an NLB sends no proxy protocol header to an ALB target")
 		}
 	}
 	m := t.Monitoring
@@ -740,7 +773,7 @@ func (v *validator) proxyless(t *Topology) {
 		set   bool
 	}{{"cpuPercent", m.CPUPercent != nil}, {"upstreamErrors", m.UpstreamErrors != nil}, {"networkPercent", m.NetworkPercent != nil}, {"networkBaselineMbps", m.NetworkBaselineMbps != nil}} {
 		if f.set {
-			v.add("monitoring."+f.field, "is set, but it watches the proxies, and proxy.mode none has none; remove it")
+			v.warn("monitoring."+f.field, "it watches the proxies, and proxy.mode none has none (no such alarm)")
 		}
 	}
 	if m.MinHealthyHosts != nil && *m.MinHealthyHosts > 1 {
@@ -751,11 +784,11 @@ func (v *validator) proxyless(t *Topology) {
 // defaultPort is the port a service gets after defaults: its own, 443
 // with tls: passthrough, else 80 (http) or 4317 (grpc), as
 // applyTLSDefaults and applyDefaults give it.
-func (v *validator) defaultPort(s Service) int {
+func defaultPort(t *Topology, s Service) int {
 	switch {
 	case s.Port != 0:
 		return s.Port
-	case v.sniRouted:
+	case t.Passthrough(s):
 		return DefaultTLSPort
 	case s.Protocol == ProtocolGRPC:
 		return DefaultGRPCPort

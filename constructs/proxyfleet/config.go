@@ -31,6 +31,11 @@ type ConfigRoute struct {
 	GRPC bool
 	// UpstreamTLS speaks TLS to the ALB (an ALB's gRPC listener must be HTTPS).
 	UpstreamTLS bool
+	// TLSPassthrough routes this service's agents' TLS connections by SNI
+	// to the ALB's HTTPS listener unopened (see Config.TLSPassthrough), so
+	// that plain-HTTP and passthrough routes share a fleet: it needs
+	// UpstreamTLS, and no HTTP route may use its Port.
+	TLSPassthrough bool
 }
 
 // UpstreamName is the name of the route's nginx upstream block.
@@ -76,7 +81,8 @@ type Config struct {
 	// UpstreamTLS (its UpstreamPort is the ALB's HTTPS listener); HTTP and
 	// gRPC routes may share a port; ConsumerHeader cannot be set (no
 	// headers inside TLS). The http block keeps only the health port.
-	// Default: false (HTTP routing by Host).
+	// ConfigRoute.TLSPassthrough does the same for one route. Default:
+	// false (HTTP routing by Host).
 	TLSPassthrough bool
 	// UpstreamsAtDeploy reports that the routes' Upstream names are values
 	// CloudFormation substitutes at deploy (tokens): the nginx config names
@@ -85,7 +91,7 @@ type Config struct {
 	// Default: false (the names are literals, gzipped with the rest).
 	UpstreamsAtDeploy bool
 	// StreamModule is the stream module's file, loaded with load_module
-	// (TLSPassthrough only): nginx.conf is obslink's own, so nothing else
+	// (passthrough routes only): nginx.conf is obslink's own, so nothing else
 	// loads it. Default: DefaultStreamModule (Amazon Linux 2023's
 	// nginx-mod-stream). Empty string: no load_module (an nginx with the
 	// module built in).
@@ -98,7 +104,7 @@ type Config struct {
 const DefaultStreamModule = "/usr/lib64/nginx/modules/ngx_stream_module.so"
 
 // StreamPackage is the Amazon Linux 2023 package of the stream module,
-// which the bootstrap installs with TLSPassthrough.
+// which the bootstrap installs with passthrough routes.
 const StreamPackage = "nginx-mod-stream"
 
 // RefusedUpstream is the upstream a TLSPassthrough connection gets when its
@@ -128,8 +134,8 @@ type renderData struct {
 	User     string
 	Services []ConfigRoute
 	Ports    []portGroup
-	// With TLSPassthrough: the routes and ports of the stream block (the
-	// http block's Services and Ports are then empty), and the module to load.
+	// The passthrough routes and ports, in the stream block (the http
+	// block's Services and Ports are the others), and the module to load.
 	StreamServices   []ConfigRoute
 	StreamPorts      []int
 	StreamModulePath string
@@ -143,6 +149,31 @@ type renderData struct {
 	ConsumerHeaderName, ConsumerHeaderValue string
 }
 
+// passthrough reports whether r's agents' TLS goes through unopened.
+func (c Config) passthrough(r ConfigRoute) bool { return c.TLSPassthrough || r.TLSPassthrough }
+
+// NeedsStream reports whether a route passes the agents' TLS through,
+// which needs nginx's stream module.
+func (c Config) NeedsStream() bool {
+	for _, r := range c.Routes {
+		if c.passthrough(r) {
+			return true
+		}
+	}
+	return false
+}
+
+// seesRequests reports whether some route is HTTP, whose requests the
+// proxies see (and can add a header to).
+func (c Config) seesRequests() bool {
+	for _, r := range c.Routes {
+		if !c.passthrough(r) {
+			return true
+		}
+	}
+	return false
+}
+
 // Validate reports routes nginx could not serve, naming the route and the fix.
 func (c Config) Validate() error {
 	if len(c.Routes) == 0 {
@@ -150,8 +181,10 @@ func (c Config) Validate() error {
 	}
 	health := c.withDefaults().HealthPort
 	seen := map[string]bool{}
-	proto := map[int]bool{}
+	type portUse struct{ grpc, passthrough bool }
+	ports := map[int]portUse{}
 	for _, r := range c.Routes {
+		pass := c.passthrough(r)
 		switch {
 		case r.Name == "" || r.Host == "" || r.Upstream == "":
 			return fmt.Errorf("route %+v: Name, Host and Upstream are required", r)
@@ -162,16 +195,18 @@ func (c Config) Validate() error {
 		case seen[r.Host]:
 			return fmt.Errorf("route %s: host %s is routed twice", r.Name, r.Host)
 		}
-		if g, ok := proto[r.Port]; ok && g != r.GRPC && !c.TLSPassthrough {
+		if u, ok := ports[r.Port]; ok && u.passthrough != pass {
+			return fmt.Errorf("route %s: port %d mixes TLSPassthrough and HTTP routes (nginx's stream and http blocks cannot share a port); give them different ports", r.Name, r.Port)
+		} else if ok && u.grpc != r.GRPC && !pass {
 			return fmt.Errorf("route %s: port %d mixes gRPC and HTTP routes; give gRPC its own port", r.Name, r.Port)
 		}
-		if c.TLSPassthrough && !r.UpstreamTLS {
+		if pass && !r.UpstreamTLS {
 			return fmt.Errorf("route %s: TLSPassthrough forwards the agents' TLS unopened, so UpstreamPort %d must be the ALB's HTTPS listener; set UpstreamTLS", r.Name, r.UpstreamPort)
 		}
 		seen[r.Host] = true
-		proto[r.Port] = r.GRPC
+		ports[r.Port] = portUse{r.GRPC, pass}
 	}
-	if c.TLSPassthrough && c.ConsumerHeader {
+	if c.ConsumerHeader && !c.seesRequests() {
 		return fmt.Errorf("ConsumerHeader with TLSPassthrough: the proxies never see the requests inside the agents' TLS, so they cannot add a header; turn one off")
 	}
 	return nil
@@ -215,7 +250,7 @@ func (c Config) Render() (string, error) {
 		return "", err
 	}
 	c = c.withDefaults()
-	d := renderData{Config: c, User: "nginx", Services: c.Routes, ConsumerHeaderName: ConsumerHeaderName, ConsumerHeaderValue: `""`,
+	d := renderData{Config: c, User: "nginx", ConsumerHeaderName: ConsumerHeaderName, ConsumerHeaderValue: `""`,
 		RefusedUpstream: RefusedUpstream}
 	if c.ProxyProtocol && c.ConsumerHeader {
 		d.ConsumerHeaderValue = "$obslink_consumer"
@@ -223,24 +258,29 @@ func (c Config) Render() (string, error) {
 	if c.User != nil {
 		d.User = *c.User
 	}
+	// Passthrough routes go to the stream block, the others to the http
+	// block, which also keeps the health port.
 	ports := map[int]bool{}
 	for _, r := range c.Routes {
-		if _, ok := ports[r.Port]; !ok {
-			d.Ports = append(d.Ports, portGroup{Port: r.Port, GRPC: r.GRPC})
+		if c.passthrough(r) {
+			d.StreamServices = append(d.StreamServices, r)
+			if !ports[r.Port] {
+				d.StreamPorts = append(d.StreamPorts, r.Port)
+			}
+		} else {
+			d.Services = append(d.Services, r)
+			if !ports[r.Port] {
+				d.Ports = append(d.Ports, portGroup{Port: r.Port, GRPC: r.GRPC})
+			}
 		}
-		ports[r.Port] = r.GRPC
+		ports[r.Port] = true
 	}
 	sort.Slice(d.Ports, func(i, j int) bool { return d.Ports[i].Port < d.Ports[j].Port })
-	if c.TLSPassthrough {
-		// The services move to the stream block; the http block keeps the health port.
-		d.StreamServices, d.Services = d.Services, nil
-		for _, p := range d.Ports {
-			d.StreamPorts = append(d.StreamPorts, p.Port)
-		}
-		d.Ports = nil
+	sort.Ints(d.StreamPorts)
+	if len(d.StreamServices) > 0 {
 		d.StreamModulePath = *c.StreamModule
 	}
-	d.HashBucketSize = hashBucketSize(c.Routes, c.TLSPassthrough)
+	d.HashBucketSize = hashBucketSize(c)
 	return execute("nginx/nginx.conf.tmpl", d)
 }
 
@@ -251,11 +291,11 @@ func (c Config) Render() (string, error) {
 // longer ones need the next power of two above the key plus that overhead,
 // or nginx refuses the config ("could not build map_hash"). 0: the default
 // does.
-func hashBucketSize(routes []ConfigRoute, passthrough bool) int {
+func hashBucketSize(c Config) int {
 	longest := 0
-	for _, r := range routes {
+	for _, r := range c.Routes {
 		n := len(r.Host)
-		if passthrough {
+		if c.passthrough(r) {
 			n += len(fmt.Sprint(r.Port)) + 1
 		}
 		longest = max(longest, n)
@@ -271,17 +311,16 @@ func hashBucketSize(routes []ConfigRoute, passthrough bool) int {
 	return size
 }
 
-// TLSRoutes is what obslink-selfcheck reads with TLSPassthrough to check
-// each route through the proxy: one "<service> <host> <port>" line per
-// route (the name agents send as SNI, the port they connect to); "" without
-// TLSPassthrough.
+// TLSRoutes is what obslink-selfcheck reads to check each passthrough
+// route through the proxy: one "<service> <host> <port>" line per route
+// (the name agents send as SNI, the port they connect to); "" without
+// passthrough routes.
 func (c Config) TLSRoutes() string {
-	if !c.TLSPassthrough {
-		return ""
-	}
 	var b strings.Builder
 	for _, r := range c.Routes {
-		fmt.Fprintf(&b, "%s %s %d\n", r.Name, r.Host, r.Port)
+		if c.passthrough(r) {
+			fmt.Fprintf(&b, "%s %s %d\n", r.Name, r.Host, r.Port)
+		}
 	}
 	return b.String()
 }
@@ -296,10 +335,10 @@ func (c Config) Upstreams() string {
 }
 
 // SelfCheckScript returns obslink-selfcheck, the bootstrap's last check;
-// its TLS handshakes through the proxy only with TLSPassthrough.
+// its TLS handshakes through the proxy only with passthrough routes.
 func (c Config) SelfCheckScript() string {
 	const name = "nginx/obslink-selfcheck.sh"
-	return stripComments(name, section(asset(name), "tls-passthrough", c.TLSPassthrough))
+	return stripComments(name, section(asset(name), "tls-passthrough", c.NeedsStream()))
 }
 
 // ConsumersScript returns obslink-consumers, which maps VPC endpoint ids to consumer names.
@@ -440,7 +479,7 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 		consumers = b64(ConsumersScript())
 	}
 	streamPackage, tlsRoutes := "", ""
-	if c.TLSPassthrough {
+	if c.NeedsStream() {
 		streamPackage, tlsRoutes = StreamPackage, b64(c.TLSRoutes())
 	}
 	upstreams, upstreamsPlain := b64(c.Upstreams()), ""

@@ -100,7 +100,8 @@ type Props struct {
 	// listener unopened, routed by SNI (see Config.TLSPassthrough): every
 	// route needs UpstreamTLS, the bootstrap installs the stream module, and
 	// no X-Obslink-Consumer is passed (the proxies still log the consumer).
-	// Default: false.
+	// Route.TLSPassthrough does the same for one route (the header then
+	// goes to the HTTP routes' ALBs only). Default: false.
 	TLSPassthrough *bool
 }
 
@@ -132,6 +133,11 @@ type Route struct {
 	// UpstreamTLS speaks TLS to the ALB (an ALB's gRPC listener must be
 	// HTTPS). Default: false.
 	UpstreamTLS *bool
+	// TLSPassthrough forwards this route's agents' TLS to its ALB HTTPS
+	// listener unopened, routed by SNI, so that plain-HTTP and passthrough
+	// routes share a fleet; it needs UpstreamTLS, and no HTTP route may use
+	// its Port. Default: false (Props.TLSPassthrough sets it for every route).
+	TLSPassthrough *bool
 }
 
 // Consumer is one consumer as nginx names it: the account and region of
@@ -202,9 +208,9 @@ const (
 func New(scope constructs.Construct, id *string, props *Props) *NginxProxyFleet {
 	chk := check.New("proxyfleet.New", scope, id)
 	p := props.settings(chk)
-	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort, ReadyFile: DefaultReadyFile,
-		ProxyProtocol: p.ProxyProtocol, ConsumerHeader: !p.DisableConsumerHeader && !p.TLSPassthrough,
+	cfg := Config{Routes: p.Routes, HealthPort: p.HealthPort, ReadyFile: DefaultReadyFile, ProxyProtocol: p.ProxyProtocol,
 		TLSPassthrough: p.TLSPassthrough, UpstreamsAtDeploy: upstreamsAtDeploy(p.Routes)}
+	cfg.ConsumerHeader = !p.DisableConsumerHeader && cfg.seesRequests() // none inside TLS
 	conf := ""
 	if chk.OK() {
 		var err error
@@ -502,7 +508,7 @@ func (p *Props) settings(chk *check.Props) settings {
 		cr := ConfigRoute{
 			Name: check.Str(r.Name), Host: check.Str(r.Host), Upstream: check.Str(r.Upstream),
 			Port: chk.Int(field+".Port", r.Port, 0), UpstreamPort: chk.Int(field+".UpstreamPort", r.UpstreamPort, 0),
-			GRPC: check.Bool(r.GRPC), UpstreamTLS: check.Bool(r.UpstreamTLS),
+			GRPC: check.Bool(r.GRPC), UpstreamTLS: check.Bool(r.UpstreamTLS), TLSPassthrough: check.Bool(r.TLSPassthrough),
 		}
 		if cr.Upstream == "" && r.Alb != nil {
 			cr.Upstream = *r.Alb.LoadBalancerDnsName()

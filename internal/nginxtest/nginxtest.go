@@ -415,7 +415,7 @@ type Nginx struct {
 	// Env is added to nginx's environment when it starts (NAME=value).
 	Env []string
 	dns *DNS
-	// tlsRoutes is obslink-selfcheck's file of routes (TLSPassthrough only).
+	// tlsRoutes is obslink-selfcheck's file of passthrough routes.
 	tlsRoutes string
 	cmd       *exec.Cmd
 	stderr    *lockedBuffer
@@ -432,7 +432,7 @@ func Prepare(tb testing.TB, cfg proxyfleet.Config, listenIP string, dns *DNS) *N
 		bin = Require(tb, "nginx", "/usr/sbin/nginx")
 	}
 	Require(tb, "dig")
-	if cfg.TLSPassthrough && cfg.StreamModule == nil {
+	if cfg.NeedsStream() && cfg.StreamModule == nil {
 		mod := StreamModule(tb, bin)
 		cfg.StreamModule = &mod
 	}
@@ -459,7 +459,7 @@ func Prepare(tb testing.TB, cfg proxyfleet.Config, listenIP string, dns *DNS) *N
 	write(tb, n.Conf, conf)
 	write(tb, cfg.ConsumerMap, "") // as the bootstrap starts it
 	write(tb, filepath.Join(dir, "upstreams.txt"), cfg.Upstreams())
-	if cfg.TLSPassthrough { // as the bootstrap writes /etc/obslink/tls-routes
+	if cfg.NeedsStream() { // as the bootstrap writes /etc/obslink/tls-routes
 		n.tlsRoutes = filepath.Join(dir, "tls-routes")
 		write(tb, n.tlsRoutes, cfg.TLSRoutes())
 	}
