@@ -391,7 +391,7 @@ func TestSelfCheckFindsBrokenALBs(t *testing.T) {
 	assert.NoFileExists(t, ready)
 }
 
-// TestMallocTunablesKeepLargeBodiesOnTheHeap reproduces issue 16's finding
+// TestMallocTunablesKeepLargeBodiesOnTheHeap reproduces the benchmark's finding
 // on real nginx: without proxyfleet.MallocTunables, glibc maps each 1 MiB
 // request-body buffer with mmap and returns it when freed, so every large
 // body page-faults its buffer back in; with them, the workers' minor page

@@ -16,7 +16,7 @@ import (
 	"github.com/obslink/obslink/constructs/proxyfleet"
 )
 
-// HAProxy is the peer obslink's nginx is measured against (issue 16): the
+// HAProxy is the peer obslink's nginx is measured against: the
 // proxy a platform team would otherwise run, doing the same job in front of
 // a Rig's stand-in ALBs. What it does the same (TestHAProxyPeerRoutesLikeNginx
 // proves it request by request): routing by Host to the service's ALB, 421
