@@ -75,9 +75,11 @@ golden: toolchain
 	UPDATE_GOLDEN=1 CDK_VALIDATION=false go test -count=1 -run TestGoldenTemplates ./test
 	UPDATE_GOLDEN=1 go test -count=1 -run TestGoldenGraphs ./diagram
 
-# Benchmarks: synth at scale (1 to 200 consumers, next to an empty-stack
-# floor) and the proxy's data path (obslink's nginx config vs HAProxy doing
-# the same job vs the seed's vs straight to the ALB, three rounds in turn). Results and how to read them: docs/benchmarks.md.
+# Benchmarks: synth at scale (1 to 1,000 consumers in stacks mode and 1,000
+# as StackSets, next to an empty-stack floor; the ratios to one consumer and
+# the targets) and the proxy's data path (obslink's nginx config vs HAProxy
+# doing the same job vs the seed's vs straight to the ALB, three rounds in
+# turn). Results and how to read them: docs/benchmarks.md.
 BENCH_DIR := $(CURDIR)/.toolchain/bench
 bench: toolchain
 	@command -v nginx >/dev/null || command -v /usr/sbin/nginx >/dev/null || { echo "make bench needs nginx, HAProxy and dig: apt-get install nginx-light haproxy bind9-dnsutils"; exit 1; }
@@ -85,8 +87,8 @@ bench: toolchain
 	mkdir -p $(BENCH_DIR)
 	go build -o $(BENCH_DIR)/obslink ./bin
 	go build -o $(BENCH_DIR)/floor ./bench/floor
-	@echo "## Synth (median of 3 runs; peak RSS sums the Go process and its Node child)"
-	go run ./bench/synthbench -bin $(BENCH_DIR)/obslink -floor $(BENCH_DIR)/floor -runs 3
+	@echo "## Synth (4 rounds, every case once per round; peak RSS sums the Go process and its Node child)"
+	go run ./bench/synthbench -bin $(BENCH_DIR)/obslink -floor $(BENCH_DIR)/floor -runs 4
 	@echo "## Proxy data path (loopback, 2 cores shared by load generator, nginx and stand-in ALBs)"
 	go test -run '^$$' -bench BenchmarkProxy -benchtime 2s ./constructs/proxyfleet | tee $(BENCH_DIR)/proxy.txt
 	go run ./bench/report < $(BENCH_DIR)/proxy.txt
