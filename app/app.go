@@ -39,6 +39,10 @@ type Options struct {
 	// provider's endpoint service, peering or gateway was replaced.
 	// Default: "" (no output).
 	Refresh string
+	// everyTemplate runs the checks on every template, as aws-cdk-lib
+	// does by itself, instead of once per template shape: for the tests that
+	// prove both give the same assembly.
+	everyTemplate bool
 }
 
 //go:embed featureflags.json
@@ -90,16 +94,31 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 	if opts.Outdir != "" {
 		props.Outdir = jsii.String(opts.Outdir)
 	}
-	if opts.NoValidate {
-		props.BuiltinCloudFormationValidation = jsii.Bool(false)
+	// aws-cdk-lib's validator runs once per template shape (shapeValidator)
+	// instead of once per template, in place of the built-in one.
+	props.BuiltinCloudFormationValidation = jsii.Bool(false)
+	var validator *shapeValidator
+	if validationEnabled(opts) {
+		validator = newShapeValidator(consumerNames(t))
 	}
-	a := awscdk.NewApp(props)
+	newApp := func(p *awscdk.AppProps) awscdk.App {
+		a := awscdk.NewApp(p)
+		switch {
+		case validator == nil:
+		case opts.everyTemplate: // the built-in validator's plugin, on every template
+			awscdk.Validations_Of(a).AddPlugins(validator.inner)
+		default:
+			awscdk.Validations_Of(a).AddPlugins(validator)
+		}
+		return a
+	}
+	a := newApp(props)
 	// The StackSet's consumer template is synthesized in an App of its own
 	// (it is not a stack to deploy), with the same flags and checks.
 	templateApp := func(outdir string) awscdk.App {
 		p := *props
 		p.Outdir = jsii.String(outdir)
-		t := awscdk.NewApp(&p)
+		t := newApp(&p)
 		if !opts.NoNag {
 			addNag(t)
 		}
