@@ -37,6 +37,7 @@ func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStac
 	t, c, prov := props.Topology, props.Consumer, props.Provider
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 	cs := &ConsumerStack{Stack: stack}
+	env := envOf(stack, &props.StackProps)
 
 	var vpc awsec2.IVpc
 	if c.VPC.Existing() {
@@ -51,19 +52,19 @@ func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStac
 			jsii.String("obslink adds no routes in consumer VPCs"))
 	}
 
-	providerRegion := *prov.Region()
-	serviceName := prov.Endpoint().ServiceName()
-	if *prov.Account() != c.Account || providerRegion != c.Region {
+	var serviceName *string
+	if prov.env.account == env.account && prov.env.region == env.region {
+		serviceName = prov.Endpoint().ServiceName()
+	} else {
 		// A strong reference cannot cross accounts or regions; the service name is
 		// a concatenation, which a weak reference refuses, so reference the plain
 		// id and rebuild the name around it.
 		cs.Weak = true
-		id := prov.Read(stack, prov.Endpoint().ServiceID(), "EndpointServiceId")
-		serviceName = awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+providerRegion+".", *id))
+		serviceName = prov.serviceNameFor(env)
 	}
 	var serviceRegion string
-	if providerRegion != c.Region {
-		serviceRegion = providerRegion
+	if prov.env.region != c.Region {
+		serviceRegion = prov.env.region
 	}
 
 	services := consumerServices(t)
@@ -87,29 +88,60 @@ func NewConsumerStack(scope constructs.Construct, id string, props *ConsumerStac
 	})
 	// The provider must admit this consumer: a principal list that drifts from
 	// the topology fails synthesis instead of failing the deploy of the endpoint.
-	stack.Node().AddValidation(&admitted{consumer: c, provider: prov})
+	prov.admit(c)
 	stack.AddStackDependency(prov.Stack, jsii.String("the endpoint service must exist before the endpoint"))
 	return cs
 }
 
-// admitted checks, once the tree is built, that the consumer's provider lists
-// its account as an allowed principal and, across regions, its region as a
-// supported region.
+// serviceNameFor is the endpoint service's name as a consumer in env reads
+// it: com.amazonaws.vpce.<region>.<id>, the id read from this stack. With
+// an organization, every consumer in another account gets the same token,
+// and every one in this account (another region) the same.
+func (p *ProviderStack) serviceNameFor(env stackEnv) *string {
+	crossAccount := env.account != p.env.account
+	if name, ok := p.serviceNames[crossAccount]; ok {
+		return name
+	}
+	id := p.read(env.account, env.region, p.Endpoint().ServiceID(), "EndpointServiceId")
+	name := awscdk.Fn_Join(jsii.String(""), jsii.Strings("com.amazonaws.vpce."+p.env.region+".", *id))
+	if p.reader != nil { // the id is one token per account kind: so is the name
+		p.serviceNames[crossAccount] = name
+	}
+	return name
+}
+
+// admit records that c reads this provider's endpoint service; the first
+// consumer adds the check to the provider stack.
+func (p *ProviderStack) admit(c topology.Consumer) {
+	if p.admits == nil {
+		p.admits = &admitted{provider: p}
+		p.Node().AddValidation(p.admits)
+	}
+	p.admits.consumers = append(p.admits.consumers, c)
+}
+
+// admitted checks, once the tree is built, that the provider lists the
+// account of each of its consumers as an allowed principal and, across
+// regions, its region as a supported region.
 type admitted struct {
-	consumer topology.Consumer
-	provider *ProviderStack
+	consumers []topology.Consumer
+	provider  *ProviderStack
 }
 
 func (a *admitted) Validate() *[]*string {
 	var errs []*string
 	p := a.provider.Endpoint()
-	if !contains(p.AllowedAccounts(), a.consumer.Account) {
-		errs = append(errs, jsii.String(fmt.Sprintf("consumer %s: account %s is not an allowed principal of the endpoint service in %s (allowed: %v); the provider's principals must come from the topology's consumers",
-			a.consumer.Name, a.consumer.Account, *a.provider.Region(), p.AllowedAccounts())))
-	}
-	if region := *a.provider.Region(); region != a.consumer.Region && !contains(p.SupportedRegions(), a.consumer.Region) {
-		errs = append(errs, jsii.String(fmt.Sprintf("consumer %s: region %s is not a supported region of the endpoint service in %s (supported: %v)",
-			a.consumer.Name, a.consumer.Region, region, p.SupportedRegions())))
+	allowed, supported := p.AllowedAccounts(), p.SupportedRegions()
+	region := a.provider.env.region
+	for _, c := range a.consumers {
+		if !contains(allowed, c.Account) {
+			errs = append(errs, jsii.String(fmt.Sprintf("consumer %s: account %s is not an allowed principal of the endpoint service in %s (allowed: %v); the provider's principals must come from the topology's consumers",
+				c.Name, c.Account, region, allowed)))
+		}
+		if region != c.Region && !contains(supported, c.Region) {
+			errs = append(errs, jsii.String(fmt.Sprintf("consumer %s: region %s is not a supported region of the endpoint service in %s (supported: %v)",
+				c.Name, c.Region, region, supported)))
+		}
 	}
 	return &errs
 }

@@ -53,6 +53,36 @@ type ProviderStack struct {
 	reader awsiam.Role
 	// Monitor holds the region's alarms and dashboard.
 	Monitor *linkmonitor.LinkMonitor
+	// env is the stack's account, region and name, read once: a read
+	// through jsii is a round trip to Node per call.
+	env stackEnv
+	// outputs are the outputs Read added; reads the tokens it handed out,
+	// by output and whether the reader is in another account; serviceNames
+	// the endpoint service names consumers read, by the same.
+	outputs      map[string]bool
+	reads        map[string]*string
+	serviceNames map[bool]*string
+	// admits checks that the endpoint service admits the consumers of this
+	// provider (NewConsumerStack adds them).
+	admits *admitted
+}
+
+// stackEnv is a stack's account and region, and a provider's name.
+type stackEnv struct{ account, region, name string }
+
+// envOf reads the account and region of stack, which props created.
+func envOf(stack awscdk.Stack, props *awscdk.StackProps) stackEnv {
+	if props.Env != nil && props.Env.Account != nil && props.Env.Region != nil {
+		return stackEnv{account: *props.Env.Account, region: *props.Env.Region}
+	}
+	return stackEnv{account: *stack.Account(), region: *stack.Region()}
+}
+
+func newProviderStack(stack awscdk.Stack, props *ProviderStackProps) *ProviderStack {
+	env := envOf(stack, &props.StackProps)
+	env.name = *stack.StackName()
+	return &ProviderStack{Stack: stack, topology: props.Topology, env: env,
+		outputs: map[string]bool{}, reads: map[string]*string{}, serviceNames: map[bool]*string{}}
 }
 
 // Endpoint is the stack's endpoint service: the ProviderRegion's, or the
@@ -75,8 +105,10 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 		}
 	}
 	admission := newAdmission(t, r.Region)
+	ps := newProviderStack(stack, props)
 	if t.Proxyless() {
-		return newProxylessStack(stack, t, r, supported, admission)
+		newProxylessStack(ps, t, r, supported, admission)
+		return ps
 	}
 	p := providerregion.New(stack, jsii.String("Provider"), &providerregion.Props{
 		Admission:         admission,
@@ -99,7 +131,7 @@ func NewProviderStack(scope constructs.Construct, id string, props *ProviderStac
 			DisableConsumerHeader: jsii.Bool(!t.Proxy.Header()),
 		},
 	})
-	ps := &ProviderStack{Stack: stack, Provider: p, topology: t}
+	ps.Provider = p
 	ps.output(p.ServiceName(), r.Region)
 	if t.InterRegion == topology.TGW {
 		stack.AddStackDependency(props.Hub.Stack, jsii.String("the hub gateway must exist before attachments and peerings"))
@@ -146,8 +178,8 @@ func (p *ProviderStack) output(serviceName *string, region string) {
 // newProxylessStack fills the provider stack of proxy.mode none: the
 // cluster VPC's NLB in front of the ALBs, published for every consumer
 // region, watched like a provider (without the fleet's alarms).
-func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Region, supported []string, admission *providerregion.Admission) *ProviderStack {
-	cp := t.ControlPlane
+func newProxylessStack(ps *ProviderStack, t *topology.Topology, r topology.Region, supported []string, admission *providerregion.Admission) {
+	stack, cp := ps.Stack, t.ControlPlane
 	var subnets []awsec2.ISubnet
 	for i, id := range cp.VPC.SubnetIDs {
 		subnet := awsec2.Subnet_FromSubnetAttributes(stack, jsii.String("Subnet"+strconv.Itoa(i)), &awsec2.SubnetAttributes{
@@ -179,7 +211,7 @@ func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Regi
 		SupportedRegions:    strs(supported),
 		Admission:           admission,
 	})
-	ps := &ProviderStack{Stack: stack, Proxyless: e, topology: t}
+	ps.Proxyless = e
 	ps.output(e.ServiceName(), r.Region)
 	// With albIngress manual, the operator lets this group into the ALBs.
 	awscdk.NewCfnOutput(stack, jsii.String("LoadBalancerSecurityGroupId"), &awscdk.CfnOutputProps{
@@ -189,7 +221,6 @@ func newProxylessStack(stack awscdk.Stack, t *topology.Topology, r topology.Regi
 	// No fleet: the target alarms speak of the ALBs (validation refuses the
 	// fleet's thresholds in this mode).
 	ps.Monitor = linkmonitor.New(stack, jsii.String("Monitor"), monitorProps(stack, t, r, e))
-	return ps
 }
 
 // monitored is what the alarms watch of a provider: its NLB, target groups

@@ -2,6 +2,7 @@ package stacks
 
 import (
 	"regexp"
+	"strconv"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -55,20 +56,33 @@ var reNonAlnum = regexp.MustCompile(`[^A-Za-z0-9]`)
 // same account; else as CDK's weak reference, whose role trusts each reading
 // account's execution role by name.
 func (p *ProviderStack) Read(reader awscdk.Stack, value *string, output string) *string {
-	if *reader.Account() == *p.Account() && *reader.Region() == *p.Region() {
+	return p.read(*reader.Account(), *reader.Region(), value, output)
+}
+
+// read is Read for a reader in account and region. Every reader of one
+// output across accounts gets the same token: the provider builds it once.
+func (p *ProviderStack) read(account, region string, value *string, output string) *string {
+	if account == p.env.account && region == p.env.region {
 		return value
 	}
 	if p.reader == nil {
 		return awscdk.Stack_ConsumeReference(value, awscdk.ReferenceStrength_WEAK)
 	}
 	output = reNonAlnum.ReplaceAllString(output, "")
-	if p.Node().TryFindChild(jsii.String(output)) == nil {
+	crossAccount := account != p.env.account
+	key := output + "/" + strconv.FormatBool(crossAccount)
+	if ref, ok := p.reads[key]; ok {
+		return ref
+	}
+	if !p.outputs[output] && p.Node().TryFindChild(jsii.String(output)) == nil {
 		awscdk.NewCfnOutput(p.Stack, jsii.String(output), &awscdk.CfnOutputProps{Value: value})
 	}
-	ref := map[string]any{"StackName": *p.StackName(), "OutputName": output, "Region": *p.Region()}
-	if *reader.Account() != *p.Account() {
+	p.outputs[output] = true
+	ref := map[string]any{"StackName": p.env.name, "OutputName": output, "Region": p.env.region}
+	if crossAccount {
 		ref["RoleArn"] = awscdk.Fn_Join(jsii.String(""), jsii.Strings(
-			"arn:", *awscdk.Aws_PARTITION(), ":iam::"+*p.Account()+":role/"+OutputReaderRoleName(p.topology, *p.Region())))
+			"arn:", *awscdk.Aws_PARTITION(), ":iam::"+p.env.account+":role/"+OutputReaderRoleName(p.topology, p.env.region)))
 	}
-	return awscdk.Token_AsString(map[string]any{"Fn::GetStackOutput": ref}, nil)
+	p.reads[key] = awscdk.Token_AsString(map[string]any{"Fn::GetStackOutput": ref}, nil)
+	return p.reads[key]
 }

@@ -132,7 +132,15 @@ func List[T any](c *Props, field string, p *[]*T) []*T {
 }
 
 // IsToken reports whether s is a token: a value known only at deploy.
-func IsToken(s string) bool { return s != "" && *awscdk.Token_IsUnresolved(jsii.String(s)) }
+func IsToken(s string) bool {
+	// aws-cdk-lib's Token.isUnresolved looks no further in a string without
+	// "Token[" (its ANY_TOKEN_MARKER): a value, known without a round trip
+	// to Node.
+	if !strings.Contains(s, "Token[") {
+		return false
+	}
+	return *awscdk.Token_IsUnresolved(jsii.String(s))
+}
 
 // Literal records a mistake when value is a token: use says what needs
 // it at synth, and the fix.

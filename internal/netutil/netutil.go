@@ -42,7 +42,7 @@ func IsolatedVpc(scope constructs.Construct, id string, cidr string, zones []str
 	// Zone ids (use1-az1) name the same zone in every account; CloudFormation
 	// takes them as AvailabilityZoneId. CDK places subnets by name, so the
 	// subnet of each id gets the id instead.
-	for _, s := range *vpc.IsolatedSubnets() {
+	for _, s := range zoneIDSubnets(vpc, zones) {
 		if z := *s.AvailabilityZone(); reZoneID.MatchString(z) {
 			cfn := s.Node().DefaultChild().(awsec2.CfnSubnet)
 			cfn.AddPropertyDeletionOverride(jsii.String("AvailabilityZone"))
@@ -58,6 +58,17 @@ func IsolatedVpc(scope constructs.Construct, id string, cidr string, zones []str
 		TrafficType: awsec2.FlowLogTrafficType_ALL,
 	})
 	return vpc
+}
+
+// zoneIDSubnets returns the subnets of vpc when a zone is given by id, else
+// none (without asking jsii: a round trip each).
+func zoneIDSubnets(vpc awsec2.Vpc, zones []string) []awsec2.ISubnet {
+	for _, z := range zones {
+		if reZoneID.MatchString(z) {
+			return *vpc.IsolatedSubnets()
+		}
+	}
+	return nil
 }
 
 // SubnetMask is the prefix length that splits cidr into one subnet per zone,
