@@ -14,7 +14,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/obslink/obslink/internal/assembly"
 	"github.com/obslink/obslink/stacks"
@@ -62,8 +61,29 @@ func FeatureFlags() map[string]any {
 }
 
 // New creates a CDK app holding every stack of t, with the cdk-nag
-// AwsSolutions checks applied unless opts.NoNag.
+// AwsSolutions checks applied unless opts.NoNag, and aws-cdk-lib's template
+// validator unless opts.NoValidate (run once per template shape, see
+// shapeValidator).
 func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
+	b := build(t, opts, false)
+	return b.app, b.set
+}
+
+// built is an app build made.
+type built struct {
+	app awscdk.App
+	set *stacks.Set
+	// shapes are the shapes of its templates, once synthesized.
+	shapes *shapes
+	// nag is which consumer stacks cdk-nag checks, when it checks one
+	// consumer stack per shape (nagPerShape), else nil.
+	nag *nagPlan
+}
+
+// build creates the app of New; with nagPerShape, cdk-nag checks every
+// stack but the consumer stacks its plan expects to be of a checked
+// stack's shape (Synth then makes sure they are).
+func build(t *topology.Topology, opts Options, nagPerShape bool) *built {
 	context := FeatureFlags()
 	// Same account and region: export/import, which protects the producer's
 	// output while a consumer uses it (the recommended flags say weak). Across
@@ -97,9 +117,10 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 	// aws-cdk-lib's validator runs once per template shape (shapeValidator)
 	// instead of once per template, in place of the built-in one.
 	props.BuiltinCloudFormationValidation = jsii.Bool(false)
+	b := &built{shapes: newShapes(consumerNames(t))}
 	var validator *shapeValidator
 	if validationEnabled(opts) {
-		validator = newShapeValidator(consumerNames(t))
+		validator = newShapeValidator(b.shapes)
 	}
 	newApp := func(p *awscdk.AppProps) awscdk.App {
 		a := awscdk.NewApp(p)
@@ -133,18 +154,15 @@ func New(t *topology.Topology, opts Options) (awscdk.App, *stacks.Set) {
 			})
 		}
 	}
-	if !opts.NoNag {
+	switch {
+	case opts.NoNag:
+	case nagPerShape:
+		b.nag = addNagPerShape(t, set)
+	default:
 		addNag(a)
 	}
-	return a, set
-}
-
-// addNag applies the cdk-nag AwsSolutions checks to every stack of a.
-func addNag(a awscdk.App) {
-	awscdk.Aspects_Of(a).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{
-		Verbose: jsii.Bool(true),
-		Reports: jsii.Bool(false),
-	}), nil)
+	b.app, b.set = a, set
+	return b
 }
 
 // Synth synthesizes t and returns the stack names written. It writes into a
@@ -170,8 +188,26 @@ func Synth(t *topology.Topology, opts Options) (names []string, err error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	if err := synthInto(t, opts, tmp, &names); err != nil {
+	// cdk-nag checks one consumer stack per shape; in the rare assembly
+	// where that does not cover every template the same way (a consumer
+	// of a shape no checked stack has, a finding on a checked one), it is
+	// synthesized again with cdk-nag on every stack, so that the assembly
+	// and every finding are the ones of checks on every stack.
+	perShape := !opts.NoNag && !opts.everyTemplate
+	b, err := synthInto(t, opts, tmp, perShape)
+	if err == nil && perShape {
+		var covered bool
+		if covered, err = b.nag.covers(tmp, b.shapes); err == nil && !covered {
+			if err = emptyDir(tmp); err == nil {
+				_, err = synthInto(t, opts, tmp, false)
+			}
+		}
+	}
+	if err != nil {
 		return nil, err
+	}
+	for _, s := range stacks.Plan(t) { // the names of b.set.All(), without a round trip each
+		names = append(names, s.Name)
 	}
 	if err := CheckAssembly(tmp); err != nil {
 		return nil, err
@@ -213,19 +249,24 @@ func replaceable(dir string) error {
 	return nil
 }
 
-func synthInto(t *topology.Topology, opts Options, dir string, names *[]string) (err error) {
+func synthInto(t *topology.Topology, opts Options, dir string, nagPerShape bool) (b *built, err error) {
 	defer func() {
 		if r := recover(); r != nil { // jsii reports synthesis failures as panics
 			err = fmt.Errorf("%v", r)
 		}
 	}()
 	opts.Outdir = dir
-	a, set := New(t, opts)
-	a.Synth(nil)
-	for _, s := range set.All() {
-		*names = append(*names, *s.StackName())
+	b = build(t, opts, nagPerShape)
+	b.app.Synth(nil)
+	return b, nil
+}
+
+// emptyDir removes what dir holds.
+func emptyDir(dir string) error {
+	if err := os.RemoveAll(dir); err != nil {
+		return err
 	}
-	return nil
+	return os.Mkdir(dir, 0o700) // as os.MkdirTemp made it
 }
 
 // CheckAssembly returns every problem of the cloud assembly in dir, one line

@@ -3,10 +3,12 @@ package app
 import (
 	"crypto/sha256"
 	"net/netip"
+	"os"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // A template's shape is what a check of the template can see once the
@@ -82,4 +84,43 @@ func shapeOf(template []byte, id identity, region string) shape {
 	b.WriteByte(0)
 	b.WriteString(text)
 	return sha256.Sum256([]byte(b.String()))
+}
+
+// shapes computes the shapes of an assembly's templates, each once: the
+// validator and cdk-nag's plan read the same ones.
+type shapes struct {
+	// names are the topology's names held by each stack, by construct path.
+	names map[string][]string
+	mu    sync.Mutex
+	known map[string]shape
+}
+
+func newShapes(names map[string][]string) *shapes {
+	return &shapes{names: names, known: map[string]shape{}}
+}
+
+// of returns the shape of the template at path, of the stack at the
+// construct path stack, in account and region.
+func (s *shapes) of(path, stack, account, region string) (shape, error) {
+	s.mu.Lock()
+	sh, ok := s.known[path]
+	s.mu.Unlock()
+	if ok {
+		return sh, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return shape{}, err
+	}
+	sh = shapeOf(b, s.identity(stack, account), region)
+	s.mu.Lock()
+	s.known[path] = sh
+	s.mu.Unlock()
+	return sh, nil
+}
+
+// identity is what shapes set aside of the stack at the construct path
+// stack, in account.
+func (s *shapes) identity(stack, account string) identity {
+	return identity{path: stack, account: account, names: s.names[stack]}
 }

@@ -72,7 +72,7 @@ func shapesIn(t *testing.T, dir string, topo *topology.Topology) int {
 		stacks = append(stacks, &awscdk.PolicyValidationStack{StackConstructPath: jsii.String(id),
 			TemplatePath: jsii.String(filepath.Join(dir, a.Properties.TemplateFile)), AccountId: &env[0], Region: &env[1]})
 	}
-	v := &shapeValidator{names: consumerNames(topo)}
+	v := &shapeValidator{shapes: newShapes(consumerNames(topo))}
 	distinct := map[int]bool{}
 	for _, g := range v.group(stacks) {
 		distinct[g] = true

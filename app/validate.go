@@ -21,9 +21,8 @@ import (
 // shape sets aside (an account id, a CIDR, a name), the templates of that
 // shape are validated one by one.
 type shapeValidator struct {
-	inner awscdk.CloudFormationValidatePlugin
-	// names are the topology's names held by each stack, by construct path.
-	names map[string][]string
+	inner  awscdk.CloudFormationValidatePlugin
+	shapes *shapes
 }
 
 var _ awscdk.IPolicyValidationPlugin = (*shapeValidator)(nil)
@@ -41,8 +40,8 @@ func consumerNames(t *topology.Topology) map[string][]string {
 	return out
 }
 
-func newShapeValidator(names map[string][]string) *shapeValidator {
-	return &shapeValidator{inner: awscdk.NewCloudFormationValidatePlugin(nil), names: names}
+func newShapeValidator(shapes *shapes) *shapeValidator {
+	return &shapeValidator{inner: awscdk.NewCloudFormationValidatePlugin(nil), shapes: shapes}
 }
 
 // Name is the validator's, so that aws-cdk-lib treats the report as its own
@@ -103,11 +102,11 @@ func (v *shapeValidator) group(stacks []*awscdk.PolicyValidationStack) []int {
 			defer wg.Done()
 			for i := range work {
 				s := stacks[i]
-				b, err := os.ReadFile(*s.TemplatePath)
+				sh, err := v.shapes.of(*s.TemplatePath, *s.StackConstructPath, deref(s.AccountId), deref(s.Region))
 				if err != nil { // the validator reports it itself
 					continue
 				}
-				shapes[i], valid[i] = shapeOf(b, v.identityOf(s), deref(s.Region)), true
+				shapes[i], valid[i] = sh, true
 			}
 		}()
 	}
@@ -132,10 +131,6 @@ func (v *shapeValidator) group(stacks []*awscdk.PolicyValidationStack) []int {
 	return out
 }
 
-func (v *shapeValidator) identityOf(s *awscdk.PolicyValidationStack) identity {
-	return identity{path: *s.StackConstructPath, account: deref(s.AccountId), names: v.names[*s.StackConstructPath]}
-}
-
 // validateOnly runs the validator on the templates in only, in the
 // context's order.
 func (v *shapeValidator) validateOnly(ctx awscdk.IPolicyValidationContext, stacks []*awscdk.PolicyValidationStack, only map[int]bool) *awscdk.PolicyValidationPluginReport {
@@ -152,7 +147,7 @@ func (v *shapeValidator) validateOnly(ctx awscdk.IPolicyValidationContext, stack
 // value its shape sets aside, or points at anything but a resource of the
 // template or the stack itself.
 func (v *shapeValidator) namesAsideValue(report *awscdk.PolicyValidationPluginReport, s *awscdk.PolicyValidationStack) bool {
-	id := v.identityOf(s)
+	id := v.shapes.identity(*s.StackConstructPath, deref(s.AccountId))
 	values := append([]string{id.path, id.account}, id.names...)
 	for _, viol := range *report.Violations {
 		mine := false
