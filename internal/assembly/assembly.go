@@ -6,11 +6,14 @@ package assembly
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // Check returns every problem of the cloud assembly in dir, one line each,
@@ -25,7 +28,9 @@ func Check(dir string) error {
 		for path, entries := range s.metadata {
 			for _, e := range entries {
 				if e.Type == "aws:cdk:error" {
-					problems = append(problems, fmt.Sprintf("%s: %v", path, e.Data))
+					var data any
+					_ = json.Unmarshal(e.Data, &data)
+					problems = append(problems, fmt.Sprintf("%s: %v", path, data))
 				}
 			}
 		}
@@ -64,7 +69,9 @@ type stack struct {
 // MetadataEntry is one metadata entry of a construct path.
 type MetadataEntry struct {
 	Type string `json:"type"`
-	Data any    `json:"data"`
+	// Data is decoded only for the entries a check reads (a stack's
+	// metadata is mostly creation stacks).
+	Data json.RawMessage `json:"data"`
 }
 
 // env is how messages write a stack's environment.
@@ -123,6 +130,7 @@ func load(dir string) (*assembly, error) {
 		return nil, err
 	}
 	a := &assembly{deps: map[string][]string{}}
+	files := map[*stack][2]string{} // template file, additional metadata file
 	for id, art := range m.Artifacts {
 		a.deps[id] = art.Dependencies
 		if !art.IsStack() {
@@ -130,32 +138,67 @@ func load(dir string) (*assembly, error) {
 		}
 		s := &stack{id: id, name: art.StackName(id), metadata: map[string][]MetadataEntry{}, constructs: map[string]string{}}
 		s.account, s.region = art.Env()
-		if err := readJSON(filepath.Join(dir, art.Properties.TemplateFile), &s.tpl); err != nil {
-			return nil, err
-		}
 		for path, entries := range art.Metadata {
 			s.metadata[path] = append(s.metadata[path], entries...)
 		}
-		if art.AdditionalMetadataFile != "" {
-			var md map[string][]MetadataEntry
-			if err := readJSON(filepath.Join(dir, art.AdditionalMetadataFile), &md); err != nil {
-				return nil, err
-			}
-			for path, entries := range md {
-				s.metadata[path] = append(s.metadata[path], entries...)
-			}
-		}
-		for path, entries := range s.metadata {
-			for _, e := range entries {
-				if id, ok := e.Data.(string); ok && e.Type == "aws:cdk:logicalId" {
-					s.constructs[id] = path
+		files[s] = [2]string{art.Properties.TemplateFile, art.AdditionalMetadataFile}
+		a.stacks = append(a.stacks, s)
+	}
+	// The stacks are read in parallel: parsing JSON is most of a check's time.
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+		work = make(chan *stack)
+	)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range work {
+				if err := s.read(dir, files[s][0], files[s][1]); err != nil {
+					mu.Lock()
+					errs = append(errs, err)
+					mu.Unlock()
 				}
 			}
-		}
-		a.stacks = append(a.stacks, s)
+		}()
+	}
+	for _, s := range a.stacks {
+		work <- s
+	}
+	close(work)
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	sort.Slice(a.stacks, func(i, j int) bool { return a.stacks[i].name < a.stacks[j].name })
 	return a, nil
+}
+
+// read reads the stack's template and its metadata file (if any) from dir.
+func (s *stack) read(dir, templateFile, metadataFile string) error {
+	if err := readJSON(filepath.Join(dir, templateFile), &s.tpl); err != nil {
+		return err
+	}
+	if metadataFile != "" {
+		var md map[string][]MetadataEntry
+		if err := readJSON(filepath.Join(dir, metadataFile), &md); err != nil {
+			return err
+		}
+		for path, entries := range md {
+			s.metadata[path] = append(s.metadata[path], entries...)
+		}
+	}
+	for path, entries := range s.metadata {
+		for _, e := range entries {
+			var id string
+			if e.Type == "aws:cdk:logicalId" && json.Unmarshal(e.Data, &id) == nil {
+				s.constructs[id] = path
+			}
+		}
+	}
+	return nil
 }
 
 func readJSON(path string, v any) error {
