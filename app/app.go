@@ -6,11 +6,14 @@ import (
 	"bytes"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
+	"sync"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
@@ -289,16 +292,36 @@ func normalize(dir string) error {
 	if err != nil {
 		return err
 	}
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		if n := jsiiKernelDir.ReplaceAll(b, []byte("<jsii-kernel>/")); !bytes.Equal(n, b) {
-			if err := os.WriteFile(f, n, 0o644); err != nil {
-				return err
+	errs := make([]error, len(files))
+	// In parallel: a large assembly is thousands of files.
+	parallel(len(files), func(i int) {
+		b, err := os.ReadFile(files[i])
+		if err == nil && bytes.Contains(b, []byte("/jsii-kernel-")) {
+			if n := jsiiKernelDir.ReplaceAll(b, []byte("<jsii-kernel>/")); !bytes.Equal(n, b) {
+				err = os.WriteFile(files[i], n, 0o644)
 			}
 		}
+		errs[i] = err
+	})
+	return errors.Join(errs...)
+}
+
+// parallel calls f(0) ... f(n-1), on as many goroutines as Go runs at once.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				f(i)
+			}
+		}()
 	}
-	return nil
+	for i := 0; i < n; i++ {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
 }

@@ -2,9 +2,7 @@ package app
 
 import (
 	"os"
-	"runtime"
 	"strings"
-	"sync"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -94,27 +92,14 @@ func (v *shapeValidator) Validate(ctx awscdk.IPolicyValidationContext) *awscdk.P
 func (v *shapeValidator) group(stacks []*awscdk.PolicyValidationStack) []int {
 	shapes := make([]shape, len(stacks))
 	valid := make([]bool, len(stacks))
-	var wg sync.WaitGroup
-	work := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range work {
-				s := stacks[i]
-				sh, err := v.shapes.of(*s.TemplatePath, *s.StackConstructPath, deref(s.AccountId), deref(s.Region))
-				if err != nil { // the validator reports it itself
-					continue
-				}
-				shapes[i], valid[i] = sh, true
-			}
-		}()
-	}
-	for i := range stacks {
-		work <- i
-	}
-	close(work)
-	wg.Wait()
+	parallel(len(stacks), func(i int) {
+		s := stacks[i]
+		sh, err := v.shapes.of(*s.TemplatePath, *s.StackConstructPath, deref(s.AccountId), deref(s.Region))
+		if err != nil { // the validator reports it itself
+			return
+		}
+		shapes[i], valid[i] = sh, true
+	})
 	first := map[shape]int{}
 	out := make([]int, len(stacks))
 	for i := range stacks {
