@@ -30,16 +30,17 @@ import (
 )
 
 // stopTimeout is how long systemd lets nginx stop gracefully before it
-// kills it, on an instance the shipped user data set up: its drop-in's
-// TimeoutStopSec, or Amazon Linux 2023's nginx.service's 5 s (Fedora's
-// unit: KillSignal=SIGQUIT, TimeoutStopSec=5).
+// kills it, on an instance the shipped bootstrap set up: its drop-in's
+// TimeoutStopSec (in the files script the user data fetches), or Amazon
+// Linux 2023's nginx.service's 5 s (Fedora's unit: KillSignal=SIGQUIT,
+// TimeoutStopSec=5).
 func stopTimeout(t *testing.T) time.Duration {
 	t.Helper()
-	ud, err := proxyfleet.Config{Routes: routes(httpPort, grpcPort), HealthPort: healthPort}.UserData(proxyfleet.UserDataInput{})
+	b, err := proxyfleet.Config{Routes: routes(httpPort, grpcPort), HealthPort: healthPort}.Bootstrap(proxyfleet.UserDataInput{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := regexp.MustCompile(`(?m)^TimeoutStopSec=(\d+)s?$`).FindStringSubmatch(ud); m != nil {
+	if m := regexp.MustCompile(`(?m)^TimeoutStopSec=(\d+)s?$`).FindStringSubmatch(b.Files); m != nil {
 		var s int
 		fmt.Sscan(m[1], &s)
 		return time.Duration(s) * time.Second

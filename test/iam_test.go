@@ -365,9 +365,10 @@ func admitCases(t *testing.T, tpls map[string]*iamsim.Template, org string) []ia
 }
 
 // instanceCases covers what the proxies' instance role does itself: signal
-// its own stack (cfn-signal), write its own log groups, read its own
-// consumer table and list endpoint connections; it may not signal another
-// stack, write another log group, read another table or change a connection.
+// its own stack (cfn-signal), write its own log groups, read its own files
+// and consumer table and list endpoint connections; it may not signal
+// another stack, write another log group, read another stack's files or
+// table or change a connection.
 func instanceCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 	var cases []iamCase
 	for _, name := range sortedKeys(tpls) {
@@ -406,17 +407,29 @@ func instanceCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 			other := fmt.Sprintf("arn:%s:logs:%s:%s:log-group:/payroll/audit:log-stream:x", part, region, acct)
 			cases = append(cases, call("writes another log group", "denied", "logs:PutLogEvents", other))
 
+			// The bootstrap's files script (its chunks, by path), and
 			// obslink-consumers (proxy protocol): the stack's consumer table, and the endpoint connections.
-			var table string
+			var table, files string
 			for _, r := range tpl.Resources {
 				if r.Type != "AWS::SSM::Parameter" || r.Properties["Name"] == nil {
 					continue
 				}
-				if n := tpl.ResolveString(r.Properties["Name"]); strings.HasSuffix(n, "/consumers/0") {
+				switch n := tpl.ResolveString(r.Properties["Name"]); {
+				case strings.HasSuffix(n, "/consumers/0"):
 					table = strings.TrimSuffix(n, "/0")
+				case strings.HasSuffix(n, "/00") && strings.Contains(n, "/files/"):
+					files = strings.TrimSuffix(n, "/00")
 				}
 			}
 			param := func(path string) string { return fmt.Sprintf("arn:%s:ssm:%s:%s:parameter%s", part, region, acct, path) }
+			require.True(t, strings.HasPrefix(files, "/obslink/"+name+"/files/"), "%s: the files' parameters, at %q", name, files)
+			hash := strings.TrimPrefix(files, "/obslink/"+name+"/files/")
+			cases = append(cases,
+				call("reads its files", iamsim.Allowed, "ssm:GetParametersByPath", param(files)),
+				call("reads other files of its stack (a rollout's previous ones)", iamsim.Allowed, "ssm:GetParametersByPath", param("/obslink/"+name+"/files/0123456789abcdef")),
+				call("reads another stack's files", "denied", "ssm:GetParametersByPath", param("/obslink/payroll/files/"+hash)),
+				call("reads another path of its stack", "denied", "ssm:GetParametersByPath", param("/obslink/"+name+"/secrets")),
+				call("reads every stack's files", "denied", "ssm:GetParametersByPath", param("/obslink")))
 			svc := fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/vpce-svc-0123456789abcdef0", part, region, acct)
 			if table == "" { // consumer groups only: no named consumer to attribute, no table
 				cases = append(cases,

@@ -131,7 +131,8 @@ type endpoint struct {
 // endpoints are the interface endpoints the proxies need, in creation order.
 func endpoints(proxyProtocol bool) []endpoint {
 	out := []endpoint{
-		{"Ssm", awsec2.InterfaceVpcEndpointAwsService_SSM(), false},
+		// The bootstrap fetches the proxies' files from SSM parameters.
+		{"Ssm", awsec2.InterfaceVpcEndpointAwsService_SSM(), true},
 		{"SsmMessages", awsec2.InterfaceVpcEndpointAwsService_SSM_MESSAGES(), false},
 		{"Ec2Messages", awsec2.InterfaceVpcEndpointAwsService_EC2_MESSAGES(), false},
 		// The proxies ship their logs with the CloudWatch agent.
@@ -156,8 +157,8 @@ func New(scope constructs.Construct, id *string, props *Props) *ProviderRegion {
 	constructs.NewConstruct_Override(r, scope, id)
 	r.vpc = props.Vpc
 	var s3 awsec2.IGatewayVpcEndpoint
-	// The endpoints the bootstrap needs before it can finish: CloudWatch Logs
-	// (the agent) and CloudFormation (cfn-signal).
+	// The endpoints the bootstrap needs before it can finish: SSM (its
+	// files), CloudWatch Logs (the agent) and CloudFormation (cfn-signal).
 	var bootEndpoints []constructs.IDependable
 	var created []awsec2.InterfaceVpcEndpoint
 	switch {

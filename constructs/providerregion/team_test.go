@@ -1,12 +1,8 @@
 package providerregion_test
 
 import (
-	"bytes"
-	"compress/gzip"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
 	"testing"
@@ -71,20 +67,24 @@ func flatten(v any) string {
 	return "«" + string(b) + "»"
 }
 
-var gzipped = regexp.MustCompile(`(?s)base64 -d <<'OBSLINK_EOF' \| gunzip >(\S+)\n(.*?)\nOBSLINK_EOF`)
+var heredoc = regexp.MustCompile(`(?s)cat >(\S+) <<'OBSLINK_EOF'\n(.*?)OBSLINK_EOF\n`)
 
-// files are the gzipped files of user data, by path.
-func files(t *testing.T, ud string) map[string]string {
+// files are the files the proxies' files script (in the stack's SSM
+// parameters) writes, by path.
+func files(t *testing.T, tpl assertions.Template) map[string]string {
 	t.Helper()
+	var params []proxyfleet.Parameter
+	for _, p := range *tpl.FindResources(jsii.String("AWS::SSM::Parameter"), nil) {
+		props := (*p)["Properties"].(map[string]any)
+		if name, _ := props["Name"].(string); strings.Contains(name, "/files/") {
+			params = append(params, proxyfleet.Parameter{Name: name, Value: props["Value"].(string)})
+		}
+	}
+	script, err := proxyfleet.ReadFiles(params)
+	require.NoError(t, err)
 	out := map[string]string{}
-	for _, m := range gzipped.FindAllStringSubmatch(ud, -1) {
-		raw, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(m[2], "\n", ""))
-		require.NoError(t, err, m[1])
-		r, err := gzip.NewReader(bytes.NewReader(raw))
-		require.NoError(t, err, m[1])
-		b, err := io.ReadAll(r)
-		require.NoError(t, err, m[1])
-		out[m[1]] = string(b)
+	for _, m := range heredoc.FindAllStringSubmatch(script, -1) {
+		out[m[1]] = m[2]
 	}
 	return out
 }
@@ -104,11 +104,12 @@ func TestTeamAlbAsUpstreamIsResolvedAtDeploy(t *testing.T) {
 	assert.NotContains(t, string(whole), "${Token[", "no unresolved token anywhere in the template")
 
 	ud := userData(t, tpl)
-	fs := files(t, ud)
+	fs := files(t, tpl)
 	require.Contains(t, fs, "/etc/nginx/nginx.conf")
 	for path, body := range fs {
-		assert.NotContains(t, body, "Token[", "%s is gzipped: CloudFormation cannot fill a value into it", path)
+		assert.NotContains(t, body, "Token[", "%s is gzipped in parameters: CloudFormation cannot fill a value into it", path)
 	}
+	assert.NotContains(t, fs, "/etc/obslink/upstreams", "the upstreams file is in the user data")
 	assert.Contains(t, fs["/etc/nginx/nginx.conf"], "server_name metrics.observability.internal;")
 	albID := *stack.GetLogicalId(alb.Node().DefaultChild().(awscdk.CfnElement))
 	dns := `«{"Fn::GetAtt":["` + albID + `","DNSName"]}»`
@@ -157,7 +158,7 @@ func TestTeamVpcGetsTheEndpointsTheBootstrapNeeds(t *testing.T) {
 	require.Len(t, *groups, 1)
 	for _, g := range *groups {
 		deps, _ := json.Marshal((*g)["DependsOn"])
-		for _, want := range []string{"ObslinkFleetToS3", "ObslinkEndpointsS3", "ObslinkEndpointsLogs", "ObslinkEndpointsCloudFormation"} {
+		for _, want := range []string{"ObslinkFleetToS3", "ObslinkEndpointsS3", "ObslinkEndpointsSsm", "ObslinkEndpointsLogs", "ObslinkEndpointsCloudFormation", "ObslinkFleetFiles0"} {
 			assert.Contains(t, string(deps), want, "the first proxies boot once the endpoints exist")
 		}
 	}

@@ -3,9 +3,12 @@ package proxyfleet
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"text/template"
@@ -364,6 +367,10 @@ type UserDataInput struct {
 	// obslink-consumers joins with the endpoint connections (the config's
 	// ProxyProtocol only; it needs SignalRegion). Default: "" (no map).
 	ConsumerParameters string
+	// FilesPath is the SSM path under which the files script's parameters
+	// live (Bootstrap.Parameters), fetched in SignalRegion (the region the
+	// AWS CLI is set to when empty). Default: DefaultFilesPath.
+	FilesPath string
 }
 
 // MallocTunables is glibc's malloc configuration for nginx (GLIBC_TUNABLES,
@@ -401,9 +408,9 @@ func (c Config) AgentConfig(accessGroup, errorGroup string) string {
 func Logrotate() string { return asset("nginx/logrotate.conf") }
 
 // script returns an embedded shell script as the instances get it: its
-// comment lines dropped (user data is limited to 16 KiB; they cost about
-// 1 KiB a script there), the shebang and shellcheck directives kept, and a
-// line naming the source.
+// comment lines dropped (they would cost about 1 KiB a script in the files'
+// parameters), the shebang and shellcheck directives kept, and a line
+// naming the source.
 // Tests run this text, not the commented file.
 func script(name string) string { return stripComments(name, asset(name)) }
 
@@ -452,11 +459,63 @@ func asset(name string) string {
 	return string(b)
 }
 
-// UserData renders the instance bootstrap from assets/userdata/proxy.sh.tmpl.
-func (c Config) UserData(in UserDataInput) (string, error) {
+// Bootstrap is what an instance runs at boot: the user data, and the
+// script of files it fetches from SSM parameters.
+type Bootstrap struct {
+	// UserData is the script EC2 runs at boot, from
+	// assets/userdata/proxy.sh.tmpl: it installs the packages, fetches the
+	// files script from the parameters, checks its SHA-256, runs it, starts
+	// nginx and runs the self-check.
+	UserData string
+	// Files is the files script, from assets/userdata/files.sh.tmpl: it
+	// writes nginx's config, the scripts, their settings and units.
+	Files string
+	// Hash is the SHA-256 of the gzipped Files (hex), which the user data
+	// checks.
+	Hash string
+	// Parameters hold the gzipped Files, base64-encoded, in chunks of at
+	// most MaxParameterChars under <FilesPath>/<first 16 hex digits of
+	// Hash>/: a change of the files changes their names and the user data.
+	Parameters []Parameter
+}
+
+// Parameter is one SSM parameter: its name and value.
+type Parameter struct{ Name, Value string }
+
+// ReadFiles returns the files script the parameters of a Bootstrap hold, as
+// the user data reads them: in the order of their names, base64-decoded,
+// gunzipped.
+func ReadFiles(params []Parameter) (string, error) {
+	sorted := append([]Parameter(nil), params...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Name < sorted[j].Name })
+	var b strings.Builder
+	for _, p := range sorted {
+		b.WriteString(p.Value)
+	}
+	gz, err := base64.StdEncoding.DecodeString(b.String())
+	if err != nil {
+		return "", fmt.Errorf("the files' parameters are not base64: %w", err)
+	}
+	r, err := gzip.NewReader(bytes.NewReader(gz))
+	if err != nil {
+		return "", fmt.Errorf("the files' parameters are not gzipped: %w", err)
+	}
+	files, err := io.ReadAll(r)
+	if err != nil {
+		return "", fmt.Errorf("the files' parameters are not gzipped: %w", err)
+	}
+	return string(files), nil
+}
+
+// DefaultFilesPath is where Bootstrap keeps the files when
+// UserDataInput.FilesPath is empty.
+const DefaultFilesPath = "/obslink/files"
+
+// Bootstrap renders the instance bootstrap.
+func (c Config) Bootstrap(in UserDataInput) (Bootstrap, error) {
 	conf, err := c.Render()
 	if err != nil {
-		return "", err
+		return Bootstrap{}, err
 	}
 	c = c.withDefaults()
 	if in.Resolver == "" {
@@ -465,63 +524,90 @@ func (c Config) UserData(in UserDataInput) (string, error) {
 	if in.ResolveInterval == 0 {
 		in.ResolveInterval = 10
 	}
-	b64 := func(s string) string { return wrap(base64.StdEncoding.EncodeToString(Gzip(s))) }
+	if in.FilesPath == "" {
+		in.FilesPath = DefaultFilesPath
+	}
 	readyFile := c.ReadyFile
 	if readyFile == "" {
 		readyFile = DefaultReadyFile
 	}
 	agent := ""
 	if in.AccessLogGroup != "" {
-		agent = b64(c.AgentConfig(in.AccessLogGroup, in.ErrorLogGroup))
+		agent = c.AgentConfig(in.AccessLogGroup, in.ErrorLogGroup)
 	}
 	consumers := ""
 	if c.ProxyProtocol && in.ConsumerParameters != "" {
-		consumers = b64(ConsumersScript())
+		consumers = ConsumersScript()
 	}
 	streamPackage, tlsRoutes := "", ""
 	if c.NeedsStream() {
-		streamPackage, tlsRoutes = StreamPackage, b64(c.TLSRoutes())
+		streamPackage, tlsRoutes = StreamPackage, c.TLSRoutes()
 	}
-	upstreams, upstreamsPlain := b64(c.Upstreams()), ""
-	if c.UpstreamsAtDeploy {
+	upstreams, upstreamsPlain := c.Upstreams(), ""
+	if c.UpstreamsAtDeploy { // tokens: CloudFormation fills them in, in the user data
 		upstreams, upstreamsPlain = "", c.Upstreams()
 	}
-	ud, err := execute("userdata/proxy.sh.tmpl", map[string]any{
-		"UpstreamsPlain":     upstreamsPlain,
-		"StreamPackage":      streamPackage,
-		"TLSRoutesB64":       tlsRoutes,
-		"MallocTunables":     MallocTunables,
-		"ProxyProtocol":      c.ProxyProtocol,
-		"ConsumersScriptB64": consumers,
+	files, err := execute("userdata/files.sh.tmpl", map[string]any{
+		"NginxConf":          conf,
+		"ResolveScript":      ResolveScript(),
+		"SelfCheckScript":    c.SelfCheckScript(),
+		"Upstreams":          upstreams,
+		"TLSRoutes":          tlsRoutes,
+		"ConsumersScript":    consumers,
 		"ConsumerParameters": in.ConsumerParameters,
 		"ConsumerMap":        c.ConsumerMap,
+		"Region":             in.SignalRegion,
+		"Logrotate":          Logrotate(),
+		"AgentConfig":        agent,
+		"MallocTunables":     MallocTunables,
+		"ProxyProtocol":      c.ProxyProtocol,
 		"Resolver":           in.Resolver,
 		"ResolveInterval":    in.ResolveInterval,
 		"HealthPort":         c.HealthPort,
 		"UpstreamDir":        c.UpstreamDir,
 		"TempDir":            c.TempDir,
-		"NginxConfB64":       b64(conf),
-		"ResolveScriptB64":   b64(ResolveScript()),
-		"UpstreamsB64":       upstreams,
-		"LogrotateB64":       b64(Logrotate()),
-		"AgentConfigB64":     agent,
-		"SelfCheckScriptB64": b64(c.SelfCheckScript()),
 		"ReadyFile":          readyFile,
-		"SignalStack":        in.SignalStack,
-		"SignalResource":     in.SignalResource,
-		"SignalRegion":       in.SignalRegion,
 	})
-	if err == nil && len(ud) > MaxUserData {
-		err = fmt.Errorf("user data is %d bytes, over EC2's limit of %d; use fewer services", len(ud), MaxUserData)
+	if err != nil {
+		return Bootstrap{}, err
 	}
-	return ud, err
+	b := Bootstrap{Files: files}
+	gz := Gzip(files)
+	sum := sha256.Sum256(gz)
+	b.Hash = hex.EncodeToString(sum[:])
+	path := strings.TrimSuffix(in.FilesPath, "/") + "/" + b.Hash[:16]
+	encoded := base64.StdEncoding.EncodeToString(gz)
+	for i := 0; len(encoded) > 0; i++ {
+		n := min(len(encoded), MaxParameterChars)
+		b.Parameters = append(b.Parameters, Parameter{Name: fmt.Sprintf("%s/%02d", path, i), Value: encoded[:n]})
+		encoded = encoded[n:]
+	}
+	if len(b.Parameters) > 100 {
+		return Bootstrap{}, fmt.Errorf("the proxies' files take %d parameters of %d characters, over the 100 the names hold; use fewer services", len(b.Parameters), MaxParameterChars)
+	}
+	b.UserData, err = execute("userdata/proxy.sh.tmpl", map[string]any{
+		"UpstreamsPlain": upstreamsPlain,
+		"StreamPackage":  streamPackage,
+		"Agent":          agent != "",
+		"Consumers":      consumers != "",
+		"FilesPath":      path,
+		"FilesHash":      b.Hash,
+		"ReadyFile":      readyFile,
+		"SignalStack":    in.SignalStack,
+		"SignalResource": in.SignalResource,
+		"SignalRegion":   in.SignalRegion,
+	})
+	if err == nil && len(b.UserData) > MaxUserData {
+		err = fmt.Errorf("user data is %d bytes, over EC2's limit of %d; use fewer services", len(b.UserData), MaxUserData)
+	}
+	return b, err
 }
 
 // MaxUserData is EC2's limit on user data before base64 encoding.
 const MaxUserData = 16 << 10
 
-// Gzip compresses s deterministically (no name, no timestamp), as the user
-// data carries files.
+// Gzip compresses s deterministically (no name, no timestamp), as the
+// files' parameters carry them.
 func Gzip(s string) []byte {
 	var b bytes.Buffer
 	w, _ := gzip.NewWriterLevel(&b, gzip.BestCompression)
@@ -535,7 +621,7 @@ func execute(name string, data any) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	t, err := template.New(name).Option("missingkey=error").Parse(string(src))
+	t, err := template.New(name).Option("missingkey=error").Funcs(template.FuncMap{"file": heredoc}).Parse(string(src))
 	if err != nil {
 		return "", fmt.Errorf("parse %s: %w", name, err)
 	}
@@ -546,14 +632,15 @@ func execute(name string, data any) (string, error) {
 	return out.String(), nil
 }
 
-// wrap breaks base64 text into 76-column lines, as base64 -d expects in a heredoc.
-func wrap(s string) string {
-	var b strings.Builder
-	for len(s) > 76 {
-		b.WriteString(s[:76])
-		b.WriteByte('\n')
-		s = s[76:]
+// heredocEnd ends every heredoc of the scripts.
+const heredocEnd = "OBSLINK_EOF"
+
+// heredoc is the shell that writes content to path: a quoted heredoc, so
+// the shell expands nothing in it. content ends with a newline and has no
+// line heredocEnd.
+func heredoc(path, content string) (string, error) {
+	if !strings.HasSuffix(content, "\n") || strings.Contains("\n"+content, "\n"+heredocEnd+"\n") {
+		return "", fmt.Errorf("%s cannot be written by a heredoc: it must end with a newline and hold no line %s", path, heredocEnd)
 	}
-	b.WriteString(s)
-	return b.String()
+	return "cat >" + path + " <<'" + heredocEnd + "'\n" + content + heredocEnd + "\n", nil
 }

@@ -297,15 +297,17 @@ func New(scope constructs.Construct, id *string, props *Props) *NginxProxyFleet 
 	groupID := &logicalID{}
 	// (CDK grants the role cloudformation:SignalResource on this stack's id
 	// for the group's signals.)
-	script, err := cfg.UserData(UserDataInput{Resolver: p.Resolver, ResolveInterval: p.ResolveInterval,
+	filesPath := "/obslink/" + *stack.StackName() + "/files"
+	boot, err := cfg.Bootstrap(UserDataInput{Resolver: p.Resolver, ResolveInterval: p.ResolveInterval,
 		AccessLogGroup: f.accessLogName, ErrorLogGroup: f.errorLogName,
 		SignalStack: *stack.StackName(), SignalRegion: *stack.Region(),
-		SignalResource: *awscdk.Lazy_String(groupID, nil), ConsumerParameters: consumerPath})
+		SignalResource: *awscdk.Lazy_String(groupID, nil), ConsumerParameters: consumerPath, FilesPath: filesPath})
 	if err != nil {
 		panic(fmt.Sprintf("proxyfleet.New(%q): %v", *f.Node().Path(), err))
 	}
+	files := f.filesParameters(role, boot.Parameters, filesPath)
 	// The rendered script is the whole user data, shebang included.
-	userData := awsec2.UserData_Custom(jsii.String(script))
+	userData := awsec2.UserData_Custom(jsii.String(boot.UserData))
 
 	cpu := awsec2.AmazonLinuxCpuType_X86_64
 	if IsGraviton(p.InstanceType) {
@@ -367,6 +369,9 @@ func New(scope constructs.Construct, id *string, props *Props) *NginxProxyFleet 
 		}),
 	})
 	groupID.group = f.asg
+	// The first instances boot once their files are there; a change of the
+	// files creates the new parameters before the group rolls.
+	f.asg.Node().AddDependency(files...)
 	awscdk.Annotations_Of(f.asg).AcknowledgeWarning(jsii.String("@aws-cdk/aws-autoscaling:signalsNotUsedByInstanceRefresh"),
 		jsii.String("Creation waits for the signals; an instance refresh waits for the NLB health check instead, which the bootstrap's self-check gates (the ready file)."))
 	// cfn-lint 1.51 predates the AutoScalingInstanceRefresh update policy
@@ -569,7 +574,7 @@ func (p settings) check(chk *check.Props) {
 		!reInstanceType.MatchString(p.InstanceType) {
 		chk.Add("props.InstanceType", "%q is not an EC2 instance type; write it as t4g.small", p.InstanceType)
 	}
-	chk.Literal("props.LogGroupPrefix", p.LogGroupPrefix, "the instances' user data names the log groups in a gzipped file; give a literal prefix")
+	chk.Literal("props.LogGroupPrefix", p.LogGroupPrefix, "the proxies' files script, gzipped into SSM parameters, names the log groups; give a literal prefix")
 	chk.Literal("props.Resolver", p.Resolver, "the instances' user data names it; give the literal address")
 }
 
@@ -621,6 +626,36 @@ func (f *NginxProxyFleet) consumerTable(role awsiam.Role, consumers []consumer) 
 		"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter"+path+"/*",
 		"Resource::arn:<AWS::Partition>:ssm:"+*stack.Region()+":"+*stack.Account()+":parameter"+path+"/*")
 	return path
+}
+
+// filesParameters writes the files script's chunks into SSM parameters
+// and lets role read the files of this fleet's stack (any version: an
+// instance launched from the previous launch template during a rollout
+// reads the previous files, until the update removes them), nothing else.
+func (f *NginxProxyFleet) filesParameters(role awsiam.Role, params []Parameter, path string) []constructs.IDependable {
+	stack := awscdk.Stack_Of(f.Construct)
+	var out []constructs.IDependable
+	for i, p := range params {
+		out = append(out, awsssm.NewStringParameter(f.Construct, jsii.String(fmt.Sprintf("Files%d", i)), &awsssm.StringParameterProps{
+			ParameterName: jsii.String(p.Name),
+			StringValue:   jsii.String(p.Value),
+			Tier:          awsssm.ParameterTier_STANDARD,
+			Description:   jsii.String(fmt.Sprintf("obslink: the proxies' files script, gzipped and base64-encoded, part %d of %d", i+1, len(params))),
+		}))
+	}
+	arn := func(suffix string) string {
+		return *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
+			"arn:", *awscdk.Aws_PARTITION(), ":ssm:", *stack.Region(), ":", *stack.Account(), ":parameter"+path+suffix))
+	}
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("ssm:GetParametersByPath"),
+		Resources: jsii.Strings(arn(""), arn("/*")),
+	}))
+	nag.Suppress(role, "AwsSolutions-IAM5",
+		"The files' parameter names hold the hash of their content; the statement names this stack's files path only.",
+		"Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter"+path+"/*",
+		"Resource::arn:<AWS::Partition>:ssm:"+*stack.Region()+":"+*stack.Account()+":parameter"+path+"/*")
+	return out
 }
 
 // MaxParameterChars is the value limit of a standard-tier SSM parameter.

@@ -1,7 +1,8 @@
 package proxyfleet_test
 
 import (
-	"encoding/base64"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -109,10 +110,22 @@ func TestLaunchTemplate(t *testing.T) {
 	image, _ := json.Marshal(data["ImageId"])
 	assert.Contains(t, string(image), `"Parameter.Value"`)
 
-	// What ships is what the nginx tests run: the user data carries the rendered config.
+	// What ships is what the nginx tests run: the files' parameters carry
+	// the rendered config, the user data their hash.
 	ud := data["UserData"].(map[string]any)["Fn::Base64"].(string)
-	conf := base64.StdEncoding.EncodeToString(proxyfleet.Gzip(f.fleet.NginxConfig()))
-	assert.Contains(t, strings.ReplaceAll(ud, "\n", ""), conf)
+	var chunks []proxyfleet.Parameter
+	for _, p := range f.resources("AWS::SSM::Parameter") {
+		props := p["Properties"].(map[string]any)
+		if name := props["Name"].(string); strings.HasPrefix(name, "/obslink/Test/files/") {
+			chunks = append(chunks, proxyfleet.Parameter{Name: name, Value: props["Value"].(string)})
+		}
+	}
+	require.NotEmpty(t, chunks)
+	files, err := proxyfleet.ReadFiles(chunks)
+	require.NoError(t, err)
+	assert.Contains(t, files, "cat >/etc/nginx/nginx.conf <<'OBSLINK_EOF'\n"+f.fleet.NginxConfig()+"OBSLINK_EOF\n")
+	sum := sha256.Sum256(proxyfleet.Gzip(files))
+	assert.Contains(t, ud, "echo '"+hex.EncodeToString(sum[:])+"  /run/obslink-files.sh.gz' | sha256sum -c")
 	assert.Contains(t, ud, "dnf install -y nginx bind-utils")
 	assert.Contains(t, ud, "systemctl enable --now nginx obslink-resolve")
 }
@@ -263,17 +276,17 @@ func TestMisuseFailsEarly(t *testing.T) {
 	}
 }
 
-// TestUserDataIsValidBash parses the rendered bootstrap and resolver with
-// bash -n and checks them with shellcheck.
+// TestUserDataIsValidBash parses the rendered bootstrap, its files script
+// and the resolver with bash -n and checks them with shellcheck.
 // (They run on Amazon Linux 2023, which is not available here; the resolver
 // itself runs for real in the nginx tests.)
 func TestUserDataIsValidBash(t *testing.T) {
 	cfg := proxyfleet.Config{Routes: []proxyfleet.ConfigRoute{{Name: "metrics", Host: "metrics.x", Port: 80, Upstream: "m.test", UpstreamPort: 80}}}
-	ud, err := cfg.UserData(proxyfleet.UserDataInput{})
+	b, err := cfg.Bootstrap(proxyfleet.UserDataInput{SignalStack: "s", SignalResource: "G", SignalRegion: "eu-west-1"})
 	require.NoError(t, err)
-	assert.Contains(t, ud, "OBSLINK_RESOLVER=169.254.169.253", "the VPC resolver by default")
+	assert.Contains(t, b.Files, "OBSLINK_RESOLVER=169.254.169.253", "the VPC resolver by default")
 	shellcheck := nginxtest.Require(t, "shellcheck")
-	for name, script := range map[string]string{"user data": ud, "obslink-resolve": proxyfleet.ResolveScript()} {
+	for name, script := range map[string]string{"user data": b.UserData, "files": b.Files, "obslink-resolve": proxyfleet.ResolveScript()} {
 		cmd := exec.Command("bash", "-n")
 		cmd.Stdin = strings.NewReader(script)
 		out, err := cmd.CombinedOutput()
@@ -291,28 +304,6 @@ func TestUserDataStartsWithOneShebang(t *testing.T) {
 	ud := lt["Properties"].(map[string]any)["LaunchTemplateData"].(map[string]any)["UserData"].(map[string]any)["Fn::Base64"].(string)
 	assert.True(t, strings.HasPrefix(ud, "#!/bin/bash\n"))
 	assert.Equal(t, 1, strings.Count(ud, "#!/bin/bash"))
-}
-
-// User data is limited to 16 KiB; twenty services, the agent's
-// configuration, the signal and the consumer map (proxy protocol) still
-// fit. The consumer table is not in the user data (SSM parameters), so the
-// number of consumers does not count.
-func TestUserDataFitsWithManyServices(t *testing.T) {
-	var routes []proxyfleet.ConfigRoute
-	for i := 0; i < 20; i++ {
-		routes = append(routes, proxyfleet.ConfigRoute{Name: fmt.Sprintf("svc%02d", i), Host: fmt.Sprintf("svc%02d.observability.internal", i),
-			Port: 80, Upstream: fmt.Sprintf("internal-svc%02d-alb-1234567890.eu-west-1.elb.amazonaws.com", i), UpstreamPort: 80})
-	}
-	ud, err := proxyfleet.Config{Routes: routes, ProxyProtocol: true, ConsumerHeader: true, ReadyFile: proxyfleet.DefaultReadyFile}.UserData(proxyfleet.UserDataInput{
-		AccessLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/access", ErrorLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/error",
-		SignalStack: "obslink-provider-ap-southeast-1", SignalResource: "ProviderFleetGroupASGB53CD929", SignalRegion: "ap-southeast-1",
-		ConsumerParameters: "/obslink/obslink-provider-ap-southeast-1/consumers"})
-	require.NoError(t, err)
-	assert.Contains(t, ud, "amazon-cloudwatch-agent-ctl", "with the agent's configuration")
-	assert.Contains(t, ud, "obslink-consumers.timer", "with the consumer map")
-	assert.Contains(t, ud, "cfn-signal", "with the signal")
-	assert.Less(t, len(ud), proxyfleet.MaxUserData)
-	t.Logf("20 services, the agent, the signal and the consumer map: %d of %d bytes of user data", len(ud), proxyfleet.MaxUserData)
 }
 
 // TestConsumerTable: the table is sorted, split in whole lines under the
@@ -336,51 +327,13 @@ func TestConsumerTable(t *testing.T) {
 	assert.Len(t, chunks, 5, "300 consumers of 56 characters: 16,800 characters in 5 parameters")
 }
 
-// TestUserDataDecodesToTheTestedFiles runs each file-writing pipeline of the
-// bootstrap (base64 -d | gunzip, as on the instance) with bash and compares
-// the result with what the nginx tests run.
 func js(v any) string { b, _ := json.Marshal(v); return string(b) }
 
-func TestUserDataDecodesToTheTestedFiles(t *testing.T) {
-	cfg := proxyfleet.Config{Routes: []proxyfleet.ConfigRoute{
-		{Name: "metrics", Host: "metrics.observability.internal", Port: 80, Upstream: "m.test", UpstreamPort: 80},
-		{Name: "traces", Host: "traces.observability.internal", Port: 4317, Upstream: "t.test", UpstreamPort: 4317, GRPC: true},
-	}}
-	ud, err := cfg.UserData(proxyfleet.UserDataInput{AccessLogGroup: "/obslink/p/proxies/access", ErrorLogGroup: "/obslink/p/proxies/error"})
-	require.NoError(t, err)
-	conf, err := cfg.Render()
-	require.NoError(t, err)
-	want := map[string]string{
-		"/etc/nginx/nginx.conf":                             conf,
-		"/usr/local/bin/obslink-resolve":                    proxyfleet.ResolveScript(),
-		"/etc/obslink/upstreams":                            cfg.Upstreams(),
-		"/etc/logrotate.d/nginx":                            proxyfleet.Logrotate(),
-		"/usr/local/bin/obslink-selfcheck":                  cfg.SelfCheckScript(),
-		"/opt/aws/amazon-cloudwatch-agent/etc/obslink.json": cfg.AgentConfig("/obslink/p/proxies/access", "/obslink/p/proxies/error"),
-	}
-	assert.Contains(t, ud, "amazon-cloudwatch-agent-ctl -a fetch-config -m ec2 -s")
-	assert.Contains(t, ud, "dnf install -y nginx bind-utils logrotate diffutils amazon-cloudwatch-agent")
+// TestAgentConfig: the CloudWatch agent ships nginx's logs to their groups.
+func TestAgentConfig(t *testing.T) {
 	var agent map[string]any
-	require.NoError(t, json.Unmarshal([]byte(cfg.AgentConfig("/a", "/e")), &agent))
+	require.NoError(t, json.Unmarshal([]byte(proxyfleet.Config{}.AgentConfig("/a", "/e")), &agent))
 	assert.Contains(t, js(agent), `"file_path":"/var/log/nginx/access.log","log_group_name":"/a","log_stream_name":"{instance_id}"`)
-	lines := strings.Split(ud, "\n")
-	found := 0
-	for i, l := range lines {
-		if !strings.HasPrefix(l, "base64 -d <<'OBSLINK_EOF' | gunzip >") {
-			continue
-		}
-		target := strings.TrimPrefix(l, "base64 -d <<'OBSLINK_EOF' | gunzip >")
-		end := i + 1
-		for lines[end] != "OBSLINK_EOF" {
-			end++
-		}
-		script := "base64 -d <<'OBSLINK_EOF' | gunzip\n" + strings.Join(lines[i+1:end+1], "\n") + "\n"
-		out, err := exec.Command("bash", "-c", script).Output()
-		require.NoError(t, err, target)
-		assert.Equal(t, want[target], string(out), target)
-		found++
-	}
-	assert.Equal(t, len(want), found, "every file is written by the bootstrap")
 }
 
 // TestFleetInAStackWithoutEnvironment: the construct works in a stack with

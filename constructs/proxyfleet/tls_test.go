@@ -333,20 +333,23 @@ func TestTLSPassthroughConfig(t *testing.T) {
 		})
 	}
 
-	ud, err := cfg.UserData(proxyfleet.UserDataInput{})
+	b, err := cfg.Bootstrap(proxyfleet.UserDataInput{})
 	require.NoError(t, err)
-	assert.Contains(t, ud, "dnf install -y nginx "+proxyfleet.StreamPackage+" bind-utils")
-	assert.Contains(t, ud, "OBSLINK_TLS_ROUTES=/etc/obslink/tls-routes")
+	assert.Contains(t, b.UserData, "dnf install -y nginx "+proxyfleet.StreamPackage+" bind-utils")
+	assert.Contains(t, b.Files, "OBSLINK_TLS_ROUTES=/etc/obslink/tls-routes")
 	assert.Equal(t, "metrics metrics."+domain+" 443\ntraces traces."+domain+" 443\n", cfg.TLSRoutes())
-	assert.Equal(t, cfg.TLSRoutes(), decoded(t, ud, "/etc/obslink/tls-routes"), "the bootstrap writes the routes")
-	assert.Equal(t, cfg.SelfCheckScript(), decoded(t, ud, "/usr/local/bin/obslink-selfcheck"))
+	script, err := nginxtest.FetchFiles(t, b.UserData, b.Parameters)
+	require.NoError(t, err)
+	files := nginxtest.RunFiles(t, script)
+	assert.Equal(t, cfg.TLSRoutes(), files["/etc/obslink/tls-routes"].Text, "the bootstrap writes the routes")
+	assert.Equal(t, cfg.SelfCheckScript(), files["/usr/local/bin/obslink-selfcheck"].Text)
 	conf, err = cfg.Render()
 	require.NoError(t, err)
-	assert.Equal(t, conf, decoded(t, ud, "/etc/nginx/nginx.conf"))
-	ud, err = plain.UserData(proxyfleet.UserDataInput{})
+	assert.Equal(t, conf, files["/etc/nginx/nginx.conf"].Text)
+	b, err = plain.Bootstrap(proxyfleet.UserDataInput{})
 	require.NoError(t, err)
-	assert.NotContains(t, ud, proxyfleet.StreamPackage)
-	assert.NotContains(t, ud, "OBSLINK_TLS_ROUTES")
+	assert.NotContains(t, b.UserData, proxyfleet.StreamPackage)
+	assert.NotContains(t, b.Files, "OBSLINK_TLS_ROUTES")
 
 	// The self-check's handshakes ship only with passthrough (other fleets'
 	// user data stays as it was); both variants are valid bash.
@@ -372,44 +375,6 @@ func TestTLSPassthroughFleet(t *testing.T) {
 	conf := f.fleet.NginxConfig()
 	assert.Contains(t, conf, "ssl_preread on;")
 	assert.NotContains(t, conf, proxyfleet.ConsumerHeaderName+" $obslink_consumer")
-}
-
-// TestTLSPassthroughUserDataFits: twenty services with passthrough and
-// everything else on stay under EC2's 16 KiB.
-func TestTLSPassthroughUserDataFits(t *testing.T) {
-	var routes []proxyfleet.ConfigRoute
-	for i := 0; i < 20; i++ {
-		routes = append(routes, proxyfleet.ConfigRoute{Name: fmt.Sprintf("svc%02d", i), Host: fmt.Sprintf("svc%02d.observability.internal", i),
-			Port: 443, Upstream: fmt.Sprintf("internal-svc%02d-alb-1234567890.eu-west-1.elb.amazonaws.com", i), UpstreamPort: 443, UpstreamTLS: true})
-	}
-	ud, err := proxyfleet.Config{Routes: routes, ProxyProtocol: true, TLSPassthrough: true, ReadyFile: proxyfleet.DefaultReadyFile}.UserData(proxyfleet.UserDataInput{
-		AccessLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/access", ErrorLogGroup: "/obslink/obslink-provider-ap-southeast-1/proxies/error",
-		SignalStack: "obslink-provider-ap-southeast-1", SignalResource: "ProviderFleetGroupASGB53CD929", SignalRegion: "ap-southeast-1",
-		ConsumerParameters: "/obslink/obslink-provider-ap-southeast-1/consumers"})
-	require.NoError(t, err)
-	assert.Less(t, len(ud), proxyfleet.MaxUserData)
-	t.Logf("20 services with passthrough, the agent, the signal and the consumer map: %d of %d bytes of user data", len(ud), proxyfleet.MaxUserData)
-}
-
-// decoded runs the bootstrap's pipeline that writes target (base64 -d |
-// gunzip) and returns what it writes.
-func decoded(t *testing.T, ud, target string) string {
-	t.Helper()
-	lines := strings.Split(ud, "\n")
-	for i, l := range lines {
-		if l != "base64 -d <<'OBSLINK_EOF' | gunzip >"+target {
-			continue
-		}
-		end := i + 1
-		for lines[end] != "OBSLINK_EOF" {
-			end++
-		}
-		out, err := exec.Command("bash", "-c", "base64 -d <<'OBSLINK_EOF' | gunzip\n"+strings.Join(lines[i+1:end+1], "\n")+"\n").Output()
-		require.NoError(t, err, target)
-		return string(out)
-	}
-	t.Fatalf("the user data writes no %s", target)
-	return ""
 }
 
 // TestLongHostNamesPassNginx: a service name of 63 characters (a DNS

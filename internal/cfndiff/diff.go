@@ -202,6 +202,7 @@ func deleteOrder(diffs []StackDiff, old []Stack) {
 func compareTemplates(table Table, old, new Template) TemplateDiff {
 	var d TemplateDiff
 	replaced := replacements(table, old, new)
+	fetched := [2]map[string]string{fetchedFiles(old), fetchedFiles(new)}
 	ids := map[string]bool{}
 	for id := range old.Resources {
 		ids[id] = true
@@ -223,7 +224,11 @@ func compareTemplates(table Table, old, new Template) TemplateDiff {
 			d.Resources = append(d.Resources, rd)
 		default:
 			rd := ResourceDiff{ID: id, Type: n.Type, Kind: Modified, old: o, new: n}
-			c := &collector{}
+			c := &collector{fetched: fetched}
+			if isFetched(o, fetched[0]) && isFetched(n, fetched[1]) {
+				// A chunk of a files script: its content shows as files, in the user data's diff.
+				c.skip = "Properties.Value"
+			}
 			c.values("Properties", toAny(o.Properties), toAny(n.Properties))
 			for _, a := range sortedKeys(union(o.Attributes, n.Attributes)) {
 				c.values(a, o.Attributes[a], n.Attributes[a])
@@ -321,15 +326,19 @@ func label(r Resource) string {
 type collector struct {
 	changes []Change
 	files   []FileDiff
+	// fetched are the files scripts of the old and new templates (fetchedFiles).
+	fetched [2]map[string]string
+	// skip is a path whose change the diff shows elsewhere.
+	skip string
 }
 
 // values records how a differs from b at path.
 func (c *collector) values(path string, a, b any) {
-	if reflect.DeepEqual(a, b) || ignored(path) {
+	if reflect.DeepEqual(a, b) || ignored(path) || path == c.skip {
 		return
 	}
 	if strings.HasSuffix(path, ".UserData") {
-		if files, ok := userDataDiff(a, b); ok {
+		if files, ok := userDataDiff(a, b, c.fetched); ok {
 			c.files = append(c.files, files...)
 			return
 		}

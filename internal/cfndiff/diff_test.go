@@ -3,7 +3,9 @@ package cfndiff
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -175,6 +177,49 @@ func TestUserDataFilesAndInstanceRefresh(t *testing.T) {
 	require.NoError(t, r.WriteText(&text, "old", "new"))
 	assert.Contains(t, text.String(), "user data: /etc/nginx/nginx.conf (modified)")
 	assert.Contains(t, text.String(), "- AWS::CloudWatch::Alarm Alarm (p-NetworkBaseline)")
+}
+
+// fetchingLaunchTemplate is a launch template whose user data fetches its
+// files script from SSM parameters, as obslink's bootstrap does, and the
+// parameters (two chunks) that hold it.
+func fetchingLaunchTemplate(t *testing.T, conf string) string {
+	files := "#!/bin/bash\nset -e\ncat >/etc/nginx/nginx.conf <<'OBSLINK_EOF'\n" + conf + "OBSLINK_EOF\ncat >/etc/obslink/resolve.env <<'OBSLINK_EOF'\nA=1\nOBSLINK_EOF\n"
+	gz := gzipBase64(t, files)
+	sum := sha256.Sum256([]byte(conf)) // any hash: the diff does not check it
+	hash := hex.EncodeToString(sum[:])
+	path := "/obslink/p/files/" + hash[:16]
+	script := "#!/bin/bash\nset -e\ndnf install -y nginx\n# obslink-files: " + path + " " + hash + "\nfetch_files() {\n    aws ssm get-parameters-by-path --path '" + path + "'\n}\nfetch_files\nnginx -t\n"
+	ud, err := json.Marshal(map[string]any{"Fn::Base64": script})
+	require.NoError(t, err)
+	param := func(id string, i int, value string) string {
+		return `"` + id + `": {"Type": "AWS::SSM::Parameter", "Properties": {"Type": "String", "Name": "` + fmt.Sprintf("%s/%02d", path, i) + `", "Value": "` + value + `"}}`
+	}
+	half := len(gz) / 2
+	return `"LT": {"Type": "AWS::EC2::LaunchTemplate", "Properties": {"LaunchTemplateData": {"UserData": ` + string(ud) + `}}}, ` +
+		param("Files1", 1, gz[half:]) + `, ` + param("Files0", 0, gz[:half])
+}
+
+// TestFetchedFilesShowAsFiles: the files a fleet fetches from SSM
+// parameters show as files of the user data, as when they were inside it;
+// the chunks' values and the script around the files do not show.
+func TestFetchedFilesShowAsFiles(t *testing.T) {
+	conf := "http {\n    upstream metrics {}\n}\n"
+	old := tpl(t, `{"Resources": {`+fetchingLaunchTemplate(t, conf)+`}}`)
+	cur := tpl(t, `{"Resources": {`+fetchingLaunchTemplate(t, strings.Replace(conf, "{}\n", "{}\n    upstream profiles {}\n", 1))+`}}`)
+	r, err := Compare([]Stack{stack("p", "1", "r", old)}, []Stack{stack("p", "1", "r", cur)})
+	require.NoError(t, err)
+	lt := resourceByID(t, r.Stacks[0], "LT")
+	assert.Empty(t, lt.Changes, "the user data shows as files")
+	require.Len(t, lt.Files, 1, "nginx.conf changes; the env file and the script around them do not")
+	assert.Equal(t, "/etc/nginx/nginx.conf", lt.Files[0].Path)
+	assert.Contains(t, lt.Files[0].Text, "+    upstream profiles {}\n")
+	for _, id := range []string{"Files0", "Files1"} {
+		p := resourceByID(t, r.Stacks[0], id)
+		assert.Equal(t, Replaced, p.Kind, "%s: a new name", id)
+		for _, c := range p.Changes {
+			assert.NotEqual(t, "Properties.Value", c.Path, "%s: its value shows as files", id)
+		}
+	}
 }
 
 func TestNoInstanceRefreshWithoutALaunchTemplateChange(t *testing.T) {

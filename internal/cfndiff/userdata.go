@@ -13,15 +13,17 @@ import (
 
 // userDataDiff compares two user data values ({"Fn::Base64": script}) file
 // by file: each heredoc the script writes to a file (base64 and gzip
-// decoded where the script pipes it through base64 -d and gunzip), and the
-// script around them. ok is false when either side is not such a script.
-func userDataDiff(a, b any) ([]FileDiff, bool) {
+// decoded where the script pipes it through base64 -d and gunzip), those of
+// the files script it fetches from SSM parameters (fetched: the scripts of
+// each side's template, by parameter path), and the script around them. ok
+// is false when either side is not such a script.
+func userDataDiff(a, b any, fetched [2]map[string]string) ([]FileDiff, bool) {
 	oldScript, ok1 := script(a)
 	newScript, ok2 := script(b)
 	if !ok1 || !ok2 {
 		return nil, false
 	}
-	oldFiles, newFiles := files(oldScript), files(newScript)
+	oldFiles, newFiles := files(withFetched(oldScript, fetched[0])), files(withFetched(newScript, fetched[1]))
 	var out []FileDiff
 	for _, path := range sortedFileNames(oldFiles, newFiles) {
 		o, inOld := oldFiles[path]
@@ -186,4 +188,78 @@ func decode(body string, gunzip bool) string {
 		return body
 	}
 	return string(plain)
+}
+
+// reFetch is the line with which a fleet's user data names the files script
+// it fetches: the SSM parameter path of its chunks and its SHA-256.
+var reFetch = regexp.MustCompile(`(?m)^# obslink-files: (\S+) ([0-9a-f]{64})$`)
+
+// withFetched returns script with the files script it fetches from the
+// template's parameters (fetched, by path) in place of the line that names
+// it, and the path and hash, which change with every file, as placeholders:
+// the files show as files, the script around them changes only when it does.
+func withFetched(script string, fetched map[string]string) string {
+	m := reFetch.FindStringSubmatch(script)
+	if m == nil {
+		return script
+	}
+	files, ok := fetched[m[1]]
+	if !ok {
+		return script
+	}
+	script = strings.Replace(script, m[0], strings.TrimSuffix(files, "\n"), 1)
+	return strings.NewReplacer(m[1], "<files path>", m[2], "<files hash>").Replace(script)
+}
+
+// parameterType is the CloudFormation type of an SSM parameter.
+const parameterType = "AWS::SSM::Parameter"
+
+// fetchedFiles returns the files scripts a template's parameters hold, by
+// the path a user data names (# obslink-files): the values of the
+// parameters under it, in the order of their names, decoded and gunzipped.
+func fetchedFiles(t Template) map[string]string {
+	paths := map[string]bool{}
+	for _, r := range t.Resources {
+		if ud, ok := userDataOf(r); ok {
+			for _, m := range reFetch.FindAllStringSubmatch(ud, -1) {
+				paths[m[1]] = true
+			}
+		}
+	}
+	out := map[string]string{}
+	for path := range paths {
+		chunks := map[string]string{}
+		for _, r := range t.Resources {
+			name, _ := r.Properties["Name"].(string)
+			if value, ok := r.Properties["Value"].(string); ok && r.Type == parameterType && strings.HasPrefix(name, path+"/") {
+				chunks[name] = value
+			}
+		}
+		var b strings.Builder
+		for _, name := range sortedKeys(chunks) {
+			b.WriteString(chunks[name])
+		}
+		out[path] = decode(b.String(), true)
+	}
+	return out
+}
+
+// isFetched reports whether r is a parameter of a files script in fetched.
+func isFetched(r Resource, fetched map[string]string) bool {
+	name, _ := r.Properties["Name"].(string)
+	for path := range fetched {
+		if r.Type == parameterType && strings.HasPrefix(name, path+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// userDataOf returns the user data script of a launch template.
+func userDataOf(r Resource) (string, bool) {
+	data, _ := r.Properties["LaunchTemplateData"].(map[string]any)
+	if data == nil {
+		return "", false
+	}
+	return script(data["UserData"])
 }

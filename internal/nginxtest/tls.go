@@ -150,7 +150,8 @@ type TLSRig struct {
 	CA                    *CA
 	Metrics, Logs, Traces *ALB
 	Port, HealthPort      int
-	// ALBPorts are the stand-ins' listener ports, by service.
+	// ALBs are the stand-ins, and ALBPorts their listener ports, by service.
+	ALBs     map[string]*ALB
 	ALBPorts map[string]int
 }
 
@@ -158,21 +159,38 @@ type TLSRig struct {
 // passthrough config; opts may change the config before it renders.
 func StartTLSRig(tb testing.TB, domain string, opts ...func(*proxyfleet.Config)) *TLSRig {
 	tb.Helper()
-	r := &TLSRig{Domain: domain, DNS: StartDNS(tb), CA: NewCA(tb), ALBPorts: map[string]int{}}
+	r := startTLSRig(tb, domain, []TLSService{{"metrics", "127.0.0.2", false}, {"logs", "127.0.0.4", false}, {"traces", "127.0.0.6", true}}, opts)
+	r.Metrics, r.Logs, r.Traces = r.ALBs["metrics"], r.ALBs["logs"], r.ALBs["traces"]
+	return r
+}
+
+// TLSService is a service of a TLS rig: its name, the address of its
+// stand-in ALB, and whether it speaks gRPC.
+type TLSService struct {
+	Name, IP string
+	GRPC     bool
+}
+
+// StartTLSRigServices is StartTLSRig with services of the caller's: each
+// with a stand-in ALB HTTPS listener on its IP, with a certificate for
+// <name>.<domain>, named <name>-alb.test, behind nginx's one port.
+func StartTLSRigServices(tb testing.TB, domain string, services []TLSService, opts ...func(*proxyfleet.Config)) *TLSRig {
+	tb.Helper()
+	return startTLSRig(tb, domain, services, opts)
+}
+
+func startTLSRig(tb testing.TB, domain string, services []TLSService, opts []func(*proxyfleet.Config)) *TLSRig {
+	r := &TLSRig{Domain: domain, DNS: StartDNS(tb), CA: NewCA(tb), ALBPorts: map[string]int{}, ALBs: map[string]*ALB{}}
 	var routes []proxyfleet.ConfigRoute
 	ports := FreePorts(tb, "127.0.0.5", 2)
 	r.Port, r.HealthPort = ports[0], ports[1]
-	for _, s := range []struct {
-		name, ip string
-		grpc     bool
-		alb      **ALB
-	}{{"metrics", "127.0.0.2", false, &r.Metrics}, {"logs", "127.0.0.4", false, &r.Logs}, {"traces", "127.0.0.6", true, &r.Traces}} {
-		port := FreePort(tb, s.ip)
-		*s.alb = StartTLSALB(tb, s.name, s.ip, port, r.CA.Issue(tb, s.name+"."+domain))
-		r.ALBPorts[s.name] = port
-		r.DNS.Set(s.name+"-alb.test", 1, s.ip)
-		routes = append(routes, proxyfleet.ConfigRoute{Name: s.name, Host: s.name + "." + domain, Port: r.Port,
-			Upstream: s.name + "-alb.test", UpstreamPort: port, GRPC: s.grpc, UpstreamTLS: true})
+	for _, s := range services {
+		port := FreePort(tb, s.IP)
+		r.ALBs[s.Name] = StartTLSALB(tb, s.Name, s.IP, port, r.CA.Issue(tb, s.Name+"."+domain))
+		r.ALBPorts[s.Name] = port
+		r.DNS.Set(s.Name+"-alb.test", 1, s.IP)
+		routes = append(routes, proxyfleet.ConfigRoute{Name: s.Name, Host: s.Name + "." + domain, Port: r.Port,
+			Upstream: s.Name + "-alb.test", UpstreamPort: port, GRPC: s.GRPC, UpstreamTLS: true})
 	}
 	cfg := proxyfleet.Config{HealthPort: r.HealthPort, Routes: routes, TLSPassthrough: true}
 	for _, o := range opts {
