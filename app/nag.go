@@ -6,12 +6,12 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	"github.com/obslink/obslink/internal/assembly"
 	"github.com/obslink/obslink/stacks"
 	"github.com/obslink/obslink/topology"
 )
@@ -102,17 +102,8 @@ func (p *nagPlan) covers(dir string, shapes *shapes) (bool, error) {
 	if len(p.skipped) == 0 {
 		return true, nil
 	}
-	var m struct {
-		Artifacts map[string]struct {
-			Environment string `json:"environment"`
-			Properties  struct {
-				TemplateFile string `json:"templateFile"`
-			} `json:"properties"`
-			Metadata               map[string][]metadataEntry `json:"metadata"`
-			AdditionalMetadataFile string                     `json:"additionalMetadataFile"`
-		} `json:"artifacts"`
-	}
-	if err := readJSON(filepath.Join(dir, "manifest.json"), &m); err != nil {
+	m, err := assembly.ReadManifest(dir)
+	if err != nil {
 		return false, err
 	}
 	shapeOfStack := func(id string) (shape, error) {
@@ -120,7 +111,7 @@ func (p *nagPlan) covers(dir string, shapes *shapes) (bool, error) {
 		if !ok {
 			return shape{}, fmt.Errorf("stack %s is not in the assembly", id)
 		}
-		account, region, _ := strings.Cut(strings.TrimPrefix(a.Environment, "aws://"), "/")
+		account, region := a.Env()
 		return shapes.of(filepath.Join(dir, a.Properties.TemplateFile), id, account, region)
 	}
 	checked := map[shape]bool{}
@@ -128,7 +119,11 @@ func (p *nagPlan) covers(dir string, shapes *shapes) (bool, error) {
 		a := m.Artifacts[id]
 		entries := a.Metadata
 		if a.AdditionalMetadataFile != "" {
-			if err := readJSON(filepath.Join(dir, a.AdditionalMetadataFile), &entries); err != nil {
+			b, err := os.ReadFile(filepath.Join(dir, a.AdditionalMetadataFile))
+			if err == nil {
+				err = json.Unmarshal(b, &entries)
+			}
+			if err != nil {
 				return false, err
 			}
 		}
@@ -155,19 +150,4 @@ func (p *nagPlan) covers(dir string, shapes *shapes) (bool, error) {
 		}
 	}
 	return true, nil
-}
-
-type metadataEntry struct {
-	Type string `json:"type"`
-}
-
-func readJSON(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, v); err != nil {
-		return fmt.Errorf("read %s: %w", filepath.Base(path), err)
-	}
-	return nil
 }
