@@ -31,13 +31,6 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: phases TOPOLOGY OUTDIR")
 		os.Exit(2)
 	}
-	if f := os.Getenv("CPUPROFILE"); f != "" {
-		out, err := os.Create(f)
-		if err == nil {
-			_ = pprof.StartCPUProfile(out)
-			defer pprof.StopCPUProfile()
-		}
-	}
 	// jsii starts Node with the environment this process started with (its
 	// client is made while packages initialize): run again with the profile on.
 	profiles := os.Getenv("PHASES_PROFILES")
@@ -54,6 +47,13 @@ func main() {
 		return
 	}
 
+	if f := os.Getenv("CPUPROFILE"); f != "" {
+		out, err := os.Create(f)
+		if err == nil {
+			_ = pprof.StartCPUProfile(out)
+			defer pprof.StopCPUProfile()
+		}
+	}
 	t0 := time.Now()
 	topo, err := topology.Load(os.Args[1])
 	check(err)

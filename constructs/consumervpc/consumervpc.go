@@ -105,10 +105,16 @@ func New(scope constructs.Construct, id *string, props *Props) *ConsumerVpc {
 		Description:      jsii.String("obslink endpoint: agents in the allowed CIDRs to the service ports only"),
 		AllowAllOutbound: jsii.Bool(false),
 	})
+	// One peer per CIDR and one port per port, whatever the rules that use
+	// them: each is a round trip to jsii.
+	peers := map[string]awsec2.IPeer{}
 	for _, port := range ports(set.Services) {
+		tcp := awsec2.Port_Tcp(jsii.Number(float64(port)))
 		for _, cidr := range allowed {
-			c.sg.AddIngressRule(awsec2.Peer_Ipv4(jsii.String(cidr)), awsec2.Port_Tcp(jsii.Number(float64(port))),
-				jsii.String(fmt.Sprintf("agents in %s to obslink port %d", cidr, port)), jsii.Bool(false))
+			if peers[cidr] == nil {
+				peers[cidr] = awsec2.Peer_Ipv4(jsii.String(cidr))
+			}
+			c.sg.AddIngressRule(peers[cidr], tcp, jsii.String(fmt.Sprintf("agents in %s to obslink port %d", cidr, port)), jsii.Bool(false))
 		}
 	}
 

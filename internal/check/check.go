@@ -18,8 +18,12 @@ import (
 
 // Props collects the mistakes in the props of one construct.
 type Props struct {
-	ctor, path string
-	list       []string
+	ctor string
+	// scope and id name the construct (In: no id); its path is read from
+	// jsii only when a message needs it (a round trip to Node each).
+	scope constructs.Construct
+	id    *string
+	list  []string
 }
 
 // New starts the checks of the construct ctor (e.g. "consumervpc.New")
@@ -27,8 +31,8 @@ type Props struct {
 // a mistake too.
 func New(ctor string, scope constructs.Construct, id *string) *Props {
 	c := In(ctor, scope)
-	c.path = strings.TrimPrefix(c.path+"/"+Str(id), "/")
-	if Str(id) == "" {
+	c.id = jsii.String(Str(id))
+	if *c.id == "" {
 		c.Add("id", "is empty; give the construct an id, such as jsii.String(\"Obslink\")")
 	}
 	return c
@@ -37,17 +41,24 @@ func New(ctor string, scope constructs.Construct, id *string) *Props {
 // In starts the checks of ctor (e.g. "endpointservice.Publish"), which
 // creates its resources directly in scope. A nil scope is a mistake too.
 func In(ctor string, scope constructs.Construct) *Props {
-	c := &Props{ctor: ctor}
+	c := &Props{ctor: ctor, scope: scope}
 	if scope == nil {
 		c.Add("scope", "is nil; pass the stack or construct to create %s in", ctor)
-	} else {
-		c.path = *scope.Node().Path()
 	}
 	return c
 }
 
 // Path is the construct path the checks report.
-func (c *Props) Path() string { return c.path }
+func (c *Props) Path() string {
+	path := ""
+	if c.scope != nil {
+		path = *c.scope.Node().Path()
+	}
+	if c.id == nil { // In: the scope's path
+		return path
+	}
+	return strings.TrimPrefix(path+"/"+*c.id, "/")
+}
 
 // Add records that field is wrong: format says how, and how to fix it.
 func (c *Props) Add(field, format string, args ...any) {
@@ -63,7 +74,7 @@ func (c *Props) Err() error {
 	if len(c.list) == 0 {
 		return nil
 	}
-	return fmt.Errorf("%s(%q): %s", c.ctor, c.path, strings.Join(c.list, "; "))
+	return fmt.Errorf("%s(%q): %s", c.ctor, c.Path(), strings.Join(c.list, "; "))
 }
 
 // Panic ends construction with every mistake recorded, if there is one:
@@ -134,13 +145,21 @@ func List[T any](c *Props, field string, p *[]*T) []*T {
 // IsToken reports whether s is a token: a value known only at deploy.
 func IsToken(s string) bool {
 	// aws-cdk-lib's Token.isUnresolved looks no further in a string without
-	// "Token[" (its ANY_TOKEN_MARKER): a value, known without a round trip
-	// to Node.
-	if !strings.Contains(s, "Token[") {
+	// "Token[" (its ANY_TOKEN_MARKER), and finds a token in one that holds
+	// its string token's pattern (${Token[KEY]}): both known without a round
+	// trip to Node. TestIsTokenAgreesWithCDK holds them to its answers.
+	switch {
+	case !strings.Contains(s, "Token["):
 		return false
+	case reStringToken.MatchString(s):
+		return true
 	}
 	return *awscdk.Token_IsUnresolved(jsii.String(s))
 }
+
+// reStringToken is aws-cdk-lib's string token: ${Token[KEY]}, KEY of
+// letters, digits and ":._-" (core/lib/private/encoding.js).
+var reStringToken = regexp.MustCompile(`\$\{Token\[[a-zA-Z0-9:._-]+\]\}`)
 
 // Literal records a mistake when value is a token: use says what needs
 // it at synth, and the fix.

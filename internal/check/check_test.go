@@ -29,6 +29,8 @@ func TestIsTokenAgreesWithCDK(t *testing.T) {
 		{"a join", *awscdk.Fn_Join(jsii.String(""), jsii.Strings("a", *awscdk.Aws_REGION())), true},
 		{"a number token's digits", strconv.FormatFloat(*number, 'g', -1, 64), false},
 		{"a token marker alone", "Token[x]", false},
+		{"a token not closed", "${Token[TOKEN.1", false},
+		{"a key aws-cdk-lib does not make", "${Token[a b]}", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
