@@ -92,10 +92,19 @@ func New(scope constructs.Construct, id *string, props *Props) *ConsumerVpc {
 	c := &ConsumerVpc{}
 	constructs.NewConstruct_Override(c, scope, id)
 	c.vpc = props.Vpc
-	if c.vpc == nil {
-		c.vpc = netutil.IsolatedVpc(c.Construct, "Vpc", set.Cidr, set.AvailabilityZones, "agents")
-	}
+	var subnets *[]awsec2.ISubnet
 	allowed := set.AllowedCidrs
+	if c.vpc == nil {
+		vpc := netutil.IsolatedVpc(c.Construct, "Vpc", set.Cidr, set.AvailabilityZones, "agents")
+		// Its only subnets, which its default selection picks: read as one
+		// property rather than a selection (a round trip to jsii per field).
+		c.vpc, subnets = vpc, vpc.IsolatedSubnets()
+		if len(allowed) == 0 {
+			allowed = []string{set.Cidr} // the VPC's CIDR, known without asking jsii
+		}
+	} else {
+		subnets = c.vpc.SelectSubnets(nil).Subnets
+	}
 	if len(allowed) == 0 {
 		allowed = []string{*c.vpc.VpcCidrBlock()}
 	}
@@ -128,7 +137,7 @@ func New(scope constructs.Construct, id *string, props *Props) *ConsumerVpc {
 		PrivateDnsEnabled: jsii.Bool(false),
 		Open:              jsii.Bool(false),
 		SecurityGroups:    &[]awsec2.ISecurityGroup{c.sg},
-		Subnets:           &awsec2.SubnetSelection{Subnets: c.vpc.SelectSubnets(nil).Subnets},
+		Subnets:           &awsec2.SubnetSelection{Subnets: subnets},
 		ServiceRegion:     serviceRegion,
 	})
 
