@@ -103,8 +103,13 @@ func build(t *topology.Topology, opts Options, nagPerShape bool) *built {
 	// "already exists" (the flag's own docs: not for existing apps). obslink's
 	// inline functions name their log groups themselves.
 	context["@aws-cdk/aws-lambda:useCdkManagedLogGroup"] = false
-	// No construct stack traces in the assembly metadata: output depends only on the topology.
+	// No stack traces in the assembly metadata: output depends only on the
+	// topology. The first key covers annotations; aws-cdk-lib reads the
+	// second for the creation stack of every stack and CloudFormation
+	// element, which from Go shows only jsii's and Node's frames ("no user
+	// code") and is captured, parsed and written once per element.
 	context["aws:cdk:disable-stack-trace"] = true
+	context["aws:cdk:disable-creation-stack-traces"] = true
 	// The zones of every environment, so synthesis never looks them up.
 	for k, v := range stacks.AvailabilityZoneContext(t) {
 		context[k] = v
