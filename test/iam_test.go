@@ -429,7 +429,8 @@ func instanceCases(t *testing.T, tpls map[string]*iamsim.Template) []iamCase {
 				call("reads other files of its stack (a rollout's previous ones)", iamsim.Allowed, "ssm:GetParametersByPath", param("/obslink/"+name+"/files/0123456789abcdef")),
 				call("reads another stack's files", "denied", "ssm:GetParametersByPath", param("/obslink/payroll/files/"+hash)),
 				call("reads another path of its stack", "denied", "ssm:GetParametersByPath", param("/obslink/"+name+"/secrets")),
-				call("reads every stack's files", "denied", "ssm:GetParametersByPath", param("/obslink")))
+				call("reads every stack's files", "denied", "ssm:GetParametersByPath", param("/obslink")),
+				call("reads every version of its files at once", "denied", "ssm:GetParametersByPath", param("/obslink/"+name+"/files")))
 			svc := fmt.Sprintf("arn:%s:ec2:%s:%s:vpc-endpoint-service/vpce-svc-0123456789abcdef0", part, region, acct)
 			if table == "" { // consumer groups only: no named consumer to attribute, no table
 				cases = append(cases,

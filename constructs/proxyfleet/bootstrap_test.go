@@ -41,6 +41,10 @@ func TestBootstrapFetchesAndChecksItsFiles(t *testing.T) {
 	v := []byte(altered[1].Value)
 	v[10] ^= 'A' ^ 'B' // still base64, another content
 	altered[1].Value = string(v)
+	var moved []proxyfleet.Parameter // the user data must name its parameters' path
+	for _, p := range b.Parameters {
+		moved = append(moved, proxyfleet.Parameter{Name: strings.Replace(p.Name, "/files/", "/other/", 1), Value: p.Value})
+	}
 	tests := []struct {
 		name   string
 		params []proxyfleet.Parameter
@@ -49,6 +53,8 @@ func TestBootstrapFetchesAndChecksItsFiles(t *testing.T) {
 		{"a chunk altered", altered, "FAILED"},
 		{"a chunk missing", b.Parameters[1:], ""},
 		{"parameters unreadable", nil, "Could not connect"},
+		{"parameters gone, an empty answer", []proxyfleet.Parameter{}, "FAILED"},
+		{"parameters under another path", moved, "FAILED"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -368,8 +368,10 @@ type UserDataInput struct {
 	// ProxyProtocol only; it needs SignalRegion). Default: "" (no map).
 	ConsumerParameters string
 	// FilesPath is the SSM path under which the files script's parameters
-	// live (Bootstrap.Parameters), fetched in SignalRegion (the region the
-	// AWS CLI is set to when empty). Default: DefaultFilesPath.
+	// live (Bootstrap.Parameters), fetched in SignalRegion; with no
+	// SignalRegion the user data names no region and the AWS CLI needs one
+	// of its own (AWS_REGION or its configuration): NginxProxyFleet always
+	// sets it. Default: DefaultFilesPath.
 	FilesPath string
 }
 

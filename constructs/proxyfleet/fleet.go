@@ -32,7 +32,11 @@ import (
 
 // Props configures a NginxProxyFleet.
 type Props struct {
-	// Vpc the proxies run in; one instance subnet per zone is used. Required.
+	// Vpc the proxies run in; one instance subnet per zone is used. The
+	// proxies reach AWS through its endpoints only: an SSM interface
+	// endpoint with private DNS (their files and Session Manager), and the
+	// S3 gateway endpoint (packages), CloudWatch Logs and CloudFormation
+	// endpoints, which providerregion creates or checks. Required.
 	Vpc awsec2.IVpc
 	// VpcSubnets where the proxies run. Default: the VPC's private (isolated or with egress) subnets.
 	VpcSubnets *awsec2.SubnetSelection
@@ -246,7 +250,7 @@ func New(scope constructs.Construct, id *string, props *Props) *NginxProxyFleet 
 
 	role := awsiam.NewRole(f.Construct, jsii.String("Role"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
-		Description: jsii.String("obslink proxy: Session Manager access only"),
+		Description: jsii.String("obslink proxy: Session Manager, its own files and consumer table, its logs and signals"),
 		ManagedPolicies: &[]awsiam.IManagedPolicy{
 			awsiam.ManagedPolicy_FromAwsManagedPolicyName(jsii.String("AmazonSSMManagedInstanceCore")),
 		},
@@ -647,9 +651,11 @@ func (f *NginxProxyFleet) filesParameters(role awsiam.Role, params []Parameter, 
 		return *awscdk.Fn_Join(jsii.String(""), jsii.Strings(
 			"arn:", *awscdk.Aws_PARTITION(), ":ssm:", *stack.Region(), ":", *stack.Account(), ":parameter"+path+suffix))
 	}
+	// The user data reads <path>/<hash>, which <path>/* matches: not <path>
+	// itself, which would let it read every version at once.
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("ssm:GetParametersByPath"),
-		Resources: jsii.Strings(arn(""), arn("/*")),
+		Resources: jsii.Strings(arn("/*")),
 	}))
 	nag.Suppress(role, "AwsSolutions-IAM5",
 		"The files' parameter names hold the hash of their content; the statement names this stack's files path only.",

@@ -16,9 +16,10 @@ import (
 
 // FetchFiles runs the user data's fetch of its files script, as on an
 // instance, with an aws command that answers get-parameters-by-path with
-// params (in a shuffled order, as pages may come; none: the command fails
-// as without the SSM endpoint) and a sleep that returns at once; /run is a
-// directory of tb's. It returns the script fetched, or the fetch's error
+// those of params one level below the --path it is given (in a shuffled
+// order, as pages may come; an empty list: an empty answer, as when the
+// parameters are gone; nil: the command fails as without the SSM endpoint)
+// and a sleep that returns at once; /run is a directory of tb's. It returns the script fetched, or the fetch's error
 // with its output.
 func FetchFiles(tb testing.TB, userData string, params []proxyfleet.Parameter) (string, error) {
 	tb.Helper()
@@ -34,10 +35,19 @@ func FetchFiles(tb testing.TB, userData string, params []proxyfleet.Parameter) (
 	for _, i := range rand.Perm(len(params)) {
 		fmt.Fprintf(&answer, "%s\t%s\n", params[i].Name, params[i].Value)
 	}
+	// As SSM answers a non-recursive read: the parameters one level below
+	// --path, nothing (exit 0) when there are none.
 	stub := "#!/bin/bash\n" +
 		"[ \"$1 $2\" = 'ssm get-parameters-by-path' ] || { echo \"unexpected: $*\" >&2; exit 2; }\n" +
-		"[ -s " + dir + "/answer ] || { echo 'Could not connect to the endpoint URL' >&2; exit 255; }\n" +
-		"cat " + dir + "/answer\n"
+		"[ -e " + dir + "/unreachable ] && { echo 'Could not connect to the endpoint URL' >&2; exit 255; }\n" +
+		"path=\n" +
+		"while [ $# -gt 0 ]; do case $1 in --path) path=$2; shift;; --recursive) echo 'unexpected --recursive' >&2; exit 2;; esac; shift; done\n" +
+		"awk -F '\\t' -v p=\"$path/\" 'index($1, p) == 1 && index(substr($1, length(p) + 1), \"/\") == 0' " + dir + "/answer\n"
+	if params == nil {
+		if err := os.WriteFile(filepath.Join(dir, "unreachable"), nil, 0o644); err != nil {
+			tb.Fatal(err)
+		}
+	}
 	for _, f := range []struct {
 		path, text string
 		mode       os.FileMode
