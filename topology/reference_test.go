@@ -95,7 +95,7 @@ func entries(t *testing.T, n *schemaNode, path string, required bool, out *[]ent
 		case strings.HasPrefix(s, "Default: "):
 			e.def = strings.TrimSuffix(strings.TrimPrefix(s, "Default: "), ".")
 		case strings.HasPrefix(s, "Changing it"):
-			e.changing = strings.TrimSuffix(strings.TrimPrefix(s, "Changing it "), ".")
+			e.changing = strings.TrimSuffix(strings.TrimPrefix(s, "Changing it"), ".")
 		default:
 			what = append(what, s)
 		}
@@ -207,7 +207,7 @@ your own change before you deploy it.
 			fmt.Fprintf(&b, "- Allowed: %s\n", e.allowed)
 		}
 		if e.changing != "" {
-			fmt.Fprintf(&b, "- Changing it %s.\n", e.changing)
+			fmt.Fprintf(&b, "- Changing it%s.\n", e.changing)
 		}
 	}
 	return b.String()
