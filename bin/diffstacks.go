@@ -173,7 +173,7 @@ func diffStacks(t *topology.Topology, deployed []deployedStack, stdout io.Writer
 			// It imports the old provider's peering id, which the proxyless
 			// provider stack no longer exports: CloudFormation refuses the
 			// provider's update while the import exists.
-			fmt.Fprintf(stdout, "proxy.mode none: delete %s BEFORE you deploy the provider stack (it imports an output the proxyless provider no longer has; see README, Proxyless).\n", d.Name)
+			fmt.Fprintf(stdout, "proxy.mode none: delete %s BEFORE you deploy the provider stack (it imports an output the proxyless provider no longer has; see docs/modes/proxy.md, Proxyless).\n", d.Name)
 			return 3
 		}
 	}

@@ -342,7 +342,7 @@ writes nothing; the output is Markdown and names the prices file and its
 date. A price the table lacks is named once and left out of the totals.
 The load is the consumers' gibPerDay and requestsPerSecond, and the totals
 given here shared evenly over the consumers without figures of their own.
-README, Sizing and cost, says how to read it.`,
+docs/sizing.md says how to read it.`,
 		Example: `  obslink plan topology/default.yaml --gib-per-day 500
   obslink plan my-topology.yaml --gib-per-day 500 --requests-per-second 2000
   obslink plan my-topology.yaml --gib-per-day 500 --prices our-prices.yaml`,

@@ -256,11 +256,14 @@ func TestPlan(t *testing.T) {
 	// No requests/s given: the output says what that leaves out.
 	assert.Contains(t, out, "NOTE: no requests/s for payments, analytics, checkout")
 
-	// README quotes the fleet table and the cost table, the lines on what
-	// dominates and the cheapest mode, and the mode table's monthly totals.
-	readme, err := os.ReadFile("../README.md")
+	// docs/sizing.md quotes the fleet table and the cost table, the lines on
+	// what dominates and the cheapest mode; docs/modes/inter-region.md's
+	// mode table the monthly totals.
+	sizing, err := os.ReadFile("../docs/sizing.md")
 	require.NoError(t, err)
-	const paste = "README's plan output is stale: paste the %s of go run ./bin plan topology/default.yaml --gib-per-day 500 into README.md, section Sizing and cost"
+	modes, err := os.ReadFile("../docs/modes/inter-region.md")
+	require.NoError(t, err)
+	const paste = "docs/sizing.md's plan output is stale: paste the %s of go run ./bin plan topology/default.yaml --gib-per-day 500 into it"
 	for _, part := range []struct{ name, from, to string }{
 		{"fleet table", "| mode | region", "\n\nNOTE: no requests/s"},
 		{"cost table", "| item | peering", "\n\nproxyless does not apply"},
@@ -271,15 +274,15 @@ func TestPlan(t *testing.T) {
 		require.GreaterOrEqual(t, from, 0, part.name)
 		to := strings.Index(out[from:], part.to)
 		require.Greater(t, to, 0, part.name)
-		assert.Contains(t, string(readme), strings.TrimSpace(out[from:from+to]), paste, part.name)
+		assert.Contains(t, string(sizing), strings.TrimSpace(out[from:from+to]), paste, part.name)
 	}
 	var row string
-	for _, line := range strings.Split(string(readme), "\n") {
+	for _, line := range strings.Split(string(modes), "\n") {
 		if strings.HasPrefix(line, "| Monthly cost, default topology at 500 GiB a day") {
 			row = line
 		}
 	}
-	require.NotEmpty(t, row, "README's mode table has a Monthly cost row")
+	require.NotEmpty(t, row, "docs/modes/inter-region.md's mode table has a Monthly cost row")
 	totals := regexp.MustCompile(`\*\*\$([0-9,.]+)\*\*`).FindAllStringSubmatch(out, -1)
 	require.Len(t, totals, 3, "peering, tgw, native totals")
 	for i, mode := range []string{"peering", "tgw", "native"} {
@@ -289,7 +292,7 @@ func TestPlan(t *testing.T) {
 		if len(whole) > 3 {
 			whole = whole[:len(whole)-3] + "," + whole[len(whole)-3:]
 		}
-		assert.Contains(t, row, "$"+whole+":", "README's mode table, Monthly cost row: %s's total is $%s now (go run ./bin plan topology/default.yaml --gib-per-day 500)", mode, whole)
+		assert.Contains(t, row, "$"+whole+":", "docs/modes/inter-region.md's mode table, Monthly cost row: %s's total is $%s now (go run ./bin plan topology/default.yaml --gib-per-day 500)", mode, whole)
 	}
 
 	// Flags after the file or before it; the embedded default without one.

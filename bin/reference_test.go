@@ -9,9 +9,9 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Markers around the README's command reference.
+// Markers around the generated part of docs/cli.md, the command reference.
 const (
-	referenceStart = "<!-- The command reference is obslink's own --help, generated: UPDATE_README=1 go test ./bin -run TestCommandReference -->\n"
+	referenceStart = "<!-- The command reference is obslink's own --help, generated: UPDATE_DOCS=1 go test ./bin -run TestCommandReference -->\n"
 	referenceEnd   = "<!-- end of the command reference -->\n"
 )
 
@@ -35,24 +35,27 @@ func commandReference(t *testing.T) string {
 	for _, verb := range verbs {
 		var stdout, stderr bytes.Buffer
 		require.Equal(t, 0, run(append(verb, "--help"), &stdout, &stderr), stderr.String())
-		b.WriteString("### `" + strings.Join(append([]string{"obslink"}, verb...), " ") + "`\n\n```\n" + stdout.String() + "```\n\n")
+		b.WriteString("## `" + strings.Join(append([]string{"obslink"}, verb...), " ") + "`\n\n```\n" + stdout.String() + "```\n\n")
 	}
 	return b.String()
 }
 
-// TestCommandReference: the README's command reference is what --help
-// prints. UPDATE_README=1 rewrites it.
+// cliPage is the command reference's page.
+const cliPage = "../docs/cli.md"
+
+// TestCommandReference: docs/cli.md's command reference is what --help
+// prints. UPDATE_DOCS=1 rewrites it.
 func TestCommandReference(t *testing.T) {
-	b, err := os.ReadFile("../README.md")
+	b, err := os.ReadFile(cliPage)
 	require.NoError(t, err)
-	readme := string(b)
-	start, end := strings.Index(readme, referenceStart), strings.Index(readme, referenceEnd)
-	require.True(t, start >= 0 && end > start, "README.md has the command reference's markers")
+	page := string(b)
+	start, end := strings.Index(page, referenceStart), strings.Index(page, referenceEnd)
+	require.True(t, start >= 0 && end > start, "docs/cli.md has the command reference's markers")
 	want := commandReference(t)
-	if os.Getenv("UPDATE_README") != "" {
-		readme = readme[:start+len(referenceStart)] + "\n" + want + readme[end:]
-		require.NoError(t, os.WriteFile("../README.md", []byte(readme), 0o644))
+	if os.Getenv("UPDATE_DOCS") != "" {
+		page = page[:start+len(referenceStart)] + "\n" + want + page[end:]
+		require.NoError(t, os.WriteFile(cliPage, []byte(page), 0o644))
 		return
 	}
-	require.Equal(t, "\n"+want, readme[start+len(referenceStart):end], "README's command reference differs from --help: UPDATE_README=1 go test ./bin -run TestCommandReference")
+	require.Equal(t, "\n"+want, page[start+len(referenceStart):end], "docs/cli.md's command reference differs from --help: UPDATE_DOCS=1 go test ./bin -run TestCommandReference")
 }

@@ -169,14 +169,17 @@ func TestGroupsAndStackSets(t *testing.T) {
 	assert.Contains(t, dot, `label="20 accounts in eu-west-1\n1 excluded: 210987654321\n`, "a line each")
 }
 
-// The diagram in the README is the one obslink draws for the default topology.
-func TestReadmeDiagramIsCurrent(t *testing.T) {
-	readme, err := os.ReadFile("../README.md")
-	require.NoError(t, err)
+// The diagrams on the README and on docs/concepts.md are the one obslink
+// draws for the default topology.
+func TestDocsDiagramIsCurrent(t *testing.T) {
 	topo, err := topology.Default()
 	require.NoError(t, err)
 	block := "```mermaid\n" + diagram.Mermaid(topo) + "```"
-	assert.True(t, strings.Contains(string(readme), block), "README's diagram is stale: paste the output of go run ./bin graph between its mermaid fences:\n%s", block)
+	for _, page := range []string{"../README.md", "../docs/concepts.md"} {
+		b, err := os.ReadFile(page)
+		require.NoError(t, err)
+		assert.True(t, strings.Contains(string(b), block), "%s's diagram is stale: paste the output of go run ./bin graph between its mermaid fences:\n%s", page, block)
+	}
 }
 
 func TestDOTRendersWithGraphviz(t *testing.T) {

@@ -58,7 +58,7 @@ func replaceOnce(t *testing.T, s, old, new string) string {
 // default topology (peering) and to examples/tgw.yaml, synthesizes before and
 // after, and proves that no endpoint service, NLB, endpoint, peering,
 // gateway or attachment of an existing stack is replaced, except where the
-// README's runbook says the change replaces them.
+// docs/operations.md's runbook says the change replaces them.
 func TestReplacementGuard(t *testing.T) {
 	tgwYAML, err := os.ReadFile("../examples/tgw.yaml")
 	require.NoError(t, err)

@@ -235,7 +235,7 @@ func TestReplacementAnnotations(t *testing.T) {
 		{def, "consumers[].gibPerDay", func(m map[string]any) { in(m, "consumers", 0)["gibPerDay"] = 10 }},
 		{def, "consumers[].requestsPerSecond", func(m map[string]any) { in(m, "consumers", 0)["requestsPerSecond"] = 100 }},
 	}
-	// Migrations: the whole deployment moves (README has their runbooks).
+	// Migrations: the whole deployment moves (docs/operations.md and docs/modes/ have their runbooks).
 	migrations := map[string]bool{"interRegion": true, "proxy.mode": true, "consumerDeployment": true, "controlPlane.region": true}
 	tags, leaves := replacesTags()
 	changed := map[string]bool{}

@@ -73,7 +73,7 @@ func Parse(name string, data []byte) (*Topology, error) {
 		return nil, Errors{{File: name, Path: "(file)", Msg: fmt.Sprintf("not valid YAML: %v", err)}}
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) != 1 || doc.Content[0].Kind != yaml.MappingNode {
-		return nil, Errors{{File: name, Path: "(file)", Msg: "must be a YAML mapping with keys name, controlPlane, services, regions, consumers; see README \"Topology file\""}}
+		return nil, Errors{{File: name, Path: "(file)", Msg: "must be a YAML mapping with keys name, controlPlane, services, regions, consumers; see docs/topology-file.md and docs/reference.md"}}
 	}
 	v := newValidator(name)
 	v.walk(doc.Content[0], reflect.TypeOf(Topology{}), "")

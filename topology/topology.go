@@ -80,12 +80,11 @@ type Topology struct {
 	// peered) or native (cross-region PrivateLink: the main region's
 	// provider serves every region). Default: peering.
 	// Changing it is a migration (peering and native providers' links go,
-	// tgw's gateways come, or the reverse): see README, Choosing
-	// interRegion.
+	// tgw's gateways come, or the reverse): see docs/modes/inter-region.md.
 	InterRegion InterRegion `yaml:"interRegion,omitempty" jsonschema:"enum=peering,enum=tgw,enum=native"`
 	// TGWMesh picks, for interRegion tgw, how the regions' gateways are peered:
 	// hub (each with the main region's) or full (also every pair of the
-	// others). Default: hub.
+	// others). Ignored, with a warning, outside tgw. Default: hub.
 	TGWMesh string `yaml:"tgwMesh,omitempty" jsonschema:"enum=hub,enum=full"`
 	// ControlPlane is where the observability cluster runs. Required.
 	ControlPlane ControlPlane `yaml:"controlPlane,omitempty" jsonschema:"required"`
@@ -111,10 +110,11 @@ type Topology struct {
 	// stack per consumer, cdk deploy with the CDK bootstrapped in each
 	// account) or stacksets (stack instances of a service-managed
 	// CloudFormation StackSet, no bootstrap in member accounts; needs
-	// controlPlane.organizationId and organizationRootId). Default: stacks.
+	// controlPlane.organizationId and organizationRootId; consumers then
+	// give no vpc: it comes from SSM). Default: stacks.
 	// Changing it is a migration: every consumer moves between a stack of
-	// its own and the StackSet, with a new endpoint (see README, Consumers
-	// as a StackSet).
+	// its own and the StackSet, with a new endpoint (see
+	// docs/modes/consumer-deployment.md).
 	ConsumerDeployment string `yaml:"consumerDeployment,omitempty" jsonschema:"enum=stacks,enum=stacksets"`
 	// StackSets tunes how CloudFormation rolls the StackSet out (stacksets
 	// only). Default: its keys' defaults.
@@ -216,11 +216,14 @@ type StackSets struct {
 	// RegionConcurrency: PARALLEL (every region at once) or SEQUENTIAL.
 	// Default: PARALLEL.
 	RegionConcurrency string `yaml:"regionConcurrency,omitempty" jsonschema:"enum=PARALLEL,enum=SEQUENTIAL"`
-	// MaxConcurrentPercentage of the accounts deployed at once per region.
+	// MaxConcurrentPercentage of the accounts deployed at once per region,
+	// 1 to 100, rounded down but at least 1 account (ConcurrencyMode is
+	// SOFT_FAILURE_TOLERANCE, so the failure tolerance does not cap it).
 	// Default: 25.
 	MaxConcurrentPercentage *int `yaml:"maxConcurrentPercentage,omitempty"`
 	// FailureTolerancePercentage of accounts per region that may fail
-	// before CloudFormation stops the operation there. Default: 10.
+	// before CloudFormation stops the operation there, 0 to 100.
+	// Default: 10.
 	FailureTolerancePercentage *int `yaml:"failureTolerancePercentage,omitempty"`
 }
 
@@ -238,16 +241,19 @@ type Monitoring struct {
 	// AlarmTopicArn is an SNS topic for alarm and OK notifications. Alarms
 	// notify topics of their own region, so each provider region uses the
 	// topic of this ARN's account and name in its region: create the topic
-	// in every provider region. Default: none (alarms without actions).
+	// in every provider region; in another account than the providers', its
+	// policy must let cloudwatch.amazonaws.com publish. Default: none
+	// (alarms without actions).
 	AlarmTopicArn string `yaml:"alarmTopicArn,omitempty"`
 	// MinHealthyHosts: fewer healthy proxies in a target group alarm; at most
-	// proxy.minCapacity. Default: 1.
+	// proxy.minCapacity (in proxy.mode none, where a target group holds one
+	// ALB, at most 1). Default: 1.
 	MinHealthyHosts *int `yaml:"minHealthyHosts,omitempty"`
 	// TargetResets: more TCP resets from the proxies in 5 minutes alarm.
 	// Default: 100.
 	TargetResets *int `yaml:"targetResets,omitempty"`
 	// CPUPercent: average proxy CPU above it alarms; keep it above the
-	// group's scaling target (50). Default: 80.
+	// group's scaling target (50): 51 to 100. Default: 80.
 	CPUPercent *int `yaml:"cpuPercent,omitempty"`
 	// EvaluationMinutes: how long a condition holds before an alarm fires.
 	// Default: 5.
@@ -257,10 +263,10 @@ type Monitoring struct {
 	UpstreamErrors *int `yaml:"upstreamErrors,omitempty"`
 	// NetworkPercent: a proxy's average network traffic (the larger of in
 	// and out) above this share of its instance type's baseline bandwidth
-	// alarms. Default: 80.
+	// alarms: 1 to 100. Default: 80.
 	NetworkPercent *int `yaml:"networkPercent,omitempty"`
 	// NetworkBaselineMbps is the proxies' instance type's baseline network
-	// bandwidth. Default: obslink's table (t3, t3a and t4g); for other
+	// bandwidth, each way. Default: obslink's table (t3, t3a and t4g); for other
 	// types, no network alarm unless it is given.
 	NetworkBaselineMbps *int `yaml:"networkBaselineMbps,omitempty"`
 }
@@ -292,16 +298,23 @@ type ControlPlane struct {
 	VPC ClusterVPC `yaml:"vpc,omitempty" jsonschema:"required"`
 	// ProviderAccount holds the provider stacks (proxies, NLBs, endpoint
 	// services), e.g. a network account. Default: Account. With another
-	// account, the cluster account gets a role that may accept the peerings
-	// (peering and native only).
+	// account, the cluster account gets <name>-peering-accepter, a role that
+	// only the provider account's CloudFormation execution roles (of the
+	// provider regions) may assume, and only to accept peerings into the
+	// cluster VPC (ec2:AccepterVpc) from VPCs of the provider account
+	// (ec2:RequesterVpc) (peering and native; not tgw). Refused with
+	// proxy.mode none, where the NLB must be in the ALBs' account.
 	// Changing it moves the provider stacks to that account: new stacks, the
 	// old ones to delete, and every consumer's endpoint is replaced.
 	ProviderAccount string `yaml:"providerAccount,omitempty" jsonschema:"pattern=^[0-9]{12}$" replaces:"stack AWS::EC2::VPCEndpoint"`
-	// OrganizationID is the AWS Organizations id (o-...) of the consumer
-	// accounts. With it, each provider publishes its outputs through one
-	// role whose trust admits the organization's CloudFormation execution
-	// roles (constant size); without it, the trust lists every reading
-	// account, which IAM's 2,048-character quota caps. Default: none.
+	// OrganizationID is the AWS Organizations id (o- and 10-32 lower-case
+	// letters or digits) of the reading accounts: the consumers, and the
+	// cluster account with providerAccount. With it, each provider publishes
+	// its outputs through one role, <name>-reader-<region>, whose trust
+	// admits the organization's CloudFormation execution roles (constant
+	// size); without it, the trust lists every reading account, which IAM's
+	// 2,048-character quota caps at about 24 reading accounts per provider
+	// (validation says when). Required with stacksets. Default: none.
 	// Changing it replaces every consumer's endpoint (its stack reads the
 	// provider's outputs through another role).
 	OrganizationID string `yaml:"organizationId,omitempty" replaces:"AWS::EC2::VPCEndpoint"`
@@ -349,24 +362,31 @@ type ClusterVPC struct {
 	CIDR string `yaml:"cidr,omitempty" jsonschema:"required"`
 	// RouteTableIDs are the route tables of the ALB subnets; obslink adds the
 	// return routes to the provider CIDRs there (peering, tgw, native).
+	// Ignored, with a warning, in proxy.mode none (no routes).
 	// Required with proxies (proxy.mode nginx).
 	RouteTableIDs []string `yaml:"routeTableIds,omitempty"`
 	// SubnetIDs are the subnets of the cluster VPC's Transit Gateway
 	// attachment (tgw) or of the endpoint service's NLB (proxy.mode none),
-	// one per zone. Required for tgw and proxy.mode none.
+	// one per zone, in the ALBs' zones for the NLB. Ignored, with a warning,
+	// in the other modes. Required for tgw and proxy.mode none.
 	// Changing it, with tgw, replaces the cluster VPC's Transit Gateway
 	// attachment and its route table association.
 	SubnetIDs []string `yaml:"subnetIds,omitempty" replaces:"AWS::EC2::TransitGatewayVpcAttachment AWS::EC2::TransitGatewayRouteTableAssociation"`
 	// AvailabilityZones are the zones of SubnetIDs, in the same order.
-	// Required in proxy.mode none, where the endpoint service's NLB lives
+	// Ignored, with a warning, in the other modes. Required in proxy.mode none, where the endpoint service's NLB lives
 	// in those subnets.
 	AvailabilityZones []string `yaml:"availabilityZones,omitempty"`
 	// ALBSecurityGroupIDs are the ALBs' security groups; obslink adds ingress
-	// rules from the provider CIDRs on the upstream ports. Required unless
-	// ALBIngress is manual.
+	// rules from the provider CIDRs on the upstream ports (in proxy.mode
+	// none, from the NLB's security group). Without such a rule the
+	// proxies' connections are dropped while the NLB's health check,
+	// answered by nginx, stays green. Required unless ALBIngress is
+	// manual.
 	ALBSecurityGroupIDs []string `yaml:"albSecurityGroupIds,omitempty"`
 	// ALBIngress is manual when the operator opens the ALBs to the provider
-	// CIDRs (and albSecurityGroupIds is left out). Default: obslink adds the
+	// CIDRs on the upstream ports (and albSecurityGroupIds is left out). In
+	// proxy.mode none the operator opens them to the provider stack's
+	// output LoadBalancerSecurityGroupId instead. Default: obslink adds the
 	// rules to albSecurityGroupIds.
 	ALBIngress string `yaml:"albIngress,omitempty" jsonschema:"enum=manual"`
 }
@@ -383,43 +403,60 @@ type Service struct {
 	// one goes) and rolls the proxies (an instance refresh).
 	Name string `yaml:"name,omitempty" jsonschema:"required" replaces:"proxies"`
 	// Upstream is the DNS name of the service's ALB in the main region (no
-	// scheme, no IP). Required with proxies (proxy.mode nginx).
+	// scheme, no IP). Ignored, with a warning, in proxy.mode none, where the
+	// NLB reaches the ALB by albArn. Required with proxies (proxy.mode
+	// nginx).
 	// Changing it rolls the proxies (an instance refresh).
 	Upstream string `yaml:"upstream,omitempty" replaces:"proxies"`
-	// Port is where agents connect (NLB listener and proxy). Default: 443
-	// with tls passthrough, else 80 for http and 4317 for grpc.
+	// Port is where agents connect (NLB listener and proxy). Port 8080 is
+	// reserved for the proxies' health checks (not in proxy.mode none).
+	// HTTP and gRPC services need different ports (unless both pass TLS
+	// through), and so do a passthrough and an HTTP service; in proxy.mode
+	// none every service needs its own. Default: 443 with tls passthrough,
+	// else 80 for http and 4317 for grpc.
 	// Changing it adds an NLB listener and target group for the new port
 	// (and removes the old port's when no other service uses it) and rolls
 	// the proxies (an instance refresh): change the agents at the same time.
 	Port int `yaml:"port,omitempty" replaces:"proxies"`
-	// UpstreamPort is the ALB listener port. Default: Port.
+	// UpstreamPort is the ALB listener port. In proxy.mode none it is
+	// required, and must be a listener the ALB already has: the NLB target
+	// group's port. Default: Port.
 	// Changing it rolls the proxies (an instance refresh).
 	UpstreamPort int `yaml:"upstreamPort,omitempty" replaces:"proxies"`
 	// Protocol agents speak: http, or grpc (cleartext HTTP/2 to the proxy;
-	// needs UpstreamTLS, since an ALB speaks HTTP/2 only over HTTPS). Default: http.
+	// needs UpstreamTLS, since an ALB speaks HTTP/2 only over HTTPS). With
+	// tls passthrough agents speak TLS to the ALB, which proxy.mode none
+	// requires for grpc. Default: http.
 	// Changing it rolls the proxies (an instance refresh) and, with a
 	// default port, moves the service to another NLB listener.
 	Protocol string `yaml:"protocol,omitempty" jsonschema:"enum=http,enum=grpc" replaces:"proxies"`
-	// UpstreamTLS makes the proxy speak TLS to the ALB's HTTPS listener.
-	// Required for grpc. Default: false.
+	// UpstreamTLS makes the proxy speak TLS to the ALB's HTTPS listener (an
+	// ALB speaks HTTP/2, and so gRPC, only over HTTPS); set upstreamPort to
+	// that listener's port. Required for grpc. Default: false.
 	// Changing it rolls the proxies (an instance refresh).
 	UpstreamTLS bool `yaml:"upstreamTls,omitempty" replaces:"proxies"`
 	// ALBArn is the ARN of the service's ALB, in the cluster VPC and
 	// account: proxy.mode none registers it in an ALB-type target group of
-	// the NLB on upstreamPort (the ALB listener's port). Required in
-	// proxy.mode none, unused otherwise.
+	// the NLB on upstreamPort (the ALB listener's port). It names
+	// ...:loadbalancer/app/<name>/<id> in controlPlane.region and
+	// controlPlane.account: an NLB targets only an ALB of its own VPC and
+	// account. Several services may share an ALB (a target group each), and
+	// proxy.mode none serves at most 5 services. Ignored, with a warning,
+	// with proxies. Required in proxy.mode none, unused otherwise.
 	ALBArn string `yaml:"albArn,omitempty"`
 	// TLS overrides the topology's tls for this service: passthrough (agents
 	// speak TLS through the proxies to the ALB's HTTPS listener, routed by
 	// SNI) or none (agents speak HTTP to the proxies, which route by Host),
 	// so that plain-HTTP and passthrough services share the providers; they
-	// cannot share a port. Default: the topology's tls.
+	// cannot share a port. Proxy.consumerHeader true needs an HTTP service.
+	// Default: the topology's tls.
 	// Changing it rolls the proxies (an instance refresh) and, with a
 	// default port, moves the service to another NLB listener.
 	TLS string `yaml:"tls,omitempty" jsonschema:"enum=passthrough,enum=none" replaces:"proxies"`
 	// HealthCheckPath is what the NLB asks the ALB for in proxy.mode none;
 	// the ALB must answer it with 200-399 (a fixed-response rule does).
-	// Default: "/". Refused with proxies (they answer /healthz themselves).
+	// Default: "/". Ignored, with a warning, with proxies (the NLB checks
+	// their own /healthz).
 	HealthCheckPath string `yaml:"healthCheckPath,omitempty"`
 }
 
@@ -448,13 +485,15 @@ type Region struct {
 	CIDR string `yaml:"cidr,omitempty" jsonschema:"required" replaces:"AWS::EC2::VPC AWS::EC2::Subnet AWS::EC2::VPCEndpoint AWS::EC2::VPCPeeringConnection"`
 	// AvailabilityZones of the provider VPC, at least 2: every zone of the
 	// region, as names (us-east-1a) or, better, zone ids (use1-az1), which
-	// name the same zone in every account. A consumer's endpoint can use
-	// only zones the provider's NLB is in. Required.
+	// name the same zone in every account, not mixed. A consumer's endpoint
+	// can use only zones the provider's NLB is in. Required.
 	// Changing it replaces every subnet of the provider when the zone count
 	// crosses a power of two (the CIDR is split anew), and with tgw the
 	// provider's Transit Gateway attachment on any change.
 	AvailabilityZones []string `yaml:"availabilityZones,omitempty" jsonschema:"required,minItems=2" replaces:"AWS::EC2::Subnet"`
-	// ASN of the region's Transit Gateway (tgw). Default: from a fixed table
+	// ASN of the region's Transit Gateway (tgw; ignored, with a warning,
+	// otherwise). The main region's entry sets the hub's; all must be
+	// distinct. Default: from a fixed table
 	// of AWS regions (DefaultASN); required for a region missing from it.
 	// Changing it replaces the region's Transit Gateway, its attachments,
 	// peerings and route tables: an outage for the region.
@@ -499,15 +538,20 @@ type Proxy struct {
 	// name) or none: no proxies at all, an endpoint service in the cluster
 	// VPC whose NLB forwards each service's port straight to its ALB
 	// (services[].albArn), consumers in every region on cross-region
-	// PrivateLink (needs interRegion: native). Default: nginx.
-	// Changing it is a migration with an outage: see README, Proxyless.
+	// PrivateLink (needs interRegion: native). None also needs
+	// services[].albArn, a distinct port per service, and
+	// controlPlane.vpc.subnetIds and availabilityZones; it ignores, with a
+	// warning each, the main region's regions entry, every other proxy key
+	// and the proxies' monitoring keys. Default: nginx.
+	// Changing it is a migration with an outage: see docs/modes/proxy.md,
+	// Proxyless.
 	Mode string `yaml:"mode,omitempty" jsonschema:"enum=nginx,enum=none"`
 	// InstanceType of the proxies; Graviton types (t4g, m7g, ...) run arm64. Default: t4g.small.
 	// Changing it rolls the proxies (an instance refresh).
 	InstanceType string `yaml:"instanceType,omitempty" replaces:"proxies"`
-	// MinCapacity is the fleet's minimum size. Default: 2.
+	// MinCapacity is the fleet's minimum size, at least 1. Default: 2.
 	MinCapacity *int `yaml:"minCapacity,omitempty"`
-	// MaxCapacity is the fleet's maximum size. Default: 4.
+	// MaxCapacity is the fleet's maximum size, minCapacity to 100. Default: 4.
 	MaxCapacity *int `yaml:"maxCapacity,omitempty"`
 	// Image is where the proxies' Amazon Linux 2023 image comes from:
 	// captured (the newest image, taken once at the first deploy and kept
@@ -522,14 +566,16 @@ type Proxy struct {
 	// custom resource captures the new image (obslink diff cannot see it).
 	ImageGeneration *int `yaml:"imageGeneration,omitempty"`
 	// ImageIDs pins the image of a provider region (region: ami-...); a pinned
-	// region ignores image and imageGeneration. Default: none.
+	// region ignores image and imageGeneration. Refused with image latest.
+	// Default: none.
 	// Changing it rolls that region's proxies (an instance refresh).
 	ImageIDs map[string]string `yaml:"imageIds,omitempty" replaces:"proxies"`
 	// ProxyProtocol turns on proxy protocol v2 between the NLB and the
 	// proxies: nginx learns each request's VPC endpoint id and logs the
 	// consumer's name. It is off by default since switching it on for a
 	// running provider interrupts traffic during the instance refresh; the
-	// default topology and the examples turn it on. Default: false.
+	// default topology and the examples turn it on. It adds an EC2
+	// interface endpoint to the provider VPC. Default: false.
 	// Changing it rolls the proxies (an instance refresh) and interrupts
 	// traffic until every proxy is replaced.
 	ProxyProtocol *bool `yaml:"proxyProtocol,omitempty" replaces:"proxies"`
@@ -601,12 +647,12 @@ type Consumer struct {
 	// Default: none.
 	AssociatedVPCIDs []string `yaml:"associatedVpcIds,omitempty"`
 	// GibPerDay is the data the consumer's agents send, in GiB per day;
-	// obslink plan sizes the fleets and prices the traffic with it.
-	// Nothing is deployed from it. Default: none (plan shares its
+	// obslink plan sizes the fleets and prices the traffic with it, 0 to
+	// 1,000,000. Nothing is deployed from it. Default: none (plan shares its
 	// --gib-per-day evenly over the consumers without a figure).
 	GibPerDay *float64 `yaml:"gibPerDay,omitempty"`
-	// RequestsPerSecond is the consumer's agents' average request rate, for
-	// obslink plan like GibPerDay. Default: none (plan shares its
+	// RequestsPerSecond is the consumer's agents' average request rate, 0 to
+	// 1,000,000, for obslink plan like GibPerDay. Default: none (plan shares its
 	// --requests-per-second evenly over the consumers without a figure).
 	RequestsPerSecond *float64 `yaml:"requestsPerSecond,omitempty"`
 }

@@ -730,7 +730,7 @@ func (v *validator) proxyless(t *Topology) {
 			v.add(p+".healthCheckPath", "%q is not a path; use one that starts with /, such as /health, which the ALB answers with 200-399 (a fixed-response rule does)", s.HealthCheckPath)
 		}
 		if s.UpstreamTLS && !t.Passthrough(s) {
-			v.add(p+".upstreamTls", "is true, but in proxy.mode none agents reach the ALB listener themselves (the NLB opens nothing), so they must speak TLS to it: set tls: passthrough (or this service's tls) and give agents the CA of the ALB's certificate (see README), or point upstreamPort at an HTTP listener and set upstreamTls: false")
+			v.add(p+".upstreamTls", "is true, but in proxy.mode none agents reach the ALB listener themselves (the NLB opens nothing), so they must speak TLS to it: set tls: passthrough (or this service's tls) and give agents the CA of the ALB's certificate (see docs/modes/tls.md), or point upstreamPort at an HTTP listener and set upstreamTls: false")
 		}
 	}
 	p := t.Proxy

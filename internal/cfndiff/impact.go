@@ -91,14 +91,14 @@ func resourceImpact(r ResourceDiff) string {
 			}
 			return fmt.Sprintf("private zone %s is replaced: its records are created anew in the new zone, and names under it may not resolve while the update runs", was)
 		case "AWS::EC2::VPCEndpointService":
-			return fmt.Sprintf("endpoint service %s is replaced: it gets a new service name, and every consumer's endpoint must be recreated against it; the consumers read the name only when they are updated (deploy them after the provider with -c refresh=VALUE; README, Changes that replace resources)", r.ID)
+			return fmt.Sprintf("endpoint service %s is replaced: it gets a new service name, and every consumer's endpoint must be recreated against it; the consumers read the name only when they are updated (deploy them after the provider with -c refresh=VALUE; docs/operations.md, Changes that replace resources)", r.ID)
 		case "AWS::ElasticLoadBalancingV2::LoadBalancer":
 			return fmt.Sprintf("load balancer %s is replaced: connections through the old one end, and the endpoint service moves to the new one", r.ID)
 		case "AWS::EC2::VPCPeeringConnection", "AWS::EC2::TransitGateway", "AWS::EC2::TransitGatewayVpcAttachment",
 			"AWS::EC2::TransitGatewayPeeringAttachment":
-			return fmt.Sprintf("%s %s is replaced: traffic over it stops until the new one is up and both sides' routes follow; stacks that read its id keep the old one until they are updated (-c refresh=VALUE; README, Changes that replace resources)", shortType(r.Type), r.ID)
+			return fmt.Sprintf("%s %s is replaced: traffic over it stops until the new one is up and both sides' routes follow; stacks that read its id keep the old one until they are updated (-c refresh=VALUE; docs/operations.md, Changes that replace resources)", shortType(r.Type), r.ID)
 		case "AWS::EC2::VPC", "AWS::EC2::Subnet":
-			return fmt.Sprintf("%s %s is replaced, and with it what runs in it: not in place (README, Changes that replace resources)", shortType(r.Type), r.ID)
+			return fmt.Sprintf("%s %s is replaced, and with it what runs in it: not in place (docs/operations.md, Changes that replace resources)", shortType(r.Type), r.ID)
 		case "AWS::CloudWatch::Alarm":
 			return fmt.Sprintf("alarm %s is replaced by %s: its state and history start anew", str(r.old.Properties["AlarmName"]), str(r.new.Properties["AlarmName"]))
 		}

@@ -727,12 +727,12 @@ func TestConsumerGroups(t *testing.T) {
 	}
 	it, _ := r.Cost(plan.Peering).Item(plan.ItemConsumerEndpoints)
 	assert.Equal(t, "51 VPCs, 102 zone-endpoints × 730 h", it.Detail)
-	// README, "Sizing and cost", quotes these two figures.
+	// docs/sizing.md quotes these two figures.
 	assert.InDelta(t, 1388.10, r.Cost(plan.Peering).Total, 0.005)
-	readme, err := os.ReadFile("../../README.md")
+	sizing, err := os.ReadFile("../../docs/sizing.md")
 	require.NoError(t, err)
-	assert.Contains(t, strings.Join(strings.Fields(string(readme)), " "), "consumer VPCs' endpoints are $790 of peering's $1,388 a month",
-		"README's figures for examples/stacksets-organization.yaml at 100 GiB a day are stale")
+	assert.Contains(t, strings.Join(strings.Fields(string(sizing)), " "), "consumer VPCs' endpoints are $790 of peering's $1,388 a month",
+		"docs/sizing.md's figures for examples/stacksets-organization.yaml at 100 GiB a day are stale")
 
 	var out bytes.Buffer
 	require.NoError(t, r.Write(&out, "stacksets-organization.yaml"))
