@@ -294,3 +294,19 @@ func TestLinkProblemsFindsEach(t *testing.T) {
 	assert.NotContains(t, got, "#a-page")
 	assert.Equal(t, 7, strings.Count(got, "\n")+1, "one problem each, and none for the web link:\n%s", got)
 }
+
+// TestEveryExampleIsListed: the examples section of docs/topology-file.md
+// names every file in examples/, so a new example is found from the docs.
+func TestEveryExampleIsListed(t *testing.T) {
+	page, err := os.ReadFile(filepath.Join(repoRoot, "docs", "topology-file.md"))
+	require.NoError(t, err)
+	_, section, ok := strings.Cut(string(page), "\n## Examples\n")
+	require.True(t, ok, "docs/topology-file.md has no Examples section")
+	section, _, _ = strings.Cut(section, "\n## ")
+	files, err := filepath.Glob(filepath.Join(repoRoot, "examples", "*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		assert.Contains(t, section, "`"+filepath.Base(f)+"`", "docs/topology-file.md, Examples, does not name examples/%s", filepath.Base(f))
+	}
+}
