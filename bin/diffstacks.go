@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/obslink/obslink/deployment"
+	"github.com/obslink/obslink/internal/cfndiff"
 	"github.com/obslink/obslink/stacks"
 	"github.com/obslink/obslink/topology"
 )
@@ -177,6 +180,45 @@ func diffStacks(t *topology.Topology, deployed []deployedStack, stdout io.Writer
 			return 3
 		}
 	}
+	blocked := false
+	for _, d := range gone {
+		imports, exportsGone := providerImports(t, d)
+		for _, text := range cfndiff.DeleteFirst(imports, exportsGone) {
+			fmt.Fprintf(stdout, "%s: %s.\n", d.Name, text)
+			blocked = true
+		}
+	}
+	if blocked {
+		fmt.Fprintln(stdout, "Then deploy the providers: a removed consumer's endpoint connections are rejected by the provider's update, so deleting the other stacks only tidies up.")
+		return 3
+	}
 	fmt.Fprintln(stdout, "Deploy the providers first: a removed consumer's endpoint connections are rejected by the provider's update, so deleting its stack only tidies up.")
 	return 3
+}
+
+// providerImports returns what the deployed consumer stack d, which t no
+// longer has, imported with Fn::ImportValue, and which of those exports t's
+// stacks no longer have, with the stack that exported it; the form of
+// cfndiff.DeleteFirst, read from the deployment model since the deployed
+// templates are not at hand. A consumer stack in the account and region of
+// its provider reads the endpoint service by Fn::ImportValue (a weak
+// reference elsewhere); the provider exports it while one consumer stack of
+// the file is still there.
+func providerImports(t *topology.Topology, d deployedStack) (imports []string, gone map[string]string) {
+	if deleteRank(t, d.Name) != 0 || d.Name == deployment.GroupStackSetName(t) || d.Account == "" || d.Region == "" {
+		return nil, nil
+	}
+	region := t.ProviderRegionFor(d.Region)
+	provider := deployment.ProviderStackName(t, region)
+	model := deployment.Resolve(t)
+	if !slices.Contains(model.Stacks, deployment.Stack{Name: provider, Account: d.Account, Region: d.Region, Kind: deployment.KindProvider}) {
+		return nil, nil // a weak reference, or the provider goes too
+	}
+	export := "the endpoint service of " + provider
+	for _, c := range model.Consumers {
+		if c.StackSet == "" && c.Account == d.Account && c.Region == d.Region && c.Provider == region {
+			return []string{export}, nil
+		}
+	}
+	return []string{export}, map[string]string{export: provider}
 }

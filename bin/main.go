@@ -375,7 +375,10 @@ aws cloudformation delete-stack line each, in the order to delete them
 left the app. LIST (- for standard input) holds the output of
 aws cloudformation describe-stacks, one document per account and region, or
 one stack ARN or name per line. Stacks are matched by their obslink:topology
-tag, or from a plain list of names by name.
+tag, or from a plain list of names by name. A removed consumer in its
+provider's account and region imports the endpoint service (Fn::ImportValue):
+when no consumer there is left, it must be deleted before the provider
+deploys, as obslink diff says; otherwise deploy the providers first.
 
 Exit status: 0 when nothing is left over, 3 when stacks are to delete.`,
 		Example: `  aws cloudformation describe-stacks --region eu-west-1 > deployed.json
