@@ -52,13 +52,37 @@ func ZoneIDPrefix(region string) string {
 	return out + dirs[mid[0]] + parts[len(parts)-1]
 }
 
+var reZoneIDPrefix = regexp.MustCompile(`^([a-z]{2})(g?)(ne|nw|se|sw|n|s|e|w|c)([0-9]+)$`)
+
+// zoneIDRegion returns the region whose zone ids have prefix (eu-west-1
+// for euw1), "" when prefix is no region's.
+func zoneIDRegion(prefix string) string {
+	m := reZoneIDPrefix.FindStringSubmatch(prefix)
+	if m == nil {
+		return ""
+	}
+	dirs := map[string]string{"n": "north", "s": "south", "e": "east", "w": "west", "c": "central",
+		"ne": "northeast", "nw": "northwest", "se": "southeast", "sw": "southwest"}
+	region := m[1] + "-" + dirs[m[3]] + "-" + m[4]
+	if m[2] != "" {
+		region = m[1] + "-gov-" + dirs[m[3]] + "-" + m[4]
+	}
+	if ZoneIDPrefix(region) != prefix {
+		return ""
+	}
+	return region
+}
+
 // IsZoneID reports whether z is an availability-zone id (use1-az1) rather
 // than a name (us-east-1a). Names map to different zones in each account;
 // ids name the same zone everywhere.
 func IsZoneID(z string) bool { return reZoneID.MatchString(z) }
 
 // zones checks a list of availability zones of region: names (us-east-1a)
-// or ids (use1-az1), not both. It reports whether the list is usable.
+// or ids (use1-az1), not both. A name must be the region's followed by a
+// letter, an id must have the region's prefix; obslink has no table of the
+// zones each region has, so use1-az9 passes and AWS refuses it at deploy.
+// It reports whether the list is usable.
 func (v *validator) zones(path, region string, zones []string, min int) bool {
 	ok := true
 	if len(zones) < min {
@@ -67,16 +91,27 @@ func (v *validator) zones(path, region string, zones []string, min int) bool {
 		ok = false
 	}
 	seen := map[string]bool{}
-	ids := 0
+	names, ids := 0, 0
 	for i, z := range zones {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		isName := len(z) == len(region)+1 && strings.HasPrefix(z, region) && z[len(z)-1] >= 'a' && z[len(z)-1] <= 'z'
 		m := reZoneID.FindStringSubmatch(z)
-		isID := m != nil && m[1] == ZoneIDPrefix(region)
-		switch {
-		case isID:
+		if m != nil {
 			ids++
-		case !isName:
+		} else if isName {
+			names++
+		}
+		own, other := m != nil && m[1] == ZoneIDPrefix(region), ""
+		if m != nil && !own {
+			other = zoneIDRegion(m[1])
+		}
+		switch {
+		case own || isName:
+		case other != "":
+			v.add(p, "%q is a zone id of %s, not of %s; list zones of %s, such as %s-az1, %s-az2 (zone ids) or %sa, %sb (names)",
+				z, other, region, region, ZoneIDPrefix(region), ZoneIDPrefix(region), region, region)
+			ok = false
+		default:
 			v.add(p, "%q is not an availability zone of %s; use a zone name (%sa) or, better across accounts, a zone id (%s-az1)", z, region, region, ZoneIDPrefix(region))
 			ok = false
 		}
@@ -86,7 +121,7 @@ func (v *validator) zones(path, region string, zones []string, min int) bool {
 		}
 		seen[z] = true
 	}
-	if ids > 0 && ids < len(zones) {
+	if ids > 0 && names > 0 {
 		v.add(path, "mixes zone names and zone ids; use one kind in a list (zone ids, such as %s-az1, name the same zone in every account)", ZoneIDPrefix(region))
 		ok = false
 	}
