@@ -644,6 +644,39 @@ func (v *validator) stackSets(t *Topology) {
 			}
 		}
 	}
+	v.sharedExclusions(t)
+}
+
+// sharedExclusions warns about a group whose excludeAccounts switches a
+// StackSet it shares with other groups (the same vpcParameters: one
+// StackSet) to account-level targeting: valid, but every OU and region of
+// every group in it becomes its own operation.
+func (v *validator) sharedExclusions(t *Topology) {
+	bySet := map[string][]int{}
+	for i, g := range t.ConsumerGroups {
+		id, subnets, cidr := g.VPCParameters.Names()
+		key := id + "\n" + subnets + "\n" + cidr
+		bySet[key] = append(bySet[key], i)
+	}
+	for i, g := range t.ConsumerGroups {
+		if len(g.ExcludeAccounts) == 0 {
+			continue
+		}
+		id, subnets, cidr := g.VPCParameters.Names()
+		var others []string
+		for _, k := range bySet[id+"\n"+subnets+"\n"+cidr] {
+			if k != i {
+				others = append(others, t.ConsumerGroups[k].Name)
+			}
+		}
+		if len(others) == 0 {
+			continue
+		}
+		v.caution(fmt.Sprintf("consumerGroups[%d].excludeAccounts", i), "makes the StackSet that %s shares with %s (the same vpcParameters) target accounts: "+
+			"with AccountFilterType DIFFERENCE every OU and region of every group in it becomes an operation of its own, run one after another, "+
+			"and an update re-runs them all (docs/modes/consumer-deployment.md); give %s vpcParameters names of its own "+
+			"(a StackSet of its own), or accept the slower operations", g.Name, strings.Join(others, ", "), g.Name)
+	}
 }
 
 // proxyless checks proxy.mode and, in proxy.mode none, what that mode needs
