@@ -129,9 +129,10 @@ func belongs(t *topology.Topology, d deployedStack) bool {
 // order that deletes dependents first, with the command to delete each.
 // It returns 0 when there is none, 3 when there are some.
 func diffStacks(t *topology.Topology, deployed []deployedStack, stdout io.Writer) int {
-	want := map[string]stacks.Planned{}
-	for _, p := range stacks.Plan(t) {
-		want[p.Name] = p
+	model := deployment.Resolve(t)
+	want := map[string]deployment.Stack{}
+	for _, s := range model.Stacks {
+		want[s.Name] = s
 	}
 	// A stack is wanted when the file has its name in the same account and
 	// region (where the input tells them): a consumer that moved region
@@ -182,7 +183,7 @@ func diffStacks(t *topology.Topology, deployed []deployedStack, stdout io.Writer
 	}
 	blocked := false
 	for _, d := range gone {
-		imports, exportsGone := providerImports(t, d)
+		imports, exportsGone := providerImports(t, model, d)
 		for _, text := range cfndiff.DeleteFirst(imports, exportsGone) {
 			fmt.Fprintf(stdout, "%s: %s.\n", d.Name, text)
 			blocked = true
@@ -204,13 +205,12 @@ func diffStacks(t *topology.Topology, deployed []deployedStack, stdout io.Writer
 // its provider reads the endpoint service by Fn::ImportValue (a weak
 // reference elsewhere); the provider exports it while one consumer stack of
 // the file is still there.
-func providerImports(t *topology.Topology, d deployedStack) (imports []string, gone map[string]string) {
+func providerImports(t *topology.Topology, model *deployment.Deployment, d deployedStack) (imports []string, gone map[string]string) {
 	if deleteRank(t, d.Name) != 0 || d.Name == deployment.GroupStackSetName(t) || d.Account == "" || d.Region == "" {
 		return nil, nil
 	}
 	region := t.ProviderRegionFor(d.Region)
 	provider := deployment.ProviderStackName(t, region)
-	model := deployment.Resolve(t)
 	if !slices.Contains(model.Stacks, deployment.Stack{Name: provider, Account: d.Account, Region: d.Region, Kind: deployment.KindProvider}) {
 		return nil, nil // a weak reference, or the provider goes too
 	}

@@ -652,19 +652,20 @@ func (v *validator) stackSets(t *Topology) {
 // StackSet) to account-level targeting: valid, but every OU and region of
 // every group in it becomes its own operation.
 func (v *validator) sharedExclusions(t *Topology) {
+	set := func(g ConsumerGroup) string {
+		id, subnets, cidr := g.VPCParameters.Names()
+		return id + "\n" + subnets + "\n" + cidr
+	}
 	bySet := map[string][]int{}
 	for i, g := range t.ConsumerGroups {
-		id, subnets, cidr := g.VPCParameters.Names()
-		key := id + "\n" + subnets + "\n" + cidr
-		bySet[key] = append(bySet[key], i)
+		bySet[set(g)] = append(bySet[set(g)], i)
 	}
 	for i, g := range t.ConsumerGroups {
 		if len(g.ExcludeAccounts) == 0 {
 			continue
 		}
-		id, subnets, cidr := g.VPCParameters.Names()
 		var others []string
-		for _, k := range bySet[id+"\n"+subnets+"\n"+cidr] {
+		for _, k := range bySet[set(g)] {
 			if k != i {
 				others = append(others, t.ConsumerGroups[k].Name)
 			}

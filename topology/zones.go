@@ -38,8 +38,7 @@ func ZoneIDPrefix(region string) string {
 	if len(parts) < 3 {
 		return ""
 	}
-	dirs := map[string]string{"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
-		"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+	dirs := zoneDirections()
 	out := parts[0]
 	mid := parts[1 : len(parts)-1]
 	if len(mid) == 2 && mid[0] == "gov" {
@@ -52,25 +51,32 @@ func ZoneIDPrefix(region string) string {
 	return out + dirs[mid[0]] + parts[len(parts)-1]
 }
 
-var reZoneIDPrefix = regexp.MustCompile(`^([a-z]{2})(g?)(ne|nw|se|sw|n|s|e|w|c)([0-9]+)$`)
+// zoneDirections are the directions of region names, with their letters in
+// zone ids.
+func zoneDirections() map[string]string {
+	return map[string]string{"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+		"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+}
+
+var reZoneIDPrefix = regexp.MustCompile(`^([a-z]{2})(g?)([a-z]{1,2})([0-9]+)$`)
 
 // zoneIDRegion returns the region whose zone ids have prefix (eu-west-1
-// for euw1), "" when prefix is no region's.
+// for euw1, us-gov-west-1 for usgw1), "" when prefix is no region's.
 func zoneIDRegion(prefix string) string {
 	m := reZoneIDPrefix.FindStringSubmatch(prefix)
 	if m == nil {
 		return ""
 	}
-	dirs := map[string]string{"n": "north", "s": "south", "e": "east", "w": "west", "c": "central",
-		"ne": "northeast", "nw": "northwest", "se": "southeast", "sw": "southwest"}
-	region := m[1] + "-" + dirs[m[3]] + "-" + m[4]
-	if m[2] != "" {
-		region = m[1] + "-gov-" + dirs[m[3]] + "-" + m[4]
+	for dir := range zoneDirections() {
+		region := m[1] + "-" + dir + "-" + m[4]
+		if m[2] != "" {
+			region = m[1] + "-gov-" + dir + "-" + m[4]
+		}
+		if ZoneIDPrefix(region) == prefix {
+			return region
+		}
 	}
-	if ZoneIDPrefix(region) != prefix {
-		return ""
-	}
-	return region
+	return ""
 }
 
 // IsZoneID reports whether z is an availability-zone id (use1-az1) rather
