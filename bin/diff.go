@@ -32,8 +32,8 @@ or it names a replaced resource in one. It opens what a template diff cannot
 show: the template a StackSet deploys, the proxies' files (nginx.conf, the
 upstreams, the scripts: in SSM parameters that the launch template's user
 data fetches at boot, shown under that launch template) as unified diffs,
-and what the change means for running traffic (an instance refresh, a replaced endpoint or
-zone, an alarm removed).
+and what the change means for running traffic (an instance refresh, a
+replaced endpoint or zone, an alarm removed).
 
 Exit status, as terraform plan -detailed-exitcode: 0 no changes, 2 changes,
 1 an error (an invalid topology: file, line, field, value and fix; a
