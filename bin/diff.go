@@ -29,10 +29,11 @@ order to delete them) and the resources added (+), modified (~), replaced
 (-/+) and removed (-). A resource is replaced when a create-only property
 changes (CloudFormation's resource schemas, internal/cfndiff/createonly.json)
 or it names a replaced resource in one. It opens what a template diff cannot
-show: the template a StackSet deploys, the files inside the proxies' user
-data (nginx.conf, the upstreams, the scripts) as unified diffs, and what the
-change means for running traffic (an instance refresh, a replaced endpoint or
-zone, an alarm removed).
+show: the template a StackSet deploys, the proxies' files (nginx.conf, the
+upstreams, the scripts: in SSM parameters that the launch template's user
+data fetches at boot, shown under that launch template) as unified diffs,
+and what the change means for running traffic (an instance refresh, a
+replaced endpoint or zone, an alarm removed).
 
 Exit status, as terraform plan -detailed-exitcode: 0 no changes, 2 changes,
 1 an error (an invalid topology: file, line, field, value and fix; a

@@ -50,9 +50,9 @@ func TestDiff(t *testing.T) {
 			"+        metrics.obs.example.internal metrics;",
 		}},
 		{"service", defaultWith(t, "\nservices:\n", "\nservices:\n  - name: profiles\n    upstream: internal-profiles-alb-321.eu-west-1.elb.amazonaws.com\n"), 2, []string{
-			"user data: /etc/nginx/nginx.conf (modified)",
+			"file in SSM parameters, fetched at boot: /etc/nginx/nginx.conf (modified)",
 			"+        server_name profiles.observability.internal;",
-			"user data: /etc/obslink/upstreams (modified)",
+			"file in SSM parameters, fetched at boot: /etc/obslink/upstreams (modified)",
 			"+ AWS::Route53::RecordSet ConsumerRecordProfiles",
 			"(profiles.observability.internal.)",
 			"+ AWS::CloudWatch::Alarm MonitorUpstreamErrorsprofiles",

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/obslink/obslink/deployment"
+	"github.com/obslink/obslink/internal/cfndiff"
 	"github.com/obslink/obslink/stacks"
 	"github.com/obslink/obslink/topology"
 )
@@ -126,9 +129,10 @@ func belongs(t *topology.Topology, d deployedStack) bool {
 // order that deletes dependents first, with the command to delete each.
 // It returns 0 when there is none, 3 when there are some.
 func diffStacks(t *topology.Topology, deployed []deployedStack, stdout io.Writer) int {
-	want := map[string]stacks.Planned{}
-	for _, p := range stacks.Plan(t) {
-		want[p.Name] = p
+	model := deployment.Resolve(t)
+	want := map[string]deployment.Stack{}
+	for _, s := range model.Stacks {
+		want[s.Name] = s
 	}
 	// A stack is wanted when the file has its name in the same account and
 	// region (where the input tells them): a consumer that moved region
@@ -177,6 +181,44 @@ func diffStacks(t *topology.Topology, deployed []deployedStack, stdout io.Writer
 			return 3
 		}
 	}
+	blocked := false
+	for _, d := range gone {
+		imports, exportsGone := providerImports(t, model, d)
+		for _, text := range cfndiff.DeleteFirst(imports, exportsGone) {
+			fmt.Fprintf(stdout, "%s: %s.\n", d.Name, text)
+			blocked = true
+		}
+	}
+	if blocked {
+		fmt.Fprintln(stdout, "Then deploy the providers: a removed consumer's endpoint connections are rejected by the provider's update, so deleting the other stacks only tidies up.")
+		return 3
+	}
 	fmt.Fprintln(stdout, "Deploy the providers first: a removed consumer's endpoint connections are rejected by the provider's update, so deleting its stack only tidies up.")
 	return 3
+}
+
+// providerImports returns what the deployed consumer stack d, which t no
+// longer has, imported with Fn::ImportValue, and which of those exports t's
+// stacks no longer have, with the stack that exported it; the form of
+// cfndiff.DeleteFirst, read from the deployment model since the deployed
+// templates are not at hand. A consumer stack in the account and region of
+// its provider reads the endpoint service by Fn::ImportValue (a weak
+// reference elsewhere); the provider exports it while one consumer stack of
+// the file is still there.
+func providerImports(t *topology.Topology, model *deployment.Deployment, d deployedStack) (imports []string, gone map[string]string) {
+	if deleteRank(t, d.Name) != 0 || d.Name == deployment.GroupStackSetName(t) || d.Account == "" || d.Region == "" {
+		return nil, nil
+	}
+	region := t.ProviderRegionFor(d.Region)
+	provider := deployment.ProviderStackName(t, region)
+	if !slices.Contains(model.Stacks, deployment.Stack{Name: provider, Account: d.Account, Region: d.Region, Kind: deployment.KindProvider}) {
+		return nil, nil // a weak reference, or the provider goes too
+	}
+	export := "the endpoint service of " + provider
+	for _, c := range model.Consumers {
+		if c.StackSet == "" && c.Account == d.Account && c.Region == d.Region && c.Provider == region {
+			return []string{export}, nil
+		}
+	}
+	return []string{export}, map[string]string{export: provider}
 }

@@ -100,7 +100,7 @@ func (o *synthOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.file, "topology", "", "topology `FILE` (default: the CDK context key topology, else the embedded default)")
 	fs.StringVar(&o.out, "out", "", "output `DIR` (default: $CDK_OUTDIR, else cdk.out); replaced only when synthesis succeeds")
 	fs.BoolVar(&o.noNag, "no-nag", false, "skip the cdk-nag AwsSolutions checks (local iteration only; make synth and CI keep them)")
-	fs.BoolVar(&o.noValidate, "no-validate", false, "skip aws-cdk-lib's template validator (about a third of a large synth; make test runs cfn-lint instead)")
+	fs.BoolVar(&o.noValidate, "no-validate", false, "skip aws-cdk-lib's template validator (at 200 consumers it takes about a quarter of the synth's time and half its peak memory, docs/benchmarks.md; make test runs cfn-lint instead)")
 }
 
 const rootLong = `obslink gives an observability platform private, one-way connectivity from
@@ -375,7 +375,10 @@ aws cloudformation delete-stack line each, in the order to delete them
 left the app. LIST (- for standard input) holds the output of
 aws cloudformation describe-stacks, one document per account and region, or
 one stack ARN or name per line. Stacks are matched by their obslink:topology
-tag, or from a plain list of names by name.
+tag, or from a plain list of names by name. A removed consumer in its
+provider's account and region imports the endpoint service (Fn::ImportValue):
+when no consumer there is left, it must be deleted before the provider
+deploys, as obslink diff says; otherwise deploy the providers first.
 
 Exit status: 0 when nothing is left over, 3 when stacks are to delete.`,
 		Example: `  aws cloudformation describe-stacks --region eu-west-1 > deployed.json

@@ -93,6 +93,8 @@ func TestValidateGoodFile(t *testing.T) {
 	stdout.Reset()
 	require.Equal(t, 0, run([]string{"validate", "../examples/stacksets-organization.yaml"}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "0 consumer(s), 3 consumer group(s) in 4 OU(s) and 2 region(s), 2 StackSet(s)", "an organization of groups is not 0 consumers")
+	assert.Contains(t, stderr.String(), "obslink: warning: ../examples/stacksets-organization.yaml:66: consumerGroups[1].excludeAccounts: makes the StackSet that data shares with platform",
+		"data's exclusions switch the StackSet it shares with platform to account-level targeting")
 }
 
 // TestIgnoredKeysWarn: validate and synth name a key the mode ignores on
@@ -231,6 +233,40 @@ func TestDiffStacksProxylessSwitch(t *testing.T) {
 	assert.Contains(t, out, "delete obsdirect-control-plane BEFORE you deploy the provider stack")
 	assert.NotContains(t, out, "Deploy the providers first")
 	assert.NotContains(t, out, "obsdirect-provider-us-east-1 --region", "the provider stays: same name")
+}
+
+// TestDiffStacksConsumerImportingAnExport: a consumer in the provider's own
+// account and region reads the endpoint service by Fn::ImportValue. When the
+// last such consumer leaves, the provider drops the export, and
+// CloudFormation refuses that update while the consumer's stack imports it:
+// the stack goes first, as obslink diff says. While another consumer still
+// imports the export, the providers can go first.
+func TestDiffStacksConsumerImportingAnExport(t *testing.T) {
+	text := string(topology.DefaultYAML())
+	analytics := "  - name: analytics\n    account: \"111111111111\"\n    region: us-east-1\n    vpc:\n      id: vpc-0fedcba9876543210\n      cidr: 172.16.0.0/16\n      subnetIds: [subnet-0fedcba9876543210, subnet-0fedcba9876543211]\n      availabilityZones: [us-east-1a, us-east-1b]\n"
+	require.Contains(t, text, analytics)
+	without := writeFile(t, strings.Replace(text, analytics, "", 1))
+	dir := t.TempDir()
+	lines := filepath.Join(dir, "stacks.txt")
+	require.NoError(t, os.WriteFile(lines, []byte("arn:aws:cloudformation:us-east-1:111111111111:stack/obslink-consumer-analytics/1\n"+
+		"arn:aws:cloudformation:eu-west-1:444444444444:stack/obslink-consumer-legacy/2\n"), 0o644))
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 3, run([]string{"diff-stacks", without, "--deployed", lines}, &stdout, &stderr), stderr.String())
+	out := stdout.String()
+	first := strings.Index(out, "obslink-consumer-analytics: delete it BEFORE you deploy obslink-provider-us-east-1: it imports the endpoint service of obslink-provider-us-east-1, which obslink-provider-us-east-1 no longer exports")
+	then := strings.Index(out, "Then deploy the providers")
+	require.True(t, first > 0 && then > 0, out)
+	assert.Less(t, first, then)
+	assert.NotContains(t, out, "Deploy the providers first")
+	assert.NotContains(t, out, "obslink-consumer-legacy: delete it BEFORE", "a consumer of another account reads the provider with a weak reference")
+
+	// With analytics still in the file, a second consumer of the provider's
+	// environment that left does not hold the export.
+	require.NoError(t, os.WriteFile(lines, []byte("arn:aws:cloudformation:us-east-1:111111111111:stack/obslink-consumer-old/1\n"), 0o644))
+	stdout.Reset()
+	require.Equal(t, 3, run([]string{"diff-stacks", "--deployed", lines}, &stdout, &stderr), stderr.String())
+	assert.Contains(t, stdout.String(), "Deploy the providers first")
+	assert.NotContains(t, stdout.String(), "BEFORE")
 }
 
 func TestPlan(t *testing.T) {

@@ -151,9 +151,11 @@ func (v *validator) complete(t *Topology) error {
 
 // Warnings are the keys of a valid topology that its modes ignore and that
 // are harmless to ignore (such as services[].upstream with proxy.mode
-// none), each with its file, line and why, in file order: a mode switch is
-// one line. Keys whose meaning would change stay errors. obslink prints
-// them on standard error and goes on.
+// none), and settings that work with an effect the file may not mean (a
+// group's excludeAccounts in a StackSet other groups share), each with its
+// file, line and why, in file order: a mode switch is one line. Keys whose
+// meaning would change stay errors. obslink prints them on standard error
+// and goes on.
 func (t *Topology) Warnings() []FieldError { return t.warnings }
 
 type validator struct {
@@ -181,7 +183,13 @@ func (v *validator) add(path, format string, args ...any) {
 // warn records a key that the topology's modes ignore, harmlessly: a
 // warning that says why (Topology.Warnings), not an error.
 func (v *validator) warn(path, format string, args ...any) {
-	v.warns = append(v.warns, v.at(path, "is ignored: "+fmt.Sprintf(format, args...)))
+	v.caution(path, "is ignored: "+format, args...)
+}
+
+// caution records a setting that works but has an effect the file may not
+// mean: a warning that says the effect and the alternative.
+func (v *validator) caution(path, format string, args ...any) {
+	v.warns = append(v.warns, v.at(path, fmt.Sprintf(format, args...)))
 }
 
 // at places msg at path: its line, or that of its nearest ancestor in the

@@ -136,9 +136,11 @@ type ConsumerGroup struct {
 	// Name is a DNS label of 1-40 characters, unique among consumers and
 	// groups. Required.
 	Name string `yaml:"name,omitempty" jsonschema:"required"`
-	// OrganizationalUnitIDs (ou-...): their accounts, and those of their
-	// child OUs, get a stack instance, including accounts that join later;
-	// not the root. Required: at least one.
+	// OrganizationalUnitIDs are OU ids, each matching
+	// ^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$ (such as ou-ab12-cdefgh34): their
+	// accounts, and those of their child OUs, get a stack instance,
+	// including accounts that join later; not the root. Required: at least
+	// one.
 	OrganizationalUnitIDs []string `yaml:"organizationalUnitIds,omitempty" jsonschema:"required,minItems=1"`
 	// Regions where each account connects; each needs a provider (or
 	// native). Required: at least one.
@@ -318,7 +320,8 @@ type ControlPlane struct {
 	// Changing it replaces every consumer's endpoint (its stack reads the
 	// provider's outputs through another role).
 	OrganizationID string `yaml:"organizationId,omitempty" replaces:"AWS::EC2::VPCEndpoint"`
-	// OrganizationRootID is the organization's root (r-...): with
+	// OrganizationRootID is the organization's root id, matching
+	// ^r-[0-9a-z]{4,32}$ (such as r-ab12): with
 	// consumerDeployment stacksets, named consumers' accounts are targeted
 	// through it (service-managed StackSets target accounts within OUs).
 	// Required with stacksets.

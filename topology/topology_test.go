@@ -243,7 +243,13 @@ func TestParseInvalid(t *testing.T) {
 		}, path: "regions[0].cidr", want: "each zone needs 133"},
 		{name: "zone id of another region", patch: func(m map[string]any) {
 			at(m, "regions", 1)["availabilityZones"] = []any{"euw1-az1", "euw1-az2"}
-		}, path: "regions[1].availabilityZones[0]", want: `a zone id (use1-az1)`},
+		}, path: "regions[1].availabilityZones[0]", want: `"euw1-az1" is a zone id of eu-west-1, not of us-east-1; list zones of us-east-1, such as use1-az1`},
+		{name: "zone id of a GovCloud region", patch: func(m map[string]any) {
+			at(m, "consumers", 0, "vpc")["availabilityZones"] = []any{"usgw1-az1"}
+		}, path: "consumers[0].vpc.availabilityZones[0]", want: `"usgw1-az1" is a zone id of us-gov-west-1, not of us-east-1`},
+		{name: "zone id of no region", patch: func(m map[string]any) {
+			at(m, "regions", 1)["availabilityZones"] = []any{"use1-az1", "xyz1-az2"}
+		}, path: "regions[1].availabilityZones[1]", want: `"xyz1-az2" is not an availability zone of us-east-1; use a zone name (us-east-1a) or, better across accounts, a zone id (use1-az1)`},
 		{name: "zone names and ids mixed", patch: func(m map[string]any) {
 			at(m, "regions", 1)["availabilityZones"] = []any{"use1-az1", "us-east-1b"}
 		}, path: "regions[1].availabilityZones", want: "mixes zone names and zone ids"},
@@ -314,6 +320,31 @@ func TestZoneIDs(t *testing.T) {
 	require.NoError(t, err, "zone ids are accepted wherever zone names are")
 	assert.True(t, topology.IsZoneID(topo.Regions[1].AvailabilityZones[0]))
 	assert.False(t, topology.IsZoneID("us-east-1a"))
+}
+
+// TestZoneIDOfAnotherRegion: a zone id whose prefix is another region's
+// gets one error, at its line, that names the region it belongs to and the
+// fix; the list is not also said to mix names and ids. obslink ships no
+// table of each region's zone ids, so an id with the region's prefix passes
+// whatever its number (docs/testing.md says so): AWS refuses it at deploy.
+func TestZoneIDOfAnotherRegion(t *testing.T) {
+	raw := strings.Replace(base, "availabilityZones: [us-east-1a, us-east-1b]\nconsumers:", "availabilityZones: [use1-az1, euw1-az2]\nconsumers:", 1)
+	require.NotEqual(t, base, raw)
+	line := 0
+	for i, l := range strings.Split(raw, "\n") {
+		if strings.Contains(l, "euw1-az2") {
+			line = i + 1
+		}
+	}
+	_, err := topology.Parse("zones.yaml", []byte(raw))
+	var errs topology.Errors
+	require.True(t, errors.As(err, &errs), "want topology.Errors, got %v", err)
+	require.Len(t, errs, 1, "one error, not also a mix of names and ids: %v", err)
+	assert.Equal(t, "zones.yaml:"+itoa(line)+`: regions[1].availabilityZones[1]: "euw1-az2" is a zone id of eu-west-1, not of us-east-1; list zones of us-east-1, such as use1-az1, use1-az2 (zone ids) or us-east-1a, us-east-1b (names)`, errs[0].Error())
+
+	unknown := strings.Replace(raw, "euw1-az2", "use1-az9", 1)
+	_, err = topology.Parse("zones.yaml", []byte(unknown))
+	assert.NoError(t, err, "the prefix is checked, not the number: obslink has no table of a region's zone ids")
 }
 
 func TestAlarmTopicPerRegion(t *testing.T) {

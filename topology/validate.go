@@ -644,6 +644,40 @@ func (v *validator) stackSets(t *Topology) {
 			}
 		}
 	}
+	v.sharedExclusions(t)
+}
+
+// sharedExclusions warns about a group whose excludeAccounts switches a
+// StackSet it shares with other groups (the same vpcParameters: one
+// StackSet) to account-level targeting: valid, but every OU and region of
+// every group in it becomes its own operation.
+func (v *validator) sharedExclusions(t *Topology) {
+	set := func(g ConsumerGroup) string {
+		id, subnets, cidr := g.VPCParameters.Names()
+		return id + "\n" + subnets + "\n" + cidr
+	}
+	bySet := map[string][]int{}
+	for i, g := range t.ConsumerGroups {
+		bySet[set(g)] = append(bySet[set(g)], i)
+	}
+	for i, g := range t.ConsumerGroups {
+		if len(g.ExcludeAccounts) == 0 {
+			continue
+		}
+		var others []string
+		for _, k := range bySet[set(g)] {
+			if k != i {
+				others = append(others, t.ConsumerGroups[k].Name)
+			}
+		}
+		if len(others) == 0 {
+			continue
+		}
+		v.caution(fmt.Sprintf("consumerGroups[%d].excludeAccounts", i), "makes the StackSet that %s shares with %s (the same vpcParameters) target accounts: "+
+			"with AccountFilterType DIFFERENCE every OU and region of every group in it becomes an operation of its own, run one after another, "+
+			"and an update re-runs them all (docs/modes/consumer-deployment.md); give %s vpcParameters names of its own "+
+			"(a StackSet of its own), or accept the slower operations", g.Name, strings.Join(others, ", "), g.Name)
+	}
 }
 
 // proxyless checks proxy.mode and, in proxy.mode none, what that mode needs

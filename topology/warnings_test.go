@@ -181,3 +181,31 @@ func TestProxyModeSwitchIsOneLine(t *testing.T) {
 		})
 	}
 }
+
+// TestExclusionsInASharedStackSetWarn: two groups with the same
+// vpcParameters share one StackSet, and one group's excludeAccounts switches
+// all of it to account-level targeting (AccountFilterType DIFFERENCE): one
+// operation per OU and region, one after another. Valid, but said, at the
+// excluding group's excludeAccounts, with the groups, the effect and the
+// alternative. A group with names of its own has a StackSet of its own.
+func TestExclusionsInASharedStackSetWarn(t *testing.T) {
+	text, err := os.ReadFile("../examples/stacksets-organization.yaml")
+	require.NoError(t, err)
+	require.Contains(t, string(text), "vpcParameters: *acme-network", "data shares platform's names")
+	topo, err := topology.Parse("shared.yaml", text)
+	require.NoError(t, err)
+	require.Len(t, topo.Warnings(), 1, "%v", topo.Warnings())
+	w := topo.Warnings()[0]
+	assert.Equal(t, "shared.yaml", w.File)
+	assert.Equal(t, lineOf(t, string(text), "excludeAccounts:"), w.Line)
+	assert.Equal(t, "consumerGroups[1].excludeAccounts", w.Path)
+	assert.Equal(t, "makes the StackSet that data shares with platform (the same vpcParameters) target accounts: "+
+		"with AccountFilterType DIFFERENCE every OU and region of every group in it becomes an operation of its own, run one after another, "+
+		"and an update re-runs them all (docs/modes/consumer-deployment.md); give data vpcParameters names of its own "+
+		"(a StackSet of its own), or accept the slower operations", w.Msg)
+
+	own := strings.Replace(string(text), "vpcParameters: *acme-network", "vpcParameters: {vpcId: /data/vpc-id, subnetIds: /data/subnet-ids, cidr: /data/vpc-cidr}", 1)
+	topo, err = topology.Parse("own.yaml", []byte(own))
+	require.NoError(t, err)
+	assert.Empty(t, topo.Warnings(), "data's exclusions touch its own StackSet only")
+}

@@ -38,8 +38,7 @@ func ZoneIDPrefix(region string) string {
 	if len(parts) < 3 {
 		return ""
 	}
-	dirs := map[string]string{"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
-		"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+	dirs := zoneDirections()
 	out := parts[0]
 	mid := parts[1 : len(parts)-1]
 	if len(mid) == 2 && mid[0] == "gov" {
@@ -52,13 +51,44 @@ func ZoneIDPrefix(region string) string {
 	return out + dirs[mid[0]] + parts[len(parts)-1]
 }
 
+// zoneDirections are the directions of region names, with their letters in
+// zone ids.
+func zoneDirections() map[string]string {
+	return map[string]string{"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+		"northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}
+}
+
+var reZoneIDPrefix = regexp.MustCompile(`^([a-z]{2})(g?)([a-z]{1,2})([0-9]+)$`)
+
+// zoneIDRegion returns the region whose zone ids have prefix (eu-west-1
+// for euw1, us-gov-west-1 for usgw1), "" when prefix is no region's.
+func zoneIDRegion(prefix string) string {
+	m := reZoneIDPrefix.FindStringSubmatch(prefix)
+	if m == nil {
+		return ""
+	}
+	for dir := range zoneDirections() {
+		region := m[1] + "-" + dir + "-" + m[4]
+		if m[2] != "" {
+			region = m[1] + "-gov-" + dir + "-" + m[4]
+		}
+		if ZoneIDPrefix(region) == prefix {
+			return region
+		}
+	}
+	return ""
+}
+
 // IsZoneID reports whether z is an availability-zone id (use1-az1) rather
 // than a name (us-east-1a). Names map to different zones in each account;
 // ids name the same zone everywhere.
 func IsZoneID(z string) bool { return reZoneID.MatchString(z) }
 
 // zones checks a list of availability zones of region: names (us-east-1a)
-// or ids (use1-az1), not both. It reports whether the list is usable.
+// or ids (use1-az1), not both. A name must be the region's followed by a
+// letter, an id must have the region's prefix; obslink has no table of the
+// zones each region has, so use1-az9 passes and AWS refuses it at deploy.
+// It reports whether the list is usable.
 func (v *validator) zones(path, region string, zones []string, min int) bool {
 	ok := true
 	if len(zones) < min {
@@ -67,16 +97,27 @@ func (v *validator) zones(path, region string, zones []string, min int) bool {
 		ok = false
 	}
 	seen := map[string]bool{}
-	ids := 0
+	names, ids := 0, 0
 	for i, z := range zones {
 		p := fmt.Sprintf("%s[%d]", path, i)
 		isName := len(z) == len(region)+1 && strings.HasPrefix(z, region) && z[len(z)-1] >= 'a' && z[len(z)-1] <= 'z'
 		m := reZoneID.FindStringSubmatch(z)
-		isID := m != nil && m[1] == ZoneIDPrefix(region)
-		switch {
-		case isID:
+		if m != nil {
 			ids++
-		case !isName:
+		} else if isName {
+			names++
+		}
+		own, other := m != nil && m[1] == ZoneIDPrefix(region), ""
+		if m != nil && !own {
+			other = zoneIDRegion(m[1])
+		}
+		switch {
+		case own || isName:
+		case other != "":
+			v.add(p, "%q is a zone id of %s, not of %s; list zones of %s, such as %s-az1, %s-az2 (zone ids) or %sa, %sb (names)",
+				z, other, region, region, ZoneIDPrefix(region), ZoneIDPrefix(region), region, region)
+			ok = false
+		default:
 			v.add(p, "%q is not an availability zone of %s; use a zone name (%sa) or, better across accounts, a zone id (%s-az1)", z, region, region, ZoneIDPrefix(region))
 			ok = false
 		}
@@ -86,7 +127,7 @@ func (v *validator) zones(path, region string, zones []string, min int) bool {
 		}
 		seen[z] = true
 	}
-	if ids > 0 && ids < len(zones) {
+	if ids > 0 && names > 0 {
 		v.add(path, "mixes zone names and zone ids; use one kind in a list (zone ids, such as %s-az1, name the same zone in every account)", ZoneIDPrefix(region))
 		ok = false
 	}

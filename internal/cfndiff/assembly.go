@@ -4,7 +4,8 @@
 // modified and replaced, from each resource type's create-only properties
 // (CloudFormation's resource schemas, createonly.json). It opens what a
 // plain template diff cannot show: the template a StackSet deploys, the
-// files inside EC2 user data, and what a change means for running traffic.
+// files an EC2 user data writes (its own and those it fetches from SSM
+// parameters), and what a change means for running traffic.
 package cfndiff
 
 import (

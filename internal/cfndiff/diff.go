@@ -84,7 +84,8 @@ type ResourceDiff struct {
 	Label string
 	// Changes are the changed properties and attributes.
 	Changes []Change
-	// Files are the files inside the user data that change.
+	// Files are the files the user data writes that change: its own and
+	// those it fetches from SSM parameters.
 	Files []FileDiff
 	// Template is the change of the template a StackSet deploys.
 	Template *TemplateDiff
@@ -102,12 +103,28 @@ type Change struct {
 	Text     string
 }
 
-// FileDiff is a file written by user data, added, removed or modified,
-// with its unified diff.
+// FileDiff is a file that a launch template's user data writes, added,
+// removed or modified, with its unified diff.
 type FileDiff struct {
 	Path string
 	Kind Kind
 	Text string
+	// Fetched is true for a file of the files script that the user data
+	// fetches at boot from SSM parameters (the proxies' files), false for
+	// one written by the user data itself.
+	Fetched bool
+}
+
+// Place says where the file is: in SSM parameters the user data fetches
+// at boot, or in the user data.
+func (f FileDiff) Place() string {
+	switch {
+	case f.Fetched:
+		return "file in SSM parameters, fetched at boot"
+	case f.Path == ScriptFile:
+		return "user data"
+	}
+	return "file in the user data"
 }
 
 // Compare returns what changes from the stacks old to the stacks new.

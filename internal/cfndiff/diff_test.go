@@ -175,7 +175,8 @@ func TestUserDataFilesAndInstanceRefresh(t *testing.T) {
 
 	var text bytes.Buffer
 	require.NoError(t, r.WriteText(&text, "old", "new"))
-	assert.Contains(t, text.String(), "user data: /etc/nginx/nginx.conf (modified)")
+	assert.False(t, lt.Files[0].Fetched)
+	assert.Contains(t, text.String(), "file in the user data: /etc/nginx/nginx.conf (modified)")
 	assert.Contains(t, text.String(), "- AWS::CloudWatch::Alarm Alarm (p-NetworkBaseline)")
 }
 
@@ -213,6 +214,11 @@ func TestFetchedFilesShowAsFiles(t *testing.T) {
 	require.Len(t, lt.Files, 1, "nginx.conf changes; the env file and the script around them do not")
 	assert.Equal(t, "/etc/nginx/nginx.conf", lt.Files[0].Path)
 	assert.Contains(t, lt.Files[0].Text, "+    upstream profiles {}\n")
+	assert.True(t, lt.Files[0].Fetched, "nginx.conf is in the SSM parameters, not in the user data")
+	var text bytes.Buffer
+	require.NoError(t, r.WriteText(&text, "old", "new"))
+	assert.Contains(t, text.String(), "file in SSM parameters, fetched at boot: /etc/nginx/nginx.conf (modified)")
+	assert.NotContains(t, text.String(), "user data: /etc/nginx/nginx.conf")
 	for _, id := range []string{"Files0", "Files1"} {
 		p := resourceByID(t, r.Stacks[0], id)
 		assert.Equal(t, Replaced, p.Kind, "%s: a new name", id)

@@ -42,10 +42,8 @@ func impacts(diffs []StackDiff, olds, news map[string]Stack, key func(Stack) str
 			}
 			add("", "the stack left the topology and CDK does not delete it: delete it (%d of %d, dependents first) with credentials of account %s: aws cloudformation delete-stack --stack-name %s --region %s",
 				d.DeleteOrder, removed, d.Account, d.Name, d.Region)
-			for _, imp := range imports(old.Template) {
-				if producer, ok := exportsGone[imp]; ok {
-					add("", "delete it BEFORE you deploy %s: it imports %s, which %s no longer exports, and CloudFormation refuses to remove an export in use", producer, imp, producer)
-				}
+			for _, text := range DeleteFirst(imports(old.Template), exportsGone) {
+				add("", "%s", text)
 			}
 			continue
 		case Added:
@@ -182,6 +180,22 @@ func refreshText(g Resource) string {
 		return fmt.Sprintf("instance refresh: the Auto Scaling group replaces every instance, new ones before old ones stop (%s); each old proxy's open connections close when it stops and the agents reconnect through the load balancer", strings.Join(how, ", "))
 	}
 	return "rolling update: the Auto Scaling group replaces every instance in batches; each old proxy's open connections close when it stops and the agents reconnect through the load balancer"
+}
+
+// DeleteFirst returns, for a removed stack that imports the exports
+// imports, a line for each one the new side no longer exports (gone: export
+// -> the stack that exported it). CloudFormation refuses to remove an export
+// in use, so the removed stack must be deleted before that stack deploys.
+// obslink diff reads imports and exports from the templates; obslink
+// diff-stacks, which has no templates, from the deployment model.
+func DeleteFirst(imports []string, gone map[string]string) []string {
+	var out []string
+	for _, imp := range imports {
+		if producer, ok := gone[imp]; ok {
+			out = append(out, fmt.Sprintf("delete it BEFORE you deploy %s: it imports %s, which %s no longer exports, and CloudFormation refuses to remove an export in use", producer, imp, producer))
+		}
+	}
+	return out
 }
 
 // exportsRemoved returns the exports that a stack present on both sides no

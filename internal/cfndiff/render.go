@@ -197,7 +197,7 @@ func templateBody(d TemplateDiff, depth int) []line {
 			out = append(out, changeLines(c, depth+2)...)
 		}
 		for _, f := range r.Files {
-			out = append(out, line{depth: depth + 2, text: fmt.Sprintf("user data: %s (%s)", f.Path, f.Kind)})
+			out = append(out, line{depth: depth + 2, text: fmt.Sprintf("%s: %s (%s)", f.Place(), f.Path, f.Kind)})
 			out = append(out, diffLines(f.Text, depth+3)...)
 		}
 		if r.Template != nil {

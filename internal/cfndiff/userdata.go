@@ -12,7 +12,7 @@ import (
 )
 
 // userDataDiff compares two user data values ({"Fn::Base64": script}) file
-// by file: each heredoc the script writes to a file (base64 and gzip
+// by file, each marked Fetched when it comes from the files script: each heredoc the script writes to a file (base64 and gzip
 // decoded where the script pipes it through base64 -d and gunzip), those of
 // the files script it fetches from SSM parameters (fetched: the scripts of
 // each side's template, by parameter path), and the script around them. ok
@@ -23,19 +23,27 @@ func userDataDiff(a, b any, fetched [2]map[string]string) ([]FileDiff, bool) {
 	if !ok1 || !ok2 {
 		return nil, false
 	}
-	oldFiles, newFiles := files(withFetched(oldScript, fetched[0])), files(withFetched(newScript, fetched[1]))
+	oldScript, oldFetched := withFetched(oldScript, fetched[0])
+	newScript, newFetched := withFetched(newScript, fetched[1])
+	oldFiles, newFiles := files(oldScript), files(newScript)
+	inParameters := union(files(oldFetched), files(newFetched))
+	delete(inParameters, ScriptFile)
 	var out []FileDiff
 	for _, path := range sortedFileNames(oldFiles, newFiles) {
 		o, inOld := oldFiles[path]
 		n, inNew := newFiles[path]
+		f := FileDiff{Path: path, Fetched: inParameters[path]}
 		switch {
 		case !inNew:
-			out = append(out, FileDiff{Path: path, Kind: Removed, Text: unified(path, o, "")})
+			f.Kind, f.Text = Removed, unified(path, o, "")
 		case !inOld:
-			out = append(out, FileDiff{Path: path, Kind: Added, Text: unified(path, "", n)})
+			f.Kind, f.Text = Added, unified(path, "", n)
 		case o != n:
-			out = append(out, FileDiff{Path: path, Kind: Modified, Text: unified(path, o, n)})
+			f.Kind, f.Text = Modified, unified(path, o, n)
+		default:
+			continue
 		}
+		out = append(out, f)
 	}
 	return out, true
 }
@@ -198,17 +206,18 @@ var reFetch = regexp.MustCompile(`(?m)^# obslink-files: (\S+) ([0-9a-f]{64})$`)
 // template's parameters (fetched, by path) in place of the line that names
 // it, and the path and hash, which change with every file, as placeholders:
 // the files show as files, the script around them changes only when it does.
-func withFetched(script string, fetched map[string]string) string {
+// It returns the files script too, "" when there is none.
+func withFetched(script string, fetched map[string]string) (string, string) {
 	m := reFetch.FindStringSubmatch(script)
 	if m == nil {
-		return script
+		return script, ""
 	}
 	files, ok := fetched[m[1]]
 	if !ok {
-		return script
+		return script, ""
 	}
 	script = strings.Replace(script, m[0], strings.TrimSuffix(files, "\n"), 1)
-	return strings.NewReplacer(m[1], "<files path>", m[2], "<files hash>").Replace(script)
+	return strings.NewReplacer(m[1], "<files path>", m[2], "<files hash>").Replace(script), files
 }
 
 // parameterType is the CloudFormation type of an SSM parameter.
