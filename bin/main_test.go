@@ -93,7 +93,7 @@ func TestValidateGoodFile(t *testing.T) {
 	stdout.Reset()
 	require.Equal(t, 0, run([]string{"validate", "../examples/stacksets-organization.yaml"}, &stdout, &stderr), stderr.String())
 	assert.Contains(t, stdout.String(), "0 consumer(s), 3 consumer group(s) in 4 OU(s) and 2 region(s), 2 StackSet(s)", "an organization of groups is not 0 consumers")
-	assert.Contains(t, stderr.String(), "obslink: warning: ../examples/stacksets-organization.yaml:66: consumerGroups[1].excludeAccounts: makes the StackSet that data shares with platform",
+	assert.Contains(t, stderr.String(), "obslink: warning: ../examples/stacksets-organization.yaml:69: consumerGroups[1].excludeAccounts: makes the StackSet that data shares with platform",
 		"data's exclusions switch the StackSet it shares with platform to account-level targeting")
 }
 
