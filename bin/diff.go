@@ -33,7 +33,8 @@ show: the template a StackSet deploys, the proxies' files (nginx.conf, the
 upstreams, the scripts: in SSM parameters that the launch template's user
 data fetches at boot, shown under that launch template) as unified diffs,
 and what the change means for running traffic (an instance refresh, a
-replaced endpoint or zone, an alarm removed).
+replaced endpoint or zone, an alarm removed, accounts a StackSet no longer
+deploys to, a consumer group's move between StackSets and whether it works).
 
 Exit status, as terraform plan -detailed-exitcode: 0 no changes, 2 changes,
 1 an error (an invalid topology: file, line, field, value and fix; a

@@ -137,3 +137,20 @@ func TestDiffInputErrors(t *testing.T) {
 	assert.Contains(t, stderr.String(), bad+":", "the error names the file")
 	assert.Contains(t, stderr.String(), "regions[1].cidr")
 }
+
+// TestDiffGroupMove: moving the organization example's data group to the
+// sandbox group's SSM names moves its OUs between two StackSets nothing
+// orders, and the diff says so, with what to do instead.
+func TestDiffGroupMove(t *testing.T) {
+	src, err := os.ReadFile("../examples/stacksets-organization.yaml")
+	require.NoError(t, err)
+	const from = "    excludeAccounts: [\"210987654321\"]\n    vpcParameters: *acme-network\n"
+	require.Contains(t, string(src), from)
+	moved := writeFile(t, strings.Replace(string(src), from,
+		"    excludeAccounts: [\"210987654321\"]\n    vpcParameters: {vpcId: /sandbox/vpc/id, subnetIds: /sandbox/vpc/subnets, cidr: /sandbox/vpc/cidr}\n", 1))
+	var stdout, stderr bytes.Buffer
+	require.Equal(t, 2, run([]string{"diff", "../examples/stacksets-organization.yaml", moved}, &stdout, &stderr), stderr.String())
+	out := stdout.String()
+	assert.Regexp(t, `the stack instances for ou-ac01-analytics \(eu-west-1\), ou-ac01-dataeng01 \(eu-west-1\) move from StackSet acme-consumer-groups-[0-9a-f]{8} to StackSet acme-consumer-groups-[0-9a-f]{8}`, out)
+	assert.Contains(t, out, "nothing orders the two StackSets")
+}

@@ -143,7 +143,7 @@ func NewStackSetStack(scope constructs.Construct, id string, t *topology.Topolog
 			// A group that moves here from the default names' StackSet
 			// loses its instances there first: two private zones of one
 			// name cannot be associated with one VPC.
-			set.Resource().AddDependency(out.Groups[0].Resource())
+			set.Resource().AddResourceDependency(out.Groups[0].Resource(), jsii.String("a group moving out of the default names' StackSet loses its instances there first"))
 		}
 		out.Groups = append(out.Groups, set)
 	}

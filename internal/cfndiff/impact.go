@@ -53,6 +53,17 @@ func impacts(diffs []StackDiff, olds, news map[string]Stack, key func(Stack) str
 		for _, id := range instanceRefreshes(d.Template, old.Template, cur.Template) {
 			add(id, "%s", refreshText(cur.Template.Resources[id]))
 		}
+		moved := stackSetLines(old.Template, cur.Template)
+		ids := make([]string, 0, len(moved))
+		for id := range moved {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+		for _, id := range ids {
+			for _, text := range moved[id] {
+				add(id, "%s", text)
+			}
+		}
 		for _, r := range d.Template.Resources {
 			if text := resourceImpact(r); text != "" {
 				add(r.ID, "%s", text)

@@ -1,0 +1,155 @@
+package cfndiff
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+)
+
+// A StackSet's target is where it keeps stack instances: an
+// organizational unit's accounts, or one account, in a region.
+type stackSetTarget struct{ unit, region string }
+
+// stackSetsOf returns the AWS::CloudFormation::StackSet resources of t, by
+// logical id.
+func stackSetsOf(t Template) map[string]Resource {
+	out := map[string]Resource{}
+	for id, r := range t.Resources {
+		if r.Type == "AWS::CloudFormation::StackSet" {
+			out[id] = r
+		}
+	}
+	return out
+}
+
+// targetsOf returns the targets of a StackSet resource's
+// StackInstancesGroup: each account it names with an INTERSECTION filter
+// (or without OUs), else each OU (a DIFFERENCE filter's exclusions aside),
+// in each region.
+func targetsOf(r Resource) map[stackSetTarget]bool {
+	out := map[stackSetTarget]bool{}
+	groups, _ := r.Properties["StackInstancesGroup"].([]any)
+	for _, g := range groups {
+		group, _ := g.(map[string]any)
+		targets, _ := group["DeploymentTargets"].(map[string]any)
+		regions, _ := group["Regions"].([]any)
+		ous, _ := targets["OrganizationalUnitIds"].([]any)
+		accounts, _ := targets["Accounts"].([]any)
+		var units []string
+		if len(accounts) > 0 && (len(ous) == 0 || str(targets["AccountFilterType"]) == "INTERSECTION") {
+			for _, a := range accounts {
+				units = append(units, "account "+str(a))
+			}
+		} else {
+			for _, ou := range ous {
+				units = append(units, str(ou))
+			}
+		}
+		for _, u := range units {
+			for _, region := range regions {
+				out[stackSetTarget{u, str(region)}] = true
+			}
+		}
+	}
+	return out
+}
+
+// stackSetLines says what a change of the StackSets of one stack means for
+// the accounts they reach, by StackSet logical id: targets a StackSet no
+// longer has lose their stack instances (each account's endpoint and
+// private zone), and targets that move from one StackSet to another get new
+// ones, in an order the two StackSets' dependencies decide.
+func stackSetLines(old, new Template) map[string][]string {
+	olds, news := stackSetsOf(old), stackSetsOf(new)
+	gainedBy := map[stackSetTarget]string{}
+	for id, r := range news {
+		before := targetsOf(olds[id])
+		for tg := range targetsOf(r) {
+			if !before[tg] {
+				gainedBy[tg] = id
+			}
+		}
+	}
+	// Lost targets, by the StackSet that lost them and the one that gained
+	// them ("" for none).
+	type move struct{ from, to string }
+	lost := map[move][]stackSetTarget{}
+	for id, r := range olds {
+		after := targetsOf(news[id])
+		for tg := range targetsOf(r) {
+			if !after[tg] {
+				m := move{id, gainedBy[tg]}
+				lost[m] = append(lost[m], tg)
+			}
+		}
+	}
+	name := func(id string, rs map[string]Resource) string {
+		if n := str(rs[id].Properties["StackSetName"]); n != "" {
+			return n
+		}
+		return id
+	}
+	out := map[string][]string{}
+	moves := make([]move, 0, len(lost))
+	for m := range lost {
+		moves = append(moves, m)
+	}
+	sort.Slice(moves, func(i, j int) bool {
+		return moves[i].from < moves[j].from || moves[i].from == moves[j].from && moves[i].to < moves[j].to
+	})
+	for _, m := range moves {
+		from := name(m.from, olds)
+		where := describeTargets(lost[m])
+		if m.to == "" {
+			out[m.from] = append(out[m.from], fmt.Sprintf("StackSet %s no longer deploys to %s: those stack instances are deleted, and with them each account's endpoint and private zone; agents there lose the cluster", from, where))
+			continue
+		}
+		to := name(m.to, news)
+		text := fmt.Sprintf("the stack instances for %s move from StackSet %s to StackSet %s: %s's are deleted and %s creates new ones (a new endpoint and private zone in each account; agents are cut off in between); ", where, from, to, from, to)
+		_, fromStays := news[m.from]
+		switch {
+		case !fromStays:
+			text += fmt.Sprintf("%s is deleted only at the end of the update, after %s has created its instances, which then meet the old private zones of the same name in the same VPCs and fail: remove the group, deploy, then add it back (docs/operations.md, Move a consumer group)", from, to)
+		case dependsOn(news[m.from], m.to):
+			text += fmt.Sprintf("%s depends on %s, so %s creates its instances first, beside the old private zones of the same name in the same VPCs, and they fail: remove the group, deploy, then add it back (docs/operations.md, Move a consumer group)", from, to, to)
+		case dependsOn(news[m.to], m.from):
+			text += fmt.Sprintf("%s depends on %s, so the old instances go before the new ones come", to, from)
+		default:
+			text += "nothing orders the two StackSets, so the new instances may meet the old private zones of the same name and fail: remove the group, deploy, then add it back (docs/operations.md, Move a consumer group)"
+		}
+		out[m.from] = append(out[m.from], text)
+	}
+	return out
+}
+
+// dependsOn reports whether r's DependsOn names id.
+func dependsOn(r Resource, id string) bool {
+	switch d := r.Attributes["DependsOn"].(type) {
+	case string:
+		return d == id
+	case []any:
+		return slices.ContainsFunc(d, func(v any) bool { return str(v) == id })
+	}
+	return false
+}
+
+// describeTargets writes targets as "ou-x (eu-west-1, us-east-1), account
+// 1 (eu-west-1)", each unit once with its regions.
+func describeTargets(targets []stackSetTarget) string {
+	regions := map[string][]string{}
+	for _, tg := range targets {
+		regions[tg.unit] = append(regions[tg.unit], tg.region)
+	}
+	units := make([]string, 0, len(regions))
+	for u := range regions {
+		units = append(units, u)
+	}
+	sort.Strings(units)
+	parts := make([]string, 0, len(units))
+	for _, u := range units {
+		sort.Strings(regions[u])
+		parts = append(parts, u+" ("+strings.Join(regions[u], ", ")+")")
+	}
+	return strings.Join(parts, ", ")
+}
