@@ -55,6 +55,29 @@ func targetsOf(r Resource) map[stackSetTarget]bool {
 	return out
 }
 
+// exclusionsOf returns the accounts a StackSet resource's
+// StackInstancesGroup excludes from its OUs (a DIFFERENCE filter), in each
+// region.
+func exclusionsOf(r Resource) map[stackSetTarget]bool {
+	out := map[stackSetTarget]bool{}
+	groups, _ := r.Properties["StackInstancesGroup"].([]any)
+	for _, g := range groups {
+		group, _ := g.(map[string]any)
+		targets, _ := group["DeploymentTargets"].(map[string]any)
+		if str(targets["AccountFilterType"]) != "DIFFERENCE" {
+			continue
+		}
+		regions, _ := group["Regions"].([]any)
+		accounts, _ := targets["Accounts"].([]any)
+		for _, a := range accounts {
+			for _, region := range regions {
+				out[stackSetTarget{"account " + str(a), str(region)}] = true
+			}
+		}
+	}
+	return out
+}
+
 // stackSetLines says what a change of the StackSets of one stack means for
 // the accounts they reach, by StackSet logical id: targets a StackSet no
 // longer has lose their stack instances (each account's endpoint and
@@ -91,6 +114,29 @@ func stackSetLines(old, new Template) map[string][]string {
 		return id
 	}
 	out := map[string][]string{}
+	for _, id := range sortedIDs(news) {
+		if _, ok := olds[id]; !ok {
+			continue
+		}
+		before, after := exclusionsOf(olds[id]), exclusionsOf(news[id])
+		var excluded, readmitted []stackSetTarget
+		for tg := range after {
+			if !before[tg] {
+				excluded = append(excluded, tg)
+			}
+		}
+		for tg := range before {
+			if !after[tg] {
+				readmitted = append(readmitted, tg)
+			}
+		}
+		if len(excluded) > 0 {
+			out[id] = append(out[id], fmt.Sprintf("StackSet %s now excludes %s: those stack instances are deleted, and with them each account's endpoint and private zone; agents there lose the cluster", name(id, news), describeTargets(excluded)))
+		}
+		if len(readmitted) > 0 {
+			out[id] = append(out[id], fmt.Sprintf("StackSet %s no longer excludes %s: it creates their stack instances again, each with a new endpoint and private zone", name(id, news), describeTargets(readmitted)))
+		}
+	}
 	moves := make([]move, 0, len(lost))
 	for m := range lost {
 		moves = append(moves, m)
@@ -152,4 +198,14 @@ func describeTargets(targets []stackSetTarget) string {
 		parts = append(parts, u+" ("+strings.Join(regions[u], ", ")+")")
 	}
 	return strings.Join(parts, ", ")
+}
+
+// sortedIDs returns the logical ids of rs in order.
+func sortedIDs(rs map[string]Resource) []string {
+	ids := make([]string, 0, len(rs))
+	for id := range rs {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
 }

@@ -106,3 +106,22 @@ func TestStackSetNamedAccounts(t *testing.T) {
 	require.Len(t, got, 1, "%q", got)
 	assert.Contains(t, got[0], "StackSet o-consumers no longer deploys to account 333333333333 (eu-west-1)")
 }
+
+// TestStackSetExclusions: an account a group newly excludes from its OUs
+// loses its stack instance; one no longer excluded gets it back.
+func TestStackSetExclusions(t *testing.T) {
+	set := func(excluded string) string {
+		targets := `"OrganizationalUnitIds": ["ou-a"]`
+		if excluded != "" {
+			targets += `, "AccountFilterType": "DIFFERENCE", "Accounts": [` + excluded + `]`
+		}
+		return `{"Resources": {"Groups": {"Type": "AWS::CloudFormation::StackSet", "Properties": {"StackSetName": "o-groups",
+			"StackInstancesGroup": [{"DeploymentTargets": {` + targets + `}, "Regions": ["eu-west-1", "us-east-1"]}]}}}}`
+	}
+	got := setImpacts(t, set(""), set(`"444444444444"`))
+	require.Len(t, got, 1, "%q", got)
+	assert.Contains(t, got[0], "StackSet o-groups now excludes account 444444444444 (eu-west-1, us-east-1): those stack instances are deleted")
+	got = setImpacts(t, set(`"444444444444"`), set(""))
+	require.Len(t, got, 1, "%q", got)
+	assert.Contains(t, got[0], "StackSet o-groups no longer excludes account 444444444444 (eu-west-1, us-east-1): it creates their stack instances again")
+}
