@@ -2,12 +2,10 @@ package app
 
 import (
 	"bytes"
-	"encoding/json"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -16,6 +14,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/obslink/obslink/internal/assembly"
 	"github.com/obslink/obslink/internal/scale"
 	"github.com/obslink/obslink/topology"
 )
@@ -56,26 +55,16 @@ func TestChecksPerShapeGiveTheAssemblyOfEveryTemplate(t *testing.T) {
 // shapesIn is the number of templates of the assembly in dir the shape
 // validator validates.
 func shapesIn(t *testing.T, dir string, topo *topology.Topology) int {
-	var m struct {
-		Artifacts map[string]struct {
-			Type        string `json:"type"`
-			Environment string `json:"environment"`
-			Properties  struct {
-				TemplateFile string `json:"templateFile"`
-			} `json:"properties"`
-		} `json:"artifacts"`
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	m, err := assembly.ReadManifest(dir)
 	require.NoError(t, err)
-	require.NoError(t, json.Unmarshal(b, &m))
 	var stacks []*awscdk.PolicyValidationStack
 	for id, a := range m.Artifacts {
-		if a.Type != "aws:cloudformation:stack" {
+		if !a.IsStack() {
 			continue
 		}
-		env := strings.Split(strings.TrimPrefix(a.Environment, "aws://"), "/")
+		account, region := a.Env()
 		stacks = append(stacks, &awscdk.PolicyValidationStack{StackConstructPath: jsii.String(id),
-			TemplatePath: jsii.String(filepath.Join(dir, a.Properties.TemplateFile)), AccountId: &env[0], Region: &env[1]})
+			TemplatePath: jsii.String(filepath.Join(dir, a.Properties.TemplateFile)), AccountId: &account, Region: &region})
 	}
 	v := &shapeValidator{shapes: newShapes(consumerNames(topo))}
 	distinct := map[int]bool{}

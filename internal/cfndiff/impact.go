@@ -54,12 +54,7 @@ func impacts(diffs []StackDiff, olds, news map[string]Stack, key func(Stack) str
 			add(id, "%s", refreshText(cur.Template.Resources[id]))
 		}
 		moved := stackSetLines(old.Template, cur.Template)
-		ids := make([]string, 0, len(moved))
-		for id := range moved {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
-		for _, id := range ids {
+		for _, id := range sortedKeys(moved) {
 			for _, text := range moved[id] {
 				add(id, "%s", text)
 			}

@@ -23,56 +23,80 @@ func stackSetsOf(t Template) map[string]Resource {
 	return out
 }
 
-// targetsOf returns the targets of a StackSet resource's
-// StackInstancesGroup: each account it names with an INTERSECTION filter
-// (or without OUs), else each OU (a DIFFERENCE filter's exclusions aside),
-// in each region.
-func targetsOf(r Resource) map[stackSetTarget]bool {
-	out := map[stackSetTarget]bool{}
+// instanceGroup is one entry of a StackSet's StackInstancesGroup.
+type instanceGroup struct {
+	ous, accounts, regions []string
+	filter                 string // AccountFilterType
+}
+
+// instanceGroupsOf reads a StackSet resource's StackInstancesGroup.
+func instanceGroupsOf(r Resource) []instanceGroup {
+	strs := func(v any) []string {
+		list, _ := v.([]any)
+		out := make([]string, 0, len(list))
+		for _, x := range list {
+			out = append(out, str(x))
+		}
+		return out
+	}
 	groups, _ := r.Properties["StackInstancesGroup"].([]any)
+	out := make([]instanceGroup, 0, len(groups))
 	for _, g := range groups {
 		group, _ := g.(map[string]any)
 		targets, _ := group["DeploymentTargets"].(map[string]any)
-		regions, _ := group["Regions"].([]any)
-		ous, _ := targets["OrganizationalUnitIds"].([]any)
-		accounts, _ := targets["Accounts"].([]any)
-		var units []string
-		if len(accounts) > 0 && (len(ous) == 0 || str(targets["AccountFilterType"]) == "INTERSECTION") {
-			for _, a := range accounts {
-				units = append(units, "account "+str(a))
-			}
-		} else {
-			for _, ou := range ous {
-				units = append(units, str(ou))
-			}
-		}
-		for _, u := range units {
-			for _, region := range regions {
-				out[stackSetTarget{u, str(region)}] = true
-			}
+		out = append(out, instanceGroup{ous: strs(targets["OrganizationalUnitIds"]), accounts: strs(targets["Accounts"]),
+			regions: strs(group["Regions"]), filter: str(targets["AccountFilterType"])})
+	}
+	return out
+}
+
+// inRegions returns each unit in each region.
+func inRegions(units, regions []string) []stackSetTarget {
+	var out []stackSetTarget
+	for _, u := range units {
+		for _, region := range regions {
+			out = append(out, stackSetTarget{u, region})
 		}
 	}
 	return out
 }
 
-// exclusionsOf returns the accounts a StackSet resource's
-// StackInstancesGroup excludes from its OUs (a DIFFERENCE filter), in each
-// region.
+// accountUnits names accounts as targets' units.
+func accountUnits(accounts []string) []string {
+	out := make([]string, len(accounts))
+	for i, a := range accounts {
+		out[i] = "account " + a
+	}
+	return out
+}
+
+// targetsOf returns the targets of a StackSet resource: each account an
+// instance group names with an INTERSECTION filter (or without OUs), else
+// each OU (a DIFFERENCE filter's exclusions aside), in each region.
+func targetsOf(r Resource) map[stackSetTarget]bool {
+	out := map[stackSetTarget]bool{}
+	for _, g := range instanceGroupsOf(r) {
+		units := g.ous
+		if len(g.accounts) > 0 && (len(g.ous) == 0 || g.filter == "INTERSECTION") {
+			units = accountUnits(g.accounts)
+		}
+		for _, tg := range inRegions(units, g.regions) {
+			out[tg] = true
+		}
+	}
+	return out
+}
+
+// exclusionsOf returns the accounts a StackSet resource's instance groups
+// exclude from their OUs (a DIFFERENCE filter), in each region.
 func exclusionsOf(r Resource) map[stackSetTarget]bool {
 	out := map[stackSetTarget]bool{}
-	groups, _ := r.Properties["StackInstancesGroup"].([]any)
-	for _, g := range groups {
-		group, _ := g.(map[string]any)
-		targets, _ := group["DeploymentTargets"].(map[string]any)
-		if str(targets["AccountFilterType"]) != "DIFFERENCE" {
+	for _, g := range instanceGroupsOf(r) {
+		if g.filter != "DIFFERENCE" {
 			continue
 		}
-		regions, _ := group["Regions"].([]any)
-		accounts, _ := targets["Accounts"].([]any)
-		for _, a := range accounts {
-			for _, region := range regions {
-				out[stackSetTarget{"account " + str(a), str(region)}] = true
-			}
+		for _, tg := range inRegions(accountUnits(g.accounts), g.regions) {
+			out[tg] = true
 		}
 	}
 	return out
@@ -114,7 +138,7 @@ func stackSetLines(old, new Template) map[string][]string {
 		return id
 	}
 	out := map[string][]string{}
-	for _, id := range sortedIDs(news) {
+	for _, id := range sortedKeys(news) {
 		if _, ok := olds[id]; !ok {
 			continue
 		}
@@ -198,14 +222,4 @@ func describeTargets(targets []stackSetTarget) string {
 		parts = append(parts, u+" ("+strings.Join(regions[u], ", ")+")")
 	}
 	return strings.Join(parts, ", ")
-}
-
-// sortedIDs returns the logical ids of rs in order.
-func sortedIDs(rs map[string]Resource) []string {
-	ids := make([]string, 0, len(rs))
-	for id := range rs {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
